@@ -1,0 +1,18 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """A person using PatentSearch: an examiner searching, an admin running corpora and models,
+    or a participant in a user study."""
+
+    class Role(models.TextChoices):
+        EXAMINER = "examiner", "Examiner"
+        ADMIN = "admin", "Admin"
+        PARTICIPANT = "participant", "Study participant"
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EXAMINER)
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == self.Role.ADMIN or self.is_superuser

@@ -1,0 +1,19 @@
+"""A Django secret key kept in the data folder when none is given in the environment."""
+
+import os
+import secrets as stdlib_secrets
+from pathlib import Path
+
+
+def read_or_create_secret_key(var_dir: Path) -> str:
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(stdlib_secrets.token_urlsafe(50))
+    return path.read_text().strip()

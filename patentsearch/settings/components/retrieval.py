@@ -1,0 +1,21 @@
+"""Settings of the retrieval app (RETRIEVAL_*)."""
+
+from pathlib import Path
+
+from patentsearch.env import env
+from patentsearch.settings.base import VAR_DIR
+
+# Which model encodes figures when no model is registered yet: a checkpoint folder or an
+# open_clip hub name. Empty: a seeded random-init placeholder made under RETRIEVAL_MODELS_DIR.
+RETRIEVAL_DEFAULT_MODEL = env("RETRIEVAL_DEFAULT_MODEL", default="")
+RETRIEVAL_MODELS_DIR = Path(env("RETRIEVAL_MODELS_DIR", default=str(VAR_DIR / "models")))
+RETRIEVAL_DEVICE = env("RETRIEVAL_DEVICE", default="cpu")
+RETRIEVAL_HNSW_EF_SEARCH = env.int("RETRIEVAL_HNSW_EF_SEARCH", default=100)
+RETRIEVAL_HNSW_MAX_SCAN_TUPLES = env.int("RETRIEVAL_HNSW_MAX_SCAN_TUPLES", default=20000)
+RETRIEVAL_MAX_K = env.int("RETRIEVAL_MAX_K", default=200)
+RETRIEVAL_DEFAULT_K = env.int("RETRIEVAL_DEFAULT_K", default=20)
+RETRIEVAL_ENCODE_BATCH_SIZE = env.int("RETRIEVAL_ENCODE_BATCH_SIZE", default=32)
+RETRIEVAL_MAX_IMAGE_PIXELS = env.int("RETRIEVAL_MAX_IMAGE_PIXELS", default=50_000_000)
+RETRIEVAL_MAX_IMAGE_BYTES = env.int("RETRIEVAL_MAX_IMAGE_BYTES", default=50 * 1024 * 1024)
+RETRIEVAL_MAX_ARCHIVE_BYTES = env.int("RETRIEVAL_MAX_ARCHIVE_BYTES", default=20 * 1024**3)
+RETRIEVAL_PDF_DPI = env.int("RETRIEVAL_PDF_DPI", default=150)

@@ -1,0 +1,20 @@
+"""Test settings: the real embedded servers, in their own folder so tests never touch dev data."""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_DEBUG", "true")
+os.environ.setdefault(
+    "PATENTSEARCH_VAR_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test")
+)
+# Figure files of a test run go to a fresh folder; worker processes inherit it from the environment.
+os.environ.setdefault("DJANGO_MEDIA_ROOT", tempfile.mkdtemp(prefix="patentsearch-test-media-"))
+
+from patentsearch.settings.base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

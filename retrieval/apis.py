@@ -1,0 +1,80 @@
+"""REST API (v1): thin views over selectors and services."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from retrieval.models import Figure
+from retrieval.search_input import SearchInputSerializer, search_filters
+from retrieval.selectors.search import FigureHit, figure_search
+
+
+class FigureHitSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    score = serializers.FloatField()
+    figure_id = serializers.IntegerField(source="figure.pk")
+    patent_id = serializers.CharField(source="figure.patent.patent_id")
+    figure_label = serializers.CharField(source="figure.figure_id")
+    image_url = serializers.SerializerMethodField()
+    source_file = serializers.CharField(source="figure.source_file")
+    page = serializers.IntegerField(source="figure.page")
+    corpus = serializers.CharField(source="figure.corpus.name")
+    title = serializers.CharField(source="figure.patent.title")
+    object_name = serializers.CharField(source="figure.patent.object_name")
+    viewpoint = serializers.CharField(source="figure.viewpoint")
+    caption = serializers.CharField(source="figure.caption")
+    locarno_class = serializers.CharField(source="figure.patent.locarno_class")
+    us_class = serializers.CharField(source="figure.patent.us_class")
+    us_class_main = serializers.CharField(source="figure.patent.us_class_main")
+    grant_date = serializers.DateField(source="figure.patent.grant_date")
+
+    def get_image_url(self, hit: FigureHit) -> str:
+        path = reverse("retrieval:figure-image", args=[hit.figure.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class SearchOutputSerializer(serializers.Serializer):
+    model = serializers.CharField(source="model.name")
+    seconds = serializers.FloatField()
+    count = serializers.SerializerMethodField()
+    hits = FigureHitSerializer(many=True)
+
+    def get_count(self, result: object) -> int:
+        return len(result.hits)  # type: ignore[attr-defined]
+
+
+class FigureSearchApi(APIView):
+    """Search figures by a drawing (multipart `image`), a text, or both; best hits first."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=SearchInputSerializer, responses=SearchOutputSerializer)
+    def post(self, request: Request) -> Response:
+        form = SearchInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        result = figure_search(
+            image=data.get("image"), text=data["text"], text_weight=data["text_weight"],
+            k=data["k"], filters=search_filters(data),
+        )
+        return Response(SearchOutputSerializer(result, context={"request": request}).data)
+
+
+class FigureImageApi(APIView):
+    """The stored image of a figure (session or token authentication)."""
+
+    @extend_schema(responses={(200, "image/*"): bytes})
+    def get(self, request: Request, pk: int) -> FileResponse:
+        figure = get_object_or_404(Figure, pk=pk)
+        response = FileResponse(figure.image.open("rb"))
+        response["Cache-Control"] = "private, max-age=86400"
+        return response

@@ -1,0 +1,42 @@
+"""Errors of the retrieval app; each carries a message a user can act on."""
+
+from dataclasses import dataclass
+
+from patentsearch.exceptions import ApplicationError
+
+
+class InvalidImageError(ApplicationError):
+    """The bytes are not an image we accept, or not a safe one to decode."""
+
+
+class InvalidArchiveError(ApplicationError):
+    """A corpus archive is broken or unsafe."""
+
+
+class NoActiveModelError(ApplicationError):
+    """Search or encoding needs an active model and there is none."""
+
+
+class ModelRegistrationError(ApplicationError):
+    """A model checkpoint or hub name could not be loaded or registered."""
+
+
+@dataclass(frozen=True)
+class CorpusProblem:
+    """One reason a corpus was refused: where (file and row) and why."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+class CorpusValidationError(ApplicationError):
+    """A corpus was refused as a whole; nothing was written. Lists every problem found."""
+
+    def __init__(self, problems: list[CorpusProblem]) -> None:
+        count = len(problems)
+        head = f"Corpus refused, nothing was imported: {count} problem{'s' if count != 1 else ''}"
+        super().__init__(head, {"problems": [{"where": p.where, "reason": p.reason} for p in problems]})
+        self.problems = problems

@@ -1,0 +1,39 @@
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandParser
+from tqdm import tqdm
+
+from retrieval.management.commands._base import AppCommand
+from retrieval.management.progress import wait_for_encoding
+from retrieval.services.ingest import corpus_ingest
+
+
+class Command(AppCommand):
+    help = "Ingest a corpus folder (or .zip): metadata.csv, images, optional descriptions.jsonl."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--name", help="Corpus name (default: the folder name).")
+        parser.add_argument("--wait", action="store_true", help="Show encoding progress until done.")
+        parser.add_argument("--timeout", type=float, default=0, help="With --wait: give up after N seconds.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with tqdm(total=0, unit="img", desc="Checking images", disable=options["verbosity"] == 0) as bar:
+            result = corpus_ingest(path=options["path"], name=options["name"], progress=_bar_update(bar))
+        self.stdout.write(
+            f"Corpus {result.corpus_name!r}: {result.figures_added} figures added, "
+            f"{result.figures_skipped} already present, {result.patents_added} new patents, "
+            f"{result.texts_added} descriptions."
+        )
+        if options["wait"]:
+            wait_for_encoding(self, result.corpus_id, options["timeout"], options["verbosity"])
+
+
+def _bar_update(bar: tqdm):  # noqa: ANN202
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update

@@ -1,0 +1,54 @@
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import CommandError, CommandParser
+
+from retrieval.exceptions import InvalidImageError
+from retrieval.images import open_query_image
+from retrieval.index import FigureFilters
+from retrieval.management.commands._base import AppCommand
+from retrieval.selectors.search import figure_search
+
+
+class Command(AppCommand):
+    help = "Search the corpus for the figures most similar to a drawing."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("image", type=Path)
+        parser.add_argument("--k", type=int, default=10)
+        parser.add_argument("--text", default="", help="Optional description to mix in.")
+        parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not 1 <= options["k"] <= settings.RETRIEVAL_MAX_K:
+            raise CommandError(f"--k must be between 1 and {settings.RETRIEVAL_MAX_K}")
+        path: Path = options["image"]
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        try:
+            image = open_query_image(path.read_bytes(), max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS)
+        except InvalidImageError as exc:
+            raise CommandError(f"{path}: {exc.message}") from exc
+        result = figure_search(image=image, text=options["text"], k=options["k"], filters=FigureFilters())
+        rows = [_row(hit) for hit in result.hits]
+        if options["json"]:
+            self.stdout.write(json.dumps({"model": result.model.name, "hits": rows}, indent=2))
+            return
+        self.stdout.write(f"{'rank':>4}  {'score':>6}  {'patent':<12} {'fig':<5} source_file")
+        for row in rows:
+            self.stdout.write(
+                f"{row['rank']:>4}  {row['score']:>6.3f}  {row['patent_id']:<12} "
+                f"{row['figure_label']:<5} {row['source_file']}"
+            )
+
+
+def _row(hit: Any) -> dict[str, Any]:
+    figure = hit.figure
+    return {
+        "rank": hit.rank, "score": round(hit.score, 6), "figure_id": figure.pk,
+        "patent_id": figure.patent.patent_id, "figure_label": figure.figure_id,
+        "source_file": figure.source_file, "page": figure.page, "corpus": figure.corpus.name,
+        "title": figure.patent.title, "caption": figure.caption,
+    }

@@ -1,0 +1,147 @@
+"""The data of PatentSearch: corpora of patents and their figures, models, embeddings, texts."""
+
+from django.conf import settings
+from django.db import models
+from pgvector.django import VectorField
+
+
+class Corpus(models.Model):
+    """A named collection of patent figures, loaded by one or more ingests of a corpus folder."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    source = models.CharField(max_length=1000, blank=True, help_text="Folder or archive last ingested.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "corpora"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Patent(models.Model):
+    """A design patent; identified by its patent number across all corpora."""
+
+    patent_id = models.CharField(max_length=64, unique=True)
+    corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="patents")
+    title = models.CharField(max_length=500, blank=True)
+    object_name = models.CharField(max_length=300, blank=True)
+    locarno_class = models.CharField(max_length=16, blank=True, db_index=True)
+    us_class = models.CharField(max_length=32, blank=True)
+    us_class_main = models.CharField(max_length=16, blank=True, db_index=True)
+    grant_date = models.DateField(null=True, blank=True, db_index=True)
+    grant_date_is_year_only = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["patent_id"]
+
+    def __str__(self) -> str:
+        return self.patent_id
+
+
+class Figure(models.Model):
+    """One drawing (a figure, a sheet or a page) of a patent, stored once per image content."""
+
+    class Status(models.TextChoices):
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    patent = models.ForeignKey(Patent, on_delete=models.CASCADE, related_name="figures")
+    corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="figures")
+    figure_id = models.CharField(max_length=64, blank=True)
+    source_file = models.CharField(max_length=1000, help_text="image_file in the corpus folder.")
+    page = models.PositiveIntegerField(default=0, help_text="Page of a multi-page TIFF or PDF.")
+    image = models.FileField(upload_to="figures/", max_length=300)
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    viewpoint = models.CharField(max_length=200, blank=True)
+    caption = models.TextField(blank=True)
+    is_front_page = models.BooleanField(default=False)
+    metadata = models.JSONField(default=dict, blank=True, help_text="Every other metadata column.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["patent__patent_id", "source_file", "page"]
+        constraints = [
+            models.UniqueConstraint(fields=["patent", "sha256"], name="figure_unique_patent_content"),
+        ]
+
+    def __str__(self) -> str:
+        label = f"FIG. {self.figure_id}" if self.figure_id else self.source_file
+        return f"{self.patent_id} {label}"
+
+
+class FigureText(models.Model):
+    """A text about a figure: an LLM-written description, or a generated caption."""
+
+    class Kind(models.TextChoices):
+        DESCRIPTION = "description", "LLM description"
+        GENERATED_CAPTION = "generated_caption", "Generated caption"
+
+    figure = models.ForeignKey(Figure, on_delete=models.CASCADE, related_name="texts")
+    kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.DESCRIPTION)
+    text = models.TextField()
+    source = models.CharField(max_length=200, blank=True, help_text="Backend and model, or 'import'.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["figure_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["figure", "kind", "text"], name="figuretext_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class RetrievalModel(models.Model):
+    """A registered encoder version: what turns figures and queries into vectors.
+
+    Exactly one model is active; search and encoding use it.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    architecture = models.CharField(max_length=100)
+    dim = models.PositiveIntegerField()
+    checkpoint = models.CharField(max_length=1000, help_text="Checkpoint folder or open_clip hub name.")
+    version = models.CharField(max_length=200, help_text="Architecture and weights digest.")
+    config = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "model"
+        ordering = ["-is_active", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="one_active_model"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'active' if self.is_active else 'inactive'})"
+
+
+class FigureEmbedding(models.Model):
+    """The vector of one figure under one model (unit length; inner product = cosine)."""
+
+    figure = models.ForeignKey(Figure, on_delete=models.CASCADE, related_name="embeddings")
+    model = models.ForeignKey(RetrievalModel, on_delete=models.CASCADE, related_name="embeddings")
+    embedding = VectorField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["figure", "model"], name="figureembedding_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.figure_id} @ {self.model_id}"

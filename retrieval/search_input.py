@@ -1,0 +1,85 @@
+"""The search form shared by the API and the HTML page: one validation, two interfaces."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from retrieval.exceptions import InvalidImageError
+from retrieval.images import open_query_image
+from retrieval.index import FigureFilters
+from retrieval.models import Corpus
+
+
+class CommaListField(serializers.ListField):
+    """Repeated form keys or one comma-separated value: ?us_class_main=D14&us_class_main=D21 or D14,D21."""
+
+    child = serializers.CharField(max_length=100)
+
+    def to_internal_value(self, data: object) -> list[str]:
+        items = data if isinstance(data, list) else [data]
+        values = [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+        return super().to_internal_value(values)
+
+
+class SearchInputSerializer(serializers.Serializer):
+    image = serializers.FileField(required=False, help_text="The query drawing: PNG, JPEG, TIFF or PDF.")
+    text = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    text_weight = serializers.FloatField(required=False, min_value=0.0, max_value=1.0, default=0.5)
+    k = serializers.IntegerField(required=False, min_value=1)
+    corpus = CommaListField(required=False, help_text="Corpus ids or names.")
+    us_class_main = CommaListField(required=False, help_text="US design classes, e.g. D14.")
+    locarno_class = CommaListField(required=False, help_text="Locarno class-subclasses, e.g. 14-04.")
+    grant_date_from = serializers.DateField(required=False)
+    grant_date_to = serializers.DateField(required=False)
+    include_front_page = serializers.BooleanField(required=False, default=False)
+
+    def validate_k(self, value: int) -> int:
+        if value > settings.RETRIEVAL_MAX_K:
+            raise serializers.ValidationError(f"k may be at most {settings.RETRIEVAL_MAX_K}.")
+        return value
+
+    def validate_image(self, upload: object) -> object:
+        size = getattr(upload, "size", 0)
+        if size > settings.RETRIEVAL_MAX_IMAGE_BYTES:
+            raise serializers.ValidationError(
+                f"The file is {size:,} bytes; the limit is {settings.RETRIEVAL_MAX_IMAGE_BYTES:,}."
+            )
+        try:
+            return open_query_image(
+                upload.read(),  # type: ignore[attr-defined]
+                max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS,
+                pdf_dpi=settings.RETRIEVAL_PDF_DPI,
+            )
+        except InvalidImageError as exc:
+            raise serializers.ValidationError(f"The file cannot be used: {exc.message}.") from exc
+
+    def validate_corpus(self, values: list[str]) -> list[int]:
+        ids, unknown = [], []
+        for value in values:
+            found = Corpus.objects.filter(pk=int(value)) if value.isdigit() else Corpus.objects.filter(name=value)
+            corpus = found.first()
+            (ids.append(corpus.pk) if corpus else unknown.append(value))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown corpus: {', '.join(unknown)}.")
+        return ids
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("image") is None and not attrs.get("text", "").strip():
+            raise serializers.ValidationError("Upload a drawing (image) or type a description (text).")
+        start, end = attrs.get("grant_date_from"), attrs.get("grant_date_to")
+        if start and end and start > end:
+            raise serializers.ValidationError("grant_date_from is after grant_date_to.")
+        attrs["k"] = attrs.get("k") or settings.RETRIEVAL_DEFAULT_K
+        return attrs
+
+
+def search_filters(data: dict) -> FigureFilters:
+    return FigureFilters(
+        corpus_ids=data.get("corpus", []),
+        us_class_main=data.get("us_class_main", []),
+        locarno_class=data.get("locarno_class", []),
+        grant_date_from=data.get("grant_date_from"),
+        grant_date_to=data.get("grant_date_to"),
+        exclude_front_page=not data.get("include_front_page", False),
+    )

@@ -1,0 +1,191 @@
+"""Parsing and checking metadata.csv and descriptions.jsonl of a corpus, row by row."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from dataclasses import dataclass, field
+
+from retrieval.constants import KNOWN_COLUMNS, REQUIRED_COLUMNS
+from retrieval.exceptions import CorpusProblem
+from retrieval.services.corpus_source import UnsafePathError, safe_relpath
+
+TRUE_VALUES = {"1", "true", "yes", "y", "t"}
+FALSE_VALUES = {"", "0", "false", "no", "n", "f"}
+US_CLASS_MAIN = re.compile(r"^\s*(D\s*\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PatentFields:
+    title: str = ""
+    object_name: str = ""
+    locarno_class: str = ""
+    us_class: str = ""
+    us_class_main: str = ""
+    grant_date: dt.date | None = None
+    grant_date_is_year_only: bool = False
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One checked row of metadata.csv."""
+
+    line: int
+    image_file: str
+    patent_id: str
+    figure_id: str
+    patent: PatentFields
+    viewpoint: str = ""
+    caption: str = ""
+    generated_caption: str = ""
+    is_front_page: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def parse_metadata(data: bytes) -> tuple[list[FigureRow], list[CorpusProblem]]:
+    """Every row of metadata.csv, checked; problems name the line and the reason."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], [CorpusProblem("metadata.csv", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        return [], [CorpusProblem("metadata.csv", f"missing required column(s): {', '.join(missing)}")]
+    reader.fieldnames = header
+    rows, problems, seen = [], [], {}
+    try:
+        for raw in reader:
+            row, row_problems = _parse_row(raw, reader.line_num, seen)
+            problems += row_problems
+            if row is not None:
+                rows.append(row)
+    except csv.Error as exc:
+        problems.append(CorpusProblem(f"metadata.csv line {reader.line_num}", f"malformed CSV: {exc}"))
+    if not rows and not problems:
+        problems.append(CorpusProblem("metadata.csv", "no rows: the corpus has no figures"))
+    return rows, problems
+
+
+def _parse_row(
+    raw: dict[str | None, str | list[str] | None], line: int, seen: dict[str, int]
+) -> tuple[FigureRow | None, list[CorpusProblem]]:
+    where = f"metadata.csv line {line}"
+    if None in raw:
+        return None, [CorpusProblem(where, "row has more fields than the header")]
+    if any(value is None for value in raw.values()):
+        return None, [CorpusProblem(where, "row has fewer fields than the header")]
+    values = {str(k): str(v).strip() for k, v in raw.items()}
+    problems = []
+    image_file = values.get("image_file", "")
+    if not image_file:
+        problems.append(CorpusProblem(where, "image_file is empty"))
+    else:
+        try:
+            image_file = safe_relpath(image_file)
+        except UnsafePathError as exc:
+            problems.append(CorpusProblem(where, str(exc)))
+        else:
+            if image_file in seen:
+                problems.append(CorpusProblem(where, f"{image_file} is listed twice (also line {seen[image_file]})"))
+            seen.setdefault(image_file, line)
+    if not values.get("patent_id"):
+        problems.append(CorpusProblem(where, "patent_id is empty"))
+    grant, year_only, date_problem = _parse_grant_date(values.get("grant_date", ""))
+    if date_problem:
+        problems.append(CorpusProblem(where, date_problem))
+    front = values.get("is_front_page", "").lower()
+    if front not in TRUE_VALUES | FALSE_VALUES:
+        problems.append(CorpusProblem(where, f"is_front_page {front!r} is not 0 or 1"))
+    if problems:
+        return None, problems
+    return _build_row(values, line, image_file, grant, year_only, front in TRUE_VALUES), []
+
+
+def _build_row(
+    values: dict[str, str], line: int, image_file: str, grant: dt.date | None, year_only: bool, front: bool
+) -> FigureRow:
+    us_class = values.get("us_class", "")
+    us_main = values.get("us_class_main", "") or _us_class_main(us_class)
+    patent = PatentFields(
+        title=values.get("title", ""),
+        object_name=values.get("object_name", ""),
+        locarno_class=values.get("locarno_class", ""),
+        us_class=us_class,
+        us_class_main=us_main.upper().replace(" ", ""),
+        grant_date=grant,
+        grant_date_is_year_only=year_only,
+    )
+    extra = {k: v for k, v in values.items() if k not in KNOWN_COLUMNS and v}
+    return FigureRow(
+        line=line,
+        image_file=image_file,
+        patent_id=values["patent_id"],
+        figure_id=values.get("figure_id", ""),
+        patent=patent,
+        viewpoint=values.get("viewpoint", ""),
+        caption=values.get("caption", ""),
+        generated_caption=values.get("generated_caption", ""),
+        is_front_page=front,
+        extra=extra,
+    )
+
+
+def _us_class_main(us_class: str) -> str:
+    match = US_CLASS_MAIN.match(us_class)
+    return match.group(1) if match else ""
+
+
+def _parse_grant_date(value: str) -> tuple[dt.date | None, bool, str]:
+    """(date, is_year_only, problem). YYYYMMDD, YYYY-MM-DD or YYYY."""
+    if not value:
+        return None, False, ""
+    digits = value.replace("-", "")
+    try:
+        if len(digits) == 8 and digits.isdigit():
+            return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:])), False, ""
+        if len(digits) == 4 and digits.isdigit():
+            return dt.date(int(digits), 1, 1), True, ""
+    except ValueError:
+        pass
+    return None, False, f"grant_date {value!r} is not a date (YYYYMMDD or YYYY)"
+
+
+def parse_descriptions(data: bytes, known_files: set[str]) -> tuple[dict[str, list[str]], list[CorpusProblem]]:
+    """descriptions.jsonl: image_file -> LLM descriptions; each bad line is a problem."""
+    result: dict[str, list[str]] = {}
+    problems = []
+    for number, line in enumerate(data.decode("utf-8-sig", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"descriptions.jsonl line {number}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(CorpusProblem(where, f"not valid JSON ({exc.msg})"))
+            continue
+        problem = _check_description(item, known_files)
+        if problem:
+            problems.append(CorpusProblem(where, problem))
+            continue
+        result.setdefault(safe_relpath(item["image_file"]), []).extend(item["descriptions"])
+    return result, problems
+
+
+def _check_description(item: object, known_files: set[str]) -> str:
+    if not isinstance(item, dict) or not isinstance(item.get("image_file"), str):
+        return 'expected an object with "image_file" and "descriptions"'
+    texts = item.get("descriptions")
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        return '"descriptions" must be a list of strings'
+    try:
+        image_file = safe_relpath(item["image_file"])
+    except UnsafePathError as exc:
+        return str(exc)
+    if image_file not in known_files:
+        return f"{image_file} is not in metadata.csv"
+    return ""

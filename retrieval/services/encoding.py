@@ -1,0 +1,86 @@
+"""Encoding figures into vectors: enqueue in batches on commit; encode a batch idempotently."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+from PIL import Image
+
+from retrieval import index, inference
+from retrieval.exceptions import InvalidImageError
+from retrieval.images import read_pages
+from retrieval.models import Figure, RetrievalModel
+
+logger = logging.getLogger(__name__)
+
+
+def figures_encode_enqueue(*, figure_ids: Sequence[int], model: RetrievalModel | None = None) -> int:
+    """Queue encoding of these figures (under the active model) once the transaction commits."""
+    from retrieval.services.models import model_ensure_active
+    from retrieval.tasks import figure_encode_batch_task
+
+    if not figure_ids:
+        return 0
+    model = model or model_ensure_active()
+    size = settings.RETRIEVAL_ENCODE_BATCH_SIZE
+    batches = [list(figure_ids[i : i + size]) for i in range(0, len(figure_ids), size)]
+    for batch in batches:
+        transaction.on_commit(lambda batch=batch: figure_encode_batch_task.delay(batch, model.id))
+    return len(batches)
+
+
+def model_encode_missing(*, model: RetrievalModel) -> int:
+    """Queue every ready figure that has no vector under this model. Returns the figure count."""
+    ids = list(
+        Figure.objects.filter(status=Figure.Status.READY)
+        .exclude(embeddings__model=model)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    figures_encode_enqueue(figure_ids=ids, model=model)
+    return len(ids)
+
+
+def figure_encode_batch(*, figure_ids: Sequence[int], model_id: int) -> int:
+    """Encode the figures of the batch that still need it; returns how many were encoded.
+
+    Idempotent: figures already encoded under the model, or gone, are skipped. A figure whose
+    image cannot be decoded is marked failed with the reason (and is not retried).
+    """
+    model = RetrievalModel.objects.filter(pk=model_id).first()
+    if model is None:
+        logger.info("Model %s is gone; skipping %d figures", model_id, len(figure_ids))
+        return 0
+    figures = list(
+        Figure.objects.filter(pk__in=figure_ids, status=Figure.Status.READY)
+        .exclude(embeddings__model=model)
+        .order_by("pk")
+    )
+    images, ready = _load_images(figures)
+    if not ready:
+        return 0
+    vectors = inference.embed_images(model.checkpoint, images)
+    return index.upsert_embeddings(model, [f.pk for f in ready], vectors)
+
+
+def _load_images(figures: Sequence[Figure]) -> tuple[list[Image.Image], list[Figure]]:
+    images, ready = [], []
+    for figure in figures:
+        try:
+            with figure.image.open("rb") as f:
+                page = read_pages(f.read(), max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS)[0]
+            images.append(Image.open(io.BytesIO(page.data)))
+            ready.append(figure)
+        except (InvalidImageError, OSError) as exc:
+            reason = exc.message if isinstance(exc, InvalidImageError) else f"image unreadable: {exc}"
+            _mark_failed(figure, reason)
+    return images, ready
+
+
+def _mark_failed(figure: Figure, reason: str) -> None:
+    logger.warning("Figure %s failed: %s", figure.pk, reason)
+    Figure.objects.filter(pk=figure.pk).update(status=Figure.Status.FAILED, error=reason)

@@ -1,0 +1,102 @@
+"""Ingest: a corpus folder or zip becomes Patent, Figure and FigureText rows, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from retrieval.constants import CORPUS_DESCRIPTIONS_FILE, CORPUS_METADATA_FILE
+from retrieval.exceptions import CorpusProblem, CorpusValidationError, InvalidImageError
+from retrieval.images import PageImage, read_pages
+from retrieval.services import ingest_write
+from retrieval.services.corpus_metadata import FigureRow, parse_descriptions, parse_metadata
+from retrieval.services.corpus_source import CorpusSource, open_corpus
+from retrieval.services.figure_files import figure_file_store, figure_files_remove
+from retrieval.services.ingest_types import IngestResult, StoredPage
+
+Progress = Callable[[int, int], None]
+
+
+def corpus_ingest(
+    *, path: Path, name: str | None = None, user_id: int | None = None, progress: Progress | None = None
+) -> IngestResult:
+    """Check the whole corpus, then write it in one transaction and enqueue encoding on commit.
+
+    Raises CorpusValidationError listing every bad row or file; then nothing is written.
+    """
+    source = open_corpus(path, max_archive_bytes=settings.RETRIEVAL_MAX_ARCHIVE_BYTES)
+    rows, descriptions, problems = _read_tables(source)
+    created: list[str] = []
+    try:
+        pages, image_problems = _store_images(source, rows, created, progress, store=not problems)
+        if problems or image_problems:
+            raise CorpusValidationError(problems + image_problems)
+        with transaction.atomic():
+            return ingest_write.corpus_write(
+                name=name or source.name, source=str(path), user_id=user_id,
+                pages=pages, descriptions=descriptions,
+            )
+    except BaseException:
+        figure_files_remove(created)
+        raise
+
+
+def _read_tables(source: CorpusSource) -> tuple[list[FigureRow], dict[str, list[str]], list[CorpusProblem]]:
+    if not source.exists(CORPUS_METADATA_FILE):
+        return [], {}, [CorpusProblem(source.name, f"no {CORPUS_METADATA_FILE} in the corpus")]
+    rows, problems = parse_metadata(source.read(CORPUS_METADATA_FILE))
+    descriptions: dict[str, list[str]] = {}
+    if source.exists(CORPUS_DESCRIPTIONS_FILE):
+        known = {row.image_file for row in rows}
+        descriptions, more = parse_descriptions(source.read(CORPUS_DESCRIPTIONS_FILE), known)
+        problems += more
+    return rows, descriptions, problems
+
+
+def _store_images(
+    source: CorpusSource, rows: list[FigureRow], created: list[str], progress: Progress | None, *, store: bool
+) -> tuple[list[StoredPage], list[CorpusProblem]]:
+    """Check every row's image; store pages only while nothing is wrong (and `store`)."""
+    pages: list[StoredPage] = []
+    problems: list[CorpusProblem] = []
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = pool.map(lambda row: _check_image(source, row), rows)
+        for done, (row, result) in enumerate(zip(rows, results, strict=True), start=1):
+            if isinstance(result, str):
+                problems.append(CorpusProblem(f"{row.image_file} (metadata.csv line {row.line})", result))
+            elif store and not problems:
+                pages += _store_row_pages(row, result, created)
+            if progress:
+                progress(done, len(rows))
+    return pages, problems
+
+
+def _check_image(source: CorpusSource, row: FigureRow) -> list[PageImage] | str:
+    """The row's decoded pages, or the reason they cannot be used."""
+    if not source.exists(row.image_file):
+        return "file not found"
+    size = source.size(row.image_file)
+    if size > settings.RETRIEVAL_MAX_IMAGE_BYTES:
+        return f"file too large: {size:,} bytes, over the limit of {settings.RETRIEVAL_MAX_IMAGE_BYTES:,}"
+    try:
+        return read_pages(
+            source.read(row.image_file),
+            max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS,
+            pdf_dpi=settings.RETRIEVAL_PDF_DPI,
+        )
+    except InvalidImageError as exc:
+        return exc.message
+
+
+def _store_row_pages(row: FigureRow, pages: list[PageImage], created: list[str]) -> list[StoredPage]:
+    stored = []
+    for page in pages:
+        file_name, is_new = figure_file_store(page)
+        if is_new:
+            created.append(file_name)
+        stored.append(StoredPage(row, page.page, file_name, page.sha256, page.width, page.height))
+    return stored

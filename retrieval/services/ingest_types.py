@@ -1,0 +1,30 @@
+"""What ingest passes between its checking and writing halves, and what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from retrieval.services.corpus_metadata import FigureRow
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """A verified page of a row's image, already stored under MEDIA_ROOT."""
+
+    row: FigureRow
+    page: int
+    file_name: str
+    sha256: str
+    width: int
+    height: int
+
+
+@dataclass
+class IngestResult:
+    corpus_id: int
+    corpus_name: str
+    figures_added: int = 0
+    figures_skipped: int = 0
+    patents_added: int = 0
+    texts_added: int = 0
+    figure_ids: list[int] = field(default_factory=list)

@@ -1,0 +1,85 @@
+"""The model registry: register encoder versions, activate one, bootstrap the default."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from retrieval import index, inference
+from retrieval.exceptions import ModelRegistrationError
+from retrieval.models import RetrievalModel
+
+logger = logging.getLogger(__name__)
+
+PLACEHOLDER_NAME = "placeholder-random-ps-tiny"
+PLACEHOLDER_ARCHITECTURE = "ps-tiny"
+
+
+def _normalise_spec(spec: str) -> str:
+    path = Path(spec).expanduser()
+    return str(path.resolve()) if path.exists() else spec
+
+
+@transaction.atomic
+def model_register(*, spec: str, name: str | None = None, activate: bool = False) -> RetrievalModel:
+    """Register a checkpoint folder or hub name as a model (loading it once to check it)."""
+    spec = _normalise_spec(spec)
+    encoder = inference.load_encoder(spec)
+    name = name or encoder.name
+    if RetrievalModel.objects.filter(name=name).exists():
+        raise ModelRegistrationError(f"A model named {name!r} is already registered.")
+    model = RetrievalModel.objects.create(
+        name=name, architecture=getattr(encoder, "architecture", encoder.name), dim=encoder.dim,
+        checkpoint=spec, version=encoder.version,
+    )
+    index.ensure_model_index(model)
+    if activate:
+        model_activate(model=model)
+    return model
+
+
+@transaction.atomic
+def model_activate(*, model: RetrievalModel) -> RetrievalModel:
+    """Make this the model search uses, and encode every figure it has no vector for yet."""
+    from retrieval.services.encoding import model_encode_missing
+
+    RetrievalModel.objects.select_for_update().filter(is_active=True).exclude(pk=model.pk).update(
+        is_active=False
+    )
+    model.is_active = True
+    model.save(update_fields=["is_active"])
+    index.ensure_model_index(model)
+    model_encode_missing(model=model)
+    return model
+
+
+def model_ensure_active() -> RetrievalModel:
+    """The active model; on a fresh install, register and activate the default one first."""
+    active = RetrievalModel.objects.filter(is_active=True).first()
+    if active is not None:
+        return active
+    with transaction.atomic():
+        RetrievalModel.objects.select_for_update().all().exists()
+        active = RetrievalModel.objects.filter(is_active=True).first()
+        if active is not None:
+            return active
+        return _bootstrap_default()
+
+
+def _bootstrap_default() -> RetrievalModel:
+    spec = settings.RETRIEVAL_DEFAULT_MODEL
+    name = None
+    if not spec:
+        folder = Path(settings.RETRIEVAL_MODELS_DIR) / f"{PLACEHOLDER_NAME}-seed0"
+        spec = str(inference.make_random_checkpoint(
+            folder, architecture=PLACEHOLDER_ARCHITECTURE, seed=0, name=PLACEHOLDER_NAME
+        ))
+        name = PLACEHOLDER_NAME
+        logger.warning("No trained model is configured: using %s (random weights)", PLACEHOLDER_NAME)
+    existing = RetrievalModel.objects.filter(checkpoint=_normalise_spec(spec)).first()
+    if existing is not None:
+        return model_activate(model=existing)
+    return model_register(spec=spec, name=name, activate=True)

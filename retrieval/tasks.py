@@ -1,0 +1,26 @@
+"""Celery tasks: thin interfaces that take ids and call one service."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+TRANSIENT = (OperationalError, InterfaceError, RedisConnectionError)
+
+
+@shared_task(
+    name="retrieval.figure_encode_batch",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def figure_encode_batch_task(figure_ids: list[int], model_id: int) -> int:
+    """Encode a batch of figures under a model and upsert their vectors.
+
+    Idempotent (figures already encoded are skipped, vectors are upserted), so a redelivered
+    message does no harm. Retries only transient database and broker errors; an image that
+    cannot be decoded marks its figure failed instead of retrying.
+    """
+    from retrieval.services.encoding import figure_encode_batch
+
+    return figure_encode_batch(figure_ids=figure_ids, model_id=model_id)

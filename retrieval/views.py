@@ -1,0 +1,58 @@
+"""Server-rendered pages: thin views over selectors and services."""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views import View
+
+from patentsearch.exceptions import ApplicationError
+from retrieval.models import RetrievalModel
+from retrieval.search_input import SearchInputSerializer, search_filters
+from retrieval.selectors.corpora import corpus_list
+from retrieval.selectors.search import figure_search
+
+
+class FigureSearchView(LoginRequiredMixin, View):
+    template_name = "retrieval/search.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, self._context())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        fields = {key: value for key, value in request.POST.dict().items() if value != ""}
+        form = SearchInputSerializer(data={**fields, **_lists(request), **request.FILES.dict()})
+        if not form.is_valid():
+            return render(request, self.template_name, self._context(errors=_messages(form.errors)), status=400)
+        data = form.validated_data
+        try:
+            result = figure_search(
+                image=data.get("image"), text=data["text"], text_weight=data["text_weight"],
+                k=data["k"], filters=search_filters(data),
+            )
+        except ApplicationError as exc:
+            return render(request, self.template_name, self._context(errors=[exc.message]), status=400)
+        return render(request, self.template_name, self._context(result=result, query=request.POST))
+
+    @staticmethod
+    def _context(**extra: object) -> dict[str, object]:
+        return {
+            "corpora": corpus_list(),
+            "active_model": RetrievalModel.objects.filter(is_active=True).first(),
+            **extra,
+        }
+
+
+def _lists(request: HttpRequest) -> dict[str, list[str]]:
+    keys = ("corpus", "us_class_main", "locarno_class")
+    lists = {key: [v for v in request.POST.getlist(key) if v] for key in keys}
+    return {key: values for key, values in lists.items() if values}
+
+
+def _messages(errors: dict) -> list[str]:
+    out = []
+    for field, messages in errors.items():
+        for message in messages:
+            out.append(str(message) if field == "non_field_errors" else f"{field}: {message}")
+    return out

@@ -1,0 +1,70 @@
+// Search page: drag-and-drop / paste a drawing, preview it, view results large, keyboard shortcuts.
+(function () {
+  "use strict";
+  const input = document.getElementById("image-input");
+  const zone = document.getElementById("dropzone");
+  const preview = document.getElementById("query-preview");
+  const hint = document.getElementById("dropzone-hint");
+  const form = document.getElementById("search-form");
+  const viewer = document.getElementById("viewer");
+  const viewerImage = document.getElementById("viewer-image");
+  const viewerCaption = document.getElementById("viewer-caption");
+  const cards = Array.from(document.querySelectorAll(".card"));
+  let current = -1;
+
+  function showPreview(file) {
+    if (!file || !file.type.startsWith("image/") || file.type === "image/tiff") {
+      hint.textContent = file ? file.name : hint.textContent;
+      return;
+    }
+    preview.src = URL.createObjectURL(file);
+    preview.hidden = false;
+    hint.hidden = true;
+  }
+
+  function useFile(file) {
+    const transfer = new DataTransfer();
+    transfer.items.add(file);
+    input.files = transfer.files;
+    showPreview(file);
+  }
+
+  input.addEventListener("change", () => showPreview(input.files[0]));
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("over");
+    if (e.dataTransfer.files.length) useFile(e.dataTransfer.files[0]);
+  });
+  document.addEventListener("paste", (e) => {
+    const item = Array.from(e.clipboardData.items).find((i) => i.kind === "file");
+    if (item) useFile(item.getAsFile());
+  });
+
+  function open(index) {
+    if (index < 0 || index >= cards.length) return;
+    current = index;
+    viewerImage.src = cards[index].dataset.full;
+    viewerCaption.textContent = cards[index].dataset.caption;
+    if (!viewer.open) viewer.showModal();
+  }
+  cards.forEach((card, i) => card.addEventListener("click", () => open(i)));
+  document.getElementById("viewer-close").addEventListener("click", () => viewer.close());
+  viewer.addEventListener("click", (e) => { if (e.target === viewer) viewer.close(); });
+
+  document.addEventListener("keydown", (e) => {
+    if (viewer.open) {
+      if (e.key === "ArrowRight") open(current + 1);
+      if (e.key === "ArrowLeft") open(current - 1);
+      return;
+    }
+    const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName);
+    if (typing) return;
+    if (e.key === "u") { e.preventDefault(); input.click(); }
+    if (e.key === "/") { e.preventDefault(); form.querySelector("textarea").focus(); }
+  });
+  form.querySelector("textarea").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+  });
+})();

@@ -1,0 +1,110 @@
+"""Fixtures shared by the whole suite: real PostgreSQL/pgvector, Redis and Celery workers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data" / "design-patents-dev"
+
+
+@pytest.fixture(scope="session")
+def close_stray_connections(django_db_setup: None, django_db_blocker) -> Iterator[None]:  # noqa: ANN001
+    """Live-server threads can leave a connection open; close them so the test database drops."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_test_media() -> Iterator[None]:
+    """The test settings give each run a fresh media folder; remove it afterwards."""
+    yield
+    from django.conf import settings
+
+    if settings.configured and "patentsearch-test-media-" in str(settings.MEDIA_ROOT):
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def random_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeded random-init ps-tiny checkpoint folder, made once per test session."""
+    from retrieval.ml.encoders.factory import init_checkpoint
+
+    return init_checkpoint("ps-tiny", tmp_path_factory.mktemp("ckpt") / "tiny", seed=0, name="test-tiny")
+
+
+@pytest.fixture
+def active_model(db: None, random_checkpoint: Path):  # noqa: ANN201
+    from retrieval.services.models import model_register
+
+    return model_register(spec=str(random_checkpoint), name="test-tiny", activate=True)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not (SHARED_DATA / "metadata.csv").exists():
+        pytest.skip(f"needs the shared dev data at {SHARED_DATA} (absent on this machine)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on every queue, against the test database and Redis."""
+    from django.conf import settings
+    from django.db import connection
+
+    from patentsearch.celery import app
+    from patentsearch.embedded import database_url
+
+    app.control.purge()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "patentsearch.settings.test",
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+    command = [celery, "-A", "patentsearch", "worker", "-Q", "default,gpu,llm", "--pool", "solo",
+               "--loglevel", "WARNING", "--hostname", f"test-{os.getpid()}@%h"]
+    worker = subprocess.Popen(command, cwd=REPO, env=env)
+    _wait_until_ready(app, worker)
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
+def _wait_until_ready(app: object, worker: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"celery worker exited with {worker.returncode}")
+        if app.control.ping(timeout=0.5):  # type: ignore[attr-defined]
+            return
+    worker.kill()
+    raise RuntimeError("celery worker did not answer within 60 s")
+
+
+def wait_for(condition, timeout: float = 60, interval: float = 0.2) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

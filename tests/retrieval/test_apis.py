@@ -1,0 +1,135 @@
+import io
+
+import pytest
+from django.urls import reverse
+from PIL import Image
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from retrieval.models import Corpus, Figure, FigureEmbedding, Patent
+from retrieval.services.encoding import figure_encode_batch
+from retrieval.services.ingest import corpus_ingest
+from tests.drawings import drawing, png_bytes, small_corpus
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/search/"
+
+
+@pytest.fixture
+def examiner():
+    return User.objects.create_user("ada", password="pw-for-tests-only", role=User.Role.EXAMINER)
+
+
+@pytest.fixture
+def client(examiner):
+    api = APIClient()
+    api.force_authenticate(examiner)
+    return api
+
+
+@pytest.fixture
+def encoded_corpus(tmp_path, active_model):
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=4, views=3))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    return result
+
+
+def _upload(data: bytes, name: str = "query.png") -> io.BytesIO:
+    file = io.BytesIO(data)
+    file.name = name
+    return file
+
+
+def _counts() -> tuple[int, ...]:
+    return tuple(m.objects.count() for m in (Corpus, Patent, Figure, FigureEmbedding))
+
+
+def test_search_returns_hits_best_first_with_metadata(client, encoded_corpus):
+    query = drawing(10_000 * 0 + 2 * 100 + 1)  # the same drawing as USD800002 FIG. 2
+    response = client.post(URL, {"image": _upload(png_bytes(query)), "k": 5}, format="multipart")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["count"] == 5 and body["model"] == "test-tiny"
+    top = body["hits"][0]
+    assert (top["patent_id"], top["figure_label"], top["rank"]) == ("USD800002", "2", 1)
+    assert top["score"] == pytest.approx(1.0, abs=1e-4)
+    assert [h["score"] for h in body["hits"]] == sorted((h["score"] for h in body["hits"]), reverse=True)
+    assert top["image_url"].startswith("http://testserver/figures/")
+    assert {"title", "caption", "us_class", "locarno_class", "grant_date", "corpus"} <= set(top)
+
+
+def test_filters_restrict_the_hits(client, encoded_corpus):
+    response = client.post(
+        URL, {"image": _upload(png_bytes(drawing(1))), "k": 20, "us_class_main": "D14",
+              "grant_date_to": "2012-12-31"}, format="multipart",
+    )
+    hits = response.json()["hits"]
+    assert hits and {h["us_class_main"] for h in hits} == {"D14"}
+    assert all(h["grant_date"] <= "2012-12-31" for h in hits)
+
+
+def test_the_image_file_is_served_to_logged_in_users(client, encoded_corpus):
+    response = client.post(URL, {"image": _upload(png_bytes(drawing(1))), "k": 1}, format="multipart")
+    image_url = response.json()["hits"][0]["image_url"]
+    served = client.get(image_url)
+    assert served.status_code == 200
+    assert Image.open(io.BytesIO(b"".join(served.streaming_content))).size == (320, 240)
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({}, "Upload a drawing (image) or type a description (text)."),
+        ({"image": _upload(b"not an image at all", "notes.txt")}, "image: The file cannot be used: not an image"),
+        ({"image": _upload(png_bytes(drawing(1))[:300])}, "image: The file cannot be used: corrupt or truncated"),
+        ({"image": _upload(png_bytes(Image.new("1", (20_000, 10_000), 1)))}, "too large"),
+        ({"image": _upload(png_bytes(drawing(1))), "k": 0}, "k: Ensure this value is greater than or equal to 1."),
+        ({"image": _upload(png_bytes(drawing(1))), "k": 100_000}, "k: k may be at most"),
+        ({"image": _upload(png_bytes(drawing(1))), "corpus": "nope"}, "corpus: Unknown corpus: nope."),
+        ({"image": _upload(png_bytes(drawing(1))), "grant_date_from": "2020-01-01", "grant_date_to": "2010-01-01"},
+         "grant_date_from is after grant_date_to."),
+    ],
+)
+def test_bad_uploads_get_a_400_with_a_clear_message_and_change_nothing(client, encoded_corpus, payload, message):
+    before = _counts()
+    response = client.post(URL, payload, format="multipart")
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+    assert _counts() == before
+
+
+def test_oversized_upload_is_refused(client, encoded_corpus, settings):
+    settings.RETRIEVAL_MAX_IMAGE_BYTES = 1000
+    response = client.post(URL, {"image": _upload(png_bytes(drawing(1, size=(800, 800))))}, format="multipart")
+    assert response.status_code == 400
+    assert "the limit is 1,000" in response.json()["message"]
+
+
+def test_search_without_an_active_model_says_so(client, db):
+    response = client.post(URL, {"image": _upload(png_bytes(drawing(1)))}, format="multipart")
+    assert response.status_code == 400
+    assert "No model is active" in response.json()["message"]
+
+
+def test_login_is_required(db):
+    response = APIClient().post(URL, {}, format="multipart")
+    assert response.status_code in (401, 403)
+    assert APIClient().get(reverse("api-schema")).status_code in (401, 403)
+
+
+def test_token_authentication_works(examiner, encoded_corpus):
+    token = Token.objects.create(user=examiner)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = api.post(URL, {"image": _upload(png_bytes(drawing(1))), "k": 3}, format="multipart")
+    assert response.status_code == 200
+
+
+def test_openapi_schema_and_docs_are_served(client):
+    schema = client.get(reverse("api-schema"), {"format": "json"})
+    assert schema.status_code == 200
+    assert "/api/v1/search/" in schema.json()["paths"]
+    client.force_login(User.objects.get(username="ada"))
+    docs = client.get(reverse("api-docs"))
+    assert docs.status_code == 200 and b"swagger-ui" in docs.content

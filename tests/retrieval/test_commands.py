@@ -1,0 +1,63 @@
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from retrieval.models import Figure
+from retrieval.services.encoding import figure_encode_batch
+from tests.drawings import drawing, png_bytes, small_corpus, write_corpus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_ingest_corpus_reports_what_it_added(tmp_path, active_model, capsys):
+    call_command("ingest_corpus", str(small_corpus(tmp_path / "mini", patents=2, views=2)), "--name", "Mini")
+    out = capsys.readouterr().out
+    assert "Corpus 'Mini': 4 figures added, 0 already present, 2 new patents" in out
+
+
+def test_ingest_corpus_lists_each_bad_row(tmp_path, active_model):
+    rows = [{"image_file": "a.png", "patent_id": "USD1"}, {"image_file": "b.png", "patent_id": ""}]
+    root = write_corpus(tmp_path / "bad", rows, images={"a.png": b"not a png"})
+    with pytest.raises(CommandError) as refused:
+        call_command("ingest_corpus", str(root))
+    message = str(refused.value)
+    assert "Corpus refused, nothing was imported: 2 problems" in message
+    assert "metadata.csv line 3: patent_id is empty" in message
+    assert "a.png (metadata.csv line 2): not an image" in message
+    assert Figure.objects.count() == 0
+
+
+def test_search_figures_prints_json_with_the_query_first(tmp_path, active_model, capsys):
+    root = small_corpus(tmp_path / "mini", patents=2, views=2)
+    call_command("ingest_corpus", str(root), verbosity=0)
+    figure_encode_batch(figure_ids=list(Figure.objects.values_list("pk", flat=True)), model_id=active_model.pk)
+    capsys.readouterr()
+    call_command("search_figures", str(root / "images/USD800001-2.png"), "--k", "3", "--json")
+    body = json.loads(capsys.readouterr().out)
+    assert body["hits"][0]["source_file"] == "images/USD800001-2.png"
+    assert len(body["hits"]) == 3
+
+
+def test_search_figures_refuses_a_non_image(tmp_path, active_model):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    with pytest.raises(CommandError, match="notes.txt: not an image"):
+        call_command("search_figures", str(path))
+
+
+def test_register_model_refuses_an_unloadable_checkpoint(tmp_path, db):
+    (tmp_path / "model.json").write_text("{not json")
+    with pytest.raises(CommandError, match="could not be loaded"):
+        call_command("register_model", str(tmp_path))
+
+
+def test_first_ingest_bootstraps_a_default_model(tmp_path, db, settings):
+    settings.RETRIEVAL_MODELS_DIR = tmp_path / "models"
+    call_command("ingest_corpus", str(small_corpus(tmp_path / "mini", patents=1, views=1)), verbosity=0)
+    from retrieval.models import RetrievalModel
+
+    model = RetrievalModel.objects.get(is_active=True)
+    assert model.name == "placeholder-random-ps-tiny"
+    assert (tmp_path / "models" / "placeholder-random-ps-tiny-seed0" / "model.json").exists()
+

@@ -1,0 +1,126 @@
+import datetime as dt
+
+import numpy as np
+import pytest
+from django.db import connection, transaction
+
+from retrieval import index
+from retrieval.index import FigureFilters
+from retrieval.ml.exact_search import exact_top_k
+from tests.retrieval.factories import CorpusFactory, FigureFactory, PatentFactory, VectorModelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _unit(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
+    x = rng.standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def indexed():
+    """1,500 figures with seeded random unit vectors; every tenth in a rare class and corpus."""
+    rng = np.random.default_rng(0)
+    model = VectorModelFactory(dim=32)
+    index.ensure_model_index(model)
+    common, rare = CorpusFactory(name="common"), CorpusFactory(name="rare")
+    figures = []
+    for i in range(150):
+        patent = PatentFactory(corpus=rare if i % 10 == 0 else common,
+                               us_class_main="D99" if i % 10 == 0 else "D14",
+                               grant_date=dt.date(2000 + i % 20, 6, 1))
+        figures += FigureFactory.create_batch(10, patent=patent, corpus=patent.corpus)
+    vectors = _unit(rng, len(figures), 32)
+    index.upsert_embeddings(model, [f.pk for f in figures], vectors)
+    return model, figures, vectors
+
+
+def test_upsert_is_idempotent_and_replaces_vectors(indexed):
+    model, figures, vectors = indexed
+    index.upsert_embeddings(model, [figures[0].pk], -vectors[:1])
+    stored = index.embeddings_for(model, [figures[0].pk])
+    np.testing.assert_allclose(stored[figures[0].pk], -vectors[0], atol=1e-6)
+    assert model.embeddings.count() == len(figures)
+
+
+def test_hnsw_results_match_exact_search(indexed):
+    model, figures, vectors = indexed
+    queries = _unit(np.random.default_rng(1), 40, 32)
+    exact, _ = exact_top_k(queries, vectors, 10)
+    ids = np.array([f.pk for f in figures])
+    recalls = []
+    for query, truth in zip(queries, exact, strict=True):
+        hits = index.nearest_figures(model=model, query=query, k=10)
+        recalls.append(len({h.figure_id for h in hits} & set(ids[truth])) / 10)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert np.mean(recalls) >= 0.9
+
+
+def test_query_plan_uses_the_models_hnsw_index(indexed):
+    model, figures, vectors = indexed
+    vector = index._literal(vectors[0])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            f"EXPLAIN SELECT e.figure_id FROM {index.TABLE} e WHERE e.model_id = {model.pk} "
+            f"ORDER BY (e.embedding::vector(32)) <#> %s::vector(32) LIMIT 10", [vector],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index.index_name(model) in plan
+
+
+def test_an_indexed_vector_finds_itself_first(indexed):
+    model, figures, vectors = indexed
+    for i in (0, 17, 999):
+        hits = index.nearest_figures(model=model, query=vectors[i], k=5)
+        assert hits[0].figure_id == figures[i].pk
+        assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_selective_filters_still_return_k_hits(indexed):
+    """Only 10% of figures are in D99; iterative index scans keep going until k are found."""
+    model, figures, vectors = indexed
+    query = _unit(np.random.default_rng(2), 1, 32)[0]
+    hits = index.nearest_figures(model=model, query=query, k=40, filters=FigureFilters(us_class_main=["d99"]))
+    assert len(hits) == 40
+    rare_ids = {f.pk for f in figures if f.patent.us_class_main == "D99"}
+    assert {h.figure_id for h in hits} <= rare_ids
+    rare_idx = [i for i, f in enumerate(figures) if f.pk in rare_ids]
+    _, exact_scores = exact_top_k(query[None], vectors[rare_idx], 40)
+    assert hits[0].score == pytest.approx(float(exact_scores[0][0]), abs=1e-5)
+
+
+def test_filters_by_corpus_and_grant_date(indexed):
+    model, figures, vectors = indexed
+    rare = CorpusFactory(name="rare")
+    filters = FigureFilters(corpus_ids=[rare.pk], grant_date_from=dt.date(2010, 1, 1), grant_date_to=dt.date(2010, 12, 31))
+    hits = index.nearest_figures(model=model, query=vectors[0], k=20, filters=filters)
+    by_id = {f.pk: f for f in figures}
+    assert len(hits) == 20
+    for hit in hits:
+        patent = by_id[hit.figure_id].patent
+        assert patent.corpus_id == rare.pk and patent.grant_date.year == 2010
+
+
+def test_front_pages_and_failed_figures_are_left_out(indexed):
+    model, figures, vectors = indexed
+    figures[0].is_front_page = True
+    figures[0].save()
+    figures[1].status = "failed"
+    figures[1].save()
+    assert index.nearest_figures(model=model, query=vectors[0], k=1)[0].figure_id != figures[0].pk
+    assert index.nearest_figures(model=model, query=vectors[1], k=1)[0].figure_id != figures[1].pk
+    with_front = FigureFilters(exclude_front_page=False)
+    assert index.nearest_figures(model=model, query=vectors[0], k=1, filters=with_front)[0].figure_id == figures[0].pk
+
+
+def test_models_of_different_dimensions_live_side_by_side(indexed):
+    model, figures, _ = indexed
+    other = VectorModelFactory(dim=8)
+    index.ensure_model_index(other)
+    vectors = _unit(np.random.default_rng(3), 5, 8)
+    index.upsert_embeddings(other, [f.pk for f in figures[:5]], vectors)
+    hits = index.nearest_figures(model=other, query=vectors[2], k=5)
+    assert len(hits) == 5 and hits[0].figure_id == figures[2].pk
+    with pytest.raises(ValueError, match="dimension 8"):
+        index.upsert_embeddings(model, [figures[0].pk], vectors[:1])

@@ -1,0 +1,57 @@
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from retrieval.services.encoding import figure_encode_batch
+from retrieval.services.ingest import corpus_ingest
+from tests.drawings import drawing, png_bytes, small_corpus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def examiner_client(client):
+    user = User.objects.create_user("grace", password="pw-for-tests-only")
+    client.force_login(user)
+    return client
+
+
+def test_pages_require_login(client):
+    response = client.get(reverse("retrieval:search"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert client.get(reverse("retrieval:figure-image", args=[1])).status_code in (401, 403)
+
+
+def test_login_page_logs_in(client):
+    User.objects.create_user("grace", password="pw-for-tests-only")
+    response = client.post(reverse("accounts:login"), {"username": "grace", "password": "pw-for-tests-only"})
+    assert response.status_code == 302
+    assert client.get(reverse("retrieval:search")).status_code == 200
+
+
+def test_search_page_shows_results_grouped_by_patent(examiner_client, tmp_path, active_model):
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=3, views=2))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    query = png_bytes(drawing(1 * 100 + 1))  # USD800001 FIG. 2
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = examiner_client.post(
+        reverse("retrieval:search"),
+        {"image": SimpleUploadedFile("q.png", query, "image/png"), "k": 6, "text": "", "us_class_main": "",
+         "grant_date_from": "", "grant_date_to": ""},  # what the browser sends for untouched fields
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "6 figures from 3 patents" in html
+    assert html.index("USD800001") < html.index("USD800000")
+    assert 'class="card"' in html and "FIG. 2 is a front view" in html
+
+
+def test_search_page_explains_a_bad_upload(examiner_client, active_model):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = examiner_client.post(
+        reverse("retrieval:search"), {"image": SimpleUploadedFile("q.png", b"nope", "image/png")}
+    )
+    assert response.status_code == 400
+    assert "The file cannot be used: not an image" in response.content.decode()

@@ -1,0 +1,72 @@
+"""The search page driven for real: Playwright and Debian's Chromium against the live server."""
+
+import os
+import shutil
+
+import pytest
+
+from accounts.models import User
+from retrieval.services.encoding import figure_encode_batch
+from retrieval.services.ingest import corpus_ingest
+from tests.drawings import drawing, png_bytes, small_corpus
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page(close_stray_connections):
+    if CHROMIUM is None:
+        pytest.fail("Chromium is not installed: apt-get install chromium (.ci/run does this)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are
+    # still plain synchronous code, so Django's async-safety guard is lifted for this test.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        yield page
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_examiner_logs_in_uploads_a_drawing_and_sees_result_cards(
+    live_server, browser_page, tmp_path, active_model
+):
+    User.objects.create_user("examiner", password="pw-for-tests-only")
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=3, views=2))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    query = tmp_path / "query.png"
+    query.write_bytes(png_bytes(drawing(2 * 100 + 1)))  # USD800002 FIG. 2
+
+    page = browser_page
+    page.goto(f"{live_server.url}/")
+    page.fill("input[name=username]", "examiner")
+    page.fill("input[name=password]", "pw-for-tests-only")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#dropzone")
+    page.set_input_files("#image-input", str(query))
+    page.wait_for_selector("#query-preview", state="visible")
+    page.click("#search-button")
+    page.wait_for_selector(".card")
+
+    cards = page.locator(".card")
+    assert cards.count() == 6
+    first_group = page.locator(".patent-group").first
+    assert "USD800002" in first_group.locator("h2").inner_text()
+    assert cards.first.locator(".rank").inner_text() == "#1"
+    page.screenshot(path=str(tmp_path / "results.png"))
+
+    cards.first.click()
+    page.wait_for_selector("#viewer[open]")
+    assert "USD800002 FIG. 2" in page.inner_text("#viewer-caption")
+    page.keyboard.press("ArrowRight")
+    assert "USD800002 FIG. 2" not in page.inner_text("#viewer-caption")
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#viewer")
