@@ -5,10 +5,23 @@ import os
 import sys
 
 
+# Commands that manage the schema themselves; every other command finds the embedded database
+# migrated (an external DATABASE_URL is never migrated implicitly).
+SCHEMA_COMMANDS = {"migrate", "makemigrations", "squashmigrations", "showmigrations", "sqlmigrate",
+                   "help", "version", "--help", "-h", "--version", "test"}
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patentsearch.settings.base")
     from django.core.management import execute_from_command_line
 
+    if len(sys.argv) > 1 and sys.argv[1] not in SCHEMA_COMMANDS:
+        import django
+
+        from patentsearch.embedded import apply_migrations_if_embedded
+
+        django.setup()
+        apply_migrations_if_embedded()
     execute_from_command_line(sys.argv)
 
 

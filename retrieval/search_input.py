@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework import serializers
 
 from retrieval.exceptions import InvalidImageError
@@ -24,6 +27,9 @@ class CommaListField(serializers.ListField):
 
 class SearchInputSerializer(serializers.Serializer):
     image = serializers.FileField(required=False, help_text="The query drawing: PNG, JPEG, TIFF or PDF.")
+    query_token = serializers.CharField(
+        required=False, max_length=64, help_text="Search again with the drawing of an earlier search."
+    )
     text = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     text_weight = serializers.FloatField(required=False, min_value=0.0, max_value=1.0, default=0.5)
     k = serializers.IntegerField(required=False, min_value=1)
@@ -45,14 +51,14 @@ class SearchInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 f"The file is {size:,} bytes; the limit is {settings.RETRIEVAL_MAX_IMAGE_BYTES:,}."
             )
+        data = upload.read()  # type: ignore[attr-defined]
         try:
-            return open_query_image(
-                upload.read(),  # type: ignore[attr-defined]
-                max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS,
-                pdf_dpi=settings.RETRIEVAL_PDF_DPI,
-            )
+            image = _decode(data)
         except InvalidImageError as exc:
             raise serializers.ValidationError(f"The file cannot be used: {exc.message}.") from exc
+        self._token = hashlib.sha256(data).hexdigest()
+        cache.set(f"{QUERY_CACHE_PREFIX}{self._token}", data, QUERY_CACHE_SECONDS)
+        return image
 
     def validate_corpus(self, values: list[str]) -> list[int]:
         ids, unknown = [], []
@@ -65,6 +71,9 @@ class SearchInputSerializer(serializers.Serializer):
         return ids
 
     def validate(self, attrs: dict) -> dict:
+        if attrs.get("image") is None and attrs.get("query_token"):
+            attrs["image"] = _cached_query(attrs["query_token"])
+        attrs["query_token"] = getattr(self, "_token", "") or attrs.get("query_token", "")
         if attrs.get("image") is None and not attrs.get("text", "").strip():
             raise serializers.ValidationError("Upload a drawing (image) or type a description (text).")
         start, end = attrs.get("grant_date_from"), attrs.get("grant_date_to")
@@ -72,6 +81,21 @@ class SearchInputSerializer(serializers.Serializer):
             raise serializers.ValidationError("grant_date_from is after grant_date_to.")
         attrs["k"] = attrs.get("k") or settings.RETRIEVAL_DEFAULT_K
         return attrs
+
+
+QUERY_CACHE_PREFIX = "query-image:"
+QUERY_CACHE_SECONDS = 6 * 60 * 60
+
+
+def _decode(data: bytes) -> object:
+    return open_query_image(data, max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS, pdf_dpi=settings.RETRIEVAL_PDF_DPI)
+
+
+def _cached_query(token: str) -> object:
+    data = cache.get(f"{QUERY_CACHE_PREFIX}{token}")
+    if data is None:
+        raise serializers.ValidationError({"query_token": "The earlier drawing has expired; upload it again."})
+    return _decode(data)  # it was checked when it was uploaded
 
 
 def search_filters(data: dict) -> FigureFilters:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import io
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views import View
+from PIL import Image
 
 from patentsearch.exceptions import ApplicationError
 from retrieval.models import RetrievalModel
@@ -33,7 +37,11 @@ class FigureSearchView(LoginRequiredMixin, View):
             )
         except ApplicationError as exc:
             return render(request, self.template_name, self._context(errors=[exc.message]), status=400)
-        return render(request, self.template_name, self._context(result=result, query=request.POST))
+        context = self._context(
+            result=result, query=request.POST, query_image=_thumbnail(data.get("image")),
+            query_token=data["query_token"],
+        )
+        return render(request, self.template_name, context)
 
     @staticmethod
     def _context(**extra: object) -> dict[str, object]:
@@ -56,3 +64,14 @@ def _messages(errors: dict) -> list[str]:
         for message in messages:
             out.append(str(message) if field == "non_field_errors" else f"{field}: {message}")
     return out
+
+
+def _thumbnail(image: Image.Image | None, size: int = 640) -> str:
+    """The query drawing as a small PNG data URI, shown beside the results."""
+    if image is None:
+        return ""
+    thumb = image.convert("L")
+    thumb.thumbnail((size, size))
+    buffer = io.BytesIO()
+    thumb.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -18,7 +18,7 @@ def wait_for_encoding(command: BaseCommand, corpus_id: int, timeout: float, verb
         while True:
             progress = corpus_encoding_progress(corpus_id=corpus_id, model=model)
             bar.n = progress.encoded + progress.failed
-            bar.set_postfix(failed=progress.failed)
+            bar.set_postfix(failed=progress.failed, refresh=False)
             bar.refresh()
             if progress.done:
                 break

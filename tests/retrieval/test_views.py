@@ -55,3 +55,21 @@ def test_search_page_explains_a_bad_upload(examiner_client, active_model):
     )
     assert response.status_code == 400
     assert "The file cannot be used: not an image" in response.content.decode()
+
+
+def test_search_again_reuses_the_earlier_drawing(examiner_client, tmp_path, active_model):
+    """Changing a filter and searching again needs no new upload: the drawing is kept by token."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=3, views=2))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    first = examiner_client.post(
+        reverse("retrieval:search"), {"image": SimpleUploadedFile("q.png", png_bytes(drawing(101)), "image/png")}
+    )
+    token = first.context["query_token"]
+    assert first.context["query_image"].startswith("data:image/png;base64,")
+    again = examiner_client.post(reverse("retrieval:search"), {"query_token": token, "us_class_main": "D21"})
+    assert again.status_code == 200
+    assert {hit.figure.patent.us_class_main for hit in again.context["result"].hits} == {"D21"}
+    expired = examiner_client.post(reverse("retrieval:search"), {"query_token": "0" * 64})
+    assert "The earlier drawing has expired" in expired.content.decode()
