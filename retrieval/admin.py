@@ -1,10 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from patentsearch.exceptions import ApplicationError
 from retrieval.models import Corpus, Figure, FigureEmbedding, FigureText, Patent, RetrievalModel
+from retrieval.services.catalog import catalog_attributes_changed
+from retrieval.services.models import model_activate, model_delete
 
 
 @admin.register(Corpus)
@@ -37,6 +40,10 @@ class PatentAdmin(admin.ModelAdmin):
     search_fields = ("patent_id", "title", "object_name")
     inlines = [FigureInline]
 
+    def save_model(self, request: HttpRequest, obj: Patent, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        catalog_attributes_changed(patent_ids=[obj.pk])
+
 
 class FigureTextInline(admin.TabularInline):
     model = FigureText
@@ -52,6 +59,10 @@ class FigureAdmin(admin.ModelAdmin):
     readonly_fields = ("thumbnail", "sha256", "width", "height", "created_at")
     raw_id_fields = ("patent",)
     inlines = [FigureTextInline]
+
+    def save_model(self, request: HttpRequest, obj: Figure, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        catalog_attributes_changed(figure_ids=[obj.pk])
 
     @admin.display(description="image")
     def thumbnail(self, figure: Figure) -> str:
@@ -69,8 +80,34 @@ class FigureTextAdmin(admin.ModelAdmin):
 
 @admin.register(RetrievalModel)
 class RetrievalModelAdmin(admin.ModelAdmin):
-    list_display = ("name", "architecture", "dim", "is_active", "created_at")
-    readonly_fields = ("architecture", "dim", "version", "created_at")
+    list_display = ("name", "architecture", "dim", "is_active", "figures_encoded", "created_at")
+    readonly_fields = ("architecture", "dim", "checkpoint", "version", "is_active", "created_at")
+    actions = ["activate"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # models are registered from checkpoints: manage.py register_model
+
+    @admin.display(description="figures encoded")
+    def figures_encoded(self, model: RetrievalModel) -> int:
+        return model.embeddings.count()
+
+    @admin.action(description="Activate (search uses it; missing figures are encoded)")
+    def activate(self, request: HttpRequest, queryset: QuerySet[RetrievalModel]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one model to activate.", messages.ERROR)
+            return
+        model = model_activate(model=queryset.get())
+        self.message_user(request, f"{model.name} is active; figures without its vectors are queued.")
+
+    def delete_model(self, request: HttpRequest, obj: RetrievalModel) -> None:
+        try:
+            model_delete(model=obj)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[RetrievalModel]) -> None:
+        for model in queryset:
+            self.delete_model(request, model)
 
 
 @admin.register(FigureEmbedding)

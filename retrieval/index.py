@@ -3,8 +3,9 @@
 One table holds the vectors of every model; each model gets a partial HNSW index on the
 vector cast to its dimension (`(embedding::vector(D)) vector_ip_ops WHERE model_id = M`), so
 models of any dimension live side by side. Vectors are unit length: inner product = cosine.
-Filtered queries use pgvector's iterative index scans so that selective filters still return
-k hits.
+The figure attributes that searches filter on are copied into the embedding rows, so every
+search is one ordered index scan over one table; pgvector's iterative scans continue that scan
+until k rows pass a selective filter.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class _Sql:
 
 
 def index_name(model: RetrievalModel) -> str:
-    return f"figemb_hnsw_ip_model_{int(model.id)}"
+    return f"figemb_hnsw_ip_m{int(model.id)}_d{int(model.dim)}"
 
 
 def _vector_expr(model: RetrievalModel) -> str:
@@ -89,16 +90,47 @@ def upsert_embeddings(
         raise ValueError("one vector per figure id expected")
     if len(vectors) and vectors.shape[1] != model.dim:
         raise ValueError(f"vectors have dimension {vectors.shape[1]}, model {model.name} has {model.dim}")
-    rows = [(int(fid), model.id, _literal(vec)) for fid, vec in zip(figure_ids, vectors, strict=True)]
+    if not len(figure_ids):
+        return 0
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {TABLE} (figure_id, model_id, embedding, created_at) "
-            "VALUES (%s, %s, %s::vector, now()) "
+        cursor.execute(
+            f"INSERT INTO {TABLE} (figure_id, model_id, embedding, created_at, {ATTRIBUTES}) "
+            f"SELECT f.id, %s, v.vec::vector, now(), {ATTRIBUTE_SOURCES} "
+            "FROM unnest(%s::bigint[], %s::text[]) AS v(figure_id, vec) "
+            "JOIN retrieval_figure f ON f.id = v.figure_id JOIN retrieval_patent p ON p.id = f.patent_id "
             "ON CONFLICT (figure_id, model_id) DO UPDATE SET embedding = EXCLUDED.embedding, "
-            "created_at = EXCLUDED.created_at",
-            rows,
+            f"created_at = EXCLUDED.created_at, {_set_from('EXCLUDED')}",
+            [model.id, [int(i) for i in figure_ids], [_literal(v) for v in vectors]],
         )
-    return len(rows)
+        return cursor.rowcount
+
+
+def refresh_attributes(*, figure_ids: Sequence[int] = (), patent_ids: Sequence[int] = ()) -> int:
+    """Copy changed figure or patent attributes into the embedding rows that filter on them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} e SET {_set_from('src')} FROM ("
+            f"SELECT f.id AS figure_id, {ATTRIBUTE_SOURCES} FROM retrieval_figure f "
+            "JOIN retrieval_patent p ON p.id = f.patent_id "
+            "WHERE f.id = ANY(%s) OR f.patent_id = ANY(%s)) AS src WHERE e.figure_id = src.figure_id",
+            [[int(i) for i in figure_ids], [int(i) for i in patent_ids]],
+        )
+        return cursor.rowcount
+
+
+def delete_embeddings(*, figure_ids: Sequence[int]) -> int:
+    """Take figures out of search under every model (their image can no longer be used)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE figure_id = ANY(%s)", [[int(i) for i in figure_ids]])
+        return cursor.rowcount
+
+
+ATTRIBUTES = "corpus_id, us_class_main, locarno_class, grant_date, is_front_page"
+ATTRIBUTE_SOURCES = "f.corpus_id, p.us_class_main, p.locarno_class, p.grant_date, f.is_front_page"
+
+
+def _set_from(source: str) -> str:
+    return ", ".join(f"{name} = {source}.{name}" for name in ATTRIBUTES.split(", "))
 
 
 def nearest_figures(
@@ -110,9 +142,7 @@ def nearest_figures(
     sql = _filter_sql(model, filters)
     vector = f"%s::vector({int(model.dim)})"
     query_sql = (
-        f"SELECT e.figure_id, -({_vector_expr(model)} <#> {vector}) AS score "
-        f"FROM {TABLE} e JOIN retrieval_figure f ON f.id = e.figure_id "
-        f"JOIN retrieval_patent p ON p.id = f.patent_id "
+        f"SELECT e.figure_id, -({_vector_expr(model)} <#> {vector}) AS score FROM {TABLE} e "
         f"WHERE {' AND '.join(sql.where)} "
         f"ORDER BY {_vector_expr(model)} <#> {vector} LIMIT %s"
     )
@@ -133,19 +163,18 @@ def nearest_figures(
 def _filter_sql(model: RetrievalModel, filters: FigureFilters) -> _Sql:
     sql = _Sql()
     sql.add(f"e.model_id = {int(model.id)}")
-    sql.add("f.status = 'ready'")
     if filters.exclude_front_page:
-        sql.add("NOT f.is_front_page")
+        sql.add("NOT e.is_front_page")
     if filters.corpus_ids:
-        sql.add("f.corpus_id = ANY(%s)", [int(c) for c in filters.corpus_ids])
+        sql.add("e.corpus_id = ANY(%s)", [int(c) for c in filters.corpus_ids])
     if filters.us_class_main:
-        sql.add("p.us_class_main = ANY(%s)", [c.upper() for c in filters.us_class_main])
+        sql.add("e.us_class_main = ANY(%s)", [c.upper() for c in filters.us_class_main])
     if filters.locarno_class:
-        sql.add("p.locarno_class = ANY(%s)", list(filters.locarno_class))
+        sql.add("e.locarno_class = ANY(%s)", list(filters.locarno_class))
     if filters.grant_date_from:
-        sql.add("p.grant_date >= %s", filters.grant_date_from)
+        sql.add("e.grant_date >= %s", filters.grant_date_from)
     if filters.grant_date_to:
-        sql.add("p.grant_date <= %s", filters.grant_date_to)
+        sql.add("e.grant_date <= %s", filters.grant_date_to)
     if filters.exclude_figure_ids:
         sql.add("NOT (e.figure_id = ANY(%s))", [int(i) for i in filters.exclude_figure_ids])
     return sql

@@ -131,11 +131,21 @@ class RetrievalModel(models.Model):
 
 
 class FigureEmbedding(models.Model):
-    """The vector of one figure under one model (unit length; inner product = cosine)."""
+    """The vector of one figure under one model (unit length; inner product = cosine).
+
+    The figure's filterable attributes are copied here (by retrieval.index), so that a filtered
+    search is one index scan over one table, which pgvector's iterative scans can continue
+    until k rows pass the filter.
+    """
 
     figure = models.ForeignKey(Figure, on_delete=models.CASCADE, related_name="embeddings")
     model = models.ForeignKey(RetrievalModel, on_delete=models.CASCADE, related_name="embeddings")
     embedding = VectorField()
+    corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="+")
+    us_class_main = models.CharField(max_length=16, blank=True)
+    locarno_class = models.CharField(max_length=16, blank=True)
+    grant_date = models.DateField(null=True, blank=True)
+    is_front_page = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -51,6 +51,7 @@ def test_examiner_logs_in_uploads_a_drawing_and_sees_result_cards(
     page.fill("input[name=password]", "pw-for-tests-only")
     page.click("button[type=submit]")
     page.wait_for_selector("#dropzone")
+    page.wait_for_load_state()
     page.set_input_files("#image-input", str(query))
     page.wait_for_selector("#query-preview", state="visible")
     page.click("#search-button")

@@ -84,3 +84,4 @@ def _load_images(figures: Sequence[Figure]) -> tuple[list[Image.Image], list[Fig
 def _mark_failed(figure: Figure, reason: str) -> None:
     logger.warning("Figure %s failed: %s", figure.pk, reason)
     Figure.objects.filter(pk=figure.pk).update(status=Figure.Status.FAILED, error=reason)
+    index.delete_embeddings(figure_ids=[figure.pk])

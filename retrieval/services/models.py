@@ -83,3 +83,12 @@ def _bootstrap_default() -> RetrievalModel:
     if existing is not None:
         return model_activate(model=existing)
     return model_register(spec=spec, name=name, activate=True)
+
+
+@transaction.atomic
+def model_delete(*, model: RetrievalModel) -> None:
+    """Remove a model, its vectors and its index. The active model cannot be removed."""
+    if model.is_active:
+        raise ModelRegistrationError("Activate another model before deleting the active one.")
+    index.drop_model_index(model)
+    model.delete()

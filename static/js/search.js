@@ -30,6 +30,7 @@
   }
 
   input.addEventListener("change", () => showPreview(input.files[0]));
+  if (input.files.length) showPreview(input.files[0]);  // chosen before this script ran
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
   zone.addEventListener("drop", (e) => {

@@ -60,10 +60,11 @@ def test_query_plan_uses_the_models_hnsw_index(indexed):
     model, figures, vectors = indexed
     vector = index._literal(vectors[0])
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"ANALYZE {index.TABLE}")
         cursor.execute(
             f"EXPLAIN SELECT e.figure_id FROM {index.TABLE} e WHERE e.model_id = {model.pk} "
-            f"ORDER BY (e.embedding::vector(32)) <#> %s::vector(32) LIMIT 10", [vector],
+            f"AND NOT e.is_front_page AND e.us_class_main = ANY(%s) "
+            f"ORDER BY (e.embedding::vector(32)) <#> %s::vector(32) LIMIT 10", [["D99"], vector],
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index.index_name(model) in plan
@@ -102,12 +103,12 @@ def test_filters_by_corpus_and_grant_date(indexed):
         assert patent.corpus_id == rare.pk and patent.grant_date.year == 2010
 
 
-def test_front_pages_and_failed_figures_are_left_out(indexed):
+def test_front_pages_and_deleted_embeddings_are_left_out(indexed):
     model, figures, vectors = indexed
     figures[0].is_front_page = True
     figures[0].save()
-    figures[1].status = "failed"
-    figures[1].save()
+    index.refresh_attributes(figure_ids=[figures[0].pk])
+    index.delete_embeddings(figure_ids=[figures[1].pk])
     assert index.nearest_figures(model=model, query=vectors[0], k=1)[0].figure_id != figures[0].pk
     assert index.nearest_figures(model=model, query=vectors[1], k=1)[0].figure_id != figures[1].pk
     with_front = FigureFilters(exclude_front_page=False)
@@ -124,3 +125,15 @@ def test_models_of_different_dimensions_live_side_by_side(indexed):
     assert len(hits) == 5 and hits[0].figure_id == figures[2].pk
     with pytest.raises(ValueError, match="dimension 8"):
         index.upsert_embeddings(model, [figures[0].pk], vectors[:1])
+
+
+def test_changed_patent_classes_reach_the_search_filters(indexed):
+    model, figures, vectors = indexed
+    patent = figures[1].patent
+    patent.us_class_main = "D42"
+    patent.save()
+    filters = FigureFilters(us_class_main=["D42"])
+    assert index.nearest_figures(model=model, query=vectors[1], k=5, filters=filters) == []
+    index.refresh_attributes(patent_ids=[patent.pk])
+    hits = index.nearest_figures(model=model, query=vectors[1], k=5, filters=filters)
+    assert hits[0].figure_id == figures[1].pk and len(hits) == 5

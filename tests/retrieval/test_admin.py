@@ -1,0 +1,60 @@
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from retrieval import index, inference
+from retrieval.index import FigureFilters
+from retrieval.models import Patent, RetrievalModel
+from retrieval.services.encoding import figure_encode_batch
+from retrieval.services.ingest import corpus_ingest
+from tests.drawings import drawing, small_corpus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    admin = User.objects.create_user("root", password="pw-for-tests-only", role=User.Role.ADMIN,
+                                     is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    return client
+
+
+def test_admin_pages_list_every_model(admin_client, tmp_path, active_model):
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=1, views=2))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    for name in ("corpus", "patent", "figure", "figuretext", "retrievalmodel", "figureembedding"):
+        assert admin_client.get(reverse(f"admin:retrieval_{name}_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:accounts_user_changelist")).status_code == 200
+
+
+def test_editing_a_patents_class_in_the_admin_reaches_search_filters(admin_client, tmp_path, active_model):
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=1, views=2))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    patent = Patent.objects.get()
+    url = reverse("admin:retrieval_patent_change", args=[patent.pk])
+    form = {"patent_id": patent.patent_id, "corpus": patent.corpus_id, "title": patent.title, "us_class_main": "D42",
+            "figures-TOTAL_FORMS": "2", "figures-INITIAL_FORMS": "2", "figures-MIN_NUM_FORMS": "0",
+            "figures-MAX_NUM_FORMS": "1000"}
+    for i, figure in enumerate(patent.figures.all()):
+        form[f"figures-{i}-id"] = str(figure.pk)
+        form[f"figures-{i}-patent"] = str(patent.pk)
+    response = admin_client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    query = inference.embed_images(active_model.checkpoint, [drawing(0)])[0]
+    hits = index.nearest_figures(model=active_model, query=query, k=5, filters=FigureFilters(us_class_main=["D42"]))
+    assert len(hits) == 2
+
+
+def test_the_active_model_cannot_be_deleted_and_others_take_their_index_along(admin_client, active_model, random_checkpoint):
+    admin_client.post(reverse("admin:retrieval_retrievalmodel_delete", args=[active_model.pk]), {"post": "yes"})
+    assert RetrievalModel.objects.filter(pk=active_model.pk).exists()
+    other = RetrievalModel.objects.create(name="old", architecture="x", dim=8, checkpoint="x", version="x")
+    index.ensure_model_index(other)
+    admin_client.post(reverse("admin:retrieval_retrievalmodel_delete", args=[other.pk]), {"post": "yes"})
+    assert not RetrievalModel.objects.filter(pk=other.pk).exists()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = %s", [index.index_name(other)])
+        assert cursor.fetchone()[0] == 0
