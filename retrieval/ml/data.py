@@ -1,0 +1,156 @@
+"""Corpus folders as the ML library sees them: records with labels, splits by patent, digests.
+
+Reads the corpus format of docs/ARCHITECTURE.md (metadata.csv + images + optional
+descriptions.jsonl) without Django. The app's ingest checks corpora strictly; here a row that
+cannot be used (no image_file or patent_id, file missing) raises ValueError naming the row.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+RELEVANCE_KINDS = ("patent", "object", "locarno", "us_class")
+_US_CLASS_MAIN = re.compile(r"^\s*(D\s*\d+)", re.IGNORECASE)
+_TRUE = {"1", "true", "yes", "y", "t"}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One image of a corpus with the labels and texts training and evaluation use."""
+
+    image_path: Path
+    image_file: str
+    patent_id: str
+    figure_id: str = ""
+    object_name: str = ""
+    title: str = ""
+    viewpoint: str = ""
+    caption: str = ""
+    generated_caption: str = ""
+    locarno_class: str = ""
+    us_class: str = ""
+    us_class_main: str = ""
+    is_front_page: bool = False
+    descriptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Split:
+    train: list[Record]
+    test: list[Record]
+
+
+def read_corpus(root: Path | str) -> list[Record]:
+    """All rows of ROOT/metadata.csv as records, with ROOT/descriptions.jsonl texts attached.
+
+    Raises:
+        FileNotFoundError: no metadata.csv.
+        ValueError: a row without image_file or patent_id, or whose image file is missing.
+    """
+    root = Path(root)
+    descriptions = _read_descriptions(root / "descriptions.jsonl")
+    with open(root / "metadata.csv", newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    return [_record(root, row, line, descriptions) for line, row in enumerate(rows, start=2)]
+
+
+def _record(root: Path, row: dict[str, str], line: int, descriptions: dict[str, list[str]]) -> Record:
+    values = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+    image_file, patent_id = values.get("image_file", ""), values.get("patent_id", "")
+    if not image_file or not patent_id:
+        raise ValueError(f"metadata.csv line {line}: image_file and patent_id are required")
+    path = root / image_file
+    if not path.is_file():
+        raise ValueError(f"metadata.csv line {line}: {image_file} not found")
+    us_class = values.get("us_class", "")
+    return Record(
+        image_path=path, image_file=image_file, patent_id=patent_id,
+        figure_id=values.get("figure_id", ""), object_name=values.get("object_name", ""),
+        title=values.get("title", ""), viewpoint=values.get("viewpoint", ""),
+        caption=values.get("caption", ""), generated_caption=values.get("generated_caption", ""),
+        locarno_class=values.get("locarno_class", ""), us_class=us_class,
+        us_class_main=(values.get("us_class_main", "") or _main_class(us_class)).upper().replace(" ", ""),
+        is_front_page=values.get("is_front_page", "").lower() in _TRUE,
+        descriptions=tuple(descriptions.get(image_file, ())),
+    )
+
+
+def _main_class(us_class: str) -> str:
+    match = _US_CLASS_MAIN.match(us_class)
+    return match.group(1) if match else ""
+
+
+def _read_descriptions(path: Path) -> dict[str, list[str]]:
+    if not path.exists():
+        return {}
+    texts: dict[str, list[str]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"descriptions.jsonl line {number}: not JSON ({exc.msg})") from exc
+        texts.setdefault(str(item["image_file"]), []).extend(str(t) for t in item["descriptions"])
+    return texts
+
+
+def normalise_object_name(name: str) -> str:
+    """Lower case, single spaces, no punctuation at the ends: 'Shaving  blade cartridge.' -> 'shaving blade cartridge'."""
+    return " ".join(name.lower().split()).strip(" .,;:")
+
+
+def label(record: Record, relevance: str) -> str:
+    """The record's label under a relevance kind; '' when the record has none."""
+    if relevance == "patent":
+        return record.patent_id
+    if relevance == "object":
+        return normalise_object_name(record.object_name)
+    if relevance == "locarno":
+        return record.locarno_class
+    if relevance == "us_class":
+        return record.us_class_main
+    raise ValueError(f"unknown relevance {relevance!r}: choose one of {', '.join(RELEVANCE_KINDS)}")
+
+
+def split_by_patent(records: Sequence[Record], *, test_fraction: float = 0.3, seed: int = 0) -> Split:
+    """A deterministic split in which all images of a patent fall on the same side.
+
+    A patent goes to test when a hash of (seed, patent_id) falls below test_fraction, so adding
+    or removing other patents never moves it.
+    """
+    if not 0.0 <= test_fraction <= 1.0:
+        raise ValueError("test_fraction must be between 0 and 1")
+    test = [r for r in records if _unit_hash(f"{seed}:{r.patent_id}") < test_fraction]
+    train = [r for r in records if _unit_hash(f"{seed}:{r.patent_id}") >= test_fraction]
+    return Split(train=train, test=test)
+
+
+def select_split(records: Sequence[Record], split: str, *, test_fraction: float = 0.3, seed: int = 0) -> list[Record]:
+    """'all', 'train' or 'test' side of split_by_patent."""
+    if split == "all":
+        return list(records)
+    parts = split_by_patent(records, test_fraction=test_fraction, seed=seed)
+    if split == "train":
+        return parts.train
+    if split == "test":
+        return parts.test
+    raise ValueError(f"unknown split {split!r}: choose all, train or test")
+
+
+def _unit_hash(text: str) -> float:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") / 2**64
+
+
+def data_digest(records: Iterable[Record]) -> str:
+    """A short digest of which images (by path and labels) a model was trained on."""
+    digest = hashlib.sha256()
+    for r in sorted(records, key=lambda r: r.image_file):
+        digest.update(f"{r.image_file}|{r.patent_id}|{r.us_class_main}|{r.locarno_class}\n".encode())
+    return digest.hexdigest()[:16]
