@@ -31,7 +31,8 @@ README = """Synthetic design-patent corpus made by `python -m retrieval.ml.sampl
 
 Every drawing, title, caption, class and date here is generated: the objects are random
 instances of simple 3-D templates drawn as hidden-line views. Patent numbers start with
-USD9 so that they cannot collide with real US design patents. Nothing here is copied from
+USD9 and the seed, so that they cannot collide with real US design patents or
+with another seed's corpus. Nothing here is copied from
 a real patent. Same seed, same files.
 """
 
@@ -77,6 +78,12 @@ def _caption_name(title: str) -> str:
     return title if title[:2].isupper() else title[0].lower() + title[1:]
 
 
+def sample_patent_id(seed: int, index: int) -> str:
+    """USD9 + the seed (mod 1000, 3 digits) + the 1-based index (6 digits): corpora made with
+    different seeds can be ingested side by side without their patent ids colliding."""
+    return f"{ID_PREFIX}{seed % 1000:03d}{index + 1:06d}"
+
+
 def plan_patent(seed: int, index: int) -> tuple[PatentPlan, np.random.Generator]:
     """The plan of patent index (0-based), and the generator that then builds its shape.
 
@@ -96,7 +103,7 @@ def plan_patent(seed: int, index: int) -> tuple[PatentPlan, np.random.Generator]
     style = Style(outline=u(rng, 1.2, 1.7), detail=u(rng, 0.9, 1.15), shading=chance(rng, 0.7))
     side = pick(rng, (-1.0, 1.0))
     plan = PatentPlan(
-        patent_id=f"{ID_PREFIX}{index + 1:06d}", category=category, title=title,
+        patent_id=sample_patent_id(seed, index), category=category, title=title,
         grant_date=_grant_date(rng), style=style, azimuth=side * u(rng, 25.0, 50.0),
         elevation=u(rng, 15.0, 35.0), first_caption=first,
     )

@@ -16,11 +16,12 @@ from PIL import Image
 
 from retrieval.ml.samples import CorpusSummary, generate_corpus
 from retrieval.ml.samples.categories import CATEGORIES
-from retrieval.ml.samples.corpus import COLUMNS, plan_patent
+from retrieval.ml.samples.corpus import COLUMNS, plan_patent, sample_patent_id
 from retrieval.ml.samples.render import VIEWS
 
 REPO = Path(__file__).resolve().parents[3]
 PATENTS = 3
+SEED = 7
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -36,7 +37,7 @@ def _rows(root: Path) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CorpusSummary]:
     out = tmp_path_factory.mktemp("corpus")
-    return out, generate_corpus(out, patents=PATENTS, seed=7, image_size=256)
+    return out, generate_corpus(out, patents=PATENTS, seed=SEED, image_size=256)
 
 
 @pytest.mark.ml
@@ -80,7 +81,7 @@ def test_metadata_columns_and_counts(corpus: tuple[Path, CorpusSummary]) -> None
     by_patent: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_patent.setdefault(row["patent_id"], []).append(row)
-    assert sorted(by_patent) == [f"USD9{i:06d}" for i in range(1, PATENTS + 1)]
+    assert sorted(by_patent) == [sample_patent_id(SEED, i) for i in range(PATENTS)]
     for figures in by_patent.values():
         assert [r["figure_id"] for r in figures] == [str(i) for i in range(1, len(VIEWS) + 1)]
         assert [r["viewpoint"] for r in figures] == list(VIEWS)
