@@ -82,7 +82,7 @@ def _ensure_accounts() -> None:
 
 def _start_worker(queue: str, concurrency: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "celery", "-A", "patentsearch", "worker", "-Q", queue,
+        sys.executable, "-m", "celery", "-A", "patentsearch", "--quiet", "worker", "-Q", queue,
         "--concurrency", str(concurrency), "--prefetch-multiplier", "1",
         "--hostname", f"{queue}@%h", "--loglevel", "WARNING",
     ]
