@@ -40,3 +40,15 @@ class CorpusValidationError(ApplicationError):
         head = f"Corpus refused, nothing was imported: {count} problem{'s' if count != 1 else ''}"
         super().__init__(head, {"problems": [{"where": p.where, "reason": p.reason} for p in problems]})
         self.problems = problems
+
+
+class DescriberNotConfiguredError(ApplicationError):
+    """The figure-description backend (RETRIEVAL_DESCRIBE_*) cannot work as configured."""
+
+
+class DescriberUnavailableError(ApplicationError):
+    """The figure-description backend could not be reached or was overloaded; try again later."""
+
+
+class DescriptionFailedError(ApplicationError):
+    """The language model gave no usable descriptions of one figure, even after re-asking."""

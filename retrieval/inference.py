@@ -7,17 +7,26 @@ Errors of the library become the app's own errors here.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
 from numpy.typing import NDArray
 from PIL import Image
 
-from retrieval.exceptions import ModelRegistrationError
+from retrieval.exceptions import (
+    DescriberNotConfiguredError,
+    DescriberUnavailableError,
+    DescriptionFailedError,
+    ModelRegistrationError,
+)
 from retrieval.ml.encoders.base import Encoder
 from retrieval.ml.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from retrieval.ml.describe.backend import DescriptionBackend
 
 _cache: dict[tuple[str, str], Encoder] = {}
 _lock = threading.Lock()
@@ -69,3 +78,70 @@ def make_sample_corpus(out_dir: Path, *, patents: int, seed: int) -> str:
         f"{summary.patents} patents, {summary.figures} figures, {len(summary.categories)} categories "
         f"in {summary.out_dir} ({summary.elapsed_seconds:.1f} s)"
     )
+
+
+_describers: dict[tuple[object, ...], DescriptionBackend] = {}
+
+
+def describer() -> DescriptionBackend:
+    """The figure-description backend of the settings (RETRIEVAL_DESCRIBE_*), once per process."""
+    from retrieval.ml.describe import DescriptionBackendError, make_backend
+
+    name, options = settings.RETRIEVAL_DESCRIBE_BACKEND, _describer_options()
+    key = (name, *sorted(options.items()))
+    with _lock:
+        if key not in _describers:
+            try:
+                _describers[key] = make_backend(name, **options)
+            except (DescriptionBackendError, ValueError) as exc:
+                raise DescriberNotConfiguredError(f"Description backend {name!r}: {exc}") from exc
+        return _describers[key]
+
+
+def describer_source() -> str:
+    """Who writes descriptions, as stored in FigureText.source: "backend:model"."""
+    backend = describer()
+    return f"{backend.name}:{backend.model}"
+
+
+def describe_figure(metadata: Mapping[str, str], n: int) -> list[str]:
+    """``n`` descriptions of a figure from its metadata (keys: object_name, title, viewpoint,
+    caption, locarno_class, us_class, generated_caption) by the configured backend.
+
+    Raises:
+        DescriberUnavailableError: the backend could not be reached (transient).
+        DescriberNotConfiguredError: the backend cannot work as configured.
+        DescriptionFailedError: no usable answer for this figure, after the backend's re-asks.
+    """
+    from retrieval.ml.describe import (
+        BackendUnavailableError,
+        DescriptionBackendError,
+        DescriptionFormatError,
+    )
+
+    backend = describer()
+    try:
+        return backend.describe(metadata, n)
+    except BackendUnavailableError as exc:
+        raise DescriberUnavailableError(str(exc)) from exc
+    except DescriptionBackendError as exc:
+        raise DescriberNotConfiguredError(str(exc)) from exc
+    except (DescriptionFormatError, ValueError) as exc:
+        raise DescriptionFailedError(str(exc)) from exc
+
+
+def _describer_options() -> dict[str, object]:
+    name = settings.RETRIEVAL_DESCRIBE_BACKEND
+    if name == "openai":
+        return {"base_url": settings.RETRIEVAL_LLM_BASE_URL or None,
+                "model": settings.RETRIEVAL_LLM_MODEL or None,
+                "api_key": settings.RETRIEVAL_LLM_API_KEY or None}
+    if name == "transformers":
+        if not settings.RETRIEVAL_DESCRIBE_MODEL_PATH:
+            raise DescriberNotConfiguredError(
+                "The transformers description backend needs RETRIEVAL_DESCRIBE_MODEL_PATH, "
+                "a local model folder."
+            )
+        path, device = settings.RETRIEVAL_DESCRIBE_MODEL_PATH, settings.RETRIEVAL_DEVICE
+        return {"model_path": path, "device": device}
+    return {}

@@ -4,6 +4,8 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from retrieval.exceptions import DescriberUnavailableError
+
 TRANSIENT = (OperationalError, InterfaceError, RedisConnectionError)
 
 
@@ -24,3 +26,24 @@ def figure_encode_batch_task(figure_ids: list[int], model_id: int) -> int:
     from retrieval.services.encoding import figure_encode_batch
 
     return figure_encode_batch(figure_ids=figure_ids, model_id=model_id)
+
+
+@shared_task(
+    name="retrieval.figure_describe_batch",
+    autoretry_for=(*TRANSIENT, DescriberUnavailableError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+    acks_late=True,
+)
+def figure_describe_batch_task(figure_ids: list[int]) -> int:
+    """Write LLM descriptions (FigureText rows) for a batch of figures; runs on queue "llm".
+
+    Idempotent (figures already described by the configured backend and model are skipped),
+    so a redelivered or retried message does no harm. Retries transient database and broker
+    errors and an unreachable or overloaded LLM backend; a figure the model cannot describe is
+    recorded on the figure and not retried (see retrieval.services.describe).
+    """
+    from retrieval.services.describe import figure_describe_batch
+
+    return figure_describe_batch(figure_ids=figure_ids)

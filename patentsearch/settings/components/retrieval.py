@@ -19,3 +19,14 @@ RETRIEVAL_MAX_IMAGE_PIXELS = env.int("RETRIEVAL_MAX_IMAGE_PIXELS", default=50_00
 RETRIEVAL_MAX_IMAGE_BYTES = env.int("RETRIEVAL_MAX_IMAGE_BYTES", default=50 * 1024 * 1024)
 RETRIEVAL_MAX_ARCHIVE_BYTES = env.int("RETRIEVAL_MAX_ARCHIVE_BYTES", default=20 * 1024**3)
 RETRIEVAL_PDF_DPI = env.int("RETRIEVAL_PDF_DPI", default=150)
+
+# LLM figure descriptions (Celery queue "llm"). Backends: offline (templates from metadata, no
+# model), openai (any OpenAI-compatible chat-completions endpoint), transformers (a local model
+# folder, RETRIEVAL_DESCRIBE_MODEL_PATH; needs `pip install transformers` on the llm worker).
+RETRIEVAL_DESCRIBE_BACKEND = env("RETRIEVAL_DESCRIBE_BACKEND", default="offline")
+RETRIEVAL_DESCRIBE_N = env.int("RETRIEVAL_DESCRIBE_N", default=5)
+RETRIEVAL_DESCRIBE_BATCH_SIZE = env.int("RETRIEVAL_DESCRIBE_BATCH_SIZE", default=8)
+RETRIEVAL_DESCRIBE_MODEL_PATH = env("RETRIEVAL_DESCRIBE_MODEL_PATH", default="")
+RETRIEVAL_LLM_BASE_URL = env("PATENTSEARCH_LLM_BASE_URL", default="")
+RETRIEVAL_LLM_MODEL = env("PATENTSEARCH_LLM_MODEL", default="")
+RETRIEVAL_LLM_API_KEY = env("PATENTSEARCH_LLM_API_KEY", default="")
