@@ -6,7 +6,13 @@ A *spec* names a model in one of three ways:
 - an open_clip name ``ARCH/TAG`` with pretrained weights, e.g. ``ViT-B-32/laion2b_s34b_b79k``
   (fetched by open_clip on first use; fails with :class:`WeightsUnavailableError` offline), or
   ``hf-hub:ORG/REPO``;
-- a bare architecture ``ARCH``, e.g. ``ps-tiny``: random init with seed 0 (debugging only).
+- a bare architecture ``ARCH``, e.g. ``ps-tiny``: random init with seed 0 (debugging only);
+- a shipped model name: ``default``, ``baseline`` or ``classical`` (see
+  :mod:`retrieval.ml.shipped`).
+
+A folder whose ``model.json`` names the architecture ``hog-pca`` holds the classical,
+training-free model: :func:`load_encoder` returns a
+:class:`~retrieval.ml.encoders.classical.ClassicalEncoder` for it.
 """
 
 from __future__ import annotations
@@ -31,8 +37,14 @@ from retrieval.ml.encoders.checkpoint import (
     save_checkpoint,
     state_dict_sha256,
 )
+from retrieval.ml.encoders.classical import (
+    ClassicalEncoder,
+    is_classical_folder,
+    load_classical_encoder,
+)
 from retrieval.ml.encoders.open_clip_encoder import OpenClipEncoder, Tokenizer, parse_device
 from retrieval.ml.errors import ModelLoadError, WeightsUnavailableError
+from retrieval.ml.shipped import resolve_model_spec
 
 __all__ = [
     "MODEL_CONFIG_DIR",
@@ -166,18 +178,27 @@ def load_model(spec: str | Path) -> LoadedModel:
 
     Args:
         spec: checkpoint folder (or a file in it, such as its ``model.json``), ``ARCH``,
-            ``ARCH/TAG`` or ``hf-hub:ORG/REPO``. An existing path always wins over a name.
+            ``ARCH/TAG``, ``hf-hub:ORG/REPO`` or a shipped name. An existing path always wins
+            over a name.
 
     Returns:
         The model (float32, CPU, eval mode) with its tokenizer, config and version.
 
     Raises:
         ModelLoadError: the folder is incomplete or corrupt, the weights do not fit, the name
-            is unknown; :class:`WeightsUnavailableError` when pretrained weights cannot be fetched.
+            is unknown, the folder holds the classical model (no network: use
+            :func:`load_encoder`), a shipped model is not built yet;
+            :class:`WeightsUnavailableError` when pretrained weights cannot be fetched.
     """
     register_model_configs()
+    spec = resolve_model_spec(spec)
     path = Path(spec).expanduser()
     if isinstance(spec, Path) or path.exists():
+        if is_classical_folder(path):
+            raise ModelLoadError(
+                f"{path} holds the classical hog-pca model, which has no network to load: "
+                "use load_encoder"
+            )
         return _load_checkpoint(path)
     if spec.startswith(HF_HUB_PREFIX):
         return _load_pretrained(spec, None)
@@ -192,16 +213,19 @@ def load_model(spec: str | Path) -> LoadedModel:
     return _load_pretrained(architecture, tag)
 
 
-def load_encoder(spec: str | Path, *, device: str = "cpu", batch_size: int = 32) -> OpenClipEncoder:
+def load_encoder(
+    spec: str | Path, *, device: str = "cpu", batch_size: int = 32
+) -> OpenClipEncoder | ClassicalEncoder:
     """Load an :class:`~retrieval.ml.encoders.base.Encoder` (see :func:`load_model`).
 
     Args:
-        spec: checkpoint folder, ``ARCH``, ``ARCH/TAG`` or ``hf-hub:ORG/REPO``.
+        spec: checkpoint folder, ``ARCH``, ``ARCH/TAG``, ``hf-hub:ORG/REPO`` or a shipped name.
         device: ``"cpu"`` (exact float32) or ``"cuda"`` (bfloat16 autocast).
         batch_size: images or texts per forward pass.
 
     Returns:
-        The encoder.
+        The encoder: a :class:`ClassicalEncoder` for a ``hog-pca`` folder, else an
+        :class:`OpenClipEncoder`.
 
     Raises:
         ModelLoadError: as :func:`load_model`; ValueError: bad device or batch size.
@@ -209,6 +233,10 @@ def load_encoder(spec: str | Path, *, device: str = "cpu", batch_size: int = 32)
     parse_device(device)  # fail on a bad device before spending time on loading
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    spec = resolve_model_spec(spec)
+    path = Path(spec).expanduser()
+    if (isinstance(spec, Path) or path.exists()) and is_classical_folder(path):
+        return load_classical_encoder(path, device=device, batch_size=batch_size)
     loaded = load_model(spec)
     return OpenClipEncoder(
         loaded.model,

@@ -1,0 +1,503 @@
+"""The classical baseline: a training-free drawing descriptor (architecture ``"hog-pca"``).
+
+A drawing is preprocessed like the networks' input (grey levels, margins trimmed, thin lines
+kept while shrinking, padded to a square), described by histograms of oriented gradients
+(HOG) at several grid sizes, power-normalised (signed square root, then L2) and projected by a
+PCA whitening to ``dim`` dimensions. The PCA is fitted on drawings the project generates
+itself (:func:`retrieval.ml.samples.generate_corpus`, fixed seed), never on real data, so the
+model ships without anything learned from real patents.
+
+HOG is written out here in torch (Dalal & Triggs: central-difference gradients, unsigned
+orientations voted into ``bins`` bins with linear interpolation between the two nearest,
+cells of ``cell`` pixels, 2 x 2-cell blocks normalised with L2-Hys); this keeps the project
+free of an image-processing dependency for forty lines of code and lets a batch run on the
+encoder's device.
+
+Folder form::
+
+    model.json   {"architecture": "hog-pca", "embed_dim": 256, "weights": "pca.npz", ...,
+                  "training": {"recipe": "hog-pca", "fit_corpus": "generated seed 0, 120 patents"}}
+    pca.npz      mean, components, whiten (the PCA) and scales, cell, bins, block_strides (HOG)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import math
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import NDArray
+from PIL import Image
+
+from retrieval.ml.config import (
+    MODEL_JSON,
+    ModelConfig,
+    PreprocessConfig,
+    atomic_write_bytes,
+    read_model_json,
+    write_model_json,
+)
+from retrieval.ml.encoders.open_clip_encoder import parse_device
+from retrieval.ml.errors import MLError, ModelLoadError
+from retrieval.ml.preprocessing import preprocess_batch
+
+ARCHITECTURE = "hog-pca"
+PCA_FILE = "pca.npz"
+DEFAULT_SCALES: tuple[int, ...] = (64, 128)
+DEFAULT_BLOCK_STRIDES: tuple[int, ...] = (1, 2)
+DEFAULT_DIM = 256
+DEFAULT_FIT_PATENTS = 120
+DEFAULT_FIT_SEED = 0
+HYS_CLIP = 0.2  # L2-Hys clipping value (Dalal & Triggs)
+WHITEN_SHRINK = 1.0  # whitening divides by sqrt(eigenvalue + WHITEN_SHRINK * mean eigenvalue)
+_EPS = 1e-6
+_T = TypeVar("_T")
+
+__all__ = [
+    "ARCHITECTURE",
+    "ClassicalEncoder",
+    "HogSettings",
+    "NotSupportedError",
+    "Pca",
+    "classical_preprocess",
+    "fit_classical",
+    "fit_pca",
+    "hog_features",
+    "is_classical_folder",
+    "load_classical_encoder",
+    "raw_descriptors",
+    "write_classical",
+]
+
+
+class NotSupportedError(MLError, ValueError):
+    """The model cannot do what was asked (the classical model embeds no texts)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HogSettings:
+    """How raw descriptors are computed.
+
+    Attributes:
+        scales: grid sizes in pixels the drawing is described at (the largest is the
+            preprocessing size).
+        block_strides: per scale, the step between 2 x 2-cell blocks in cells (1 overlaps
+            the blocks, 2 tiles them and keeps the descriptor small).
+        cell: cell side in pixels.
+        bins: orientation bins over 0-180 degrees.
+    """
+
+    scales: tuple[int, ...] = DEFAULT_SCALES
+    block_strides: tuple[int, ...] = DEFAULT_BLOCK_STRIDES
+    cell: int = 8
+    bins: int = 9
+
+    def __post_init__(self) -> None:
+        if not self.scales or len(self.block_strides) != len(self.scales):
+            raise ValueError("scales and block_strides must be non-empty and of equal length")
+        for scale in self.scales:
+            if scale % self.cell or scale < 2 * self.cell:
+                raise ValueError(
+                    f"scale {scale} must be a multiple of cell {self.cell}, >= 2 cells"
+                )
+        if self.bins < 2 or any(s not in (1, 2) for s in self.block_strides):
+            raise ValueError("bins must be >= 2 and block strides 1 or 2")
+
+
+@dataclass(frozen=True, slots=True)
+class Pca:
+    """A PCA whitening: ``y = ((x - mean) @ components.T) * whiten``.
+
+    Attributes:
+        mean: ``(F,)`` float32 mean of the raw descriptors.
+        components: ``(D, F)`` float32 principal axes, largest variance first.
+        whiten: ``(D,)`` float32 scale of each axis.
+    """
+
+    mean: NDArray[np.float32]
+    components: NDArray[np.float32]
+    whiten: NDArray[np.float32]
+
+
+def hog_features(pixels: torch.Tensor, *, cell: int, bins: int, block_stride: int) -> torch.Tensor:
+    """HOG descriptors of a batch of one-channel square images.
+
+    Args:
+        pixels: ``(N, 1, S, S)`` float tensor, ``S`` a multiple of ``cell``, ``>= 2 * cell``.
+            Only gradient directions and relative magnitudes count, not the sign or scale.
+        cell: cell side in pixels.
+        bins: orientation bins over 0-180 degrees.
+        block_stride: step between blocks, in cells.
+
+    Returns:
+        ``(N, blocks * 4 * bins)`` float32; each block's values have unit L2 norm (all zero
+        on a blank block).
+    """
+    padded = F.pad(pixels.float(), (1, 1, 1, 1), mode="replicate")
+    gx = padded[:, :, 1:-1, 2:] - padded[:, :, 1:-1, :-2]
+    gy = padded[:, :, 2:, 1:-1] - padded[:, :, :-2, 1:-1]
+    magnitude = torch.sqrt(gx * gx + gy * gy)
+    position = torch.remainder(torch.atan2(gy, gx), math.pi) / (math.pi / bins) - 0.5
+    lower = torch.floor(position)
+    upper_weight = position - lower
+    votes = torch.zeros((pixels.shape[0], bins, *pixels.shape[2:]), device=pixels.device)
+    votes.scatter_add_(1, torch.remainder(lower, bins).long(), magnitude * (1 - upper_weight))
+    votes.scatter_add_(1, torch.remainder(lower + 1, bins).long(), magnitude * upper_weight)
+    cells = F.avg_pool2d(votes, cell)
+    blocks = F.unfold(cells, kernel_size=2, stride=block_stride).transpose(1, 2)
+    blocks = blocks / (blocks.norm(dim=2, keepdim=True) + _EPS)
+    blocks = blocks.clamp(max=HYS_CLIP)
+    blocks = blocks / (blocks.norm(dim=2, keepdim=True) + _EPS)
+    features: torch.Tensor = blocks.flatten(1)
+    return features
+
+
+def raw_descriptors(pixels: torch.Tensor, hog: HogSettings) -> torch.Tensor:
+    """Raw descriptors: multi-scale HOG, each scale weighted equally, signed square root, L2.
+
+    Args:
+        pixels: ``(N, 1, S, S)`` preprocessed drawings, ``S = max(hog.scales)``.
+        hog: the descriptor settings.
+
+    Returns:
+        ``(N, F)`` float32 rows of unit L2 norm (zero rows for blank drawings).
+    """
+    parts = []
+    for scale, stride in zip(hog.scales, hog.block_strides, strict=True):
+        scaled = (
+            pixels if scale == pixels.shape[-1] else F.interpolate(pixels, size=scale, mode="area")
+        )
+        features = hog_features(scaled, cell=hog.cell, bins=hog.bins, block_stride=stride)
+        blocks = features.shape[1] / (4 * hog.bins)
+        parts.append(features / math.sqrt(blocks))
+    raw = torch.cat(parts, dim=1)
+    raw = torch.sign(raw) * torch.sqrt(raw.abs())
+    return F.normalize(raw, dim=1)
+
+
+class ClassicalEncoder:
+    """The ``Encoder`` of a ``hog-pca`` model folder: embeds drawings only.
+
+    Args:
+        config: the folder's ``model.json`` (preprocessing, name, ``embed_dim``).
+        hog: descriptor settings.
+        pca: the whitening projection (``embed_dim`` components).
+        version: ``"hog-pca@<digest of pca.npz>"``.
+        device: ``"cpu"`` or ``"cuda"``.
+        batch_size: drawings per batch.
+
+    Raises:
+        ValueError: bad device or batch size, or a PCA that does not fit the settings.
+    """
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        hog: HogSettings,
+        pca: Pca,
+        *,
+        version: str,
+        device: str = "cpu",
+        batch_size: int = 32,
+    ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if pca.components.shape[0] != config.embed_dim:
+            raise ValueError(
+                f"the PCA has {pca.components.shape[0]} components "
+                f"but embed_dim is {config.embed_dim}"
+            )
+        self._device = parse_device(device)
+        self._config, self._hog, self._version = config, hog, version
+        self.batch_size = batch_size
+        self._mean = torch.from_numpy(pca.mean).to(self._device)
+        self._components = torch.from_numpy(pca.components).to(self._device)
+        self._whiten = torch.from_numpy(pca.whiten).to(self._device)
+
+    @property
+    def name(self) -> str:
+        """Human name of the model."""
+        return self._config.name
+
+    @property
+    def dim(self) -> int:
+        """Embedding dimension ``D``."""
+        return self._config.embed_dim
+
+    @property
+    def version(self) -> str:
+        """``"hog-pca@<first 12 hex digits of the SHA-256 of pca.npz>"``."""
+        return self._version
+
+    @property
+    def config(self) -> ModelConfig:
+        """The model configuration."""
+        return self._config
+
+    def embed_images(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
+        """Embed drawings.
+
+        Args:
+            images: PIL images, any mode and size.
+
+        Returns:
+            ``(N, D)`` float32, rows of unit L2 norm.
+
+        Raises:
+            TypeError: ``images`` is a single image or holds something else than images.
+        """
+        if isinstance(images, Image.Image):
+            raise TypeError("images must be a sequence of PIL images, not a single image")
+        chunks = [self._embed_batch(batch) for batch in _batches(images, self.batch_size)]
+        if not chunks:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.concatenate(chunks, axis=0)
+
+    def embed_texts(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Not supported: the classical model embeds drawings only.
+
+        Raises:
+            NotSupportedError: always.
+        """
+        raise NotSupportedError(
+            f"the classical model {self.name!r} embeds drawings only: it cannot embed texts"
+        )
+
+    def _embed_batch(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
+        pixels = preprocess_batch(images, self._config.preprocess).to(self._device)
+        with torch.inference_mode():
+            raw = raw_descriptors(pixels, self._hog)
+            projected = ((raw - self._mean) @ self._components.T) * self._whiten
+            unit = F.normalize(projected, dim=1)
+        out: NDArray[np.float32] = unit.cpu().numpy().astype(np.float32, copy=False)
+        return out
+
+    def __repr__(self) -> str:
+        return f"ClassicalEncoder(name={self.name!r}, version={self.version!r})"
+
+
+def classical_preprocess(hog: HogSettings) -> PreprocessConfig:
+    """Preprocessing of the classical model: one grey channel at the largest HOG scale, thin
+    lines kept while shrinking; mean 1 and std 1 map paper to 0 and ink to -1."""
+    return PreprocessConfig(
+        image_size=max(hog.scales),
+        grayscale_to_rgb=False,
+        mean=(1.0,),
+        std=(1.0,),
+        keep_thin_lines=True,
+    )
+
+
+def fit_pca(raw: NDArray[np.float32], dim: int) -> Pca:
+    """Fit a shrunk PCA whitening to raw descriptors.
+
+    The whitening divides each axis by ``sqrt(eigenvalue + WHITEN_SHRINK * mean eigenvalue)``:
+    full whitening would blow up the noise of the smallest kept axes.
+
+    Args:
+        raw: ``(M, F)`` raw descriptors, ``M > dim``.
+        dim: output dimension ``D``, at most ``min(M - 1, F)``.
+
+    Returns:
+        The PCA (float32), with the sign of each axis fixed (largest loading positive) so the
+        same data always gives the same file.
+
+    Raises:
+        ValueError: ``dim`` out of range.
+    """
+    samples, features = raw.shape
+    if not 1 <= dim <= min(samples - 1, features):
+        raise ValueError(f"dim must be in 1..{min(samples - 1, features)}, got {dim}")
+    data = raw.astype(np.float64)
+    mean = data.mean(axis=0)
+    _, singular, vt = np.linalg.svd(data - mean, full_matrices=False)
+    components = vt[:dim]
+    signs = np.sign(components[np.arange(dim), np.abs(components).argmax(axis=1)])
+    components = components * signs[:, None]
+    eigen = singular[:dim] ** 2 / (samples - 1)
+    whiten = 1.0 / np.sqrt(eigen + WHITEN_SHRINK * eigen.mean())
+    return Pca(mean.astype(np.float32), components.astype(np.float32), whiten.astype(np.float32))
+
+
+def fit_classical(
+    out_dir: str | Path,
+    *,
+    patents: int = DEFAULT_FIT_PATENTS,
+    seed: int = DEFAULT_FIT_SEED,
+    dim: int = DEFAULT_DIM,
+    name: str = "classical-hog-pca",
+    overwrite: bool = False,
+) -> Path:
+    """Fit the classical model on a generated corpus and write its folder.
+
+    Generates ``patents`` synthetic patents (about 7 drawings each) with ``seed`` in a
+    temporary folder, describes every drawing and fits the PCA whitening to them.
+
+    Args:
+        out_dir: the model folder to write (``model.json`` + ``pca.npz``).
+        patents: patents of the generated fitting corpus.
+        seed: seed of the generated fitting corpus.
+        dim: embedding dimension.
+        name: model name for ``model.json``.
+        overwrite: replace an existing model in ``out_dir``.
+
+    Returns:
+        The model folder.
+
+    Raises:
+        FileExistsError: ``out_dir`` holds a model and ``overwrite`` is off.
+        ValueError: ``dim`` larger than the fitting corpus allows.
+    """
+    from retrieval.ml.data import read_corpus
+    from retrieval.ml.samples import generate_corpus
+
+    out = Path(out_dir)
+    if (out / MODEL_JSON).exists() and not overwrite:
+        raise FileExistsError(f"{out} already holds a model; pass overwrite=True to replace it")
+    hog = HogSettings()
+    preprocess = classical_preprocess(hog)
+    with tempfile.TemporaryDirectory(prefix="hog-pca-fit-") as tmp:
+        generate_corpus(Path(tmp), patents=patents, seed=seed)
+        paths = [r.image_path for r in read_corpus(tmp) if not r.is_front_page]
+        raw = np.concatenate(
+            [_describe_files(batch, hog, preprocess) for batch in _batches(paths, 64)]
+        )
+    pca = fit_pca(raw, dim)
+    training = {
+        "recipe": ARCHITECTURE,
+        "fit_corpus": f"generated seed {seed}, {patents} patents",
+        "fit_images": int(raw.shape[0]),
+        "raw_dim": int(raw.shape[1]),
+        "whiten_shrink": WHITEN_SHRINK,
+    }
+    config = ModelConfig(
+        name=name,
+        architecture=ARCHITECTURE,
+        embed_dim=dim,
+        preprocess=preprocess,
+        training=training,
+    )
+    return write_classical(out, config, hog, pca)
+
+
+def write_classical(out_dir: Path, config: ModelConfig, hog: HogSettings, pca: Pca) -> Path:
+    """Write ``pca.npz`` and ``model.json`` (with the file's digest) into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        mean=pca.mean,
+        components=pca.components.astype(np.float16),
+        whiten=pca.whiten,
+        scales=np.asarray(hog.scales, dtype=np.int64),
+        block_strides=np.asarray(hog.block_strides, dtype=np.int64),
+        cell=np.int64(hog.cell),
+        bins=np.int64(hog.bins),
+    )
+    data = buffer.getvalue()
+    atomic_write_bytes(out_dir / PCA_FILE, data)
+    digest = hashlib.sha256(data).hexdigest()
+    config = dataclasses.replace(config, weights=PCA_FILE, weights_sha256=digest)
+    write_model_json(config, out_dir)
+    return out_dir
+
+
+def is_classical_folder(path: Path) -> bool:
+    """Whether ``path`` (a folder, or a file in it) holds a ``hog-pca`` model.json."""
+    folder = path.parent if path.is_file() else path
+    config_path = folder / MODEL_JSON
+    if not config_path.is_file():
+        return False
+    try:
+        data = json.loads(config_path.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        return False  # the regular loader reports a corrupt model.json
+    return isinstance(data, dict) and data.get("architecture") == ARCHITECTURE
+
+
+def load_classical_encoder(
+    path: Path, *, device: str = "cpu", batch_size: int = 32
+) -> ClassicalEncoder:
+    """Load the classical model of a folder (or of a file in it).
+
+    Raises:
+        ModelLoadError: missing or corrupt ``model.json`` or ``pca.npz``, digest mismatch, or
+            arrays that do not fit each other.
+    """
+    folder = path.parent if path.is_file() else path
+    try:
+        config = read_model_json(folder)
+    except ValueError as exc:
+        raise ModelLoadError(f"corrupt {MODEL_JSON}: {exc}") from exc
+    pca_path = folder / (config.weights or PCA_FILE)
+    data = _read_pca_file(pca_path, config.weights_sha256)
+    hog, pca = _unpack(data, pca_path)
+    if pca.components.shape[0] != config.embed_dim:
+        raise ModelLoadError(
+            f"{folder}: {PCA_FILE} has {pca.components.shape[0]} components but "
+            f"{MODEL_JSON} says embed_dim {config.embed_dim}"
+        )
+    version = f"{ARCHITECTURE}@{hashlib.sha256(data).hexdigest()[:12]}"
+    return ClassicalEncoder(config, hog, pca, version=version, device=device, batch_size=batch_size)
+
+
+def _read_pca_file(path: Path, expected_sha256: str | None) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read the PCA file {path}: {exc}") from exc
+    if expected_sha256 is not None and hashlib.sha256(data).hexdigest() != expected_sha256:
+        raise ModelLoadError(
+            f"{path} does not match the sha256 in {MODEL_JSON} (corrupt or replaced)"
+        )
+    return data
+
+
+def _unpack(data: bytes, path: Path) -> tuple[HogSettings, Pca]:
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            hog = HogSettings(
+                scales=tuple(int(s) for s in arrays["scales"]),
+                block_strides=tuple(int(s) for s in arrays["block_strides"]),
+                cell=int(arrays["cell"]),
+                bins=int(arrays["bins"]),
+            )
+            pca = Pca(
+                arrays["mean"].astype(np.float32),
+                arrays["components"].astype(np.float32),
+                arrays["whiten"].astype(np.float32),
+            )
+    except (OSError, KeyError, ValueError) as exc:
+        raise ModelLoadError(f"{path} is not a valid hog-pca file: {exc}") from exc
+    if pca.components.shape[1:] != pca.mean.shape or pca.whiten.shape != pca.components.shape[:1]:
+        raise ModelLoadError(f"{path}: mean, components and whiten have shapes that do not fit")
+    return hog, pca
+
+
+def _describe_files(
+    paths: Sequence[Path], hog: HogSettings, preprocess: PreprocessConfig
+) -> NDArray[np.float32]:
+    images = []
+    for path in paths:
+        with Image.open(path) as img:
+            img.load()
+            images.append(img.copy())
+    with torch.inference_mode():
+        raw = raw_descriptors(preprocess_batch(images, preprocess), hog)
+    out: NDArray[np.float32] = raw.numpy().astype(np.float32, copy=False)
+    return out
+
+
+def _batches(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
