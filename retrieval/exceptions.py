@@ -21,6 +21,10 @@ class ModelRegistrationError(ApplicationError):
     """A model checkpoint or hub name could not be loaded or registered."""
 
 
+class TextSearchNotSupportedError(ApplicationError):
+    """The active model embeds drawings only (the classical descriptor), so text cannot be searched."""
+
+
 @dataclass(frozen=True)
 class CorpusProblem:
     """One reason a corpus was refused: where (file and row) and why."""

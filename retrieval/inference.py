@@ -21,6 +21,7 @@ from retrieval.exceptions import (
     DescriberUnavailableError,
     DescriptionFailedError,
     ModelRegistrationError,
+    TextSearchNotSupportedError,
 )
 from retrieval.ml.encoders.base import Encoder
 from retrieval.ml.errors import ModelLoadError
@@ -50,14 +51,34 @@ def _load(spec: str) -> Encoder:
         raise ModelRegistrationError(f"Model {spec!r} could not be loaded: {exc}") from exc
 
 
+def model_available(spec: str) -> bool:
+    """False when spec names a shipped model that has not been built; other specs are checked
+    when they are loaded."""
+    from retrieval.ml.shipped import resolve_model_spec
+
+    try:
+        resolve_model_spec(spec)
+    except ModelLoadError:
+        return False
+    return True
+
+
 def embed_images(spec: str, images: Sequence[Image.Image]) -> NDArray[np.float32]:
     """(N, dim) unit vectors for the images."""
     return load_encoder(spec).embed_images(images)
 
 
 def embed_texts(spec: str, texts: Sequence[str]) -> NDArray[np.float32]:
-    """(N, dim) unit vectors for the texts."""
-    return load_encoder(spec).embed_texts(texts)
+    """(N, dim) unit vectors for the texts, in the space of the model's image vectors."""
+    from retrieval.ml.encoders.classical import NotSupportedError
+
+    encoder = load_encoder(spec)
+    try:
+        return encoder.embed_texts(texts)
+    except NotSupportedError as exc:
+        raise TextSearchNotSupportedError(
+            f"The active model ({encoder.name}) searches by drawing only; upload a drawing."
+        ) from exc
 
 
 def make_random_checkpoint(out_dir: Path, *, architecture: str, seed: int, name: str) -> Path:

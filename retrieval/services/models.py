@@ -70,8 +70,10 @@ def model_ensure_active() -> RetrievalModel:
 
 
 def _bootstrap_default() -> RetrievalModel:
-    spec = settings.RETRIEVAL_DEFAULT_MODEL
-    name = None
+    spec, name = settings.RETRIEVAL_DEFAULT_MODEL, None
+    if spec and not inference.model_available(spec):
+        logger.warning("The default model %r is not available (not built?)", spec)
+        spec = ""
     if not spec:
         folder = Path(settings.RETRIEVAL_MODELS_DIR) / f"{PLACEHOLDER_NAME}-seed0"
         spec = str(inference.make_random_checkpoint(

@@ -52,7 +52,22 @@ def test_register_model_refuses_an_unloadable_checkpoint(tmp_path, db):
         call_command("register_model", str(tmp_path))
 
 
-def test_first_ingest_bootstraps_a_default_model(tmp_path, db, settings):
+def test_first_ingest_bootstraps_the_configured_shipped_model(tmp_path, db, settings):
+    settings.RETRIEVAL_DEFAULT_MODEL = "classical"
+    call_command("ingest_corpus", str(small_corpus(tmp_path / "mini", patents=1, views=1)), verbosity=0)
+    from retrieval.models import RetrievalModel
+
+    model = RetrievalModel.objects.get(is_active=True)
+    assert model.checkpoint == "classical" and model.version.startswith("hog-pca@")
+
+
+def test_first_ingest_falls_back_to_a_placeholder_when_the_default_is_not_built(
+    tmp_path, db, settings, monkeypatch
+):
+    import retrieval.ml.shipped
+
+    monkeypatch.setattr(retrieval.ml.shipped, "SHIPPED_DIR", tmp_path / "no-shipped-models")
+    settings.RETRIEVAL_DEFAULT_MODEL = "default"
     settings.RETRIEVAL_MODELS_DIR = tmp_path / "models"
     call_command("ingest_corpus", str(small_corpus(tmp_path / "mini", patents=1, views=1)), verbosity=0)
     from retrieval.models import RetrievalModel

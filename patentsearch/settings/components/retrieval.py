@@ -5,9 +5,10 @@ from pathlib import Path
 from patentsearch.env import env
 from patentsearch.settings.base import VAR_DIR
 
-# Which model encodes figures when no model is registered yet: a checkpoint folder or an
-# open_clip hub name. Empty: a seeded random-init placeholder made under RETRIEVAL_MODELS_DIR.
-RETRIEVAL_DEFAULT_MODEL = env("RETRIEVAL_DEFAULT_MODEL", default="")
+# Which model encodes figures when no model is registered yet: a shipped model name (default,
+# baseline, classical), a checkpoint folder or an open_clip hub name. Empty, or a shipped model
+# that is not built: a seeded random-init placeholder made under RETRIEVAL_MODELS_DIR.
+RETRIEVAL_DEFAULT_MODEL = env("RETRIEVAL_DEFAULT_MODEL", default="default")
 RETRIEVAL_MODELS_DIR = Path(env("RETRIEVAL_MODELS_DIR", default=str(VAR_DIR / "models")))
 RETRIEVAL_DEVICE = env("RETRIEVAL_DEVICE", default="cpu")
 RETRIEVAL_HNSW_EF_SEARCH = env.int("RETRIEVAL_HNSW_EF_SEARCH", default=100)
