@@ -15,7 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrieval.ml.describe import cli as describe_cli
 from retrieval.ml.errors import MLError
+from retrieval.ml.evaluation import cli as evaluation_cli
+from retrieval.ml.training import cli as train_cli
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
@@ -107,6 +110,22 @@ COMMANDS: list[Command] = [
     Command(
         "embed", "embed images/texts and print vector dims and norms", _configure_embed, _run_embed
     ),
+    Command(
+        "describe", "write LLM figure descriptions of a corpus", describe_cli.configure, describe_cli.run
+    ),
+    Command(
+        "evaluate",
+        "measure retrieval (mAP, Recall@K, MRR@K, bands) of a model on a corpus",
+        evaluation_cli.configure_evaluate,
+        evaluation_cli.run_evaluate,
+    ),
+    Command(
+        "fit-classical",
+        "fit the training-free HOG + PCA model on generated drawings",
+        evaluation_cli.configure_fit_classical,
+        evaluation_cli.run_fit_classical,
+    ),
+    Command("train", "train a model on a corpus folder", train_cli.configure, train_cli.run),
 ]
 
 

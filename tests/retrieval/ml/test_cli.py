@@ -108,9 +108,9 @@ def test_parser_takes_further_commands() -> None:
     def run(args: argparse.Namespace) -> int:
         return 7 if args.corpus == "c" else 0
 
-    parser = build_parser([*COMMANDS, Command("train", "train a model", configure, run)])
+    parser = build_parser([*COMMANDS, Command("report", "a further command", configure, run)])
 
-    args = parser.parse_args(["train", "--corpus", "c"])
+    args = parser.parse_args(["report", "--corpus", "c"])
     assert args._run(args) == 7
 
 
