@@ -4,12 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean-var help
+.PHONY: demo test bench models ablation lint clean-var help
 
 help:
 	@echo "make demo   - create .venv, start PostgreSQL+pgvector, Redis, Celery workers, load a sample corpus, serve on :8000"
 	@echo "make test   - run the whole test suite (real PostgreSQL, Redis, Celery workers, Chromium)"
 	@echo "make bench  - print speed and memory figures"
+	@echo "make models - retrain the shipped default and baseline models (needs DATA, the dev corpus)"
+	@echo "make ablation - train and evaluate every row of docs/evaluation.md (needs DATA)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +27,15 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+DATA ?= ../shared/data/design-patents-dev
+
+models: $(STAMP)
+	$(PY) -m retrieval.ml.recipes models --data $(DATA)
+
+ablation: $(STAMP)
+	$(PY) -m retrieval.ml.recipes ablation --data $(DATA)
+	$(PY) -m retrieval.ml.recipes table
 
 clean-var:
 	rm -rf var/test
