@@ -7,11 +7,8 @@ PCA whitening to ``dim`` dimensions. The PCA is fitted on drawings the project g
 itself (:func:`retrieval.ml.samples.generate_corpus`, fixed seed), never on real data, so the
 model ships without anything learned from real patents.
 
-HOG is written out here in torch (Dalal & Triggs: central-difference gradients, unsigned
-orientations voted into ``bins`` bins with linear interpolation between the two nearest,
-cells of ``cell`` pixels, 2 x 2-cell blocks normalised with L2-Hys); this keeps the project
-free of an image-processing dependency for forty lines of code and lets a batch run on the
-encoder's device.
+The HOG descriptor itself (and the preprocessing it expects) lives in
+:mod:`retrieval.ml.encoders.hog`; its public names are re-exported here.
 
 Folder form::
 
@@ -26,7 +23,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import math
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -42,10 +38,19 @@ from PIL import Image
 from retrieval.ml.config import (
     MODEL_JSON,
     ModelConfig,
-    PreprocessConfig,
     atomic_write_bytes,
     read_model_json,
     write_model_json,
+)
+from retrieval.ml.encoders.hog import (
+    DEFAULT_BLOCK_STRIDES,
+    DEFAULT_SCALES,
+    HYS_CLIP,
+    HogSettings,
+    classical_preprocess,
+    describe_files,
+    hog_features,
+    raw_descriptors,
 )
 from retrieval.ml.encoders.open_clip_encoder import parse_device
 from retrieval.ml.errors import MLError, ModelLoadError
@@ -53,18 +58,17 @@ from retrieval.ml.preprocessing import preprocess_batch
 
 ARCHITECTURE = "hog-pca"
 PCA_FILE = "pca.npz"
-DEFAULT_SCALES: tuple[int, ...] = (64, 128)
-DEFAULT_BLOCK_STRIDES: tuple[int, ...] = (1, 2)
 DEFAULT_DIM = 256
 DEFAULT_FIT_PATENTS = 120
 DEFAULT_FIT_SEED = 0
-HYS_CLIP = 0.2  # L2-Hys clipping value (Dalal & Triggs)
 WHITEN_SHRINK = 1.0  # whitening divides by sqrt(eigenvalue + WHITEN_SHRINK * mean eigenvalue)
-_EPS = 1e-6
 _T = TypeVar("_T")
 
 __all__ = [
     "ARCHITECTURE",
+    "DEFAULT_BLOCK_STRIDES",
+    "DEFAULT_SCALES",
+    "HYS_CLIP",
     "ClassicalEncoder",
     "HogSettings",
     "NotSupportedError",
@@ -85,36 +89,6 @@ class NotSupportedError(MLError, ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class HogSettings:
-    """How raw descriptors are computed.
-
-    Attributes:
-        scales: grid sizes in pixels the drawing is described at (the largest is the
-            preprocessing size).
-        block_strides: per scale, the step between 2 x 2-cell blocks in cells (1 overlaps
-            the blocks, 2 tiles them and keeps the descriptor small).
-        cell: cell side in pixels.
-        bins: orientation bins over 0-180 degrees.
-    """
-
-    scales: tuple[int, ...] = DEFAULT_SCALES
-    block_strides: tuple[int, ...] = DEFAULT_BLOCK_STRIDES
-    cell: int = 8
-    bins: int = 9
-
-    def __post_init__(self) -> None:
-        if not self.scales or len(self.block_strides) != len(self.scales):
-            raise ValueError("scales and block_strides must be non-empty and of equal length")
-        for scale in self.scales:
-            if scale % self.cell or scale < 2 * self.cell:
-                raise ValueError(
-                    f"scale {scale} must be a multiple of cell {self.cell}, >= 2 cells"
-                )
-        if self.bins < 2 or any(s not in (1, 2) for s in self.block_strides):
-            raise ValueError("bins must be >= 2 and block strides 1 or 2")
-
-
-@dataclass(frozen=True, slots=True)
 class Pca:
     """A PCA whitening: ``y = ((x - mean) @ components.T) * whiten``.
 
@@ -127,62 +101,6 @@ class Pca:
     mean: NDArray[np.float32]
     components: NDArray[np.float32]
     whiten: NDArray[np.float32]
-
-
-def hog_features(pixels: torch.Tensor, *, cell: int, bins: int, block_stride: int) -> torch.Tensor:
-    """HOG descriptors of a batch of one-channel square images.
-
-    Args:
-        pixels: ``(N, 1, S, S)`` float tensor, ``S`` a multiple of ``cell``, ``>= 2 * cell``.
-            Only gradient directions and relative magnitudes count, not the sign or scale.
-        cell: cell side in pixels.
-        bins: orientation bins over 0-180 degrees.
-        block_stride: step between blocks, in cells.
-
-    Returns:
-        ``(N, blocks * 4 * bins)`` float32; each block's values have unit L2 norm (all zero
-        on a blank block).
-    """
-    padded = F.pad(pixels.float(), (1, 1, 1, 1), mode="replicate")
-    gx = padded[:, :, 1:-1, 2:] - padded[:, :, 1:-1, :-2]
-    gy = padded[:, :, 2:, 1:-1] - padded[:, :, :-2, 1:-1]
-    magnitude = torch.sqrt(gx * gx + gy * gy)
-    position = torch.remainder(torch.atan2(gy, gx), math.pi) / (math.pi / bins) - 0.5
-    lower = torch.floor(position)
-    upper_weight = position - lower
-    votes = torch.zeros((pixels.shape[0], bins, *pixels.shape[2:]), device=pixels.device)
-    votes.scatter_add_(1, torch.remainder(lower, bins).long(), magnitude * (1 - upper_weight))
-    votes.scatter_add_(1, torch.remainder(lower + 1, bins).long(), magnitude * upper_weight)
-    cells = F.avg_pool2d(votes, cell)
-    blocks = F.unfold(cells, kernel_size=2, stride=block_stride).transpose(1, 2)
-    blocks = blocks / (blocks.norm(dim=2, keepdim=True) + _EPS)
-    blocks = blocks.clamp(max=HYS_CLIP)
-    blocks = blocks / (blocks.norm(dim=2, keepdim=True) + _EPS)
-    features: torch.Tensor = blocks.flatten(1)
-    return features
-
-
-def raw_descriptors(pixels: torch.Tensor, hog: HogSettings) -> torch.Tensor:
-    """Raw descriptors: multi-scale HOG, each scale weighted equally, signed square root, L2.
-
-    Args:
-        pixels: ``(N, 1, S, S)`` preprocessed drawings, ``S = max(hog.scales)``.
-        hog: the descriptor settings.
-
-    Returns:
-        ``(N, F)`` float32 rows of unit L2 norm (zero rows for blank drawings).
-    """
-    parts = []
-    for scale, stride in zip(hog.scales, hog.block_strides, strict=True):
-        scaled = (
-            pixels if scale == pixels.shape[-1] else F.interpolate(pixels, size=scale, mode="area")
-        )
-        features = hog_features(scaled, cell=hog.cell, bins=hog.bins, block_stride=stride)
-        blocks = features.shape[1] / (4 * hog.bins)
-        parts.append(features / math.sqrt(blocks))
-    raw = torch.cat(parts, dim=1)
-    raw = torch.sign(raw) * torch.sqrt(raw.abs())
-    return F.normalize(raw, dim=1)
 
 
 class ClassicalEncoder:
@@ -286,18 +204,6 @@ class ClassicalEncoder:
         return f"ClassicalEncoder(name={self.name!r}, version={self.version!r})"
 
 
-def classical_preprocess(hog: HogSettings) -> PreprocessConfig:
-    """Preprocessing of the classical model: one grey channel at the largest HOG scale, thin
-    lines kept while shrinking; mean 1 and std 1 map paper to 0 and ink to -1."""
-    return PreprocessConfig(
-        image_size=max(hog.scales),
-        grayscale_to_rgb=False,
-        mean=(1.0,),
-        std=(1.0,),
-        keep_thin_lines=True,
-    )
-
-
 def fit_pca(raw: NDArray[np.float32], dim: int) -> Pca:
     """Fit a shrunk PCA whitening to raw descriptors.
 
@@ -370,7 +276,7 @@ def fit_classical(
         generate_corpus(Path(tmp), patents=patents, seed=seed)
         paths = [r.image_path for r in read_corpus(tmp) if not r.is_front_page]
         raw = np.concatenate(
-            [_describe_files(batch, hog, preprocess) for batch in _batches(paths, 64)]
+            [describe_files(batch, hog, preprocess) for batch in _batches(paths, 64)]
         )
     pca = fit_pca(raw, dim)
     training = {
@@ -482,20 +388,6 @@ def _unpack(data: bytes, path: Path) -> tuple[HogSettings, Pca]:
     if pca.components.shape[1:] != pca.mean.shape or pca.whiten.shape != pca.components.shape[:1]:
         raise ModelLoadError(f"{path}: mean, components and whiten have shapes that do not fit")
     return hog, pca
-
-
-def _describe_files(
-    paths: Sequence[Path], hog: HogSettings, preprocess: PreprocessConfig
-) -> NDArray[np.float32]:
-    images = []
-    for path in paths:
-        with Image.open(path) as img:
-            img.load()
-            images.append(img.copy())
-    with torch.inference_mode():
-        raw = raw_descriptors(preprocess_batch(images, preprocess), hog)
-    out: NDArray[np.float32] = raw.numpy().astype(np.float32, copy=False)
-    return out
 
 
 def _batches(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
