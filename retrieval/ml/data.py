@@ -132,16 +132,25 @@ def split_by_patent(records: Sequence[Record], *, test_fraction: float = 0.3, se
     return Split(train=train, test=test)
 
 
-def select_split(records: Sequence[Record], split: str, *, test_fraction: float = 0.3, seed: int = 0) -> list[Record]:
-    """'all', 'train' or 'test' side of split_by_patent."""
+def select_split(
+    records: Sequence[Record], split: str, *, test_fraction: float = 0.3, seed: int = 0,
+    val_fraction: float = 0.0,
+) -> list[Record]:
+    """'all', 'train', 'val' or 'test' side of split_by_patent.
+
+    With ``val_fraction`` > 0 the patents whose hash falls in [test_fraction, test_fraction +
+    val_fraction) form 'val' and leave 'train'; 'test' is the same with or without it, so
+    choices made on 'val' never touch the test patents.
+    """
     if split == "all":
         return list(records)
-    parts = split_by_patent(records, test_fraction=test_fraction, seed=seed)
-    if split == "train":
-        return parts.train
-    if split == "test":
-        return parts.test
-    raise ValueError(f"unknown split {split!r}: choose all, train or test")
+    if not 0.0 <= val_fraction <= 1.0 - test_fraction:
+        raise ValueError("val_fraction must be between 0 and 1 - test_fraction")
+    if split not in {"train", "val", "test"}:
+        raise ValueError(f"unknown split {split!r}: choose all, train, val or test")
+    low, high = {"test": (0.0, test_fraction), "val": (test_fraction, test_fraction + val_fraction),
+                 "train": (test_fraction + val_fraction, 2.0)}[split]
+    return [r for r in records if low <= _unit_hash(f"{seed}:{r.patent_id}") < high]
 
 
 def _unit_hash(text: str) -> float:

@@ -37,9 +37,11 @@ def configure_evaluate(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="for class-level relevance, leave the query's own patent out of the gallery",
     )
-    parser.add_argument("--split", choices=("all", "train", "test"), default="all")
+    parser.add_argument("--split", choices=("all", "train", "val", "test"), default="all")
     parser.add_argument("--split-seed", type=int, default=0, help="seed of the split (default 0)")
     parser.add_argument("--test-fraction", type=float, default=0.3, help="default 0.3")
+    parser.add_argument("--val-fraction", type=float, default=0.0,
+                        help="patents taken from train for validation (default 0)")
     parser.add_argument("--json", type=Path, default=None, help="write the full report here")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--batch-size", type=int, default=32, help="images per batch")
@@ -62,6 +64,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         split=str(args.split),
         split_seed=int(args.split_seed),
         test_fraction=float(args.test_fraction),
+        val_fraction=float(args.val_fraction),
         device=str(args.device),
         batch_size=int(args.batch_size),
         cache_dir=args.cache,

@@ -58,6 +58,7 @@ class EvaluationRequest:
     split: str = "all"
     split_seed: int = 0
     test_fraction: float = 0.3
+    val_fraction: float = 0.0
     device: str = "cpu"
     batch_size: int = 32
     cache_dir: Path | None = None
@@ -116,6 +117,7 @@ def evaluate(request: EvaluationRequest) -> dict[str, Any]:
             "name": request.split,
             "seed": request.split_seed,
             "test_fraction": request.test_fraction,
+            "val_fraction": request.val_fraction,
         },
         "images": len(records),
         "front_pages_left_out": front_pages,
@@ -132,6 +134,7 @@ def load_records(request: EvaluationRequest) -> tuple[list[Record], int]:
         request.split,
         test_fraction=request.test_fraction,
         seed=request.split_seed,
+        val_fraction=request.val_fraction,
     )
     kept = [r for r in records if not r.is_front_page]
     return kept, len(records) - len(kept)

@@ -42,6 +42,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--test-fraction", type=float, default=0.3, help="patents held out (default 0.3)"
     )
     data.add_argument(
+        "--val-fraction", type=float, default=0.0,
+        help="patents also held out of train, for validation (default 0)",
+    )
+    data.add_argument(
         "--descriptions",
         action="store_true",
         help="pair images with their LLM descriptions (descriptions.jsonl) where present",
@@ -135,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
         split=args.split,
         split_seed=args.split_seed,
         test_fraction=args.test_fraction,
+        val_fraction=args.val_fraction,
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,

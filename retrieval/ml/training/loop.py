@@ -145,7 +145,8 @@ def build_run(options: TrainOptions) -> Run:
     """Read the data, build the model, losses, sampler, optimiser and schedule."""
     records = read_corpus(options.corpus)
     records = select_split(
-        records, options.split, test_fraction=options.test_fraction, seed=options.split_seed
+        records, options.split, test_fraction=options.test_fraction, seed=options.split_seed,
+        val_fraction=options.val_fraction,
     )
     start = start_model(options.arch, options.init, seed=options.seed)
     data = TrainingSet.build(

@@ -38,7 +38,7 @@ class TrainOptions:
         out: checkpoint folder to write (also holds ``train_log.jsonl`` and ``last.pt``).
         arch: architecture of a randomly initialised model (ignored with ``init``).
         init: start from this model instead: checkpoint folder or open_clip name.
-        split, split_seed, test_fraction: which images to train on (see
+        split, split_seed, test_fraction, val_fraction: which images to train on (see
             :func:`retrieval.ml.data.select_split`); test patents are never seen with ``train``.
         epochs, batch_size, lr, weight_decay, warmup: optimisation (AdamW, linear warmup over
             the fraction ``warmup`` of the steps, then cosine decay to 0).
@@ -73,6 +73,7 @@ class TrainOptions:
     split: str = "train"
     split_seed: int = 0
     test_fraction: float = 0.3
+    val_fraction: float = 0.0
     epochs: int = 10
     batch_size: int = 64
     lr: float = 5e-4

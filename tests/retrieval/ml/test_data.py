@@ -139,3 +139,15 @@ def test_data_digest_depends_on_the_set_not_its_order() -> None:
     assert data_digest(records) == data_digest(list(reversed(records)))
     assert data_digest(records) != data_digest(records[:-1])
     assert len(data_digest(records)) == 16
+
+
+def test_a_validation_split_comes_out_of_train_and_leaves_test_alone() -> None:
+    records = [Record(image_path=Path(f"{i}.png"), image_file=f"{i}.png", patent_id=f"P{i}")
+               for i in range(400)]
+    test = select_split(records, "test", seed=0)
+    val = select_split(records, "val", seed=0, val_fraction=0.15)
+    train = select_split(records, "train", seed=0, val_fraction=0.15)
+    assert select_split(records, "test", seed=0, val_fraction=0.15) == test
+    assert {r.patent_id for r in val}.isdisjoint({r.patent_id for r in train} | {r.patent_id for r in test})
+    assert len(test) + len(val) + len(train) == 400 and 30 < len(val) < 90
+    assert set(select_split(records, "train", seed=0)) == set(train) | set(val)

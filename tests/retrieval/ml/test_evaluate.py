@@ -80,7 +80,7 @@ def test_evaluate_cli_prints_a_table_and_writes_the_json_report(
     assert report["model"]["name"] == "ps-tiny-seed0"
     assert report["model"]["version"].startswith("ps-tiny@")
     assert report["corpus"] == str(corpus.resolve())
-    assert report["split"] == {"name": "all", "seed": 0, "test_fraction": 0.3}
+    assert report["split"] == {"name": "all", "seed": 0, "test_fraction": 0.3, "val_fraction": 0.0}
     assert report["images"] == 42 and report["front_pages_left_out"] == 1
     assert report["queries"] + report["skipped"] == 42
     for block in report["by_relevance"].values():
