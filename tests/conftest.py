@@ -108,3 +108,21 @@ def wait_for(condition, timeout: float = 60, interval: float = 0.2) -> None:  # 
             return
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def fails_first(error: Exception, times: int = 2):  # noqa: ANN201
+    """A stand-in for a batch service (``figure_ids=`` plus any other keywords) that raises
+    ``error`` on its first ``times`` calls, then returns how many figures it got.
+
+    Returns:
+        ``(service, calls)``: the stand-in and the ``figure_ids`` of each call so far.
+    """
+    calls: list[list[int]] = []
+
+    def service(*, figure_ids, **_):  # noqa: ANN001, ANN003, ANN202
+        calls.append(figure_ids)
+        if len(calls) <= times:
+            raise error
+        return len(figure_ids)
+
+    return service, calls

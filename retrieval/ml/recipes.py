@@ -27,10 +27,10 @@ ARCH = "ps-resnet-tiny"
 SYNTH_PATENTS, SYNTH_SEED = 400, 101
 SPLIT = ["--split-seed", "0", "--test-fraction", "0.3"]
 FINE_TUNE = [
-    "--split", "train", *SPLIT, "--two-views", "--epochs", "30", "--batch-size", "64",
+    "--split", "train", *SPLIT, "--epochs", "30", "--batch-size", "64",
     "--lr", "5e-4", "--seed", "0", "--per-patent", "4", "--no-progress",
 ]
-LONG_TAIL = ["--class-label", "us_class", "--balance-beta", "0.5", "--logit-adjust", "1.0"]
+LONG_TAIL = ["--class-label", "us_class", "--balance-beta", "0.5"]
 #: Row of the evaluation table -> the losses and sampler of its fine-tuning.
 VARIANTS: dict[str, list[str]] = {
     "baseline": ["--losses", "patent", "--sampler", "random"],

@@ -46,6 +46,18 @@ def test_search_figures_refuses_a_non_image(tmp_path, active_model):
         call_command("search_figures", str(path))
 
 
+def test_encoding_progress_reports_the_count_or_times_out(tmp_path, active_model, capsys):
+    call_command("ingest_corpus", str(small_corpus(tmp_path / "mini", patents=2, views=2)), "--name", "Mini", verbosity=0)
+    capsys.readouterr()
+    call_command("encoding_progress", "Mini", "--timeout", "0.01", verbosity=0)
+    out, err = capsys.readouterr()
+    assert "Encoded 0 of 4 figures, 0 failed." in out
+    assert "is a Celery worker for queue 'gpu' running?" in err
+    figure_encode_batch(figure_ids=list(Figure.objects.values_list("pk", flat=True)), model_id=active_model.pk)
+    call_command("encoding_progress", "Mini", verbosity=0)
+    assert "Encoded 4 of 4 figures, 0 failed." in capsys.readouterr().out
+
+
 def test_register_model_refuses_an_unloadable_checkpoint(tmp_path, db):
     (tmp_path / "model.json").write_text("{not json")
     with pytest.raises(CommandError, match="could not be loaded"):

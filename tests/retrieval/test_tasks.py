@@ -7,19 +7,13 @@ from django.db import OperationalError
 
 from retrieval import tasks
 from retrieval.services import encoding
+from tests.conftest import fails_first
 
 pytestmark = pytest.mark.django_db
 
 
 def test_transient_database_errors_are_retried(monkeypatch):
-    calls = []
-
-    def flaky(*, figure_ids, model_id):
-        calls.append(figure_ids)
-        if len(calls) < 3:
-            raise OperationalError("server closed the connection unexpectedly")
-        return len(figure_ids)
-
+    flaky, calls = fails_first(OperationalError("server closed the connection unexpectedly"))
     monkeypatch.setattr(encoding, "figure_encode_batch", flaky)
     monkeypatch.setattr(tasks.figure_encode_batch_task, "retry_backoff", False)
     result = tasks.figure_encode_batch_task.apply(args=([1, 2], 7))

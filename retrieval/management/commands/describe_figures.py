@@ -1,10 +1,9 @@
-import time
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
-from tqdm import tqdm
 
 from retrieval.management.commands._base import AppCommand
+from retrieval.management.progress import poll_with_progress
 from retrieval.models import Corpus
 from retrieval.selectors.descriptions import figures_describe_progress
 from retrieval.services.describe import DescribeQueued, figures_describe_missing
@@ -39,25 +38,19 @@ class Command(AppCommand):
             self._wait(queued, options["timeout"], options["verbosity"])
 
     def _wait(self, queued: DescribeQueued, timeout: float, verbosity: int) -> None:
-        started = time.monotonic()
-        with tqdm(
-            total=len(queued.figure_ids), unit="fig", desc="Describing", disable=verbosity == 0
-        ) as bar:
-            while True:
-                progress = figures_describe_progress(
-                    figure_ids=queued.figure_ids, source=queued.source
-                )
-                bar.n = progress.described + progress.failed
-                bar.set_postfix(failed=progress.failed, refresh=False)
-                bar.refresh()
-                if progress.done:
-                    break
-                if timeout and time.monotonic() - started > timeout:
-                    self.stderr.write(
-                        "Timed out waiting; is a Celery worker for queue 'llm' running?"
-                    )
-                    break
-                time.sleep(1)
+        progress = poll_with_progress(
+            self,
+            total=len(queued.figure_ids),
+            desc="Describing",
+            read=lambda: figures_describe_progress(
+                figure_ids=queued.figure_ids, source=queued.source
+            ),
+            counts=lambda p: (p.described + p.failed, p.failed, p.done),
+            timeout=timeout,
+            queue="llm",
+            interval=1,
+            verbosity=verbosity,
+        )
         self.stdout.write(
             f"Described {progress.described} of {progress.total} figures, {progress.failed} failed "
             "(reasons in each figure's error)."

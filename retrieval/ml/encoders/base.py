@@ -9,6 +9,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from retrieval.ml.config import ModelConfig
+
 
 @runtime_checkable
 class Encoder(Protocol):
@@ -55,3 +57,33 @@ class Encoder(Protocol):
             ``(N, D)`` float32, rows of unit L2 norm.
         """
         ...
+
+
+class ConfiguredEncoder:
+    """The :class:`Encoder` properties an encoder reads from its ``model.json``.
+
+    Subclasses set ``_config`` and ``_version`` in their ``__init__``.
+    """
+
+    _config: ModelConfig
+    _version: str
+
+    @property
+    def name(self) -> str:
+        """Human name of the model."""
+        return self._config.name
+
+    @property
+    def dim(self) -> int:
+        """Embedding dimension ``D``."""
+        return self._config.embed_dim
+
+    @property
+    def version(self) -> str:
+        """Architecture plus weights digest (see :attr:`Encoder.version`)."""
+        return self._version
+
+    @property
+    def config(self) -> ModelConfig:
+        """The model configuration (preprocessing, architecture, metrics, ...)."""
+        return self._config

@@ -42,6 +42,7 @@ from retrieval.ml.config import (
     read_model_json,
     write_model_json,
 )
+from retrieval.ml.encoders.base import ConfiguredEncoder
 from retrieval.ml.encoders.hog import (
     DEFAULT_BLOCK_STRIDES,
     DEFAULT_SCALES,
@@ -103,14 +104,14 @@ class Pca:
     whiten: NDArray[np.float32]
 
 
-class ClassicalEncoder:
+class ClassicalEncoder(ConfiguredEncoder):
     """The ``Encoder`` of a ``hog-pca`` model folder: embeds drawings only.
 
     Args:
         config: the folder's ``model.json`` (preprocessing, name, ``embed_dim``).
         hog: descriptor settings.
         pca: the whitening projection (``embed_dim`` components).
-        version: ``"hog-pca@<digest of pca.npz>"``.
+        version: ``"hog-pca@<first 12 hex digits of the SHA-256 of pca.npz>"``.
         device: ``"cpu"`` or ``"cuda"``.
         batch_size: drawings per batch.
 
@@ -141,26 +142,6 @@ class ClassicalEncoder:
         self._mean = torch.from_numpy(pca.mean).to(self._device)
         self._components = torch.from_numpy(pca.components).to(self._device)
         self._whiten = torch.from_numpy(pca.whiten).to(self._device)
-
-    @property
-    def name(self) -> str:
-        """Human name of the model."""
-        return self._config.name
-
-    @property
-    def dim(self) -> int:
-        """Embedding dimension ``D``."""
-        return self._config.embed_dim
-
-    @property
-    def version(self) -> str:
-        """``"hog-pca@<first 12 hex digits of the SHA-256 of pca.npz>"``."""
-        return self._version
-
-    @property
-    def config(self) -> ModelConfig:
-        """The model configuration."""
-        return self._config
 
     def embed_images(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
         """Embed drawings.

@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from retrieval.ml.config import ModelConfig
+from retrieval.ml.encoders.base import ConfiguredEncoder
 from retrieval.ml.preprocessing import preprocess_batch
 
 Tokenizer = Callable[[list[str]], torch.Tensor]
@@ -20,7 +21,7 @@ Encode = Callable[[torch.Tensor], torch.Tensor]
 _T = TypeVar("_T")
 
 
-class OpenClipEncoder:
+class OpenClipEncoder(ConfiguredEncoder):
     """Embeds drawings and texts with an open_clip CLIP-style model.
 
     On CPU the model runs in exact float32. On CUDA it runs under bfloat16 autocast with
@@ -65,26 +66,6 @@ class OpenClipEncoder:
         self._model = model
         self._encode_image = cast(Encode, model.encode_image)
         self._encode_text = cast(Encode, model.encode_text)
-
-    @property
-    def name(self) -> str:
-        """Human name of the model."""
-        return self._config.name
-
-    @property
-    def dim(self) -> int:
-        """Embedding dimension ``D``."""
-        return self._config.embed_dim
-
-    @property
-    def version(self) -> str:
-        """Architecture plus weights digest."""
-        return self._version
-
-    @property
-    def config(self) -> ModelConfig:
-        """The model configuration (preprocessing, architecture, metrics, ...)."""
-        return self._config
 
     @property
     def device(self) -> torch.device:

@@ -17,7 +17,7 @@ from retrieval.services.describe import (
     figure_metadata,
     figures_describe_missing,
 )
-from tests.conftest import wait_for
+from tests.conftest import fails_first, wait_for
 from tests.retrieval.factories import FigureFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,12 +98,7 @@ def test_queues_figures_lacking_descriptions_in_batches_on_commit(
 def test_a_figure_the_model_cannot_describe_is_recorded_and_the_batch_goes_on(monkeypatch):
     bad, good = _figure(patent__object_name="lamp"), _figure()
     real = inference.describe_figure
-
-    def picky(metadata, n):  # noqa: ANN001, ANN202
-        if metadata["object_name"] == "lamp":
-            raise DescriptionFailedError("expected 5 descriptions, got 2")
-        return real(metadata, n)
-
+    picky = _fails_for_lamps(DescriptionFailedError("expected 5 descriptions, got 2"))
     monkeypatch.setattr(inference, "describe_figure", picky)
     assert figure_describe_batch(figure_ids=[bad.pk, good.pk]) == 1
     bad.refresh_from_db()
@@ -129,13 +124,7 @@ def test_an_image_error_is_never_overwritten(monkeypatch):
 
 def test_unreachable_backend_raises_and_keeps_what_was_written(monkeypatch):
     first, second = _figure(), _figure(patent__object_name="lamp")
-    real = inference.describe_figure
-
-    def down_for_lamps(metadata, n):  # noqa: ANN001, ANN202
-        if metadata["object_name"] == "lamp":
-            raise DescriberUnavailableError("http://llm could not be reached")
-        return real(metadata, n)
-
+    down_for_lamps = _fails_for_lamps(DescriberUnavailableError("http://llm could not be reached"))
     monkeypatch.setattr(inference, "describe_figure", down_for_lamps)
     with pytest.raises(DescriberUnavailableError):
         figure_describe_batch(figure_ids=[first.pk, second.pk])
@@ -156,14 +145,7 @@ def test_misconfigured_backend_fails_before_queueing(settings, monkeypatch):
 
 
 def test_task_retries_an_unreachable_backend(monkeypatch):
-    calls = []
-
-    def flaky(*, figure_ids):  # noqa: ANN001, ANN202
-        calls.append(figure_ids)
-        if len(calls) < 3:
-            raise DescriberUnavailableError("http://llm answered HTTP 503")
-        return len(figure_ids)
-
+    flaky, calls = fails_first(DescriberUnavailableError("http://llm answered HTTP 503"))
     monkeypatch.setattr(describe, "figure_describe_batch", flaky)
     monkeypatch.setattr(tasks.figure_describe_batch_task, "retry_backoff", False)
     assert tasks.figure_describe_batch_task.apply(args=([1, 2],)).get() == 2 and len(calls) == 3
@@ -185,6 +167,18 @@ def test_worker_describes_queued_figures_on_the_llm_queue(celery_worker, capsys)
     call_command("describe_figures", "--wait", "--timeout", "120", verbosity=0)
     assert "Described 3 of 3 figures, 0 failed" in capsys.readouterr().out
     wait_for(lambda: all(len(_descriptions(f)) == 5 for f in figures), timeout=10)
+
+
+def _fails_for_lamps(error: Exception):  # noqa: ANN202
+    """The real ``describe_figure``, except that it raises ``error`` for lamps."""
+    real = inference.describe_figure
+
+    def describe_figure(metadata, n):  # noqa: ANN001, ANN202
+        if metadata["object_name"] == "lamp":
+            raise error
+        return real(metadata, n)
+
+    return describe_figure
 
 
 def _raise(error: Exception):  # noqa: ANN202
