@@ -54,6 +54,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     data.add_argument(
         "--per-patent", type=int, default=4, help="images of one patent drawn together (default 4)"
     )
+    data.add_argument(
+        "--per-class", type=int, default=8,
+        help="images of one class per batch with the class-aware sampler (default 8)",
+    )
     data.add_argument("--two-views", action="store_true", help="two augmented views per image")
     data.add_argument("--no-augment", action="store_true", help="train on the plain drawings")
     optim = parser.add_argument_group("optimisation")
@@ -155,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         sampler=args.sampler,
         per_patent=args.per_patent,
+        per_class=args.per_class,
         descriptions=args.descriptions,
         two_views=args.two_views,
         augment=AugmentConfig.off() if args.no_augment else AugmentConfig(),

@@ -131,7 +131,7 @@ class TrainingSet:
         return len(self.records)
 
     def batch_sampler(
-        self, kind: str, batch_size: int, *, seed: int, per_patent: int
+        self, kind: str, batch_size: int, *, seed: int, per_patent: int, per_class: int = 8
     ) -> RandomBatches | ClassAwareBatches:
         """``"random"`` or ``"class-aware"`` batches over this set (see :mod:`.sampler`)."""
         if kind == "random":
@@ -139,5 +139,7 @@ class TrainingSet:
         if kind == "class-aware":
             classes = [self.class_names[i] if i >= 0 else "" for i in self.labels.tolist()]
             groups = [r.patent_id for r in self.records]
-            return ClassAwareBatches(classes, groups, batch_size, per_group=per_patent, seed=seed)
+            return ClassAwareBatches(
+                classes, groups, batch_size, per_group=per_patent, per_class=per_class, seed=seed
+            )
         raise ValueError(f"unknown sampler {kind!r}: choose random or class-aware")

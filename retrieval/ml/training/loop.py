@@ -160,7 +160,8 @@ def build_run(options: TrainOptions) -> Run:
     _place_model(start.model, device, train_text=texts is not None and not options.freeze_text)
     objective.to(device)
     sampler = data.batch_sampler(
-        options.sampler, options.batch_size, seed=options.seed, per_patent=options.per_patent
+        options.sampler, options.batch_size, seed=options.seed, per_patent=options.per_patent,
+        per_class=options.per_class,
     )
     optimizer = build_optimizer(
         start.model,

@@ -51,6 +51,7 @@ class TrainOptions:
         temperature: temperature of the image-image losses.
         sampler: ``class-aware`` or ``random``.
         per_patent: images of one patent drawn together by the class-aware sampler.
+        per_class: images of one class per batch with the class-aware sampler.
         descriptions: pair images with their LLM descriptions where present.
         two_views: two augmented views per image, positives of each other.
         augment: augmentation settings (``AugmentConfig.off()`` for none).
@@ -89,6 +90,7 @@ class TrainOptions:
     temperature: float = 0.1
     sampler: str = "class-aware"
     per_patent: int = 4
+    per_class: int = 8
     descriptions: bool = False
     two_views: bool = False
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -105,7 +107,7 @@ class TrainOptions:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        _positive_ints(self, "epochs", "batch_size", "per_patent", "load_threads")
+        _positive_ints(self, "epochs", "batch_size", "per_patent", "per_class", "load_threads")
         _check_choices(self)
         if (
             self.lr <= 0

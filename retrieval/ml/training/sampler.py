@@ -52,7 +52,13 @@ class RandomBatches:
 
 
 class ClassAwareBatches:
-    """Batches drawn class first, then patent, then several images of that patent.
+    """Batches of a few classes with several images each (P x K sampling), patents kept together.
+
+    A batch is filled class by class: a class is drawn (without replacement within the batch),
+    then patents of that class, each giving up to ``per_group`` of its images, until
+    ``per_class`` images of the class are in (or it has no more). A class-level contrastive
+    loss needs several members of a class in a batch: with one image per drawn class, most
+    anchors would have no positive that is not of their own patent.
 
     An epoch has ``ceil(size / batch_size)`` batches. Items without a class label form one
     class of their own. No item appears twice in a batch; a batch is smaller than
@@ -63,6 +69,7 @@ class ClassAwareBatches:
         groups: patent id of each item.
         batch_size: items per batch.
         per_group: at most this many images of one patent per draw (default 4).
+        per_class: images of one class per batch, at most (default 8).
         power: classes are drawn with probability proportional to ``count ** power``
             (count = images of the class; 0.5 = square-root frequency, 0 = uniform).
         seed: base seed.
@@ -75,14 +82,19 @@ class ClassAwareBatches:
         batch_size: int,
         *,
         per_group: int = 4,
+        per_class: int = 8,
         power: float = 0.5,
         seed: int = 0,
     ) -> None:
         _check(len(classes), batch_size)
         if len(groups) != len(classes):
             raise ValueError("classes and groups must have one entry per item")
-        if per_group < 1 or power < 0:
-            raise ValueError(f"per_group must be >= 1 and power >= 0, got {per_group}, {power}")
+        if per_group < 1 or per_class < 1 or power < 0:
+            raise ValueError(
+                f"per_group and per_class must be >= 1 and power >= 0, got {per_group}, "
+                f"{per_class}, {power}"
+            )
+        self.per_class = per_class
         self.size, self.batch_size, self.per_group, self.seed = (
             len(classes),
             batch_size,
@@ -108,22 +120,34 @@ class ClassAwareBatches:
 
     def _batch(self, generator: torch.Generator) -> list[int]:
         batch: list[int] = []
-        weights = self.class_weights.clone()
         left = [[list(images) for images in patents] for patents in self.patents]
+        remaining = self.class_weights.clone()
         target = min(self.batch_size, self.size)
         while len(batch) < target:
+            weights = remaining * torch.tensor([float(bool(p)) for p in left], dtype=torch.float64)
+            if not bool((weights > 0).any()):  # every class drawn once: draw again
+                remaining = self.class_weights.clone()
+                continue
             c = int(torch.multinomial(weights, 1, generator=generator))
-            k = int(torch.randint(len(left[c]), (1,), generator=generator))
-            images = left[c][k]
-            order = torch.randperm(len(images), generator=generator).tolist()
-            take = min(self.per_group, target - len(batch), len(images))
-            batch += [images[j] for j in order[:take]]
-            left[c][k] = [images[j] for j in order[take:]]
-            if not left[c][k]:
-                del left[c][k]
-                if not left[c]:
-                    weights[c] = 0.0
+            remaining[c] = 0.0
+            quota = min(self.per_class, target - len(batch))
+            while quota > 0 and left[c]:
+                taken = self._take(left[c], min(self.per_group, quota), generator)
+                batch += taken
+                quota -= len(taken)
         return batch
+
+    @staticmethod
+    def _take(patents: list[list[int]], most: int, generator: torch.Generator) -> list[int]:
+        """Up to ``most`` images of one random patent of ``patents``, removed from it."""
+        k = int(torch.randint(len(patents), (1,), generator=generator))
+        images = patents[k]
+        order = torch.randperm(len(images), generator=generator).tolist()
+        taken = [images[j] for j in order[:most]]
+        patents[k] = [images[j] for j in order[most:]]
+        if not patents[k]:
+            del patents[k]
+        return taken
 
 
 def _check(size: int, batch_size: int) -> None:

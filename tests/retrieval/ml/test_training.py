@@ -386,3 +386,13 @@ def test_ps_resnet_tiny_fits_the_size_budget_and_trains(corpus: Path, tmp_path: 
     with torch.no_grad():
         out = loaded.model.encode_image(torch.zeros(2, 3, 128, 128), normalize=True)
     assert out.shape == (2, 256) and bool(torch.isfinite(out).all())
+
+
+def test_class_aware_batches_hold_several_images_of_few_classes() -> None:
+    classes = [f"c{i % 10}" for i in range(400)]
+    groups = [f"p{i}" for i in range(400)]  # one image per patent, as most real patents here
+    sampler = ClassAwareBatches(classes, groups, 32, per_class=8, seed=0)
+    for batch in sampler.batches(0):
+        counts = Counter(classes[i] for i in batch)
+        assert len(batch) == 32 and len(set(batch)) == 32
+        assert max(counts.values()) <= 8 and len(counts) == 4
