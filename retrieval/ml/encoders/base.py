@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterator, Sequence
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
 from retrieval.ml.config import ModelConfig
+
+_T = TypeVar("_T")
 
 
 @runtime_checkable
@@ -60,13 +62,45 @@ class Encoder(Protocol):
 
 
 class ConfiguredEncoder:
-    """The :class:`Encoder` properties an encoder reads from its ``model.json``.
+    """What every encoder shares: the :class:`Encoder` properties read from its ``model.json``
+    and the batching of :meth:`embed_images`.
 
-    Subclasses set ``_config`` and ``_version`` in their ``__init__``.
+    Subclasses set ``_config``, ``_version`` and ``batch_size`` in their ``__init__`` and
+    implement ``_embed_image_batch`` (one batch of images -> unit vectors).
     """
 
     _config: ModelConfig
     _version: str
+    batch_size: int
+
+    def embed_images(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
+        """Embed drawings.
+
+        Args:
+            images: PIL images, any mode and size.
+
+        Returns:
+            ``(N, D)`` float32, rows of unit L2 norm.
+
+        Raises:
+            TypeError: ``images`` is a single image or holds something else than images.
+        """
+        if isinstance(images, Image.Image):
+            raise TypeError("images must be a sequence of PIL images, not a single image")
+        return self._concat([self._embed_image_batch(b) for b in batches(images, self.batch_size)])
+
+    def _embed_image_batch(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
+        raise NotImplementedError
+
+    def _concat(self, chunks: list[NDArray[np.float32]]) -> NDArray[np.float32]:
+        if not chunks:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = np.concatenate(chunks, axis=0)
+        if out.shape[1] != self.dim:
+            raise ValueError(
+                f"model produced {out.shape[1]}-dim vectors but its config says {self.dim}"
+            )
+        return out
 
     @property
     def name(self) -> str:
@@ -87,3 +121,9 @@ class ConfiguredEncoder:
     def config(self) -> ModelConfig:
         """The model configuration (preprocessing, architecture, metrics, ...)."""
         return self._config
+
+
+def batches(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    """Consecutive slices of at most ``size`` items."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

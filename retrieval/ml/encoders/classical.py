@@ -24,10 +24,9 @@ import hashlib
 import io
 import json
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import torch
@@ -42,7 +41,7 @@ from retrieval.ml.config import (
     read_model_json,
     write_model_json,
 )
-from retrieval.ml.encoders.base import ConfiguredEncoder
+from retrieval.ml.encoders.base import ConfiguredEncoder, batches
 from retrieval.ml.encoders.hog import (
     DEFAULT_BLOCK_STRIDES,
     DEFAULT_SCALES,
@@ -63,7 +62,6 @@ DEFAULT_DIM = 256
 DEFAULT_FIT_PATENTS = 120
 DEFAULT_FIT_SEED = 0
 WHITEN_SHRINK = 1.0  # whitening divides by sqrt(eigenvalue + WHITEN_SHRINK * mean eigenvalue)
-_T = TypeVar("_T")
 
 __all__ = [
     "ARCHITECTURE",
@@ -143,25 +141,6 @@ class ClassicalEncoder(ConfiguredEncoder):
         self._components = torch.from_numpy(pca.components).to(self._device)
         self._whiten = torch.from_numpy(pca.whiten).to(self._device)
 
-    def embed_images(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
-        """Embed drawings.
-
-        Args:
-            images: PIL images, any mode and size.
-
-        Returns:
-            ``(N, D)`` float32, rows of unit L2 norm.
-
-        Raises:
-            TypeError: ``images`` is a single image or holds something else than images.
-        """
-        if isinstance(images, Image.Image):
-            raise TypeError("images must be a sequence of PIL images, not a single image")
-        chunks = [self._embed_batch(batch) for batch in _batches(images, self.batch_size)]
-        if not chunks:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.concatenate(chunks, axis=0)
-
     def embed_texts(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Not supported: the classical model embeds drawings only.
 
@@ -172,7 +151,7 @@ class ClassicalEncoder(ConfiguredEncoder):
             f"the classical model {self.name!r} embeds drawings only: it cannot embed texts"
         )
 
-    def _embed_batch(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
+    def _embed_image_batch(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
         pixels = preprocess_batch(images, self._config.preprocess).to(self._device)
         with torch.inference_mode():
             raw = raw_descriptors(pixels, self._hog)
@@ -257,7 +236,7 @@ def fit_classical(
         generate_corpus(Path(tmp), patents=patents, seed=seed)
         paths = [r.image_path for r in read_corpus(tmp) if not r.is_front_page]
         raw = np.concatenate(
-            [describe_files(batch, hog, preprocess) for batch in _batches(paths, 64)]
+            [describe_files(batch, hog, preprocess) for batch in batches(paths, 64)]
         )
     pca = fit_pca(raw, dim)
     training = {
@@ -371,6 +350,3 @@ def _unpack(data: bytes, path: Path) -> tuple[HogSettings, Pca]:
     return hog, pca
 
 
-def _batches(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import TypeVar, cast
+from typing import cast
 
 import numpy as np
 import torch
@@ -13,12 +13,11 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from retrieval.ml.config import ModelConfig
-from retrieval.ml.encoders.base import ConfiguredEncoder
+from retrieval.ml.encoders.base import ConfiguredEncoder, batches
 from retrieval.ml.preprocessing import preprocess_batch
 
 Tokenizer = Callable[[list[str]], torch.Tensor]
 Encode = Callable[[torch.Tensor], torch.Tensor]
-_T = TypeVar("_T")
 
 
 class OpenClipEncoder(ConfiguredEncoder):
@@ -77,25 +76,8 @@ class OpenClipEncoder(ConfiguredEncoder):
         """The wrapped open_clip model (in eval mode)."""
         return self._model
 
-    def embed_images(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
-        """Embed drawings.
-
-        Args:
-            images: PIL images, any mode and size.
-
-        Returns:
-            ``(N, D)`` float32, rows of unit L2 norm.
-
-        Raises:
-            TypeError: ``images`` is a single image or holds something else than images.
-        """
-        if isinstance(images, Image.Image):
-            raise TypeError("images must be a sequence of PIL images, not a single image")
-        chunks = [
-            self.embed_pixels(preprocess_batch(batch, self._config.preprocess))
-            for batch in _batches(images, self.batch_size)
-        ]
-        return self._concat(chunks)
+    def _embed_image_batch(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
+        return self.embed_pixels(preprocess_batch(images, self._config.preprocess))
 
     def embed_pixels(self, pixels: torch.Tensor) -> NDArray[np.float32]:
         """Embed already preprocessed pixels (see ``preprocessing.preprocess_batch``).
@@ -135,7 +117,7 @@ class OpenClipEncoder(ConfiguredEncoder):
             raise TypeError("texts must be a sequence of strings (not a single string)")
         chunks = [
             self._forward(self._encode_text, self._tokenizer(list(batch)).to(self._device))
-            for batch in _batches(texts, self.batch_size)
+            for batch in batches(texts, self.batch_size)
         ]
         return self._concat(chunks)
 
@@ -151,25 +133,10 @@ class OpenClipEncoder(ConfiguredEncoder):
             return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
         return nullcontext()
 
-    def _concat(self, chunks: list[NDArray[np.float32]]) -> NDArray[np.float32]:
-        if not chunks:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = np.concatenate(chunks, axis=0)
-        if out.shape[1] != self.dim:
-            raise ValueError(
-                f"model produced {out.shape[1]}-dim vectors but its config says {self.dim}"
-            )
-        return out
-
     def __repr__(self) -> str:
         return (
             f"OpenClipEncoder(name={self.name!r}, version={self.version!r}, device={self._device})"
         )
-
-
-def _batches(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def parse_device(device: str) -> torch.device:
