@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from django.conf import settings
 from django.db import connection
 
 from retrieval.models import Corpus, Figure, FigureText, Patent
 from retrieval.services.corpus_metadata import FigureRow
+from retrieval.services.describe import figures_describe_enqueue
 from retrieval.services.encoding import figures_encode_enqueue
 from retrieval.services.ingest_types import IngestResult, StoredPage
 from retrieval.services.models import model_ensure_active
@@ -30,6 +32,9 @@ def corpus_write(
     created_texts = FigureText.objects.bulk_create(texts, ignore_conflicts=True)
     figure_ids = [f.id for f in figures]
     figures_encode_enqueue(figure_ids=figure_ids, model=model)
+    if settings.RETRIEVAL_DESCRIBE_ON_INGEST:
+        described = {t.figure_id for t in texts if t.kind == FigureText.Kind.DESCRIPTION}
+        figures_describe_enqueue(figure_ids=[i for i in figure_ids if i not in described])
     return IngestResult(
         corpus_id=corpus.id, corpus_name=corpus.name, figures_added=len(figures),
         figures_skipped=len(pages) - len(figures), patents_added=patents_added,

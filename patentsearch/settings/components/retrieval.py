@@ -25,6 +25,8 @@ RETRIEVAL_PDF_DPI = env.int("RETRIEVAL_PDF_DPI", default=150)
 # model), openai (any OpenAI-compatible chat-completions endpoint), transformers (a local model
 # folder, RETRIEVAL_DESCRIBE_MODEL_PATH; needs `pip install transformers` on the llm worker).
 RETRIEVAL_DESCRIBE_BACKEND = env("RETRIEVAL_DESCRIBE_BACKEND", default="offline")
+# Describe new figures that came without descriptions (descriptions.jsonl) as part of ingest.
+RETRIEVAL_DESCRIBE_ON_INGEST = env.bool("RETRIEVAL_DESCRIBE_ON_INGEST", default=True)
 RETRIEVAL_DESCRIBE_N = env.int("RETRIEVAL_DESCRIBE_N", default=5)
 RETRIEVAL_DESCRIBE_BATCH_SIZE = env.int("RETRIEVAL_DESCRIBE_BATCH_SIZE", default=8)
 RETRIEVAL_DESCRIBE_MODEL_PATH = env("RETRIEVAL_DESCRIBE_MODEL_PATH", default="")

@@ -1,3 +1,4 @@
+import json
 import io
 import zipfile
 from pathlib import Path
@@ -26,7 +27,22 @@ def test_ingest_creates_patents_figures_and_texts(tmp_path, active_model, django
     figure = patent.figures.get(figure_id="2")
     assert figure.caption.startswith("FIG. 2 is a front view")
     assert figure.image.storage.exists(figure.image.name)
-    assert len(callbacks) == 1, "encoding is enqueued once, on commit, for the batch"
+    assert len(callbacks) == 2, "encoding and describing are enqueued once each, on commit"
+
+
+def test_ingest_describes_only_figures_that_came_without_descriptions(
+    tmp_path, active_model, django_capture_on_commit_callbacks, monkeypatch
+):
+    import retrieval.services.ingest_write as ingest_write
+
+    queued: list[list[int]] = []
+    monkeypatch.setattr(ingest_write, "figures_describe_enqueue", lambda figure_ids: queued.append(figure_ids))
+    root = small_corpus(tmp_path / "mini", patents=2, views=2)
+    first = sorted(p.relative_to(root).as_posix() for p in (root / "images").rglob("*.png"))[0]
+    (root / "descriptions.jsonl").write_text(json.dumps({"image_file": first, "descriptions": ["a mug"]}) + "\n")
+    result = corpus_ingest(path=root)
+    described = Figure.objects.get(source_file=first).id
+    assert queued == [[i for i in result.figure_ids if i != described]]
 
 
 def test_same_corpus_twice_adds_nothing(tmp_path, active_model):
