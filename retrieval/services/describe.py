@@ -29,6 +29,7 @@ from retrieval import inference
 from retrieval.exceptions import DescriptionFailedError
 from retrieval.models import Figure, FigureText
 from retrieval.selectors.descriptions import DESCRIBE_ERROR_PREFIX
+from retrieval.services.batches import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +47,9 @@ def figures_describe_enqueue(*, figure_ids: Sequence[int]) -> int:
     """Queue describing of these figures once the transaction commits; returns the batch count."""
     from retrieval.tasks import figure_describe_batch_task
 
-    size = settings.RETRIEVAL_DESCRIBE_BATCH_SIZE
-    batches = [list(figure_ids[i : i + size]) for i in range(0, len(figure_ids), size)]
-    for batch in batches:
-        transaction.on_commit(lambda batch=batch: figure_describe_batch_task.delay(batch))
-    return len(batches)
+    return enqueue_on_commit(
+        figure_ids, settings.RETRIEVAL_DESCRIBE_BATCH_SIZE, figure_describe_batch_task.delay
+    )
 
 
 def figures_describe_missing(

@@ -7,13 +7,13 @@ import logging
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.db import transaction
 from PIL import Image
 
 from retrieval import index, inference
 from retrieval.exceptions import InvalidImageError
 from retrieval.images import read_pages
 from retrieval.models import Figure, RetrievalModel
+from retrieval.services.batches import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +25,11 @@ def figures_encode_enqueue(*, figure_ids: Sequence[int], model: RetrievalModel |
 
     if not figure_ids:
         return 0
-    model = model or model_ensure_active()
-    size = settings.RETRIEVAL_ENCODE_BATCH_SIZE
-    batches = [list(figure_ids[i : i + size]) for i in range(0, len(figure_ids), size)]
-    for batch in batches:
-        transaction.on_commit(lambda batch=batch: figure_encode_batch_task.delay(batch, model.id))
-    return len(batches)
+    model_id = (model or model_ensure_active()).id
+    return enqueue_on_commit(
+        figure_ids, settings.RETRIEVAL_ENCODE_BATCH_SIZE,
+        lambda batch: figure_encode_batch_task.delay(batch, model_id),
+    )
 
 
 def model_encode_missing(*, model: RetrievalModel) -> int:
