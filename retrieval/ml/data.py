@@ -46,18 +46,20 @@ class Split:
     test: list[Record]
 
 
-def read_corpus(root: Path | str) -> list[Record]:
-    """All rows of ROOT/metadata.csv as records, with ROOT/descriptions.jsonl texts attached.
+def read_corpus(root: Path | str, *, descriptions: bool = True) -> list[Record]:
+    """All rows of ROOT/metadata.csv as records, with ROOT/descriptions.jsonl texts attached
+    unless ``descriptions`` is off (for readers that do not use them, or that rewrite them).
 
     Raises:
         FileNotFoundError: no metadata.csv.
-        ValueError: a row without image_file or patent_id, or whose image file is missing.
+        ValueError: a row without image_file or patent_id, or whose image file is missing; a
+            descriptions.jsonl line that is not an object with image_file and descriptions.
     """
     root = Path(root)
-    descriptions = _read_descriptions(root / "descriptions.jsonl")
+    texts = _read_descriptions(root / "descriptions.jsonl") if descriptions else {}
     with open(root / "metadata.csv", newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
-    return [_record(root, row, line, descriptions) for line, row in enumerate(rows, start=2)]
+    return [_record(root, row, line, texts) for line, row in enumerate(rows, start=2)]
 
 
 def _record(root: Path, row: dict[str, str], line: int, descriptions: dict[str, list[str]]) -> Record:
@@ -97,6 +99,11 @@ def _read_descriptions(path: Path) -> dict[str, list[str]]:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"descriptions.jsonl line {number}: not JSON ({exc.msg})") from exc
+        if not isinstance(item, dict) or not isinstance(item.get("descriptions"), list) or "image_file" not in item:
+            raise ValueError(
+                f"descriptions.jsonl line {number}: expected an object with image_file and a "
+                "list of descriptions"
+            )
         texts.setdefault(str(item["image_file"]), []).extend(str(t) for t in item["descriptions"])
     return texts
 
@@ -123,13 +130,14 @@ def split_by_patent(records: Sequence[Record], *, test_fraction: float = 0.3, se
     """A deterministic split in which all images of a patent fall on the same side.
 
     A patent goes to test when a hash of (seed, patent_id) falls below test_fraction, so adding
-    or removing other patents never moves it.
+    or removing other patents never moves it (see :func:`select_split`).
     """
     if not 0.0 <= test_fraction <= 1.0:
         raise ValueError("test_fraction must be between 0 and 1")
-    test = [r for r in records if _unit_hash(f"{seed}:{r.patent_id}") < test_fraction]
-    train = [r for r in records if _unit_hash(f"{seed}:{r.patent_id}") >= test_fraction]
-    return Split(train=train, test=test)
+    return Split(
+        train=select_split(records, "train", test_fraction=test_fraction, seed=seed),
+        test=select_split(records, "test", test_fraction=test_fraction, seed=seed),
+    )
 
 
 def select_split(

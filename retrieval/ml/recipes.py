@@ -129,7 +129,7 @@ def ablation(data: Path, work: Path, threads: int) -> None:
             run_step(step, Path(step[step.index("--json") + 1]))
 
 
-ROWS = ["classical", "baseline", "baseline-text", "baseline-da", "default"]
+ROWS = ["classical", *VARIANTS]
 ROW_TITLES = {
     "classical": "`classical` (HOG + PCA, no training)",
     "baseline": "`baseline` (same-patent image loss)",

@@ -61,7 +61,7 @@ def describe_corpus(
         FileNotFoundError / ValueError: the corpus cannot be read (see ``read_corpus``).
         DescriptionBackendError: the backend failed as a whole.
     """
-    records = read_corpus(corpus_dir)
+    records = read_corpus(corpus_dir, descriptions=False)  # the file this run rewrites
     out_path = Path(out_path)
     partial = out_path.with_name(out_path.name + ".partial")
     try:

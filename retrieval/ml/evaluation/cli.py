@@ -17,7 +17,6 @@ from typing import Any
 
 from retrieval.ml.data import RELEVANCE_KINDS
 
-KS = (1, 5, 10, 20)
 EXIT_OK = 0
 
 
@@ -100,6 +99,8 @@ def format_report(report: Mapping[str, Any]) -> str:
 
 
 def _relevance_table(block: Mapping[str, Any]) -> list[str]:
+    from retrieval.ml.evaluation.metrics import KS
+
     exclusion = "  excluding same patent" if block["exclude_same_patent"] else ""
     title = (
         f"relevance {block['relevance']}{exclusion}:  mAP {block['mAP']:.4f}  "

@@ -24,7 +24,7 @@ from PIL import Image
 from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
 from retrieval.ml.data import RELEVANCE_KINDS, Record, label, read_corpus, select_split
-from retrieval.ml.encoders.base import Encoder
+from retrieval.ml.encoders.base import Encoder, batches
 from retrieval.ml.evaluation.metrics import KS, query_results, retrieval_metrics
 
 CLASS_RELEVANCE = ("object", "locarno", "us_class")
@@ -130,7 +130,7 @@ def load_records(request: EvaluationRequest) -> tuple[list[Record], int]:
     """The records of the requested split without front-page copies, and how many copies
     were left out."""
     records = select_split(
-        read_corpus(request.corpus),
+        read_corpus(request.corpus, descriptions=False),
         request.split,
         test_fraction=request.test_fraction,
         seed=request.split_seed,
@@ -205,8 +205,7 @@ def embed_records(
     batch = int(getattr(encoder, "batch_size", 32))
     chunks = []
     with tqdm(total=len(records), unit="img", desc="embedding", disable=not progress) as bar:
-        for start in range(0, len(records), batch):
-            part = records[start : start + batch]
+        for part in batches(records, batch):
             chunks.append(encoder.embed_images([load_image(r.image_path) for r in part]))
             bar.update(len(part))
     embeddings = np.concatenate(chunks).astype(np.float32, copy=False)

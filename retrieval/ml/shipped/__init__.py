@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from retrieval.ml.config import MODEL_JSON
 from retrieval.ml.errors import ModelLoadError
 
 SHIPPED_DIR = Path(__file__).resolve().parent
 SHIPPED_NAMES: tuple[str, ...] = ("default", "baseline", "classical")
-_MODEL_JSON = "model.json"
 
 __all__ = ["SHIPPED_DIR", "SHIPPED_NAMES", "resolve_model_spec", "shipped_model_dir"]
 
@@ -37,7 +37,7 @@ def shipped_model_dir(name: str) -> Path:
     if name not in SHIPPED_NAMES:
         raise ValueError(f"{name!r} is not a shipped model (shipped: {', '.join(SHIPPED_NAMES)})")
     folder = SHIPPED_DIR / name
-    if not (folder / _MODEL_JSON).is_file():
+    if not (folder / MODEL_JSON).is_file():
         raise ModelLoadError(f"shipped model {name!r} is not built yet: run `make models`")
     return folder
 

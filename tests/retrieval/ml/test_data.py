@@ -92,6 +92,13 @@ def test_read_corpus_rejects_broken_descriptions(tmp_path: Path) -> None:
         read_corpus(tmp_path)
 
 
+def test_read_corpus_names_a_description_line_without_descriptions(tmp_path: Path) -> None:
+    _corpus(tmp_path, ["img/a.png,USD1,,,,,0,"], [{"image_file": "img/a.png"}])
+    with pytest.raises(ValueError, match="descriptions.jsonl line 1: expected an object"):
+        read_corpus(tmp_path)
+    assert read_corpus(tmp_path, descriptions=False)[0].descriptions == ()
+
+
 def test_label_rejects_unknown_kinds() -> None:
     with pytest.raises(ValueError, match="unknown relevance"):
         label(_records(1)[0], "colour")
