@@ -37,6 +37,7 @@ from retrieval.ml.encoders.checkpoint import (
     save_checkpoint,
     state_dict_sha256,
 )
+from retrieval.ml.encoders.classical import ARCHITECTURE as CLASSICAL_ARCHITECTURE
 from retrieval.ml.encoders.classical import (
     ClassicalEncoder,
     is_classical_folder,
@@ -194,11 +195,6 @@ def load_model(spec: str | Path) -> LoadedModel:
     spec = resolve_model_spec(spec)
     path = Path(spec).expanduser()
     if isinstance(spec, Path) or path.exists():
-        if is_classical_folder(path):
-            raise ModelLoadError(
-                f"{path} holds the classical hog-pca model, which has no network to load: "
-                "use load_encoder"
-            )
         return _load_checkpoint(path)
     if spec.startswith(HF_HUB_PREFIX):
         return _load_pretrained(spec, None)
@@ -259,6 +255,11 @@ def _load_checkpoint(path: Path) -> LoadedModel:
         raise ModelLoadError(f"{folder} is not a checkpoint folder: no {MODEL_JSON}") from exc
     except ValueError as exc:
         raise ModelLoadError(f"corrupt {MODEL_JSON}: {exc}") from exc
+    if config.architecture == CLASSICAL_ARCHITECTURE:
+        raise ModelLoadError(
+            f"{path} holds the classical hog-pca model, which has no network to load: "
+            "use load_encoder"
+        )
     _require_architecture(config.architecture)
     if config.embed_dim != _arch_embed_dim(config.architecture):
         raise ModelLoadError(
