@@ -8,6 +8,7 @@ pad to a square with white -> antialiased resize -> grey to three channels -> no
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -110,6 +111,20 @@ def shrink_keeping_lines(gray: NDArray[np.uint8], size: int) -> NDArray[np.uint8
             np.minimum(gray[0::2, 1::2], gray[1::2, 1::2]),
         )
     return gray
+
+
+def load_image(path: Path) -> Image.Image:
+    """Read an image file fully into memory (first frame of a multi-page file).
+
+    Raises:
+        ValueError: the file cannot be read as an image.
+    """
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return img.copy()
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"cannot read image {path}: {exc}") from exc
 
 
 def preprocess_image(img: Image.Image, cfg: PreprocessConfig) -> torch.Tensor:

@@ -20,10 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
-from PIL import Image
 
 from retrieval.ml.config import PreprocessConfig
-from retrieval.ml.preprocessing import preprocess_batch
+from retrieval.ml.preprocessing import load_image, preprocess_batch
 
 DEFAULT_SCALES: tuple[int, ...] = (64, 128)
 DEFAULT_BLOCK_STRIDES: tuple[int, ...] = (1, 2)
@@ -144,11 +143,7 @@ def describe_files(
     paths: Sequence[Path], hog: HogSettings, preprocess: PreprocessConfig
 ) -> NDArray[np.float32]:
     """Raw descriptors ``(N, F)`` float32 of the drawings in ``paths``."""
-    images = []
-    for path in paths:
-        with Image.open(path) as img:
-            img.load()
-            images.append(img.copy())
+    images = [load_image(path) for path in paths]
     with torch.inference_mode():
         raw = raw_descriptors(preprocess_batch(images, preprocess), hog)
     out: NDArray[np.float32] = raw.numpy().astype(np.float32, copy=False)

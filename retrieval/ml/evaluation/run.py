@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
 from retrieval.ml.data import RELEVANCE_KINDS, Record, label, read_corpus, select_split
 from retrieval.ml.encoders.base import Encoder, batches
 from retrieval.ml.evaluation.metrics import KS, query_results, retrieval_metrics
+from retrieval.ml.preprocessing import load_image
 
 CLASS_RELEVANCE = ("object", "locarno", "us_class")
 
@@ -224,17 +224,3 @@ def cache_path(cache_dir: Path, encoder: Encoder, records: Sequence[Record]) -> 
         digest.update(json.dumps(entry).encode())
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", encoder.version)[:60]
     return cache_dir / f"{name}-{digest.hexdigest()[:20]}.npy"
-
-
-def load_image(path: Path) -> Image.Image:
-    """Read an image file fully into memory (first frame of a multi-page file).
-
-    Raises:
-        ValueError: the file cannot be read as an image.
-    """
-    try:
-        with Image.open(path) as img:
-            img.load()
-            return img.copy()
-    except (OSError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"cannot read image {path}: {exc}") from exc

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from PIL import Image
 
 from retrieval.ml.config import PreprocessConfig
 from retrieval.ml.data import Record, label
-from retrieval.ml.preprocessing import preprocess_image
+from retrieval.ml.preprocessing import load_image, preprocess_image
 from retrieval.ml.training.sampler import ClassAwareBatches, RandomBatches
 
 __all__ = ["CLASS_LABELS", "TrainingSet", "load_drawing", "load_drawings", "to_model_input"]
@@ -41,9 +40,7 @@ def load_drawing(path: Path, cfg: PreprocessConfig) -> torch.Tensor:
         ``(S, S)`` uint8 grey levels, 255 = paper, ``S = cfg.image_size``.
     """
     plain = dataclasses.replace(cfg, mean=(0.0,), std=(1.0,), grayscale_to_rgb=False)
-    with Image.open(path) as img:
-        img.load()
-        pixels = preprocess_image(img, plain)
+    pixels = preprocess_image(load_image(path), plain)
     return pixels[0].mul(255.0).round().clamp(0, 255).to(torch.uint8)
 
 
