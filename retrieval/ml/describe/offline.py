@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from retrieval.ml.describe.classes import locarno_heading, us_class_heading
 from retrieval.ml.describe.parse import MAX_CHARS
-from retrieval.ml.describe.prompt import present_fields
+from retrieval.ml.describe.prompt import checked_fields
 from retrieval.ml.describe.synonyms import aliases_for
 
 TEMPLATES_VERSION = "1"
@@ -60,11 +60,7 @@ class OfflineBackend:
             ValueError: n < 1, no usable metadata, or more descriptions asked for than the
                 templates can make distinct from this metadata.
         """
-        if n < 1:
-            raise ValueError(f"n must be at least 1, got {n}")
-        fields = present_fields(metadata)
-        if not fields:
-            raise ValueError("no metadata to describe the figure from")
+        fields = checked_fields(metadata, n)
         rng = random.Random(f"{self.seed}|{json.dumps(fields, sort_keys=True)}")
         texts = compose(facts_from(fields), aliases_for(_object_name(fields)), rng)
         if len(texts) < n:

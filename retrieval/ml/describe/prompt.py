@@ -63,7 +63,7 @@ def user_prompt(metadata: Mapping[str, str], n: int) -> str:
     Raises:
         ValueError: n < 1, or no known field of the metadata has a value.
     """
-    fields = _checked_fields(metadata, n)
+    fields = checked_fields(metadata, n)
     lines = [
         f"- {label}: {_with_heading(name, fields[name])}"
         for name, label in FIELDS
@@ -106,7 +106,12 @@ def repair_messages(messages: list[Message], output: str, problem: str, n: int) 
     ]
 
 
-def _checked_fields(metadata: Mapping[str, str], n: int) -> dict[str, str]:
+def checked_fields(metadata: Mapping[str, str], n: int) -> dict[str, str]:
+    """The metadata fields present, after checking that ``n`` >= 1 and that there are some.
+
+    Raises:
+        ValueError: n < 1, or no metadata field is present.
+    """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     fields = present_fields(metadata)

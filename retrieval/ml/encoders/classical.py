@@ -306,27 +306,29 @@ def load_classical_encoder(
     except ValueError as exc:
         raise ModelLoadError(f"corrupt {MODEL_JSON}: {exc}") from exc
     pca_path = folder / (config.weights or PCA_FILE)
-    data = _read_pca_file(pca_path, config.weights_sha256)
+    data, digest = _read_pca_file(pca_path, config.weights_sha256)
     hog, pca = _unpack(data, pca_path)
     if pca.components.shape[0] != config.embed_dim:
         raise ModelLoadError(
             f"{folder}: {PCA_FILE} has {pca.components.shape[0]} components but "
             f"{MODEL_JSON} says embed_dim {config.embed_dim}"
         )
-    version = f"{ARCHITECTURE}@{hashlib.sha256(data).hexdigest()[:12]}"
+    version = f"{ARCHITECTURE}@{digest[:12]}"
     return ClassicalEncoder(config, hog, pca, version=version, device=device, batch_size=batch_size)
 
 
-def _read_pca_file(path: Path, expected_sha256: str | None) -> bytes:
+def _read_pca_file(path: Path, expected_sha256: str | None) -> tuple[bytes, str]:
+    """The file's bytes and their sha256, checked against the expected digest if there is one."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ModelLoadError(f"cannot read the PCA file {path}: {exc}") from exc
-    if expected_sha256 is not None and hashlib.sha256(data).hexdigest() != expected_sha256:
+    digest = hashlib.sha256(data).hexdigest()
+    if expected_sha256 is not None and digest != expected_sha256:
         raise ModelLoadError(
             f"{path} does not match the sha256 in {MODEL_JSON} (corrupt or replaced)"
         )
-    return data
+    return data, digest
 
 
 def _unpack(data: bytes, path: Path) -> tuple[HogSettings, Pca]:
