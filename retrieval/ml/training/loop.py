@@ -280,11 +280,10 @@ def _train_epoch(run: Run, position: Position, clock: Clock, log: Callable[[str]
 def _epoch_entry(run: Run, position: Position, clock: Clock) -> dict[str, Any]:
     total = clock.total()
     before = position.history[-1]["total_seconds"] if position.history else 0.0
-    means = {k: v / max(1, position.batch) for k, v in position.sums.items()}
     return {
         "epoch": position.epoch + 1,
         "step": position.step,
-        **means,
+        **position.term_means(),
         "lr": run.optimizer.param_groups[0]["lr"],
         "weights": run.objective.weighting.weights(),
         "seconds": total - before,

@@ -52,7 +52,7 @@ def final_losses(position: Position) -> dict[str, float]:
     """The loss terms of the last completed epoch (or of the batches of a partial one)."""
     if position.history:
         return {k: v for k, v in position.history[-1].items() if k not in _NOT_TERMS}
-    return {k: v / max(1, position.batch) for k, v in position.sums.items()}
+    return position.term_means()
 
 
 def training_record(run: Run, position: Position, *, completed: bool) -> dict[str, Any]:

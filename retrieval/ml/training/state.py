@@ -55,6 +55,10 @@ class Position:
     sums: dict[str, float] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
 
+    def term_means(self) -> dict[str, float]:
+        """Mean of each loss term over the batches done in the current epoch."""
+        return {k: v / max(1, self.batch) for k, v in self.sums.items()}
+
 
 def rng_states() -> dict[str, Any]:
     """The global RNG states of torch (CPU and CUDA), numpy and Python's random."""
