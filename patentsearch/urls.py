@@ -8,5 +8,9 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("retrieval.api_urls")),
+    path("api/v1/", include("cases.api_urls")),
+    path("api/v1/", include("studies.api_urls")),
+    path("cases/", include("cases.urls")),
+    path("studies/", include("studies.urls")),
     path("", include("retrieval.urls")),
 ]

@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "retrieval",
+    "cases",
+    "studies",
 ]
 
 MIDDLEWARE = [

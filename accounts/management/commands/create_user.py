@@ -1,0 +1,55 @@
+"""python manage.py create_user NAME --role examiner|admin|participant [--email E]
+
+The password comes from PATENTSEARCH_PASSWORD, or is asked for twice on a terminal.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import User
+from accounts.services import user_create
+from patentsearch.embedded import apply_migrations_if_embedded
+
+PASSWORD_VARIABLE = "PATENTSEARCH_PASSWORD"
+
+
+class Command(BaseCommand):
+    help = f"Create a user with a role; the password comes from {PASSWORD_VARIABLE} or the terminal."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--role", required=True, choices=[choice for choice, _ in User.Role.choices])
+        parser.add_argument("--email", default="")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        apply_migrations_if_embedded()
+        username = options["username"]
+        if User.objects.filter(username=username).exists():
+            raise CommandError(f"A user named {username!r} exists already.")
+        password = _password()
+        try:
+            user = user_create(username=username, password=password, role=options["role"], email=options["email"])
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        self.stdout.write(f"Created {user.username} ({user.get_role_display()}).")
+
+
+def _password() -> str:
+    password = os.environ.get(PASSWORD_VARIABLE, "")
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        raise CommandError(f"Set {PASSWORD_VARIABLE}, or run this command on a terminal to type the password.")
+    first = getpass.getpass("Password: ")
+    if not first:
+        raise CommandError("The password is empty.")
+    if getpass.getpass("Password (again): ") != first:
+        raise CommandError("The two passwords differ.")
+    return first

@@ -1,0 +1,47 @@
+"""python manage.py create_user: the account-making contract that operators and checks script."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_password_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PATENTSEARCH_PASSWORD", "a long enough passphrase 7")
+    call_command("create_user", "ada", "--role", "examiner")
+    user = User.objects.get(username="ada")
+    assert user.role == User.Role.EXAMINER
+    assert user.check_password("a long enough passphrase 7")
+
+
+def test_every_role_can_be_made(monkeypatch):
+    monkeypatch.setenv("PATENTSEARCH_PASSWORD", "a long enough passphrase 7")
+    for role in ("examiner", "admin", "participant"):
+        call_command("create_user", f"user-{role}", "--role", role)
+        assert User.objects.get(username=f"user-{role}").role == role
+
+
+def test_no_password_and_no_terminal_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("PATENTSEARCH_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    with pytest.raises(CommandError, match="PATENTSEARCH_PASSWORD"):
+        call_command("create_user", "bob", "--role", "examiner")
+    assert not User.objects.filter(username="bob").exists()
+
+
+def test_existing_name_and_weak_password_are_refused(monkeypatch):
+    monkeypatch.setenv("PATENTSEARCH_PASSWORD", "a long enough passphrase 7")
+    call_command("create_user", "ada", "--role", "examiner")
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("create_user", "ada", "--role", "admin")
+    monkeypatch.setenv("PATENTSEARCH_PASSWORD", "123")
+    with pytest.raises(CommandError):
+        call_command("create_user", "cy", "--role", "examiner")
+    assert not User.objects.filter(username="cy").exists()
+
+
+def test_unknown_role_is_refused():
+    with pytest.raises(CommandError):
+        call_command("create_user", "dee", "--role", "wizard")
