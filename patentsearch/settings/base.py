@@ -67,12 +67,22 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="") or embedded.redis_url(VAR_DIR / "redis")
+# Uploaded query drawings (decoded first pages) are cached in a Redis of their own with a memory
+# cap and least-recently-used eviction, never in the broker's Redis.
+REDIS_CACHE_URL = env("REDIS_CACHE_URL", default="") or embedded.redis_cache_url(
+    VAR_DIR / "redis-cache", max_memory=env("PATENTSEARCH_CACHE_MAX_MEMORY", default="256mb")
+)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "patentsearch",
-    }
+    },
+    "queries": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_CACHE_URL,
+        "KEY_PREFIX": "patentsearch",
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"

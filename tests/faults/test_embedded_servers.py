@@ -1,0 +1,118 @@
+"""Embedded servers under concurrent first starts, crashes and long data paths (issue 9, 1/4/5)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.faults.helpers import fresh_env, manage, servers_of, stop_servers, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+@pytest.fixture
+def var_dir():
+    folder = Path(tempfile.mkdtemp(prefix="ps-fault-"))
+    folder.chmod(0o755)
+    yield folder
+    stop_servers(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, str]:
+    out, _ = process.communicate(timeout=timeout)
+    return process.returncode, out
+
+
+def test_three_processes_started_together_on_a_fresh_folder_all_succeed(var_dir):
+    env = fresh_env(var_dir)
+    processes = [manage("check", env=env) for _ in range(3)]
+    results = [_finish(p) for p in processes]
+    for code, out in results:
+        assert code == 0, out
+        assert "System check identified no issues" in out
+    # the schema was made exactly once and the servers stopped with the last process
+    again = manage("showmigrations", "accounts", env=env)
+    code, out = _finish(again)
+    assert code == 0 and "[X] 0001_user" in out, out
+    wait_until(lambda: not [p for p in servers_of(var_dir) if p.name() == "postgres"])
+
+
+def test_crash_leftovers_do_not_block_the_next_start(var_dir):
+    env = fresh_env(var_dir)
+    code, out = _finish(manage("check", env=env))
+    assert code == 0, out
+    # a long-lived user of the embedded server dies without signing out
+    holder = manage("shell", "--no-imports", "-c", "import time; print('up', flush=True); time.sleep(600)", env=env)
+    assert holder.stdout.readline().strip() == "up"
+    pgdata = var_dir / "postgres"
+    assert holder.pid in json.loads((pgdata / ".handle_pids.json").read_text())
+    holder.kill()
+    holder.wait(30)
+    # the next process prunes the dead handle, so when it exits the server stops
+    code, out = _finish(manage("check", env=env))
+    assert code == 0, out
+    assert holder.pid not in json.loads((pgdata / ".handle_pids.json").read_text())
+    wait_until(lambda: not [p for p in servers_of(var_dir) if p.name() == "postgres"])
+
+    # a crash left postmaster.pid behind, and its pid now belongs to an unrelated process
+    other = subprocess.Popen(["sleep", "600"])
+    try:
+        pid_file = var_dir / "postgres" / "postmaster.pid"
+        lines = [str(other.pid), str(var_dir / "postgres"), "1700000000", "5432",
+                 str(var_dir / "postgres"), "", "0 0", "ready"]
+        pid_file.write_text("\n".join(lines) + "\n")
+        code, out = _finish(manage("check", env=env))
+        assert code == 0, out
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_long_data_paths_get_private_sockets_that_come_back(var_dir):
+    deep = var_dir / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    deep.chmod(0o755)
+    deep.parent.chmod(0o755)
+    env = fresh_env(deep)
+    holder = manage("shell", "--no-imports", "-c", (
+        "from django.conf import settings; import time;"
+        "print('=', settings.DATABASES['default']['HOST'], settings.REDIS_URL,"
+        " settings.REDIS_CACHE_URL, flush=True); time.sleep(600)"
+    ), env=env)
+    try:
+        line = ""
+        while not line.startswith("= "):
+            line = holder.stdout.readline()
+            assert line, "the process ended before it printed its servers"
+        pg, broker, cache = line.split()[1:]
+        pg_dir = Path(pg)
+        redis_socket = Path(broker.removeprefix("unix://"))
+        cache_socket = Path(cache.removeprefix("unix://"))
+        for folder in (pg_dir, redis_socket.parent, cache_socket.parent):
+            assert not str(folder).startswith(str(deep)), folder  # too long to live there
+            mode = stat.S_IMODE(folder.stat().st_mode)
+            assert mode == 0o700, (folder, oct(mode))
+        socket_mode = stat.S_IMODE((pg_dir / ".s.PGSQL.5432").stat().st_mode)
+        assert socket_mode & 0o077 == 0, oct(socket_mode)
+    finally:
+        holder.kill()
+        holder.wait(30)
+    stop_servers(deep)
+    # the temp folder is cleaned (tmpreaper, reboot): everything starts again, just as private
+    for folder in {pg_dir, redis_socket.parent, cache_socket.parent}:
+        shutil.rmtree(folder, ignore_errors=True)
+    code, out = _finish(manage("check", env=env))
+    assert code == 0, out
+    assert stat.S_IMODE(redis_socket.parent.stat().st_mode) == 0o700
+    stop_servers(deep)
+    for folder in {pg_dir, redis_socket.parent, cache_socket.parent}:
+        shutil.rmtree(folder, ignore_errors=True)
