@@ -2,7 +2,8 @@
 
 Starts (or joins) the embedded PostgreSQL and Redis, migrates, creates an admin and an examiner
 account (credentials printed once and kept in var/demo-credentials.txt), starts Celery workers
-for the queues default, gpu and llm and the web server, then ingests the demo corpus with a
+for the queues default, gpu and llm, Celery beat (the periodic encoding sweep) and the web
+server, then ingests the demo corpus with a
 progress bar. Ctrl-C stops everything it started. Running it again reuses the data.
 """
 
@@ -24,16 +25,19 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
+from patentsearch.embedded import migrate_serialised  # noqa: E402
+
 SAMPLE_PATENTS = 150
 WORKERS = (("default", 2), ("gpu", 1), ("llm", 2))
 
 
 def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
-    call_command("migrate", interactive=False, verbosity=0)
+    migrate_serialised()
     _ensure_accounts()
     env = _child_env()
     children = [_start_worker(queue, concurrency, env) for queue, concurrency in WORKERS]
+    children.append(_start_beat(env))
     children.append(_start_web(port, env))
     try:
         time.sleep(2)
@@ -87,6 +91,12 @@ def _start_worker(queue: str, concurrency: int, env: dict[str, str]) -> subproce
         "--concurrency", str(concurrency), "--prefetch-multiplier", "1",
         "--hostname", f"{queue}@%h", "--loglevel", "WARNING",
     ]
+    return subprocess.Popen(command, env=env)
+
+
+def _start_beat(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Celery beat: queues the periodic encoding sweep (recovers figures whose tasks were lost)."""
+    command = [sys.executable, "-m", "celery", "-A", "patentsearch", "--quiet", "beat", "--loglevel", "WARNING"]
     return subprocess.Popen(command, env=env)
 
 

@@ -66,6 +66,11 @@ class Figure(models.Model):
     metadata = models.JSONField(default=dict, blank=True, help_text="Every other metadata column.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
     error = models.TextField(blank=True)
+    encode_queued_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the broker last took this figure's encoding task (empty: never, or the "
+        "broker was unreachable). See retrieval.selectors.encoding.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

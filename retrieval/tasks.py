@@ -47,3 +47,15 @@ def figure_describe_batch_task(figure_ids: list[int]) -> int:
     from retrieval.services.describe import figure_describe_batch
 
     return figure_describe_batch(figure_ids=figure_ids)
+
+
+@shared_task(name="retrieval.encoding_sweep", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def encoding_sweep_task() -> int:
+    """Queue encoding of every lost figure again (Celery beat runs it periodically).
+
+    Safe twice: it only queues figures without a vector, and encoding them is idempotent, so a
+    second sweep at worst queues a batch whose figures are then skipped.
+    """
+    from retrieval.services.encoding import encoding_sweep
+
+    return encoding_sweep()

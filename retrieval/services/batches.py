@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+logger = logging.getLogger(__name__)
+
+# The broker cannot be reached: the rows are committed already, so the batch is logged and left
+# for whoever recovers it (for encoding: the sweep task and `manage.py encode_missing`).
+BROKER_ERRORS = (BrokerError, RedisConnectionError, ConnectionError)
 
 
 def enqueue_on_commit(figure_ids: Sequence[int], size: int, send: Callable[[list[int]], object]) -> int:
     """Call ``send(batch)`` for each batch of at most ``size`` ids after the commit; returns the
-    number of batches."""
+    number of batches. A batch the broker refuses is logged, not raised (see BROKER_ERRORS)."""
     batches = [list(figure_ids[i : i + size]) for i in range(0, len(figure_ids), size)]
     for batch in batches:
-        transaction.on_commit(lambda batch=batch: send(batch))
+        transaction.on_commit(lambda batch=batch: _send(send, batch))
     return len(batches)
+
+
+def _send(send: Callable[[list[int]], object], batch: list[int]) -> None:
+    try:
+        send(batch)
+    except BROKER_ERRORS as exc:
+        logger.error("The broker is unreachable; %d figures were not queued: %s", len(batch), exc)

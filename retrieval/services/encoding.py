@@ -7,12 +7,14 @@ import logging
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.utils import timezone
 from PIL import Image
 
 from retrieval import index, inference
 from retrieval.exceptions import InvalidImageError
 from retrieval.images import read_pages
 from retrieval.models import Figure, RetrievalModel
+from retrieval.selectors.encoding import figures_lost, figures_without_vector
 from retrieval.services.batches import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -26,21 +28,31 @@ def figures_encode_enqueue(*, figure_ids: Sequence[int], model: RetrievalModel |
     if not figure_ids:
         return 0
     model_id = (model or model_ensure_active()).id
-    return enqueue_on_commit(
-        figure_ids, settings.RETRIEVAL_ENCODE_BATCH_SIZE,
-        lambda batch: figure_encode_batch_task.delay(batch, model_id),
-    )
+
+    def send(batch: list[int]) -> None:
+        figure_encode_batch_task.delay(batch, model_id)
+        Figure.objects.filter(pk__in=batch).update(encode_queued_at=timezone.now())
+
+    return enqueue_on_commit(figure_ids, settings.RETRIEVAL_ENCODE_BATCH_SIZE, send)
 
 
 def model_encode_missing(*, model: RetrievalModel) -> int:
     """Queue every ready figure that has no vector under this model. Returns the figure count."""
-    ids = list(
-        Figure.objects.filter(status=Figure.Status.READY)
-        .exclude(embeddings__model=model)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
+    ids = list(figures_without_vector(model=model).values_list("id", flat=True))
     figures_encode_enqueue(figure_ids=ids, model=model)
+    return len(ids)
+
+
+def encoding_sweep() -> int:
+    """Queue the lost figures of the active model again (see retrieval.selectors.encoding).
+    Returns the figure count. Safe to run at any time: encoding is idempotent."""
+    from retrieval.services.models import model_ensure_active
+
+    model = model_ensure_active()
+    ids = list(figures_lost(model=model).values_list("id", flat=True))
+    if ids:
+        logger.warning("Encoding sweep: queueing %d figures that have no vector under %s", len(ids), model.name)
+        figures_encode_enqueue(figure_ids=ids, model=model)
     return len(ids)
 
 

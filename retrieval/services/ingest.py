@@ -12,6 +12,7 @@ from django.db import transaction
 from retrieval.constants import CORPUS_DESCRIPTIONS_FILE, CORPUS_METADATA_FILE
 from retrieval.exceptions import CorpusProblem, CorpusValidationError, InvalidImageError
 from retrieval.images import PageImage, read_pages
+from retrieval.models import Figure
 from retrieval.services import ingest_write
 from retrieval.services.corpus_metadata import FigureRow, parse_descriptions, parse_metadata
 from retrieval.services.corpus_source import CorpusSource, open_corpus
@@ -36,13 +37,18 @@ def corpus_ingest(
         if problems or image_problems:
             raise CorpusValidationError(problems + image_problems)
         with transaction.atomic():
-            return ingest_write.corpus_write(
+            result = ingest_write.corpus_write(
                 name=name or source.name, source=str(path), user_id=user_id,
                 pages=pages, descriptions=descriptions,
             )
     except BaseException:
         figure_files_remove(created)
         raise
+    # encoding was queued on commit; a figure the broker did not take is still unmarked
+    result.figures_not_queued = Figure.objects.filter(
+        pk__in=result.queued_ids, encode_queued_at__isnull=True
+    ).count()
+    return result
 
 
 def _read_tables(source: CorpusSource) -> tuple[list[FigureRow], dict[str, list[str]], list[CorpusProblem]]:

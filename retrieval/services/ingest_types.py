@@ -28,3 +28,6 @@ class IngestResult:
     patents_added: int = 0
     texts_added: int = 0
     figure_ids: list[int] = field(default_factory=list)
+    figures_requeued: int = 0  # stored earlier, encoding lost: queued again
+    queued_ids: list[int] = field(default_factory=list)
+    figures_not_queued: int = 0  # the broker was unreachable: waiting for the sweep

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection
 
 from retrieval.models import Corpus, Figure, FigureText, Patent
+from retrieval.selectors.encoding import figures_lost
 from retrieval.services.corpus_metadata import FigureRow
 from retrieval.services.describe import figures_describe_enqueue
 from retrieval.services.encoding import figures_encode_enqueue
@@ -26,19 +27,22 @@ def corpus_write(
     corpus.source = source
     corpus.save(update_fields=["source"])
     patents, patents_added = _patents_for([p.row for p in pages], corpus)
-    figures = _new_figures(pages, patents, corpus)
+    figures, present_ids = _new_figures(pages, patents, corpus)
     Figure.objects.bulk_create(figures)
     texts = _texts_for(figures, {p.row.image_file: p.row for p in pages}, descriptions)
     created_texts = FigureText.objects.bulk_create(texts, ignore_conflicts=True)
     figure_ids = [f.id for f in figures]
-    figures_encode_enqueue(figure_ids=figure_ids, model=model)
+    # figures stored by an earlier ingest whose encoding was lost (e.g. the broker was down)
+    requeued = list(figures_lost(model=model, figure_ids=present_ids).values_list("id", flat=True))
+    figures_encode_enqueue(figure_ids=figure_ids + requeued, model=model)
     if settings.RETRIEVAL_DESCRIBE_ON_INGEST:
         described = {t.figure_id for t in texts if t.kind == FigureText.Kind.DESCRIPTION}
         figures_describe_enqueue(figure_ids=[i for i in figure_ids if i not in described])
     return IngestResult(
         corpus_id=corpus.id, corpus_name=corpus.name, figures_added=len(figures),
         figures_skipped=len(pages) - len(figures), patents_added=patents_added,
-        texts_added=len(created_texts), figure_ids=figure_ids,
+        texts_added=len(created_texts), figure_ids=figure_ids, figures_requeued=len(requeued),
+        queued_ids=figure_ids + requeued,
     )
 
 
@@ -68,20 +72,28 @@ def _patents_for(rows: Sequence[FigureRow], corpus: Corpus) -> tuple[dict[str, P
     return patents, len(new)
 
 
-def _new_figures(pages: Sequence[StoredPage], patents: dict[str, Patent], corpus: Corpus) -> list[Figure]:
-    """Figures not stored yet: a figure is its patent plus its image content."""
+def _new_figures(
+    pages: Sequence[StoredPage], patents: dict[str, Patent], corpus: Corpus
+) -> tuple[list[Figure], list[int]]:
+    """Figures not stored yet (a figure is its patent plus its image content), and the ids of
+    the pages' figures that are stored already."""
     patent_ids = [patents[p.row.patent_id].id for p in pages]
-    existing = set(
-        Figure.objects.filter(patent_id__in=set(patent_ids)).values_list("patent_id", "sha256")
-    )
-    figures = []
+    existing = {
+        (patent_pk, sha256): pk
+        for patent_pk, sha256, pk in Figure.objects.filter(patent_id__in=set(patent_ids)).values_list(
+            "patent_id", "sha256", "id"
+        )
+    }
+    figures, present = [], []
     for page, patent_pk in zip(pages, patent_ids, strict=True):
         key = (patent_pk, page.sha256)
         if key in existing:
+            if existing[key] is not None:
+                present.append(existing[key])
             continue
-        existing.add(key)
+        existing[key] = None
         figures.append(_figure(page, patents[page.row.patent_id], corpus))
-    return figures
+    return figures, present
 
 
 def _figure(page: StoredPage, patent: Patent, corpus: Corpus) -> Figure:

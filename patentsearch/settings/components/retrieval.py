@@ -16,6 +16,11 @@ RETRIEVAL_HNSW_MAX_SCAN_TUPLES = env.int("RETRIEVAL_HNSW_MAX_SCAN_TUPLES", defau
 RETRIEVAL_MAX_K = env.int("RETRIEVAL_MAX_K", default=200)
 RETRIEVAL_DEFAULT_K = env.int("RETRIEVAL_DEFAULT_K", default=20)
 RETRIEVAL_ENCODE_BATCH_SIZE = env.int("RETRIEVAL_ENCODE_BATCH_SIZE", default=32)
+# A figure without a vector whose encoding task the broker took longer ago than this is counted
+# lost and queued again by the sweep (longer than any queue takes to drain; see
+# retrieval.selectors.encoding). The sweep runs every RETRIEVAL_SWEEP_SECONDS (Celery beat).
+RETRIEVAL_ENCODE_REQUEUE_AFTER = env.int("RETRIEVAL_ENCODE_REQUEUE_AFTER", default=6 * 60 * 60)
+RETRIEVAL_SWEEP_SECONDS = env.float("RETRIEVAL_SWEEP_SECONDS", default=10 * 60)
 RETRIEVAL_MAX_IMAGE_PIXELS = env.int("RETRIEVAL_MAX_IMAGE_PIXELS", default=50_000_000)
 RETRIEVAL_MAX_IMAGE_BYTES = env.int("RETRIEVAL_MAX_IMAGE_BYTES", default=50 * 1024 * 1024)
 RETRIEVAL_MAX_ARCHIVE_BYTES = env.int("RETRIEVAL_MAX_ARCHIVE_BYTES", default=20 * 1024**3)

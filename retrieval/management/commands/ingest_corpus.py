@@ -26,6 +26,15 @@ class Command(AppCommand):
             f"{result.figures_skipped} already present, {result.patents_added} new patents, "
             f"{result.texts_added} descriptions."
         )
+        if result.figures_requeued:
+            self.stdout.write(f"{result.figures_requeued} figures stored earlier without a vector were queued again.")
+        if result.figures_not_queued:
+            self.stderr.write(
+                f"The broker (Redis) could not be reached: {result.figures_not_queued} figures are "
+                "saved but not queued for encoding. Nothing is lost: once the broker is back, the "
+                "periodic sweep (Celery beat) queues them, or run `python manage.py encode_missing`."
+            )
+            return
         if options["wait"]:
             wait_for_encoding(self, result.corpus_id, options["timeout"], options["verbosity"])
 

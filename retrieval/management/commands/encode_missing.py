@@ -1,0 +1,39 @@
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from retrieval.management.commands._base import AppCommand
+from retrieval.models import RetrievalModel
+from retrieval.selectors.encoding import encoding_backlog
+from retrieval.services.encoding import model_encode_missing
+from retrieval.services.models import model_ensure_active
+
+
+class Command(AppCommand):
+    help = (
+        "Queue encoding of every ready figure that has no vector under the active model (or "
+        "--model NAME): recovers figures whose tasks were lost (broker down, worker crash)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--model", help="Model name (default: the active model).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["model"]:
+            model = RetrievalModel.objects.filter(name=options["model"]).first()
+            if model is None:
+                raise CommandError(f"No model named {options['model']!r}.")
+        else:
+            model = model_ensure_active()
+        backlog = encoding_backlog(model=model)
+        queued = model_encode_missing(model=model)
+        not_queued = encoding_backlog(model=model).lost
+        if not_queued:
+            raise CommandError(
+                f"{not_queued} of {queued} figures could not be queued: the broker (Redis) is "
+                "unreachable. Start it (or the worker's Redis) and run this command again."
+            )
+        self.stdout.write(
+            f"Queued {queued} figures for encoding under {model.name} "
+            f"({backlog.lost} were lost, {backlog.waiting} were still waiting in the queue)."
+        )

@@ -1,0 +1,132 @@
+"""Nothing is lost when the broker is down or a worker dies mid-batch (issue 9, 2/3).
+
+Real servers only: the test's embedded Redis is shut down and started again; a real prefork
+worker's child process is killed with SIGKILL while it encodes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.management import call_command
+
+from patentsearch import embedded_redis
+from patentsearch.celery import app
+from retrieval.models import Figure, FigureEmbedding
+from retrieval.services.ingest import corpus_ingest
+from tests.conftest import wait_for
+from tests.drawings import small_corpus
+from tests.faults.helpers import start_worker, stop_worker
+
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+def _broker() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def _broker_answers() -> bool:
+    try:
+        return bool(_broker().ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def broker_stopped(transactional_db):
+    """Shut the real embedded broker down (saving its data); start it again afterwards."""
+    app.control.purge()
+    try:
+        _broker().shutdown(save=True)
+    except redis.ConnectionError:
+        pass  # it closes the connection before answering
+    wait_for(lambda: not _broker_answers(), timeout=30)
+    yield
+    _restart_broker()
+
+
+def _restart_broker() -> None:
+    if not _broker_answers():
+        embedded_redis.start(Path(settings.VAR_DIR) / "redis")
+    wait_for(_broker_answers, timeout=30)
+
+
+def test_ingest_with_the_broker_down_is_recovered_by_the_sweep(tmp_path, active_model, broker_stopped):
+    root = small_corpus(tmp_path / "offline", patents=2, views=3)
+    out, err = StringIO(), StringIO()
+    call_command("ingest_corpus", str(root), stdout=out, stderr=err, verbosity=0)
+    assert "6 figures added" in out.getvalue()
+    assert "could not be reached: 6 figures are saved but not queued" in err.getvalue()
+    assert "encode_missing" in err.getvalue()
+    # ingest again: the figures are skipped, but their lost encoding is queued again (and still
+    # cannot be, so it says so once more)
+    again = corpus_ingest(path=root)
+    assert (again.figures_added, again.figures_skipped, again.figures_requeued) == (0, 6, 6)
+    assert again.figures_not_queued == 6
+    assert FigureEmbedding.objects.count() == 0
+
+    _restart_broker()
+    worker = start_worker("-Q", "default,gpu", "--pool", "solo", "-B",
+                          env={"RETRIEVAL_SWEEP_SECONDS": "2"})
+    try:
+        wait_for(lambda: FigureEmbedding.objects.filter(model=active_model).count() == 6, timeout=180)
+    finally:
+        stop_worker(worker)
+    assert not Figure.objects.filter(encode_queued_at__isnull=True).exists()
+
+
+def test_encode_missing_queues_every_figure_without_a_vector(tmp_path, active_model, broker_stopped):
+    corpus_ingest(path=small_corpus(tmp_path / "offline", patents=1, views=3))
+    err = StringIO()
+    with pytest.raises(Exception, match="could not be queued"):
+        call_command("encode_missing", stdout=StringIO(), stderr=err)
+    _restart_broker()
+    out = StringIO()
+    call_command("encode_missing", stdout=out)
+    assert "Queued 3 figures" in out.getvalue() and "3 were lost" in out.getvalue()
+    worker = start_worker("-Q", "gpu", "--pool", "solo")
+    try:
+        wait_for(lambda: FigureEmbedding.objects.filter(model=active_model).count() == 3, timeout=180)
+    finally:
+        stop_worker(worker)
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(tmp_path, active_model, transactional_db, settings):
+    app.control.purge()
+    settings.RETRIEVAL_ENCODE_BATCH_SIZE = 64  # one batch, long enough to be killed inside
+    result = corpus_ingest(path=small_corpus(tmp_path / "big", patents=12, views=5))
+    ids = result.figure_ids
+    assert len(ids) == 60
+    worker = start_worker("-Q", "gpu", "--pool", "prefork", "--concurrency", "1")
+    try:
+        child_pid = _pid_running_the_batch()
+        os.kill(child_pid, signal.SIGKILL)
+        # killed before it could write a single vector: the batch was in flight
+        assert FigureEmbedding.objects.filter(figure_id__in=ids).count() == 0
+    finally:
+        stop_worker(worker)
+    replacement = start_worker("-Q", "gpu", "--pool", "solo")
+    try:
+        wait_for(lambda: FigureEmbedding.objects.filter(figure_id__in=ids).count() == 60, timeout=240)
+    finally:
+        stop_worker(replacement)
+    rows = FigureEmbedding.objects.filter(figure_id__in=ids, model=active_model)
+    assert sorted(rows.values_list("figure_id", flat=True)) == sorted(ids)  # each exactly once
+
+
+def _pid_running_the_batch(timeout: float = 120) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for tasks in (app.control.inspect(timeout=1).active() or {}).values():
+            for task in tasks:
+                if task["name"] == "retrieval.figure_encode_batch" and task.get("worker_pid"):
+                    return int(task["worker_pid"])
+        time.sleep(0.1)
+    raise AssertionError("the worker never started the batch")
