@@ -13,6 +13,9 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.EXAMINER)
 
+    class Meta(AbstractUser.Meta):
+        permissions = [("search_prior_art", "Can search prior art")]
+
     @property
     def is_admin_role(self) -> bool:
         return self.role == self.Role.ADMIN or self.is_superuser

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
@@ -21,6 +21,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied()
     if isinstance(exc, ApplicationError):
         return Response({"message": exc.message, "extra": exc.extra}, status=400)
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"message": f"The request is too large: {exc}.", "extra": {}}, status=413)
+    if isinstance(exc, SuspiciousOperation):
+        return Response({"message": f"The request was refused: {exc}.", "extra": {}}, status=400)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

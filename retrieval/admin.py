@@ -1,12 +1,18 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from patentsearch.exceptions import ApplicationError
+from retrieval.exceptions import InvalidImageError
+from retrieval.images import read_pages
 from retrieval.models import Corpus, Figure, FigureEmbedding, FigureText, Patent, RetrievalModel
 from retrieval.services.catalog import catalog_attributes_changed
+from retrieval.services.figure_files import figure_file_store
 from retrieval.services.models import model_activate, model_delete
 
 
@@ -51,8 +57,49 @@ class FigureTextInline(admin.TabularInline):
     extra = 0
 
 
+class FigureAdminForm(forms.ModelForm):
+    """An uploaded image passes the same checks as ingest (retrieval.images) and is stored the
+    same way (by content, as PNG or JPEG), so nothing else is ever served as a figure."""
+
+    class Meta:
+        model = Figure
+        fields = "__all__"
+
+    def clean_image(self) -> object:
+        upload = self.cleaned_data.get("image")
+        if not isinstance(upload, UploadedFile):
+            return upload  # the stored file, unchanged
+        if upload.size > settings.RETRIEVAL_MAX_IMAGE_BYTES:
+            raise forms.ValidationError(f"The file is over {settings.RETRIEVAL_MAX_IMAGE_BYTES:,} bytes.")
+        try:
+            pages = read_pages(upload.read(), max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS)
+        except InvalidImageError as exc:
+            raise forms.ValidationError(f"The file cannot be used: {exc.message}.") from exc
+        if len(pages) != 1:
+            raise forms.ValidationError("Upload a single page; a figure is one page.")
+        self._page = pages[0]
+        return upload
+
+    def clean(self) -> dict:
+        data = super().clean()
+        page = getattr(self, "_page", None)
+        if page is not None and data.get("patent") is not None:
+            duplicate = Figure.objects.filter(patent=data["patent"], sha256=page.sha256).exclude(pk=self.instance.pk)
+            if duplicate.exists():
+                self.add_error("image", "This patent already has a figure with this image.")
+        return data
+
+    def save(self, commit: bool = True) -> Figure:
+        page = getattr(self, "_page", None)
+        if page is not None:
+            self.instance.image, _ = figure_file_store(page)  # never the upload's own name or type
+            self.instance.sha256, self.instance.width, self.instance.height = page.sha256, page.width, page.height
+        return super().save(commit=commit)
+
+
 @admin.register(Figure)
 class FigureAdmin(admin.ModelAdmin):
+    form = FigureAdminForm
     list_display = ("__str__", "thumbnail", "viewpoint", "corpus", "status", "is_front_page")
     list_filter = ("status", "corpus", "is_front_page")
     search_fields = ("patent__patent_id", "source_file", "caption")
@@ -91,7 +138,7 @@ class RetrievalModelAdmin(admin.ModelAdmin):
     def figures_encoded(self, model: RetrievalModel) -> int:
         return model.embeddings.count()
 
-    @admin.action(description="Activate (search uses it; missing figures are encoded)")
+    @admin.action(description="Activate (search uses it; missing figures are encoded)", permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet[RetrievalModel]) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Choose exactly one model to activate.", messages.ERROR)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from patentsearch.permissions import CanSearch
+from patentsearch.throttles import SearchRateThrottle
+from retrieval.images import content_type
 from retrieval.models import Figure
 from retrieval.search_input import SearchInputSerializer, search_filters
 from retrieval.selectors.search import FigureHit, figure_search
@@ -56,6 +60,8 @@ class FigureSearchApi(APIView):
     """Search figures by a drawing (multipart `image`), a text, or both; best hits first."""
 
     parser_classes = [MultiPartParser, FormParser]
+    permission_classes = [IsAuthenticated, CanSearch]
+    throttle_classes = [SearchRateThrottle]
 
     @extend_schema(request=SearchInputSerializer, responses=SearchOutputSerializer)
     def post(self, request: Request) -> Response:
@@ -70,11 +76,24 @@ class FigureSearchApi(APIView):
 
 
 class FigureImageApi(APIView):
-    """The stored image of a figure (session or token authentication)."""
+    """The stored image of a figure (session or token authentication).
+
+    The content type comes from the stored file's validated format (PNG or JPEG, see
+    retrieval.images), never from the file or its name as uploaded; anything else is not served.
+    """
 
     @extend_schema(responses={(200, "image/*"): bytes})
     def get(self, request: Request, pk: int) -> FileResponse:
         figure = get_object_or_404(Figure, pk=pk)
-        response = FileResponse(figure.image.open("rb"))
+        kind = content_type(figure.image.name.rsplit(".", 1)[-1]) if figure.image.name else None
+        if kind is None:
+            raise Http404("This figure has no image in a format that can be shown.")
+        try:
+            handle = figure.image.open("rb")
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise Http404("This figure's image file is missing.") from exc
+        response = FileResponse(handle, content_type=kind)
         response["Cache-Control"] = "private, max-age=86400"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["X-Content-Type-Options"] = "nosniff"
         return response

@@ -50,10 +50,32 @@ def read_pages(data: bytes, *, max_pixels: int, pdf_dpi: int = 150) -> list[Page
     return [_as_png(frame, page, max_pixels) for page, frame in _frames(image)]
 
 
+def read_first_page(data: bytes, *, max_pixels: int, pdf_dpi: int = 150) -> PageImage:
+    """Only the first page of an image file, decoded, verified and stored as a fresh PNG (a
+    query uses no more: later pages, trailing bytes and metadata are dropped unread)."""
+    if not data:
+        raise InvalidImageError("empty file")
+    if data[:5] == b"%PDF-":
+        return _read_pdf(data, max_pixels=max_pixels, dpi=pdf_dpi, first_only=True)[0]
+    image = _open(data)
+    for page, frame in _frames(image):
+        return _as_png(frame, page, max_pixels)
+    raise InvalidImageError("the file has no pages")
+
+
 def open_query_image(data: bytes, *, max_pixels: int, pdf_dpi: int = 150) -> Image.Image:
     """The first page of an uploaded query, decoded and verified, as a PIL image."""
-    page = read_pages(data, max_pixels=max_pixels, pdf_dpi=pdf_dpi)[0]
+    page = read_first_page(data, max_pixels=max_pixels, pdf_dpi=pdf_dpi)
     return Image.open(io.BytesIO(page.data))
+
+
+def content_type(extension: str) -> str | None:
+    """The content type a stored page is served with, from its validated format; None for a
+    file this module did not write."""
+    return STORED_CONTENT_TYPES.get(extension.lower().lstrip("."))
+
+
+STORED_CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 
 
 def _open(data: bytes) -> Image.Image:
@@ -104,7 +126,7 @@ def _as_png(frame: Image.Image, page: int, max_pixels: int) -> PageImage:
     return PageImage(buffer.getvalue(), "png", frame.width, frame.height, page)
 
 
-def _read_pdf(data: bytes, *, max_pixels: int, dpi: int) -> list[PageImage]:
+def _read_pdf(data: bytes, *, max_pixels: int, dpi: int, first_only: bool = False) -> list[PageImage]:
     import pypdfium2
 
     try:
@@ -115,7 +137,8 @@ def _read_pdf(data: bytes, *, max_pixels: int, dpi: int) -> list[PageImage]:
         raise InvalidImageError(f"PDF has {len(pdf)} pages, more than {MAX_PAGES}")
     if len(pdf) == 0:
         raise InvalidImageError("PDF has no pages")
-    return [_render_pdf_page(pdf[i], i, max_pixels, dpi) for i in range(len(pdf))]
+    count = 1 if first_only else len(pdf)
+    return [_render_pdf_page(pdf[i], i, max_pixels, dpi) for i in range(count)]
 
 
 def _render_pdf_page(page: object, index: int, max_pixels: int, dpi: int) -> PageImage:

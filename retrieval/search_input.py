@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.db.models import Q
+from PIL import Image
 from rest_framework import serializers
 
 from retrieval.exceptions import InvalidImageError
-from retrieval.images import open_query_image
+from retrieval.images import read_first_page
 from retrieval.index import FigureFilters
 from retrieval.models import Corpus
+
+MAX_LIST_VALUES = 100  # per list filter; each value costs the index a condition
+MAX_ID_DIGITS = 18  # a corpus id fits a bigint; longer digit strings are names
 
 
 class CommaListField(serializers.ListField):
     """Repeated form keys or one comma-separated value: ?us_class_main=D14&us_class_main=D21 or D14,D21."""
 
     child = serializers.CharField(max_length=100)
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("max_length", MAX_LIST_VALUES)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: object) -> list[str]:
         items = data if isinstance(data, list) else [data]
@@ -53,22 +63,27 @@ class SearchInputSerializer(serializers.Serializer):
             )
         data = upload.read()  # type: ignore[attr-defined]
         try:
-            image = _decode(data)
+            page = read_first_page(
+                data, max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS, pdf_dpi=settings.RETRIEVAL_PDF_DPI
+            )
         except InvalidImageError as exc:
             raise serializers.ValidationError(f"The file cannot be used: {exc.message}.") from exc
         self._token = hashlib.sha256(data).hexdigest()
-        cache.set(f"{QUERY_CACHE_PREFIX}{self._token}", data, QUERY_CACHE_SECONDS)
-        return image
+        # the decoded first page (a fresh PNG), never the upload as sent
+        query_cache().set(f"{QUERY_CACHE_PREFIX}{self._token}", page.data, QUERY_CACHE_SECONDS)
+        return Image.open(io.BytesIO(page.data))
 
     def validate_corpus(self, values: list[str]) -> list[int]:
-        ids, unknown = [], []
-        for value in values:
-            found = Corpus.objects.filter(pk=int(value)) if value.isdigit() else Corpus.objects.filter(name=value)
-            corpus = found.first()
-            (ids.append(corpus.pk) if corpus else unknown.append(value))
+        """Corpus ids or names, resolved in one query."""
+        ids = {v: int(v) for v in values if _is_id(v)}
+        found = Corpus.objects.filter(Q(pk__in=set(ids.values())) | Q(name__in=set(values) - set(ids)))
+        by_id = {c.pk: c.pk for c in found}
+        by_name = {c.name: c.pk for c in found}
+        resolved = [by_id.get(ids[v]) if v in ids else by_name.get(v) for v in values]
+        unknown = [v for v, pk in zip(values, resolved, strict=True) if pk is None]
         if unknown:
             raise serializers.ValidationError(f"Unknown corpus: {', '.join(unknown)}.")
-        return ids
+        return list(dict.fromkeys(pk for pk in resolved if pk is not None))
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("image") is None and attrs.get("query_token"):
@@ -83,19 +98,25 @@ class SearchInputSerializer(serializers.Serializer):
         return attrs
 
 
-QUERY_CACHE_PREFIX = "query-image:"
+QUERY_CACHE_PREFIX = "query-page:"
 QUERY_CACHE_SECONDS = 6 * 60 * 60
 
 
-def _decode(data: bytes) -> object:
-    return open_query_image(data, max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS, pdf_dpi=settings.RETRIEVAL_PDF_DPI)
+def query_cache():  # noqa: ANN201
+    """The capped, least-recently-used Redis of query pages (settings.CACHES["queries"])."""
+    return caches["queries"]
+
+
+def _is_id(value: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts superscripts and other scripts' digits."""
+    return value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
 
 
 def _cached_query(token: str) -> object:
-    data = cache.get(f"{QUERY_CACHE_PREFIX}{token}")
+    data = query_cache().get(f"{QUERY_CACHE_PREFIX}{token}")
     if data is None:
         raise serializers.ValidationError({"query_token": "The earlier drawing has expired; upload it again."})
-    return _decode(data)  # it was checked when it was uploaded
+    return Image.open(io.BytesIO(data))  # a PNG this module decoded and wrote
 
 
 def search_filters(data: dict) -> FigureFilters:

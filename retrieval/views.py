@@ -5,26 +5,34 @@ from __future__ import annotations
 import base64
 import io
 
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views import View
 from PIL import Image
 
 from patentsearch.exceptions import ApplicationError
+from patentsearch.permissions import SEARCH_PRIOR_ART
+from patentsearch.throttles import SearchRateThrottle
 from retrieval.models import RetrievalModel
 from retrieval.search_input import SearchInputSerializer, search_filters
 from retrieval.selectors.corpora import corpus_list
 from retrieval.selectors.search import figure_search
 
 
-class FigureSearchView(LoginRequiredMixin, View):
+class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
     template_name = "retrieval/search.html"
+    permission_required = SEARCH_PRIOR_ART
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return render(request, self.template_name, self._context())
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        throttle = SearchRateThrottle()
+        if not throttle.allow_request(request, self):
+            wait = int(throttle.wait() or 1)
+            error = f"Too many searches in a short time; try again in {wait} s."
+            return render(request, self.template_name, self._context(errors=[error]), status=429)
         fields = {key: value for key, value in request.POST.dict().items() if value != ""}
         form = SearchInputSerializer(data={**fields, **_lists(request), **request.FILES.dict()})
         if not form.is_valid():

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "patentsearch.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -40,6 +42,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "patentsearch.urls"
@@ -86,6 +89,10 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",  # django-axes: refuses locked-out logins first
+    "accounts.backends.RoleBackend",  # permissions from the user's role (accounts.roles)
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "retrieval:search"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -145,5 +152,6 @@ LOGGING = {
     "loggers": {"retrieval": {"level": env("RETRIEVAL_LOG_LEVEL", default="INFO")}},
 }
 
+from patentsearch.settings.components.security import *  # noqa: E402,F403
 from patentsearch.settings.components.celery import *  # noqa: E402,F403
 from patentsearch.settings.components.retrieval import *  # noqa: E402,F403
