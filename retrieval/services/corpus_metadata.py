@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from retrieval.constants import KNOWN_COLUMNS, REQUIRED_COLUMNS
 from retrieval.exceptions import CorpusProblem
+from retrieval.models import Figure, Patent
 from retrieval.services.corpus_source import UnsafePathError, safe_relpath
 
 TRUE_VALUES = {"1", "true", "yes", "y", "t"}
@@ -103,7 +104,29 @@ def _parse_row(
         problems.append(CorpusProblem(where, f"is_front_page {front!r} is not 0 or 1"))
     if problems:
         return None, problems
-    return _build_row(values, line, image_file, grant, year_only, front in TRUE_VALUES), []
+    row = _build_row(values, line, image_file, grant, year_only, front in TRUE_VALUES)
+    return (None, problems) if (problems := _too_long(row, where)) else (row, [])
+
+
+def _too_long(row: FigureRow, where: str) -> list[CorpusProblem]:
+    """Values longer than their database column (the models own the limits)."""
+    values = {
+        (Patent, "patent_id"): row.patent_id,
+        (Figure, "figure_id"): row.figure_id,
+        (Figure, "source_file"): row.image_file,
+        (Figure, "viewpoint"): row.viewpoint,
+        **{(Patent, name): getattr(row.patent, name) for name in _PATENT_TEXT_FIELDS},
+    }
+    problems = []
+    for (model, name), value in values.items():
+        limit = model._meta.get_field(name).max_length
+        if limit and len(value) > limit:
+            column = "image_file" if name == "source_file" else name
+            problems.append(CorpusProblem(where, f"{column} is {len(value)} characters long; at most {limit} fit"))
+    return problems
+
+
+_PATENT_TEXT_FIELDS = ("title", "object_name", "locarno_class", "us_class", "us_class_main")
 
 
 def _build_row(

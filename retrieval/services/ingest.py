@@ -15,7 +15,7 @@ from retrieval.images import PageImage, read_pages
 from retrieval.models import Figure
 from retrieval.services import ingest_write
 from retrieval.services.corpus_metadata import FigureRow, parse_descriptions, parse_metadata
-from retrieval.services.corpus_source import CorpusSource, open_corpus
+from retrieval.services.corpus_source import CorpusSource, UnsafePathError, open_corpus
 from retrieval.services.figure_files import figure_file_store, figure_files_remove
 from retrieval.services.ingest_types import IngestResult, StoredPage
 
@@ -52,6 +52,15 @@ def corpus_ingest(
 
 
 def _read_tables(source: CorpusSource) -> tuple[list[FigureRow], dict[str, list[str]], list[CorpusProblem]]:
+    try:
+        return _read_checked_tables(source)
+    except UnsafePathError as exc:  # e.g. metadata.csv is a symbolic link out of the corpus
+        return [], {}, [CorpusProblem(source.name, str(exc))]
+
+
+def _read_checked_tables(
+    source: CorpusSource,
+) -> tuple[list[FigureRow], dict[str, list[str]], list[CorpusProblem]]:
     if not source.exists(CORPUS_METADATA_FILE):
         return [], {}, [CorpusProblem(source.name, f"no {CORPUS_METADATA_FILE} in the corpus")]
     rows, problems = parse_metadata(source.read(CORPUS_METADATA_FILE))
@@ -83,17 +92,21 @@ def _store_images(
 
 def _check_image(source: CorpusSource, row: FigureRow) -> list[PageImage] | str:
     """The row's decoded pages, or the reason they cannot be used."""
-    if not source.exists(row.image_file):
-        return "file not found"
-    size = source.size(row.image_file)
-    if size > settings.RETRIEVAL_MAX_IMAGE_BYTES:
-        return f"file too large: {size:,} bytes, over the limit of {settings.RETRIEVAL_MAX_IMAGE_BYTES:,}"
     try:
+        if not source.exists(row.image_file):
+            return "file not found"
+        size = source.size(row.image_file)
+        if size > settings.RETRIEVAL_MAX_IMAGE_BYTES:
+            return f"file too large: {size:,} bytes, over the limit of {settings.RETRIEVAL_MAX_IMAGE_BYTES:,}"
         return read_pages(
             source.read(row.image_file),
             max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS,
             pdf_dpi=settings.RETRIEVAL_PDF_DPI,
         )
+    except UnsafePathError as exc:  # a symbolic link that leads out of the corpus folder
+        return str(exc)
+    except OSError as exc:
+        return f"file cannot be read: {exc.strerror or exc}"
     except InvalidImageError as exc:
         return exc.message
 
