@@ -20,6 +20,7 @@ from pathlib import Path
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patentsearch.settings.base")
+os.environ.setdefault("PATENTSEARCH_HTTPS", "false")  # plain http on 127.0.0.1 (see _child_env)
 django.setup()
 
 from django.conf import settings  # noqa: E402
@@ -64,6 +65,8 @@ def _child_env() -> dict[str, str]:
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_CACHE_URL": settings.REDIS_CACHE_URL,
         "PYTHONUNBUFFERED": "1",
+        # the demo serves plain http on 127.0.0.1: no https redirect, no secure-only cookies
+        "PATENTSEARCH_HTTPS": os.environ.get("PATENTSEARCH_HTTPS", "false"),
     }
 
 
