@@ -83,19 +83,16 @@ def test_ingest_with_the_broker_down_is_recovered_by_the_sweep(tmp_path, active_
 
 
 def test_encode_missing_queues_every_figure_without_a_vector(tmp_path, active_model, broker_stopped):
-    corpus_ingest(path=small_corpus(tmp_path / "offline", patents=1, views=3))
-    err = StringIO()
-    with pytest.raises(Exception, match="could not be queued"):
-        call_command("encode_missing", stdout=StringIO(), stderr=err)
+    ids = corpus_ingest(path=small_corpus(tmp_path / "offline", patents=1, views=3)).figure_ids
+    with pytest.raises(Exception, match="could not be queued: the broker"):
+        call_command("encode_missing", stdout=StringIO(), stderr=StringIO())
     _restart_broker()
     out = StringIO()
     call_command("encode_missing", stdout=out)
     assert "Queued 3 figures" in out.getvalue() and "3 were lost" in out.getvalue()
-    worker = start_worker("-Q", "gpu", "--pool", "solo")
-    try:
-        wait_for(lambda: FigureEmbedding.objects.filter(model=active_model).count() == 3, timeout=180)
-    finally:
-        stop_worker(worker)
+    assert not Figure.objects.filter(pk__in=ids, encode_queued_at__isnull=True).exists()
+    assert _broker().llen("gpu") == 1  # one batch waits for a gpu worker
+    app.control.purge()
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(tmp_path, active_model, transactional_db, settings):
