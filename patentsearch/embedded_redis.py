@@ -39,7 +39,7 @@ def start(data_dir: Path, *, cache_max_memory: str = "") -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     with fasteners.InterProcessLock(str(data_dir / "start.lock")):
         socket = socket_path(data_dir)
-        if not _answers(socket):
+        if not _answers(socket) and not _wait_for_running_server(data_dir, socket):
             _launch(data_dir, socket, cache_max_memory)
         if data_dir not in _signed_in:
             _write_users(data_dir, [*_read_users(data_dir), os.getpid()])
@@ -87,6 +87,23 @@ def _launch(data_dir: Path, socket: Path, cache_max_memory: str) -> None:
         if client.config_get("appendonly").get("appendonly") != "yes":
             client.config_set("appendonly", "yes")
             config.write_text(config.read_text().replace("appendonly no", "appendonly yes"))
+
+
+def _wait_for_running_server(data_dir: Path, socket: Path, timeout: float = 120) -> bool:
+    """A server of this folder that is alive but not answering yet (loading a large append-only
+    file) is waited for, never started twice; a pid file of a dead or foreign process is ignored."""
+    try:
+        process = psutil.Process(int((data_dir / "redis.pid").read_text().strip()))
+        if str(socket) not in " ".join(process.cmdline()) or not socket.exists():
+            return False  # not this folder's server (its title names its socket)
+    except (OSError, ValueError, psutil.Error):
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.is_running():
+        if _answers(socket):
+            return True
+        time.sleep(0.1)
+    return _answers(socket)
 
 
 def _answers(socket: Path) -> bool:
