@@ -5,6 +5,8 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_DEBUG", "true")
+# Tests search far faster than a person; the limit itself is tested with a low rate.
+os.environ.setdefault("PATENTSEARCH_SEARCH_RATE", "10000/min")
 os.environ.setdefault(
     "PATENTSEARCH_VAR_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test")
 )

@@ -37,11 +37,6 @@ def api(examiner):
     return client
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    caches["default"].clear()
-
-
 def _upload(data: bytes, name: str = "query.png") -> io.BytesIO:
     file = io.BytesIO(data)
     file.name = name
@@ -164,8 +159,12 @@ def test_an_over_long_value_and_a_symlink_out_are_listed_problems(tmp_path, acti
 # --- rates -----------------------------------------------------------------------------------
 
 
-def test_searches_over_the_rate_get_429(api, settings):
+def test_searches_over_the_rate_get_429(api, examiner, settings):
+    from patentsearch.throttles import SearchRateThrottle
+
     settings.PATENTSEARCH_SEARCH_RATE = "3/min"
+    throttle = SearchRateThrottle()
+    caches["default"].delete(throttle.cache_format % {"scope": throttle.scope, "ident": examiner.pk})
     for _ in range(3):
         assert api.post(URL, {}, format="multipart").status_code == 400  # counted all the same
     response = api.post(URL, {}, format="multipart")
