@@ -12,6 +12,7 @@ from retrieval.exceptions import InvalidImageError
 from retrieval.images import read_pages
 from retrieval.models import Corpus, Figure, FigureEmbedding, FigureText, Patent, RetrievalModel
 from retrieval.services.catalog import catalog_attributes_changed
+from retrieval.services.encoding import figures_reencode
 from retrieval.services.figure_files import figure_file_store
 from retrieval.services.models import model_activate, model_delete
 
@@ -110,6 +111,8 @@ class FigureAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Figure, form: object, change: bool) -> None:
         super().save_model(request, obj, form, change)
         catalog_attributes_changed(figure_ids=[obj.pk])
+        if "image" in form.changed_data:  # type: ignore[attr-defined]
+            figures_reencode(figure_ids=[obj.pk])
 
     @admin.display(description="image")
     def thumbnail(self, figure: Figure) -> str:

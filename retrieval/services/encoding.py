@@ -43,6 +43,14 @@ def model_encode_missing(*, model: RetrievalModel) -> int:
     return len(ids)
 
 
+def figures_reencode(*, figure_ids: Sequence[int]) -> int:
+    """Their images changed (an admin replaced one): drop their vectors under every model, make
+    them ready again and queue them under the active model on commit."""
+    index.delete_embeddings(figure_ids=figure_ids)
+    Figure.objects.filter(pk__in=figure_ids).update(status=Figure.Status.READY, error="", encode_queued_at=None)
+    return figures_encode_enqueue(figure_ids=figure_ids)
+
+
 def encoding_sweep() -> int:
     """Queue the lost figures of the active model again (see retrieval.selectors.encoding).
     Returns the figure count. Safe to run at any time: encoding is idempotent."""

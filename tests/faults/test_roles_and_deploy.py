@@ -15,7 +15,8 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.services import user_create
 from patentsearch.embedded import database_url
-from retrieval.models import Figure, RetrievalModel
+from retrieval.models import Figure, FigureEmbedding, RetrievalModel
+from retrieval.services.encoding import figure_encode_batch
 from retrieval.services.ingest import corpus_ingest
 from tests.drawings import drawing, png_bytes, small_corpus
 from tests.faults.helpers import REPO
@@ -39,7 +40,8 @@ def test_a_participant_cannot_search_but_an_examiner_can(client):
     participant = user_create(username="pat", password=PASSWORD, role=User.Role.PARTICIPANT)
     examiner = user_create(username="ed", password=PASSWORD, role=User.Role.EXAMINER)
     client.force_login(participant)
-    assert client.get("/").status_code == 403
+    page = client.get("/")
+    assert page.status_code == 403 and b"does not include this page" in page.content
     assert client.post("/api/v1/search/", {"text": "a cup"}).status_code == 403
     client.force_login(examiner)
     assert client.get("/").status_code == 200
@@ -67,7 +69,9 @@ def _figure_form(figure: Figure, upload: io.BytesIO) -> dict:
     }
 
 
-def test_admin_figure_uploads_pass_the_image_checks_and_are_served_as_their_format(client, tmp_path, active_model):
+def test_admin_figure_uploads_pass_the_image_checks_and_are_served_as_their_format(
+    client, tmp_path, active_model, django_capture_on_commit_callbacks
+):
     admin = user_create(username="ann", password=PASSWORD, role=User.Role.ADMIN)
     client.force_login(admin)
     figure = Figure.objects.get(pk=corpus_ingest(path=small_corpus(tmp_path / "c", patents=1, views=1)).figure_ids[0])
@@ -83,8 +87,12 @@ def test_admin_figure_uploads_pass_the_image_checks_and_are_served_as_their_form
 
     png = io.BytesIO(png_bytes(drawing(42)))
     png.name = "figure.svg"  # the name does not decide anything
-    response = client.post(url, _figure_form(figure, png))
+    figure_encode_batch(figure_ids=[figure.pk], model_id=active_model.pk)
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(url, _figure_form(figure, png))
     assert response.status_code == 302, response.content.decode()[:3000]
+    assert not FigureEmbedding.objects.filter(figure=figure).exists()  # the old vector is gone
+    assert len(queued) == 1  # and the new image is queued for encoding
     figure.refresh_from_db()
     assert figure.image.name.endswith(".png") and figure.sha256 in figure.image.name
     served = client.get(reverse("retrieval:figure-image", args=[figure.pk]))
