@@ -10,6 +10,7 @@ from retrieval.models import Corpus, Figure, FigureText, Patent
 from retrieval.services.corpus_metadata import FigureRow
 from retrieval.services.describe import figures_describe_enqueue
 from retrieval.services.encoding import figures_encode_enqueue
+from retrieval.services.search_text import figures_search_text_enqueue
 from retrieval.services.ingest_types import IngestResult, StoredPage
 from retrieval.services.models import model_ensure_active
 
@@ -32,6 +33,7 @@ def corpus_write(
     created_texts = FigureText.objects.bulk_create(texts, ignore_conflicts=True)
     figure_ids = [f.id for f in figures]
     figures_encode_enqueue(figure_ids=figure_ids, model=model)
+    figures_search_text_enqueue(figure_ids=figure_ids)
     if settings.RETRIEVAL_DESCRIBE_ON_INGEST:
         described = {t.figure_id for t in texts if t.kind == FigureText.Kind.DESCRIPTION}
         figures_describe_enqueue(figure_ids=[i for i in figure_ids if i not in described])
