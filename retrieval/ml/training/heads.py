@@ -59,7 +59,7 @@ class HeadRecipe:
     hidden: int = 0
     epochs: int = 60
     batch_size: int = 128
-    lr: float = 1e-3
+    lr: float = 3e-4
     weight_decay: float = 1e-4
     temperature: float = 0.1
     balance_beta: float = 0.5
@@ -88,12 +88,16 @@ def train_head(
         The model folder (``model.json`` + ``head.safetensors`` + ``train_log.jsonl``).
     """
     started = time.perf_counter()
-    records = [r for r in select_split(
-        read_corpus(corpus), "train", test_fraction=recipe.test_fraction, seed=recipe.split_seed,
+    every = read_corpus(corpus)
+    records = select_split(
+        every, "train", test_fraction=recipe.test_fraction, seed=recipe.split_seed,
         val_fraction=recipe.val_fraction,
-    )]
+    )
     preprocess = backbone_preprocess(recipe.backbone, recipe.image_size)
-    features = torch.from_numpy(image_features(records, recipe.backbone, preprocess, cache_dir=cache_dir))
+    # Features of the whole corpus (one cache entry whatever the split), then the train rows.
+    cached = image_features(every, recipe.backbone, preprocess, cache_dir=cache_dir)
+    row = {r.image_file: i for i, r in enumerate(every)}
+    features = torch.from_numpy(cached[:, [row[r.image_file] for r in records]])
     feature_seconds = time.perf_counter() - started
     texts = _description_table(records) if "image-text" in recipe.losses else None
     head, history = fit_head(features, records, recipe, texts=texts, cache_dir=cache_dir, log=log)
@@ -156,9 +160,10 @@ def fit_head(
         terms["class"] = ClassContrastiveLoss(counts, temperature=recipe.temperature, beta=recipe.balance_beta)
     text_vectors, text_owner = None, None
     if texts is not None:
-        flat = [t for row in texts for t in row]
-        text_vectors = torch.from_numpy(text_embeddings(flat, cache_dir=cache_dir))
-        text_owner = [list(range(sum(map(len, texts[:i])), sum(map(len, texts[: i + 1])))) for i in range(len(texts))]
+        unique = sorted({t for row in texts for t in row})
+        position = {t: i for i, t in enumerate(unique)}
+        text_vectors = torch.from_numpy(text_embeddings(unique, cache_dir=cache_dir))
+        text_owner = [[position[t] for t in row] for row in texts]
     logit_scale = torch.nn.Parameter(torch.tensor(math.log(1 / 0.07)))
     names = [{"image-text": "image_text"}.get(k, k) for k in recipe.losses]
     weighting = UncertaintyWeighting(names, learn=len(names) > 1)
@@ -197,7 +202,7 @@ def fit_head(
             schedule.step()
             steps += 1
             for key, value in values.items():
-                sums[key] = sums.get(key, 0.0) + float(value)
+                sums[key] = sums.get(key, 0.0) + float(value.detach())
         row = {"epoch": epoch + 1, **{k: round(v / max(steps, 1), 4) for k, v in sums.items()}}
         history.append(row)
         if (epoch + 1) % 10 == 0 or epoch == 0:
