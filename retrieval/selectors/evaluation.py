@@ -12,7 +12,11 @@ library's metrics, so the report has the keys of ``python -m retrieval.ml evalua
   patents with the query's label. One look-alike patent with many figures can then not fill
   the top 10.
 - The query's text (``query_text="title"``) is its patent's title (its object name where the
-  title is empty), as an examiner types the application's title.
+  title is empty), as an examiner types the application's title; ``"object"`` is the object
+  name (the title where it is empty).
+- Text-only queries (``query_drawing=False``) are the same for every figure of a patent, so
+  each patent asks once, and its own figures count as relevant (with ``patent`` relevance:
+  "a text query by the object's name finds a figure of that patent").
 - ``random_seed``: instead of searching, rank the gallery at random (the reference row).
 
 Channel rankings are computed once per query and can be fused under several weight settings
@@ -40,7 +44,7 @@ from retrieval.models import Corpus, Figure
 from retrieval.selectors.search import CHANNELS, channel_weights, fuse, model_get_active
 
 RELEVANCES = ("patent", "us_class", "locarno", "object")
-QUERY_TEXTS = ("none", "title")
+QUERY_TEXTS = ("none", "title", "object")
 #: Patent-level rankings need more figures than patents: patents hold several figures.
 PATENT_LEVEL_FIGURES = 4
 
@@ -198,11 +202,18 @@ def _queries(
     patent_labels = {f.patent.patent_id: lab for f, lab in zip(figures, labels, strict=True)}
     patent_counts = Counter(patent_labels.values())
     queries, skipped = [], 0
+    asked: set[str] = set()
     for row, (figure, lab) in enumerate(zip(figures, labels, strict=True)):
         if not lab:
             skipped += 1
             continue
-        if request.patent_level:
+        if not request.query_drawing:
+            if figure.patent.patent_id in asked:
+                continue  # the same text as the patent's first figure
+            asked.add(figure.patent.patent_id)
+        if not request.query_drawing and request.relevance == "patent":
+            n = image_counts[lab]  # no drawing to find itself: every figure of the patent counts
+        elif request.patent_level:
             n = patent_counts[lab] - 1
         elif request.relevance == "patent":
             n = image_counts[lab] - 1
@@ -220,7 +231,8 @@ def _rankings(
 ) -> dict[str, list[int]]:
     own = by_patent[query.figure.patent.patent_id]
     exclude_own = (request.exclude_same_patent and request.relevance != "patent") or request.patent_level
-    excluded = set(outside) | {query.figure.pk} | (set(own) if exclude_own else set())
+    itself = {query.figure.pk} if request.query_drawing else set()
+    excluded = set(outside) | itself | (set(own) if exclude_own else set())
     if request.random_seed is not None:
         gallery = [f.pk for f in figures if f.pk not in excluded]
         random.Random(f"{request.random_seed}:{query.figure.pk}").shuffle(gallery)
@@ -229,7 +241,7 @@ def _rankings(
 
     filters = FigureFilters(corpus_ids=[query.figure.corpus_id], exclude_figure_ids=sorted(excluded))
     image = _image(query.figure) if request.query_drawing else None
-    text = _title(query.figure) if request.query_text == "title" else ""
+    text = {"title": _title, "object": _object_name}.get(request.query_text, lambda f: "")(query.figure)
     if image is None and not text:
         return {}
     rankings = channel_rankings(model=model, image=image, text=text, k=depth, filters=filters)
@@ -238,6 +250,10 @@ def _rankings(
 
 def _title(figure: Figure) -> str:
     return figure.patent.title.strip() or figure.patent.object_name.strip()
+
+
+def _object_name(figure: Figure) -> str:
+    return figure.patent.object_name.strip() or figure.patent.title.strip()
 
 
 def _image(figure: Figure) -> Image.Image:

@@ -152,10 +152,19 @@ def test_evaluate_search_reports_the_keys_of_the_ml_evaluation(products, tmp_pat
                  "--patent-level", "--query-text", "title", "--no-drawing", "--json", str(report_path), stdout=out)
     title_only = json.loads(report_path.read_text())
     # Every US class here has one patent: no query has a relevant other patent.
-    assert title_only["queries"] == 0 and title_only["skipped"] == 8
+    assert title_only["queries"] == 0 and title_only["skipped"] == 4  # one text query per patent
     call_command("evaluate_search", "products", "--relevance", "patent", "--random", "0",
                  "--json", str(report_path), stdout=out)
     assert json.loads(report_path.read_text())["queries"] == 8
+
+
+def test_evaluate_search_text_only_by_object_name_asks_once_per_patent(products, tmp_path):
+    report_path = tmp_path / "r.json"
+    call_command("evaluate_search", "products", "--relevance", "patent", "--query-text", "object",
+                 "--no-drawing", "--json", str(report_path), stdout=io.StringIO())
+    report = json.loads(report_path.read_text())
+    assert report["queries"] == 4  # one per patent
+    assert report["recall@10"] == 1.0 and report["recall@1"] == 1.0  # each name finds its patent first
 
 
 def test_evaluate_search_refuses_bad_options_clearly(products):

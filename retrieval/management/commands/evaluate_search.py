@@ -35,7 +35,7 @@ class Command(AppCommand):
         parser.add_argument("--patent-level", action="store_true",
                             help="rank other patents by their best figure; relevance per patent")
         parser.add_argument("--query-text", choices=QUERY_TEXTS, default="none",
-                            help="title: the query patent's title (else object name) is the query's text")
+                            help="title: the query patent's title (else object name) is the query's text; object: its object name")
         parser.add_argument("--no-drawing", action="store_true", help="text-only queries (title-only reference)")
         parser.add_argument("--random", type=int, default=None, metavar="SEED",
                             help="rank the gallery at random instead of searching (reference row)")
@@ -107,7 +107,7 @@ def _format(report: dict[str, Any]) -> str:
         f"{' excluding the same patent' if o['exclude_same_patent'] else ''}"
         f"{', patent level' if o['patent_level'] else ''}, query: "
         + ("random ranking" if o["random_seed"] is not None else
-           " + ".join(x for x in ("drawing" if o["query_drawing"] else "", "title" if o["query_text"] == "title" else "") if x)),
+           " + ".join(x for x in ("drawing" if o["query_drawing"] else "", o["query_text"] if o["query_text"] != "none" else "") if x)),
         "  " + "  ".join(f"{key} {report[key]:.3f}" if isinstance(report[key], float) else f"{key} {report[key]}"
                          for key in KEYS if key in report),
     ]
