@@ -39,6 +39,11 @@ class FigureHitSerializer(serializers.Serializer):
     us_class = serializers.CharField(source="figure.patent.us_class")
     us_class_main = serializers.CharField(source="figure.patent.us_class_main")
     grant_date = serializers.DateField(source="figure.patent.grant_date")
+    channels = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Rank of the figure in each search channel that found it (drawing, text_tower, "
+        "fulltext, trigram, sentence): why it matched.",
+    )
 
     def get_image_url(self, hit: FigureHit) -> str:
         path = reverse("retrieval:figure-image", args=[hit.figure.pk])

@@ -11,6 +11,7 @@ until k rows pass a selective filter.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -196,3 +197,172 @@ def _literal(vector: NDArray[np.float32]) -> str:
 
 def _parse(text: str) -> NDArray[np.float32]:
     return np.array([float(x) for x in text.strip("[]").split(",")], dtype=np.float32)
+
+
+# --- The text channels: full-text, trigram and sentence-vector search over figure texts ------
+#
+# One row per figure in retrieval_figuresearchtext (migration 0004): ``names`` (title and object
+# name), ``document`` (every text of the figure) with its generated ``tsv`` column, and the
+# locked sentence model's vector ``sentence``. Each channel returns the figures it finds, best
+# first, under the same FigureFilters as the drawing index (read through the figure and patent
+# rows); the search selector fuses the channels' ranks.
+
+TEXT_TABLE = "retrieval_figuresearchtext"
+SENTENCE_DIM = 384
+#: Least share of the query's trigrams in a name for a trigram match: low enough for one typo
+#: in a short word ("pilow" in "pillow": 5 of 6), high enough to keep unrelated names out.
+TRIGRAM_THRESHOLD = 0.5
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class SearchTextRow:
+    figure_id: int
+    names: str
+    document: str
+    sentence: NDArray[np.float32] | None
+    sentence_version: str
+
+
+def upsert_search_texts(rows: Sequence[SearchTextRow]) -> int:
+    """Insert or replace the text rows of these figures (idempotent)."""
+    if not rows:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TEXT_TABLE} (figure_id, names, trigrams, document, sentence, sentence_version, "
+            "updated_at) SELECT v.figure_id, v.names, v.trigrams::text[], v.document, v.sentence::vector, "
+            "v.version, now() "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+            "AS v(figure_id, names, trigrams, document, sentence, version) "
+            "JOIN retrieval_figure f ON f.id = v.figure_id "
+            "ON CONFLICT (figure_id) DO UPDATE SET names = EXCLUDED.names, trigrams = EXCLUDED.trigrams, "
+            "document = EXCLUDED.document, "
+            "sentence = EXCLUDED.sentence, sentence_version = EXCLUDED.sentence_version, "
+            "updated_at = EXCLUDED.updated_at",
+            [
+                [int(r.figure_id) for r in rows], [r.names for r in rows],
+                ["{" + ",".join('"' + g.replace('"', '') + '"' for g in trigrams(r.names)) + "}" for r in rows],
+                [r.document for r in rows],
+                [None if r.sentence is None else _literal(r.sentence) for r in rows],
+                [r.sentence_version for r in rows],
+            ],
+        )
+        return cursor.rowcount
+
+
+def figures_without_search_text(*, figure_ids: Sequence[int] | None = None, sentence_version: str) -> list[int]:
+    """Ready figures (of ``figure_ids``, or all) with no text row or one of another sentence model."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT f.id FROM retrieval_figure f LEFT JOIN {TEXT_TABLE} s ON s.figure_id = f.id "
+            "WHERE f.status = 'ready' AND (%s::bigint[] IS NULL OR f.id = ANY(%s::bigint[])) "
+            "AND (s.figure_id IS NULL OR s.sentence_version <> %s) ORDER BY f.id",
+            [None if figure_ids is None else [int(i) for i in figure_ids]] * 2 + [sentence_version],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a query as the prefix channel uses them (letters and digits, lower case)."""
+    return [w.lower() for w in _TOKEN.findall(text)][:32]
+
+
+def fulltext_figures(*, text: str, k: int, filters: FigureFilters | None = None) -> list[Neighbor]:
+    """Figures whose texts match the query words: ``websearch_to_tsquery`` (all words, phrases,
+    -exclusions) ranked first, then any word as a prefix ("bott" finds "bottle"); English
+    stemming on both sides."""
+    words = query_words(text)
+    if not words:
+        return []
+    prefix = " | ".join(f"{w}:*" for w in words)
+    sql = _text_filter_sql(filters or FigureFilters())
+    query_sql = (
+        "WITH q AS (SELECT websearch_to_tsquery('english', %s) AS web, to_tsquery('english', %s) AS pre) "
+        f"SELECT s.figure_id, ts_rank_cd(s.tsv, q.web) * 10 + ts_rank(s.tsv, q.pre) AS score "
+        f"FROM {TEXT_TABLE} s JOIN retrieval_figure f ON f.id = s.figure_id "
+        "JOIN retrieval_patent p ON p.id = f.patent_id, q "
+        f"WHERE (s.tsv @@ q.web OR s.tsv @@ q.pre) AND {' AND '.join(sql.where)} "
+        "ORDER BY score DESC, s.figure_id LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query_sql, [text, prefix, *sql.params, int(k)])
+        return [Neighbor(figure_id=row[0], score=float(row[1])) for row in cursor.fetchall()]
+
+
+def trigrams(text: str) -> list[str]:
+    """The padded word trigrams of a text, as pg_trgm makes them: lower-case words of letters and
+    digits, each padded with two spaces before and one after ("pillow" -> "  p", " pi", "pil",
+    "ill", "llo", "low", "ow "); sorted, without repeats."""
+    grams = set()
+    for word in query_words(text):
+        padded = f"  {word} "
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return sorted(grams)
+
+
+def trigram_figures(*, text: str, k: int, filters: FigureFilters | None = None) -> list[Neighbor]:
+    """Figures whose title or object name shares most of the query's word trigrams (the share of
+    the query's trigrams found, as pg_trgm's word similarity): forgives misspellings ("pilow")
+    and compounds written apart or together ("tooth brush")."""
+    query = trigrams(text)
+    if not query:
+        return []
+    sql = _text_filter_sql(filters or FigureFilters())
+    query_sql = (
+        "SELECT s.figure_id, cardinality(ARRAY(SELECT unnest(s.trigrams) INTERSECT "
+        "SELECT unnest(%s::text[])))::float / %s AS score "
+        f"FROM {TEXT_TABLE} s JOIN retrieval_figure f ON f.id = s.figure_id "
+        "JOIN retrieval_patent p ON p.id = f.patent_id "
+        f"WHERE s.trigrams && %s::text[] AND {' AND '.join(sql.where)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT figure_id, score FROM ({query_sql}) AS t WHERE score >= %s "
+            "ORDER BY score DESC, figure_id LIMIT %s",
+            [query, len(query), query, *sql.params, TRIGRAM_THRESHOLD, int(k)],
+        )
+        return [Neighbor(figure_id=row[0], score=float(row[1])) for row in cursor.fetchall()]
+
+
+def sentence_figures(
+    *, query: NDArray[np.float32], k: int, filters: FigureFilters | None = None
+) -> list[Neighbor]:
+    """Figures whose texts' sentence vector is nearest to the query's (cosine), best first."""
+    sql = _text_filter_sql(filters or FigureFilters())
+    vector = f"%s::vector({SENTENCE_DIM})"
+    query_sql = (
+        f"SELECT s.figure_id, -(s.sentence <#> {vector}) AS score FROM {TEXT_TABLE} s "
+        "JOIN retrieval_figure f ON f.id = s.figure_id JOIN retrieval_patent p ON p.id = f.patent_id "
+        f"WHERE s.sentence IS NOT NULL AND {' AND '.join(sql.where)} "
+        f"ORDER BY s.sentence <#> {vector} LIMIT %s"
+    )
+    literal = _literal(query)
+    ef = max(int(settings.RETRIEVAL_HNSW_EF_SEARCH), int(k))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {ef}")
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        cursor.execute(query_sql, [literal, *sql.params, literal, int(k)])
+        hits = [Neighbor(figure_id=row[0], score=float(row[1])) for row in cursor.fetchall()]
+    return sorted(hits, key=lambda hit: (-hit.score, hit.figure_id))
+
+
+def _text_filter_sql(filters: FigureFilters) -> _Sql:
+    """FigureFilters over the figure (f) and patent (p) rows: the text channels' WHERE."""
+    sql = _Sql()
+    sql.add("f.status = 'ready'")
+    if filters.exclude_front_page:
+        sql.add("NOT f.is_front_page")
+    if filters.corpus_ids:
+        sql.add("f.corpus_id = ANY(%s)", [int(c) for c in filters.corpus_ids])
+    if filters.us_class_main:
+        sql.add("p.us_class_main = ANY(%s)", [c.upper() for c in filters.us_class_main])
+    if filters.locarno_class:
+        sql.add("p.locarno_class = ANY(%s)", list(filters.locarno_class))
+    if filters.grant_date_from:
+        sql.add("p.grant_date >= %s", filters.grant_date_from)
+    if filters.grant_date_to:
+        sql.add("p.grant_date <= %s", filters.grant_date_to)
+    if filters.exclude_figure_ids:
+        sql.add("NOT (f.id = ANY(%s))", [int(i) for i in filters.exclude_figure_ids])
+    return sql

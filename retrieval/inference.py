@@ -166,3 +166,57 @@ def _describer_options() -> dict[str, object]:
         path, device = settings.RETRIEVAL_DESCRIBE_MODEL_PATH, settings.RETRIEVAL_DEVICE
         return {"model_path": path, "device": device}
     return {}
+
+
+def embed_sentences(texts: Sequence[str]) -> NDArray[np.float32]:
+    """(N, 384) unit vectors of the locked sentence model (all-MiniLM-L6-v2): the text channel."""
+    from retrieval.ml.encoders.sentence import sentence_encoder
+
+    try:
+        return sentence_encoder().embed(texts)
+    except ModelLoadError as exc:
+        raise ModelRegistrationError(f"The sentence model could not be loaded: {exc}") from exc
+
+
+def sentence_version() -> str:
+    """Name and weights digest of the sentence model (stored with each figure's text vector)."""
+    from retrieval.ml.encoders.sentence import NAME
+    from retrieval.ml.encoders.wheel_weights import WHEEL_FILES
+
+    return f"{NAME}@{WHEEL_FILES[NAME].sha256[:12]}"
+
+
+def model_embeds_texts(spec: str) -> bool:
+    """Whether the model maps texts into its drawing space (has a text tower)."""
+    from retrieval.ml.encoders.classical import ClassicalEncoder
+
+    encoder = load_encoder(spec)
+    if isinstance(encoder, ClassicalEncoder):
+        return False
+    return bool(getattr(encoder, "has_text_tower", True))
+
+
+def patent_side(patent_id: str, *, test_fraction: float, seed: int, val_fraction: float) -> str:
+    """The side ('train', 'val', 'test') of the ML library's fixed split a patent falls on."""
+    from retrieval.ml.data import patent_side as ml_patent_side
+
+    return ml_patent_side(patent_id, test_fraction=test_fraction, seed=seed, val_fraction=val_fraction)
+
+
+def ranking_metrics(
+    relevant: Sequence[Sequence[bool]], n_relevant: Sequence[int], query_index: Sequence[int],
+    band_labels: Sequence[str], *, skipped_no_label: int,
+) -> dict[str, object]:
+    """The report keys of ``python -m retrieval.ml evaluate`` (mAP, recall@K, recall_fraction@K,
+    mrr@K, queries, skipped, bands) from ranked lists."""
+    from retrieval.ml.evaluation.metrics import ranked_query_results, retrieval_metrics
+
+    results = ranked_query_results(relevant, n_relevant, query_index, skipped_no_label=skipped_no_label)
+    return retrieval_metrics(results, list(band_labels))
+
+
+def object_label(name: str) -> str:
+    """The object-name label of the ML library's evaluation ('Shaving  blade.' -> 'shaving blade')."""
+    from retrieval.ml.data import normalise_object_name
+
+    return normalise_object_name(name)

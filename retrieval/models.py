@@ -1,6 +1,7 @@
 """The data of PatentSearch: corpora of patents and their figures, models, embeddings, texts."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from pgvector.django import VectorField
 
@@ -160,3 +161,28 @@ class FigureEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.figure_id} @ {self.model_id}"
+
+
+class FigureSearchText(models.Model):
+    """The words of one figure as the text channels of search read them (one row per figure).
+
+    ``names`` is the patent's title and object name, ``trigrams`` their padded word trigrams
+    (matched by trigram overlap, which forgives misspellings and split or joined compounds); ``document`` is everything an
+    examiner's words may match: title, object name, viewpoint, caption and the LLM descriptions
+    (matched by PostgreSQL full-text search on a generated ``tsvector`` column with a GIN
+    index, see migration 0004); ``sentence`` is the locked sentence model's vector of those
+    texts (mean of the unit vectors of each text, renormalised). The filter attributes are
+    read through the figure, so the text channels obey the same filters as the drawing index.
+    Written by retrieval.services.search_text through retrieval.index.
+    """
+
+    figure = models.OneToOneField(Figure, on_delete=models.CASCADE, primary_key=True, related_name="search_text")
+    names = models.TextField(blank=True)
+    trigrams = ArrayField(models.TextField(), default=list, blank=True)
+    document = models.TextField(blank=True)
+    sentence = VectorField(dimensions=384, null=True)
+    sentence_version = models.CharField(max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"text of {self.figure_id}"

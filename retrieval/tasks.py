@@ -59,3 +59,22 @@ def encoding_sweep_task() -> int:
     from retrieval.services.encoding import encoding_sweep
 
     return encoding_sweep()
+
+
+@shared_task(
+    name="retrieval.figure_search_text_batch",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def figure_search_text_batch_task(figure_ids: list[int]) -> int:
+    """Rebuild the text-channel rows (words, full-text vector, sentence vector) of a batch.
+
+    Idempotent: a row is recomputed from the figure's current texts and upserted, so a
+    redelivered message writes the same rows again. Retries only transient database and
+    broker errors.
+    """
+    from retrieval.services.search_text import figure_search_text_batch
+
+    return figure_search_text_batch(figure_ids=figure_ids)

@@ -19,6 +19,7 @@ from retrieval.ml.describe import cli as describe_cli
 from retrieval.ml.errors import MLError
 from retrieval.ml.evaluation import cli as evaluation_cli
 from retrieval.ml.training import cli as train_cli
+from retrieval.ml.training import heads_cli
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
@@ -126,6 +127,12 @@ COMMANDS: list[Command] = [
         evaluation_cli.run_fit_classical,
     ),
     Command("train", "train a model on a corpus folder", train_cli.configure, train_cli.run),
+    Command(
+        "train-head",
+        "train a head on a frozen pretrained backbone (locked MiniLM text tower) from cached features",
+        heads_cli.configure,
+        heads_cli.run,
+    ),
 ]
 
 

@@ -156,9 +156,16 @@ def select_split(
         raise ValueError("val_fraction must be between 0 and 1 - test_fraction")
     if split not in {"train", "val", "test"}:
         raise ValueError(f"unknown split {split!r}: choose all, train, val or test")
-    low, high = {"test": (0.0, test_fraction), "val": (test_fraction, test_fraction + val_fraction),
-                 "train": (test_fraction + val_fraction, 2.0)}[split]
-    return [r for r in records if low <= _unit_hash(f"{seed}:{r.patent_id}") < high]
+    return [r for r in records if patent_side(r.patent_id, test_fraction=test_fraction, seed=seed,
+                                              val_fraction=val_fraction) == split]
+
+
+def patent_side(patent_id: str, *, test_fraction: float = 0.3, seed: int = 0, val_fraction: float = 0.0) -> str:
+    """'train', 'val' or 'test': the side of the split a patent falls on (see :func:`select_split`)."""
+    value = _unit_hash(f"{seed}:{patent_id}")
+    if value < test_fraction:
+        return "test"
+    return "val" if value < test_fraction + val_fraction else "train"
 
 
 def _unit_hash(text: str) -> float:

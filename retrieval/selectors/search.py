@@ -1,4 +1,27 @@
-"""Search: a query drawing (and/or text) becomes a vector, then hits from the index."""
+"""Search: the one search service of the API, the page, cases and the CLI.
+
+A query is a drawing, a text, or both. Each *channel* ranks figures on its own:
+
+- ``drawing``: the drawing's vector under the active model, nearest in the pgvector index;
+- ``text_tower``: the text through the model's text tower into the same index (models that
+  map texts into their drawing space only);
+- ``fulltext``: PostgreSQL full-text search over each figure's words (title, object name,
+  viewpoint, caption, LLM descriptions): ``websearch_to_tsquery`` and word prefixes;
+- ``trigram``: share of the query's word trigrams in the title and object name (pg_trgm's
+  method; forgives misspellings and compounds written apart or together);
+- ``sentence``: the locked sentence model (all-MiniLM-L6-v2) of the text against each
+  figure's sentence vector.
+
+The channels' ranks are fused by weighted reciprocal rank fusion (Cormack et al. 2009):
+``score(f) = sum_c w_c / (RRF_K + rank_c(f))``. A drawing-only query uses ``drawing``; a
+text-only query the text channels; a drawing plus a text all of them, the drawing channel
+weighted by ``1 - text_weight`` and the text channels by ``text_weight`` (both times 2, so the
+default 0.5 leaves the channel weights as they are). The channel weights
+(``settings.RETRIEVAL_FUSION_WEIGHTS``) were chosen on the validation patents of the dev corpus
+with ``manage.py evaluate_search`` (docs/evaluation.md). Each hit says which channels found it
+and at which rank. With a single channel, a hit's score is that channel's own score (cosine
+similarity for the vector channels); with several, the fused score.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +29,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-from numpy.typing import NDArray
+from django.conf import settings
 from PIL import Image
 
 from retrieval import index, inference
@@ -16,11 +38,18 @@ from retrieval.index import FigureFilters
 from retrieval.models import Figure, RetrievalModel
 
 
+#: Channel names, in the order the API lists them.
+CHANNELS = ("drawing", "text_tower", "fulltext", "trigram", "sentence")
+TEXT_CHANNELS = ("text_tower", "fulltext", "trigram", "sentence")
+
+
 @dataclass(frozen=True)
 class FigureHit:
     rank: int
     score: float
     figure: Figure
+    #: Rank (1-based) of the figure in each channel that found it, e.g. {"drawing": 3, "fulltext": 1}.
+    channels: dict[str, int] = field(default_factory=dict)
 
     @property
     def patent(self):  # noqa: ANN201 - a Patent
@@ -64,33 +93,85 @@ def figure_search(
     *, image: Image.Image | None = None, text: str = "", text_weight: float = 0.5, k: int = 20,
     filters: FigureFilters | None = None,
 ) -> SearchResult:
-    """The k figures most similar to the drawing, the text, or both (mixed by text_weight)."""
+    """The k figures that best match the drawing, the text, or both (see the module docstring)."""
     started = time.perf_counter()
     model = model_get_active()
-    query = _query_vector(model, image, text, text_weight)
-    neighbors = index.nearest_figures(model=model, query=query, k=k, filters=filters)
-    figures = Figure.objects.select_related("patent", "corpus").in_bulk([n.figure_id for n in neighbors])
+    rankings = channel_rankings(model=model, image=image, text=text, k=k, filters=filters)
+    weights = channel_weights(rankings, text_weight=text_weight)
+    fused = fuse(rankings, weights, k=k)
+    figures = Figure.objects.select_related("patent", "corpus").in_bulk([f for f, _, _ in fused])
     hits = [
-        FigureHit(rank=rank, score=n.score, figure=figures[n.figure_id])
-        for rank, n in enumerate(neighbors, start=1)
-        if n.figure_id in figures
+        FigureHit(rank=rank, score=score, figure=figures[figure_id], channels=ranks)
+        for rank, (figure_id, score, ranks) in enumerate(
+            (item for item in fused if item[0] in figures), start=1
+        )
     ]
     return SearchResult(model=model, hits=hits, seconds=time.perf_counter() - started)
 
 
-def _query_vector(
-    model: RetrievalModel, image: Image.Image | None, text: str, text_weight: float
-) -> NDArray[np.float32]:
+def channel_rankings(
+    *, model: RetrievalModel, image: Image.Image | None, text: str, k: int,
+    filters: FigureFilters | None,
+) -> dict[str, list[index.Neighbor]]:
+    """Each channel's ranked figures (at least ``RETRIEVAL_FUSION_DEPTH`` deep) for the query."""
     if image is None and not text.strip():
         raise ValueError("a search needs a drawing or a text")
-    parts = []
+    depth = max(int(k), int(settings.RETRIEVAL_FUSION_DEPTH))
+    rankings: dict[str, list[index.Neighbor]] = {}
     if image is not None:
-        parts.append((1.0 - text_weight if text.strip() else 1.0, inference.embed_images(model.checkpoint, [image])[0]))
+        query = inference.embed_images(model.checkpoint, [image])[0]
+        rankings["drawing"] = index.nearest_figures(model=model, query=query, k=depth, filters=filters)
     if text.strip():
-        parts.append((text_weight if image is not None else 1.0, inference.embed_texts(model.checkpoint, [text])[0]))
-    vector = sum(weight * vec for weight, vec in parts)
-    norm = float(np.linalg.norm(vector))
-    return (vector / norm if norm > 0 else vector).astype(np.float32)
+        if inference.model_embeds_texts(model.checkpoint):
+            query = inference.embed_texts(model.checkpoint, [text])[0]
+            rankings["text_tower"] = index.nearest_figures(model=model, query=query, k=depth, filters=filters)
+        rankings["fulltext"] = index.fulltext_figures(text=text, k=depth, filters=filters)
+        rankings["trigram"] = index.trigram_figures(text=text, k=depth, filters=filters)
+        sentence = inference.embed_sentences([text])[0]
+        rankings["sentence"] = index.sentence_figures(query=sentence, k=depth, filters=filters)
+    return rankings
+
+
+def channel_weights(
+    rankings: dict[str, list[index.Neighbor]], *, text_weight: float,
+    base: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """The fusion weight of each channel of the query (see the module docstring)."""
+    base = dict(settings.RETRIEVAL_FUSION_WEIGHTS if base is None else base)
+    both = "drawing" in rankings and any(c in rankings for c in TEXT_CHANNELS)
+    weights = {}
+    for channel in rankings:
+        weight = float(base.get(channel, 1.0))
+        if both:
+            weight *= 2.0 * (text_weight if channel in TEXT_CHANNELS else 1.0 - text_weight)
+        weights[channel] = weight
+    return weights
+
+
+def fuse(
+    rankings: dict[str, list[index.Neighbor]], weights: dict[str, float], *, k: int,
+    rrf_k: int | None = None,
+) -> list[tuple[int, float, dict[str, int]]]:
+    """Weighted reciprocal rank fusion: the best ``k`` figures as (id, score, ranks per channel).
+
+    With a single channel its own order and scores are kept. Ties break by figure id.
+    """
+    rrf_k = int(settings.RETRIEVAL_RRF_K if rrf_k is None else rrf_k)
+    ranks: dict[int, dict[str, int]] = {}
+    for channel in CHANNELS:
+        for rank, neighbor in enumerate(rankings.get(channel, []), start=1):
+            ranks.setdefault(neighbor.figure_id, {})[channel] = rank
+    used = [c for c in rankings if weights.get(c, 0.0) > 0]
+    if len(used) <= 1:
+        # One channel: its own order and scores (cosine similarity for the vector channels).
+        only = rankings[used[0]] if used else []
+        return [(n.figure_id, float(n.score), ranks[n.figure_id]) for n in only[: int(k)]]
+    scores = {
+        figure_id: sum(weights.get(c, 0.0) / (rrf_k + r) for c, r in channel_ranks.items())
+        for figure_id, channel_ranks in ranks.items()
+    }
+    order = sorted((f for f in scores if scores[f] > 0), key=lambda f: (-scores[f], f))
+    return [(f, float(scores[f]), ranks[f]) for f in order[: int(k)]]
 
 
 def parse_date(value: str | None) -> dt.date | None:

@@ -30,6 +30,7 @@ from retrieval.exceptions import DescriptionFailedError
 from retrieval.models import Figure, FigureText
 from retrieval.selectors.descriptions import DESCRIBE_ERROR_PREFIX
 from retrieval.services.batches import enqueue_on_commit
+from retrieval.services.search_text import figures_search_text_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,8 @@ def _save(figure_id: int, texts: Sequence[str], source: str) -> int:
         FigureText.objects.bulk_create(rows, ignore_conflicts=True)
         if figure.error.startswith(DESCRIBE_ERROR_PREFIX):
             Figure.objects.filter(pk=figure_id).update(error="")
+        # The new descriptions are words the text channel of search reads.
+        figures_search_text_enqueue(figure_ids=[figure_id])
     return 1
 
 

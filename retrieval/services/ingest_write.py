@@ -11,6 +11,7 @@ from retrieval.selectors.encoding import figures_lost
 from retrieval.services.corpus_metadata import FigureRow
 from retrieval.services.describe import figures_describe_enqueue
 from retrieval.services.encoding import figures_encode_enqueue
+from retrieval.services.search_text import figures_search_text_enqueue
 from retrieval.services.ingest_types import IngestResult, StoredPage
 from retrieval.services.models import model_ensure_active
 
@@ -35,6 +36,7 @@ def corpus_write(
     # figures stored by an earlier ingest whose encoding was lost (e.g. the broker was down)
     requeued = list(figures_lost(model=model, figure_ids=present_ids).values_list("id", flat=True))
     figures_encode_enqueue(figure_ids=figure_ids + requeued, model=model)
+    figures_search_text_enqueue(figure_ids=figure_ids + requeued)
     if settings.RETRIEVAL_DESCRIBE_ON_INGEST:
         described = {t.figure_id for t in texts if t.kind == FigureText.Kind.DESCRIPTION}
         figures_describe_enqueue(figure_ids=[i for i in figure_ids if i not in described])

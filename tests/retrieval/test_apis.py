@@ -142,15 +142,18 @@ def test_a_text_query_searches_the_same_index(client, encoded_corpus):
     assert len(hits) == 3 and all(-1.0 <= h["score"] <= 1.0 for h in hits)
 
 
-def test_a_drawing_only_model_refuses_text_queries_clearly(client, tmp_path, db):
+def test_a_drawing_only_model_answers_text_through_the_text_channels_only(client, tmp_path, db):
     from retrieval.services.models import model_register
+    from retrieval.services.search_text import figure_search_text_batch
 
     model = model_register(spec="classical", activate=True)
     result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=2, views=2))
     figure_encode_batch(figure_ids=result.figure_ids, model_id=model.pk)
-    response = client.post(URL, {"text": "a mug", "k": 3}, format="multipart")
-    assert response.status_code == 400
-    assert "searches by drawing only" in response.json()["message"]
+    figure_search_text_batch(figure_ids=result.figure_ids)
+    response = client.post(URL, {"text": "widget", "k": 3}, format="multipart")
+    assert response.status_code == 200, response.json()
+    hits = response.json()["hits"]
+    assert hits and all("text_tower" not in h["channels"] and "fulltext" in h["channels"] for h in hits)
     query = drawing(101)  # USD800002 FIG. 2 of small_corpus
     response = client.post(URL, {"image": _upload(png_bytes(query)), "k": 3}, format="multipart")
     assert response.status_code == 200 and response.json()["hits"][0]["score"] > 0.99

