@@ -137,3 +137,4 @@ LOGGING = {
 
 from patentsearch.settings.components.celery import *  # noqa: E402,F403
 from patentsearch.settings.components.retrieval import *  # noqa: E402,F403
+from patentsearch.settings.components.cases import *  # noqa: E402,F403
