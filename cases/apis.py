@@ -112,16 +112,16 @@ class CaseDetailApi(CaseApi):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(responses=s.CaseOutputSerializer)
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(s.CaseOutputSerializer(case_get(request.user, pk)).data)
+    def get(self, request: Request, id: int) -> Response:
+        return Response(s.CaseOutputSerializer(case_get(request.user, id)).data)
 
     @extend_schema(request=s.CasePatchSerializer, responses=s.CaseOutputSerializer)
-    def patch(self, request: Request, pk: int) -> Response:
-        case = case_get(request.user, pk)
+    def patch(self, request: Request, id: int) -> Response:
+        case = case_get(request.user, id)
         form = s.CasePatchSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         case_update(case=case, **form.validated_data)
-        return Response(s.CaseOutputSerializer(case_get(request.user, pk)).data)
+        return Response(s.CaseOutputSerializer(case_get(request.user, id)).data)
 
 
 class CaseSearchListApi(CaseApi):
@@ -130,15 +130,15 @@ class CaseSearchListApi(CaseApi):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(responses=s.CaseSearchSummarySerializer(many=True))
-    def get(self, request: Request, pk: int) -> Response:
-        case = case_get(request.user, pk)
+    def get(self, request: Request, id: int) -> Response:
+        case = case_get(request.user, id)
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(case_searches(case), request, view=self)
         return paginator.get_paginated_response(s.CaseSearchSummarySerializer(page, many=True).data)
 
     @extend_schema(request=s.CaseSearchInputSerializer, responses={201: s.CaseSearchOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
-        case = case_get(request.user, pk)
+    def post(self, request: Request, id: int) -> Response:
+        case = case_get(request.user, id)
         form = s.CaseSearchInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         search = case_search_run(case=case, user=request.user, **form.service_arguments())
@@ -149,8 +149,8 @@ class CaseSearchDetailApi(CaseApi):
     """A logged search: its query and the ranking exactly as shown. It cannot be changed."""
 
     @extend_schema(responses=s.CaseSearchOutputSerializer)
-    def get(self, request: Request, pk: int, search_pk: int) -> Response:
-        search = case_search_get(case_get(request.user, pk), search_pk)
+    def get(self, request: Request, id: int, search_id: int) -> Response:
+        search = case_search_get(case_get(request.user, id), search_id)
         return Response(search_data(search, request))
 
 
@@ -159,8 +159,8 @@ class CaseSearchRerunApi(CaseApi):
     with it and what is new and what dropped out compared with the logged ranking."""
 
     @extend_schema(request=None, responses={201: s.RerunOutputSerializer})
-    def post(self, request: Request, pk: int, search_pk: int) -> Response:
-        original = case_search_get(case_get(request.user, pk), search_pk)
+    def post(self, request: Request, id: int, search_id: int) -> Response:
+        original = case_search_get(case_get(request.user, id), search_id)
         rerun = case_search_rerun(search=original, user=request.user)
         diff = search_diff(original, rerun)
         context = {"request": request, "judgments": case_judgments(rerun.case)}
@@ -177,8 +177,8 @@ class QueryImageApi(CaseApi):
     renderer_classes = [JSONRenderer, PngRenderer]
 
     @extend_schema(parameters=[OpenApiParameter("cropped", bool)], responses={(200, "image/png"): bytes})
-    def get(self, request: Request, pk: int, search_pk: int, position: int) -> HttpResponse:
-        image = query_image_get(case_get(request.user, pk), search_pk, position)
+    def get(self, request: Request, id: int, search_id: int, position: int) -> HttpResponse:
+        image = query_image_get(case_get(request.user, id), search_id, position)
         cropped = request.query_params.get("cropped") in ("1", "true")
         response = HttpResponse(png_bytes(stored_query_image(image, cropped=cropped)), content_type="image/png")
         response["Cache-Control"] = "private, max-age=86400"
@@ -192,8 +192,8 @@ class JudgmentApi(CaseApi):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(responses=s.JudgmentOutputSerializer)
-    def get(self, request: Request, pk: int, figure_id: int) -> Response:
-        case = case_get(request.user, pk)
+    def get(self, request: Request, id: int, figure_id: int) -> Response:
+        case = case_get(request.user, id)
         judgment = case_judgments(case).get(figure_id)
         if judgment is None:
             return Response({"message": "This figure has not been judged in this case.", "extra": {}}, status=404)
@@ -201,8 +201,8 @@ class JudgmentApi(CaseApi):
         return Response(s.JudgmentOutputSerializer(judgment, context=context).data)
 
     @extend_schema(request=s.JudgmentInputSerializer, responses=s.JudgmentOutputSerializer)
-    def put(self, request: Request, pk: int, figure_id: int) -> Response:
-        case = case_get(request.user, pk)
+    def put(self, request: Request, id: int, figure_id: int) -> Response:
+        case = case_get(request.user, id)
         form = s.JudgmentInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         values = dict(form.validated_data)
@@ -219,8 +219,8 @@ class CitationsCsvApi(CaseApi):
     renderer_classes = [JSONRenderer, CsvRenderer]
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
-    def get(self, request: Request, pk: int) -> StreamingHttpResponse:
-        case = case_get(request.user, pk)
+    def get(self, request: Request, id: int) -> StreamingHttpResponse:
+        case = case_get(request.user, id)
         return csv_response(f"citations-{_safe(case.application_number)}.csv", CITATION_HEADER, citation_rows(case))
 
 
@@ -247,8 +247,8 @@ class QrelsApi(CaseApi):
     renderer_classes = [JSONRenderer, TextRenderer]
 
     @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
-    def get(self, request: Request, pk: int) -> StreamingHttpResponse:
-        case = case_get(request.user, pk)
+    def get(self, request: Request, id: int) -> StreamingHttpResponse:
+        case = case_get(request.user, id)
         return _text(f"qrels-{case.pk}.txt", qrels_lines(case))
 
 
@@ -258,8 +258,8 @@ class RunApi(CaseApi):
     renderer_classes = [JSONRenderer, TextRenderer]
 
     @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
-    def get(self, request: Request, pk: int, search_pk: int) -> StreamingHttpResponse:
-        search = case_search_get(case_get(request.user, pk), search_pk)
+    def get(self, request: Request, id: int, search_id: int) -> StreamingHttpResponse:
+        search = case_search_get(case_get(request.user, id), search_id)
         return _text(f"run-{search.pk}.txt", run_lines(search))
 
 
