@@ -164,6 +164,8 @@
     const key = e.key;
     if (key === "j" || key === "ArrowDown" || key === "ArrowRight") { e.preventDefault(); focus(current + 1); }
     else if (key === "k" || key === "ArrowUp" || key === "ArrowLeft") { e.preventDefault(); focus(current - 1); }
+    else if (key === "Home") { e.preventDefault(); focus(0); }
+    else if (key === "End") { e.preventDefault(); focus(cards.length - 1); }
     else if (key === "?") { e.preventDefault(); help.showModal(); }
     else if (key === "r") { const f = document.getElementById("refine-form"); if (f) f.submit(); }
     else if (!card) return;

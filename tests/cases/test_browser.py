@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
 
 from accounts.models import User
 from cases.models import Case, CaseSearch, Judgment
+from cases.services.cases import case_create
+from cases.services.searches import QueryDrawing, case_search_run
 from retrieval.services.encoding import figure_encode_batch
 from retrieval.services.ingest import corpus_ingest
 from tests.drawings import drawing, png_bytes, small_corpus
@@ -128,3 +131,28 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     assert "29/555,001" not in other.content()
     other.goto(f"{live_server.url}/cases/")
     assert "29/555,001" not in other.content()
+
+
+def test_a_search_of_150_hits_stays_usable_by_keyboard(live_server, browser_page, tmp_path, active_model):  # noqa: F811
+    from playwright.sync_api import expect
+
+    examiner = User.objects.create_user("ada", password=PASSWORD, role=User.Role.EXAMINER)
+    result = corpus_ingest(path=small_corpus(tmp_path / "big", patents=50, views=3))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    case = case_create(examiner=examiner, application_number="29/150", title="Many", cutoff_date=dt.date(2100, 1, 1))
+    search = case_search_run(case=case, user=examiner, k=150,
+                             drawings=[QueryDrawing(png_bytes(drawing(0)), "q.png", drawing(0))])
+    page = browser_page
+    log_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    cards = page.locator(".judge-card")
+    assert cards.count() == 150 and page.locator(".patent-group").count() == 50
+    assert page.locator(".judge-card img[loading=lazy]").count() == 150
+    page.keyboard.press("End")
+    page.keyboard.press("1")
+    expect(cards.nth(149)).to_have_attribute("data-grade", "1")
+    assert page.evaluate("document.activeElement.dataset.rank") == cards.nth(149).get_attribute("data-rank")
+    page.keyboard.press("Home")
+    page.keyboard.press("a")
+    expect(cards.nth(0)).to_have_attribute("data-category", "A")
+    assert Judgment.objects.filter(case=case).count() == 2
