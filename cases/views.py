@@ -23,6 +23,7 @@ from cases.selectors.cases import (
     case_search_get,
     case_searches,
     figure_label,
+    judgment_histories,
     search_diff,
     search_hits,
 )
@@ -180,8 +181,10 @@ class PatentView(CaseWorkerMixin, View):
         if patent is None:
             raise Http404("No such patent.")
         figures = list(patent.figures.order_by("source_file", "page"))
-        context = {"case": case, "patent": patent, "judgments": case_judgments(case),
-                   "figures": [(f, figure_label(f)) for f in figures]}
+        judgments = case_judgments(case)
+        histories = judgment_histories(case, [f.pk for f in figures])
+        context = {"case": case, "patent": patent,
+                   "figures": [(f, figure_label(f), judgments.get(f.pk), histories.get(f.pk, [])) for f in figures]}
         return render(request, "cases/patent.html", context)
 
 

@@ -84,6 +84,16 @@ def judgment_history(case: Case, figure_id: int) -> list[JudgmentChange]:
                 .select_related("changed_by").order_by("changed_at", "id"))
 
 
+def judgment_histories(case: Case, figure_ids: list[int]) -> dict[int, list[JudgmentChange]]:
+    """The change history of the case's judgments of these figures, oldest first, by figure id."""
+    changes = (JudgmentChange.objects.filter(judgment__case=case, judgment__figure_id__in=figure_ids)
+               .select_related("changed_by", "judgment").order_by("changed_at", "id"))
+    histories: dict[int, list[JudgmentChange]] = {}
+    for change in changes:
+        histories.setdefault(change.judgment.figure_id, []).append(change)
+    return histories
+
+
 @dataclass(frozen=True)
 class RerunDiff:
     """How a re-run's ranking differs from the logged one: figures that are new, figures gone."""

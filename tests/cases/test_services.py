@@ -140,3 +140,16 @@ def test_case_list_counts_and_citations_group_by_patent(case, examiner, other_ex
     with pytest.raises(Exception, match="No such case"):
         case_get(examiner, other.pk)
     assert search.number == 1
+
+
+def test_the_admin_cannot_change_or_delete_a_logged_search(case, examiner, encoded_corpus, admin_user):
+    from django.test import Client
+
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    search = run(case, examiner, 0)
+    client = Client()
+    client.force_login(admin_user)
+    assert client.get(f"/admin/cases/casesearch/{search.pk}/change/").status_code == 200  # view only
+    assert client.post(f"/admin/cases/casesearch/{search.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert CaseSearch.objects.filter(pk=search.pk).exists()

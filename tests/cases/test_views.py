@@ -56,8 +56,15 @@ def test_composer_errors_are_shown_and_nothing_is_logged(browser, case, encoded_
     assert CaseSearch.objects.count() == 0
 
 
-def test_patent_and_citation_pages(browser, case, encoded_corpus):
-    assert "USD800001" in browser.get(f"/cases/{case.pk}/patents/USD800001/").content.decode()
+def test_patent_and_citation_pages(browser, case, encoded_corpus, examiner):
+    from cases.services.judgments import judgment_set
+    from retrieval.models import Figure
+
+    figure = Figure.objects.get(patent__patent_id="USD800001", figure_id="2")
+    judgment_set(case=case, figure_id=figure.pk, user=examiner, grade=1)
+    judgment_set(case=case, figure_id=figure.pk, user=examiner, grade=3, note="same lid")
+    page = browser.get(f"/cases/{case.pk}/patents/USD800001/").content.decode()
+    assert "USD800001" in page and "History (2)" in page and "same lid" in page
     assert browser.get(f"/cases/{case.pk}/patents/NOPE/").status_code == 404
     assert "No prior art cited" in browser.get(f"/cases/{case.pk}/citations/").content.decode()
 
