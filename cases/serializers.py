@@ -65,7 +65,8 @@ class CaseSearchInputSerializer(SearchInputSerializer):
     query_token = None
     images = serializers.ListField(
         child=serializers.FileField(), required=False, default=list,
-        help_text=f"Query drawings (repeat the field, at most {settings.CASES_MAX_QUERY_IMAGES}): PNG, JPEG, TIFF, PDF.",
+        help_text=f"Query drawings (repeat the field, at most {settings.CASES_MAX_QUERY_IMAGES}): "
+        "PNG, JPEG, TIFF or PDF.",
     )
     crops = serializers.CharField(
         required=False, allow_blank=True, default="",

@@ -111,7 +111,8 @@ class CaseSearchCreateView(CaseWorkerMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         case = case_get(request.user, pk)
         fields = {key: value for key, value in request.POST.dict().items() if value != ""}
-        lists = {key: [v for v in request.POST.getlist(key) if v] for key in ("corpus", "us_class_main", "locarno_class")}
+        keys = ("corpus", "us_class_main", "locarno_class")
+        lists = {key: [v for v in request.POST.getlist(key) if v] for key in keys}
         data = {**fields, **{k: v for k, v in lists.items() if v}, "images": request.FILES.getlist("images")}
         form = s.CaseSearchInputSerializer(data=data)
         try:

@@ -39,7 +39,13 @@ from patentsearch.exceptions import ApplicationError
 from retrieval import index
 from retrieval.models import Figure, RetrievalModel
 from retrieval.search_input import search_filters
-from retrieval.selectors.search import SearchResult, figure_search, model_get_active, query_vector_for
+from retrieval.selectors.search import (
+    SearchResult,
+    figure_search,
+    model_get_active,
+    query_vector_for,
+)
+
 
 @dataclass(frozen=True)
 class QueryDrawing:

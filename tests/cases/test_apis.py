@@ -177,8 +177,8 @@ def test_exports_match_the_judgments_and_neutralise_formulas(client, case, encod
     assert sorted(qrels.splitlines()) == sorted(f"{first['id']} 0 {f} {g}" for f, g, _, _ in judged)
     run = b"".join(client.get(f"/api/v1/cases/{case.pk}/searches/{first['id']}/run.txt").streaming_content).decode()
     lines = [line.split() for line in run.splitlines()]
-    assert [(int(l[2]), int(l[3])) for l in lines] == [(h["figure_id"], h["rank"]) for h in first["hits"]]
-    assert {l[1] for l in lines} == {"Q0"} and {l[5] for l in lines} == {"test-tiny"}
+    assert [(int(cols[2]), int(cols[3])) for cols in lines] == [(h["figure_id"], h["rank"]) for h in first["hits"]]
+    assert {cols[1] for cols in lines} == {"Q0"} and {cols[5] for cols in lines} == {"test-tiny"}
 
 
 def test_closing_makes_a_case_read_only_until_it_is_reopened(client, case, encoded_corpus):

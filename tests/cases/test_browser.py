@@ -103,7 +103,8 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     expect(page.locator("#compare")).to_be_visible()
     panes = page.locator("#compare .pane img")
     assert panes.count() == 3  # two query views and the hit
-    assert page.get_attribute("#compare-hit", "src").endswith(f"/figures/{cards.nth(4).get_attribute('data-figure')}/image")
+    shown = cards.nth(4).get_attribute("data-figure")
+    assert page.get_attribute("#compare-hit", "src").endswith(f"/figures/{shown}/image")
     page.keyboard.press("+")
     transforms = {panes.nth(i).evaluate("img => img.style.transform") for i in range(3)}
     assert len(transforms) == 1 and "scale(1.25)" in transforms.pop()  # zoomed together
