@@ -16,7 +16,16 @@ from patentsearch.exceptions import ApplicationError
 from retrieval.search_input import SearchInputSerializer
 
 
-class CaseInputSerializer(serializers.Serializer):
+class _CutoffAlias:
+    """``cutoff`` is accepted for ``cutoff_date`` (the name a search uses for its override)."""
+
+    def to_internal_value(self, data: object) -> dict:
+        if hasattr(data, "get") and data.get("cutoff_date") in (None, "") and data.get("cutoff"):
+            data = {**(data.dict() if hasattr(data, "dict") else data), "cutoff_date": data.get("cutoff")}
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class CaseInputSerializer(_CutoffAlias, serializers.Serializer):
     application_number = serializers.CharField(max_length=64)
     title = serializers.CharField(max_length=500)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -26,7 +35,7 @@ class CaseInputSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CasePatchSerializer(serializers.Serializer):
+class CasePatchSerializer(_CutoffAlias, serializers.Serializer):
     application_number = serializers.CharField(required=False, max_length=64)
     title = serializers.CharField(required=False, max_length=500)
     description = serializers.CharField(required=False, allow_blank=True)

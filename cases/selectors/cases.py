@@ -138,10 +138,11 @@ class Citation:
 
 
 def figure_label(figure: object) -> str:
-    """How a figure is named in citations: its figure number, else its file (and page)."""
+    """A figure's label, as the search API names it (``figure_label``: the figure number of the
+    corpus, e.g. "2"); a figure without one is named by its file (and page)."""
     label = getattr(figure, "figure_id", "")
     if label:
-        return f"FIG. {label}"
+        return label
     page = getattr(figure, "page", 0)
     return f"{figure.source_file}" + (f" p{page + 1}" if page else "")  # type: ignore[attr-defined]
 

@@ -50,7 +50,7 @@ def judgment_rows(user: User, case_id: int | None = None) -> Iterator[tuple[obje
                judgment.figure.patent.patent_id, _blank(judgment.grade), judgment.category, judgment.note,
                judgment.judged_by.username, judgment.judged_at.isoformat(), _blank(judgment.search_id),
                search.model_name if search else "", _blank(judgment.hit_rank),
-               "" if judgment.hit_score is None else f"{judgment.hit_score:.6f}")
+               _blank(judgment.hit_score))
 
 
 def qrels_lines(case: Case) -> Iterator[str]:
@@ -69,4 +69,4 @@ def run_lines(search: CaseSearch) -> Iterator[str]:
     tag = "".join(c if c.isalnum() or c in "-_." else "_" for c in search.model_name) or "run"
     hits = LoggedHit.objects.filter(search=search).order_by("rank").values_list("figure_id", "rank", "score")
     for figure_id, rank, score in hits.iterator(chunk_size=2000):
-        yield f"{search.pk} Q0 {figure_id} {rank} {score:.6f} {tag}\n"
+        yield f"{search.pk} Q0 {figure_id} {rank} {score!r} {tag}\n"
