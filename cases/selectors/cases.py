@@ -124,6 +124,11 @@ class Citation:
         return [figure_label(j.figure) for j in self.judgments]
 
     @property
+    def figures_shown(self) -> list[str]:
+        """The labels as a page shows them: "FIG. 2" where the corpus numbered the figure."""
+        return [f"FIG. {j.figure.figure_id}" if j.figure.figure_id else figure_label(j.figure) for j in self.judgments]
+
+    @property
     def best_grade(self) -> int | None:
         grades = [j.grade for j in self.judgments if j.grade is not None]
         return max(grades) if grades else None
