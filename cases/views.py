@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -54,16 +55,26 @@ def _messages(errors: object) -> list[str]:
     return [str(errors)]
 
 
+CASES_PER_PAGE = 50
+SEARCHES_PER_PAGE = 25
+
+
+def _page(request: HttpRequest, items: object, per_page: int, key: str = "page") -> Page:
+    return Paginator(items, per_page).get_page(request.GET.get(key))
+
+
 class CaseListView(CaseWorkerMixin, View):
     template_name = "cases/list.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, self.template_name, {"cases": case_list(request.user), "form": {}})
+        return render(request, self.template_name, {"cases": _page(request, case_list(request.user), CASES_PER_PAGE),
+                                                    "form": {}})
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = s.CaseInputSerializer(data=request.POST)
         if not form.is_valid():
-            context = {"cases": case_list(request.user), "form": request.POST, "errors": _messages(form.errors)}
+            cases = _page(request, case_list(request.user), CASES_PER_PAGE)
+            context = {"cases": cases, "form": request.POST, "errors": _messages(form.errors)}
             return render(request, self.template_name, context, status=400)
         case = case_create(examiner=request.user, **form.validated_data)
         return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
@@ -71,7 +82,7 @@ class CaseListView(CaseWorkerMixin, View):
 
 def _case_context(request: HttpRequest, case: object, **extra: object) -> dict:
     return {
-        "case": case, "searches": case_searches(case), "citations": case_citations(case),
+        "case": case, "searches": _page(request, case_searches(case), SEARCHES_PER_PAGE), "citations": case_citations(case),
         "judgments": sorted(case_judgments(case).values(), key=lambda j: j.judged_at, reverse=True),
         "corpora": corpus_list(), "active_model": RetrievalModel.objects.filter(is_active=True).first(),
         "max_images": settings.CASES_MAX_QUERY_IMAGES, "max_k": settings.RETRIEVAL_MAX_K,

@@ -57,7 +57,7 @@ def case_search_get(case: Case, pk: int) -> CaseSearch:
 
 def case_searches(case: Case) -> QuerySet[CaseSearch]:
     return (CaseSearch.objects.filter(case=case).select_related("created_by", "like_figure__patent")
-            .prefetch_related("images").annotate(hit_count=Count("hits")))
+            .prefetch_related("images").annotate(hit_count=Count("hits")).order_by("-number"))
 
 
 def query_image_get(case: Case, search_pk: int, position: int) -> QueryImage:

@@ -118,10 +118,28 @@
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); document.getElementById("note-form").requestSubmit(); noteDialog.close(); }
   });
 
+  // Re-run, refine and more-like-this run a search on the server: show that it is working.
+  const busy = document.createElement("p");
+  busy.className = "progress";
+  busy.hidden = true;
+  head.querySelector(".search-facts").appendChild(busy);
+  function run(form, what) {
+    if (!form || form.dataset.sent) return;
+    form.dataset.sent = "1";
+    head.querySelectorAll(".actions button").forEach((b) => { b.disabled = true; });
+    busy.textContent = what + "…";
+    busy.hidden = false;
+    form.submit();
+  }
+  head.querySelectorAll(".actions form").forEach((form) => form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    run(form, form.id === "refine-form" ? "Refining with the case's judgments" : "Searching again");
+  }));
+
   function moreLikeThis() {
     if (current < 0 || closed) return;
     document.getElementById("like-figure").value = cards[current].dataset.figure;
-    document.getElementById("like-form").submit();
+    run(document.getElementById("like-form"), "Searching for more like " + cards[current].dataset.caption);
   }
 
   document.querySelectorAll("dialog [data-close]").forEach((b) => b.addEventListener("click", () => b.closest("dialog").close()));
@@ -167,7 +185,7 @@
     else if (key === "Home") { e.preventDefault(); focus(0); }
     else if (key === "End") { e.preventDefault(); focus(cards.length - 1); }
     else if (key === "?") { e.preventDefault(); help.showModal(); }
-    else if (key === "r") { const f = document.getElementById("refine-form"); if (f) f.submit(); }
+    else if (key === "r") run(document.getElementById("refine-form"), "Refining with the case's judgments");
     else if (!card) return;
     else if ("0123".includes(key) && key.length === 1) judge(card, { grade: parseInt(key, 10) });
     else if ("xya".includes(key.toLowerCase()) && key.length === 1) {

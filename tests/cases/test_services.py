@@ -153,3 +153,15 @@ def test_the_admin_cannot_change_or_delete_a_logged_search(case, examiner, encod
     assert client.get(f"/admin/cases/casesearch/{search.pk}/change/").status_code == 200  # view only
     assert client.post(f"/admin/cases/casesearch/{search.pk}/delete/", {"post": "yes"}).status_code == 403
     assert CaseSearch.objects.filter(pk=search.pk).exists()
+
+
+def test_the_database_refuses_to_change_a_logged_search_even_by_raw_sql(case, examiner, encoded_corpus):
+    from django.db import IntegrityError, connection, transaction
+
+    search = run(case, examiner, 0)
+    for sql in ("UPDATE cases_casesearch SET text = 'x' WHERE id = %s",
+                "DELETE FROM cases_loggedhit WHERE search_id = %s",
+                "UPDATE cases_queryimage SET crop = NULL WHERE search_id = %s"):
+        with pytest.raises(IntegrityError, match="cannot be changed"), transaction.atomic(), connection.cursor() as c:
+            c.execute(sql, [search.pk])
+    assert CaseSearch.objects.get(pk=search.pk).text == "" and search.hits.count() == 6
