@@ -67,8 +67,8 @@ class CaseListView(CaseWorkerMixin, View):
     template_name = "cases/list.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, self.template_name, {"cases": _page(request, case_list(request.user), CASES_PER_PAGE),
-                                                    "form": {}})
+        cases = _page(request, case_list(request.user), CASES_PER_PAGE)
+        return render(request, self.template_name, {"cases": cases, "form": {}})
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = s.CaseInputSerializer(data=request.POST)
