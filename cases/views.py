@@ -82,7 +82,8 @@ class CaseListView(CaseWorkerMixin, View):
 
 def _case_context(request: HttpRequest, case: object, **extra: object) -> dict:
     return {
-        "case": case, "searches": _page(request, case_searches(case), SEARCHES_PER_PAGE), "citations": case_citations(case),
+        "case": case, "searches": _page(request, case_searches(case), SEARCHES_PER_PAGE),
+        "citations": case_citations(case),
         "judgments": sorted(case_judgments(case).values(), key=lambda j: j.judged_at, reverse=True),
         "corpora": corpus_list(), "active_model": RetrievalModel.objects.filter(is_active=True).first(),
         "max_images": settings.CASES_MAX_QUERY_IMAGES, "max_k": settings.RETRIEVAL_MAX_K,
