@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 
@@ -54,7 +55,6 @@ def test_a_search_with_two_views_is_logged_with_its_drawings_and_exact_ranking(c
     assert [h["patent_id"] for h in body["hits"][:2]] == ["USD800002", "USD800002"]
     assert [img["filename"] for img in body["images"]] == ["front.png", "side.png"]
     assert body["images"][1]["crop"] == [0, 0, 1, 1]
-    import hashlib
     assert body["images"][0]["sha256"] == hashlib.sha256(view_of(2, 1)).hexdigest()
     logged = client.get(f"/api/v1/cases/{case.pk}/searches/{body['id']}/").json()
     assert [(h["rank"], h["figure_id"], h["score"]) for h in logged["hits"]] == [
@@ -293,3 +293,16 @@ def test_the_cases_api_is_in_the_openapi_schema(client):
                  "/api/v1/cases/{id}/citations.csv", "/api/v1/judgments.csv", "/api/v1/cases/{id}/qrels.txt",
                  "/api/v1/cases/{id}/searches/{search_id}/run.txt"):
         assert path in schema["paths"], path
+
+
+def test_a_multi_page_tiff_searches_with_its_first_page_and_is_stored_as_sent(client, case, encoded_corpus):
+    first, second = drawing(2 * 100 + 1), drawing(3 * 100 + 2)
+    buffer = io.BytesIO()
+    first.save(buffer, format="TIFF", save_all=True, append_images=[second])
+    body = search(client, case, images=[upload(buffer.getvalue(), "sheet.tif")], k=3).json()
+    assert (body["hits"][0]["patent_id"], body["hits"][0]["figure_label"]) == ("USD800002", "2")
+    assert body["images"][0]["sha256"] == hashlib.sha256(buffer.getvalue()).hexdigest()
+    png = client.get(body["images"][0]["url"])
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    rerun = client.post(f"/api/v1/cases/{case.pk}/searches/{body['id']}/rerun/").json()
+    assert rerun["new"] == [] and rerun["dropped"] == []

@@ -82,3 +82,26 @@ def test_other_examiners_get_404_on_every_page(case, other_examiner, encoded_cor
     posts = [f"/cases/{case.pk}/", f"/cases/{case.pk}/search", f"/cases/{case.pk}/searches/{search.pk}/rerun"]
     assert [client.post(url, {"action": "close"}).status_code for url in posts] == [404] * len(posts)
     assert Case.objects.get().status == "open" and CaseSearch.objects.count() == 1
+
+
+def test_rerun_refine_and_more_like_this_buttons(browser, case, encoded_corpus, examiner):
+    from cases.services.judgments import judgment_set
+    from cases.services.searches import QueryDrawing, case_search_run
+
+    search = case_search_run(case=case, user=examiner, k=4,
+                             drawings=[QueryDrawing(png_bytes(drawing(0)), "a.png", drawing(0))])
+    rerun = browser.post(f"/cases/{case.pk}/searches/{search.pk}/rerun")
+    rerun_search = CaseSearch.objects.get(rerun_of=search)
+    assert rerun["Location"] == f"/cases/{case.pk}/searches/{rerun_search.pk}/"
+    page = browser.get(rerun["Location"]).content.decode()
+    assert "Compared with search 1" in page and "4 kept" in page
+    refused = browser.post(f"/cases/{case.pk}/searches/{search.pk}/refine")
+    assert refused.status_code == 400 and "Refine needs judgments" in refused.content.decode()
+    judgment_set(case=case, figure_id=search.hits.first().figure_id, user=examiner, grade=3)
+    refined = browser.post(f"/cases/{case.pk}/searches/{search.pk}/refine")
+    assert refined.status_code == 302 and CaseSearch.objects.filter(origin="refine").count() == 1
+    seed = search.hits.order_by("rank").last().figure_id
+    like = browser.post(f"/cases/{case.pk}/searches/{search.pk}/like", {"figure": seed})
+    liked = CaseSearch.objects.get(origin="like_figure")
+    assert like["Location"].endswith(f"/searches/{liked.pk}/") and liked.hits.get(rank=1).figure_id == seed
+    assert not liked.cutoff_overridden
