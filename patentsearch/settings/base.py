@@ -155,3 +155,4 @@ LOGGING = {
 from patentsearch.settings.components.security import *  # noqa: E402,F403
 from patentsearch.settings.components.celery import *  # noqa: E402,F403
 from patentsearch.settings.components.retrieval import *  # noqa: E402,F403
+from patentsearch.settings.components.cases import *  # noqa: E402,F403

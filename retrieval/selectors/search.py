@@ -2,7 +2,8 @@
 
 A query is a drawing, a text, or both. Each *channel* ranks figures on its own:
 
-- ``drawing``: the drawing's vector under the active model, nearest in the pgvector index;
+- ``drawing``: the drawing's vector under the active model (several drawings of one design are
+  fused into one vector by :func:`fuse_views`), nearest in the pgvector index;
 - ``text_tower``: the text through the model's text tower into the same index (models that
   map texts into their drawing space only);
 - ``fulltext``: PostgreSQL full-text search over each figure's words (title, object name,
@@ -27,9 +28,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.conf import settings
+from numpy.typing import NDArray
 from PIL import Image
 
 from retrieval import index, inference
@@ -91,12 +95,27 @@ def model_get_active() -> RetrievalModel:
 
 def figure_search(
     *, image: Image.Image | None = None, text: str = "", text_weight: float = 0.5, k: int = 20,
-    filters: FigureFilters | None = None,
+    filters: FigureFilters | None = None, images: Sequence[Image.Image] = (),
+    query_vector: NDArray[np.float32] | None = None, model: RetrievalModel | None = None,
 ) -> SearchResult:
-    """The k figures that best match the drawing, the text, or both (see the module docstring)."""
+    """The k figures that best match the drawing(s), the text, or both (see the module docstring).
+
+    ``images`` are several drawings of one design (its views), fused into one drawing vector by
+    :func:`fuse_views`. ``query_vector`` is a precomputed unit vector in the model's drawing
+    space that stands for the drawing(s), with no encoding: a stored figure vector ("more like
+    this", a study task's query figures) or a Rocchio-refined query. ``model`` is the model to
+    search with (None: the active one).
+    """
     started = time.perf_counter()
-    model = model_get_active()
-    rankings = channel_rankings(model=model, image=image, text=text, k=k, filters=filters)
+    model = model or model_get_active()
+    drawings = [*([image] if image is not None else []), *images]
+    if query_vector is not None:
+        drawing = _unit(np.asarray(query_vector, dtype=np.float32))
+    elif drawings:
+        drawing = fuse_views(inference.embed_images(model.checkpoint, drawings))
+    else:
+        drawing = None
+    rankings = channel_rankings(model=model, drawing=drawing, text=text, k=k, filters=filters)
     weights = channel_weights(rankings, text_weight=text_weight)
     fused = fuse(rankings, weights, k=k)
     figures = Figure.objects.select_related("patent", "corpus").in_bulk([f for f, _, _ in fused])
@@ -110,17 +129,19 @@ def figure_search(
 
 
 def channel_rankings(
-    *, model: RetrievalModel, image: Image.Image | None, text: str, k: int,
-    filters: FigureFilters | None,
+    *, model: RetrievalModel, text: str, k: int, filters: FigureFilters | None,
+    image: Image.Image | None = None, drawing: NDArray[np.float32] | None = None,
 ) -> dict[str, list[index.Neighbor]]:
-    """Each channel's ranked figures (at least ``RETRIEVAL_FUSION_DEPTH`` deep) for the query."""
-    if image is None and not text.strip():
+    """Each channel's ranked figures (at least ``RETRIEVAL_FUSION_DEPTH`` deep) for the query:
+    a drawing (``image``, or its unit vector ``drawing``), a text, or both."""
+    if drawing is None and image is not None:
+        drawing = inference.embed_images(model.checkpoint, [image])[0]
+    if drawing is None and not text.strip():
         raise ValueError("a search needs a drawing or a text")
     depth = max(int(k), int(settings.RETRIEVAL_FUSION_DEPTH))
     rankings: dict[str, list[index.Neighbor]] = {}
-    if image is not None:
-        query = inference.embed_images(model.checkpoint, [image])[0]
-        rankings["drawing"] = index.nearest_figures(model=model, query=query, k=depth, filters=filters)
+    if drawing is not None:
+        rankings["drawing"] = index.nearest_figures(model=model, query=drawing, k=depth, filters=filters)
     if text.strip():
         if inference.model_embeds_texts(model.checkpoint):
             query = inference.embed_texts(model.checkpoint, [text])[0]
@@ -172,6 +193,37 @@ def fuse(
     }
     order = sorted((f for f in scores if scores[f] > 0), key=lambda f: (-scores[f], f))
     return [(f, float(scores[f]), ranks[f]) for f in order[: int(k)]]
+
+
+def fuse_views(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    """One query vector for several views of a design: the normalised mean of their unit vectors.
+
+    Why the mean: for unit vectors v_1..v_n and any figure x, q·x with q = mean(v_i) equals the
+    mean of the cosine similarities v_i·x, so ranking by the fused vector ranks by average
+    similarity to all the views (a design must look like every view, not just one), while the
+    search stays one index scan. Normalising q scales all scores alike and keeps q unit length.
+    """
+    return _unit(np.asarray(vectors, dtype=np.float32).mean(axis=0))
+
+
+def query_vector_for(
+    model: RetrievalModel, images: Sequence[Image.Image], text: str = "", text_weight: float = 0.5
+) -> NDArray[np.float32]:
+    """The unit query vector of drawings (fused by :func:`fuse_views`) and/or a text."""
+    if not images and not text.strip():
+        raise ValueError("a search needs a drawing or a text")
+    parts = []
+    if images:
+        image_vector = fuse_views(inference.embed_images(model.checkpoint, list(images)))
+        parts.append((1.0 - text_weight if text.strip() else 1.0, image_vector))
+    if text.strip():
+        parts.append((text_weight if images else 1.0, inference.embed_texts(model.checkpoint, [text])[0]))
+    return _unit(sum(weight * vec for weight, vec in parts))
+
+
+def _unit(vector: NDArray[np.float32]) -> NDArray[np.float32]:
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm if norm > 0 else vector).astype(np.float32)
 
 
 def parse_date(value: str | None) -> dt.date | None:

@@ -1,0 +1,166 @@
+"""Which cases a user may see, and what the case pages show.
+
+An examiner sees only their own cases; an admin sees every case. Anything outside what a user
+may see is "not found" (404), never "forbidden", so a case's existence does not leak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from accounts.models import User
+from cases.grades import Category
+from cases.models import Case, CaseSearch, Judgment, JudgmentChange, LoggedHit, QueryImage
+
+CATEGORY_ORDER = {Category.X: 0, Category.Y: 1, Category.A: 2}
+
+
+def case_visible(user: User) -> QuerySet[Case]:
+    cases = Case.objects.select_related("examiner")
+    return cases if user.is_admin_role else cases.filter(examiner=user)
+
+
+def _count(queryset: QuerySet, expression: str = "pk") -> Coalesce:
+    counted = queryset.values("case").annotate(n=Count(expression, distinct=True)).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def case_list(user: User) -> QuerySet[Case]:
+    """The user's cases with their counts: searches, judged figures, cited patents."""
+    return case_visible(user).annotate(
+        search_count=_count(CaseSearch.objects.filter(case=OuterRef("pk"))),
+        judged_count=_count(Judgment.objects.filter(case=OuterRef("pk")).filter(
+            Q(grade__isnull=False) | ~Q(category=""))),
+        citation_count=_count(
+            Judgment.objects.filter(case=OuterRef("pk")).exclude(category=""), "figure__patent"),
+    )
+
+
+def case_get(user: User, pk: int) -> Case:
+    case = case_list(user).filter(pk=pk).first()
+    if case is None:
+        raise Http404("No such case.")
+    return case
+
+
+def case_search_get(case: Case, pk: int) -> CaseSearch:
+    search = (CaseSearch.objects.select_related("created_by", "like_figure__patent", "refined_from", "rerun_of")
+              .filter(case=case, pk=pk).first())
+    if search is None:
+        raise Http404("No such search in this case.")
+    return search
+
+
+def case_searches(case: Case) -> QuerySet[CaseSearch]:
+    return (CaseSearch.objects.filter(case=case).select_related("created_by", "like_figure__patent")
+            .prefetch_related("images").annotate(hit_count=Count("hits")).order_by("-number"))
+
+
+def query_image_get(case: Case, search_pk: int, position: int) -> QueryImage:
+    image = QueryImage.objects.filter(search__case=case, search_id=search_pk, position=position).first()
+    if image is None:
+        raise Http404("No such query drawing.")
+    return image
+
+
+def search_hits(search: CaseSearch) -> list[LoggedHit]:
+    """The logged ranking, exactly as shown, with figures and patents."""
+    return list(LoggedHit.objects.filter(search=search).select_related("figure__patent", "figure__corpus")
+                .order_by("rank"))
+
+
+def case_judgments(case: Case) -> dict[int, Judgment]:
+    """The case's current judgments by figure id (shown on every search of the case)."""
+    judgments = Judgment.objects.filter(case=case).select_related("search", "judged_by")
+    return {j.figure_id: j for j in judgments}
+
+
+def judgment_history(case: Case, figure_id: int) -> list[JudgmentChange]:
+    return list(JudgmentChange.objects.filter(judgment__case=case, judgment__figure_id=figure_id)
+                .select_related("changed_by").order_by("changed_at", "id"))
+
+
+def judgment_histories(case: Case, figure_ids: list[int]) -> dict[int, list[JudgmentChange]]:
+    """The change history of the case's judgments of these figures, oldest first, by figure id."""
+    changes = (JudgmentChange.objects.filter(judgment__case=case, judgment__figure_id__in=figure_ids)
+               .select_related("changed_by", "judgment").order_by("changed_at", "id"))
+    histories: dict[int, list[JudgmentChange]] = {}
+    for change in changes:
+        histories.setdefault(change.judgment.figure_id, []).append(change)
+    return histories
+
+
+@dataclass(frozen=True)
+class RerunDiff:
+    """How a re-run's ranking differs from the logged one: figures that are new, figures gone."""
+
+    new: list[LoggedHit]
+    dropped: list[LoggedHit]
+    kept: int
+
+
+def search_diff(original: CaseSearch, rerun: CaseSearch) -> RerunDiff:
+    before, after = search_hits(original), search_hits(rerun)
+    before_ids, after_ids = {h.figure_id for h in before}, {h.figure_id for h in after}
+    return RerunDiff(new=[h for h in after if h.figure_id not in before_ids],
+                     dropped=[h for h in before if h.figure_id not in after_ids],
+                     kept=len(before_ids & after_ids))
+
+
+@dataclass
+class Citation:
+    """One cited patent of a case: its cited figures and the strongest category and grade."""
+
+    patent: object
+    category: str
+    judgments: list[Judgment] = field(default_factory=list)
+
+    @property
+    def figures(self) -> list[str]:
+        return [figure_label(j.figure) for j in self.judgments]
+
+    @property
+    def figures_shown(self) -> list[str]:
+        """The labels as a page shows them: "FIG. 2" where the corpus numbered the figure."""
+        return [f"FIG. {j.figure.figure_id}" if j.figure.figure_id else figure_label(j.figure) for j in self.judgments]
+
+    @property
+    def best_grade(self) -> int | None:
+        grades = [j.grade for j in self.judgments if j.grade is not None]
+        return max(grades) if grades else None
+
+    @property
+    def note(self) -> str:
+        return " | ".join(j.note for j in self.judgments if j.note)
+
+    @property
+    def latest(self) -> Judgment:
+        return max(self.judgments, key=lambda j: j.judged_at)
+
+
+def figure_label(figure: object) -> str:
+    """A figure's label, as the search API names it (``figure_label``: the figure number of the
+    corpus, e.g. "2"); a figure without one is named by its file (and page)."""
+    label = getattr(figure, "figure_id", "")
+    if label:
+        return label
+    page = getattr(figure, "page", 0)
+    return f"{figure.source_file}" + (f" p{page + 1}" if page else "")  # type: ignore[attr-defined]
+
+
+def case_citations(case: Case) -> list[Citation]:
+    """Cited patents (any figure with a category), X before Y before A, then by patent number."""
+    judgments = (Judgment.objects.filter(case=case).exclude(category="")
+                 .select_related("figure__patent", "judged_by").order_by("figure__patent__patent_id", "figure_id"))
+    citations: dict[int, Citation] = {}
+    for judgment in judgments:
+        patent = judgment.figure.patent
+        citation = citations.setdefault(patent.pk, Citation(patent=patent, category=judgment.category))
+        citation.judgments.append(judgment)
+        if CATEGORY_ORDER[judgment.category] < CATEGORY_ORDER[citation.category]:
+            citation.category = judgment.category
+    return sorted(citations.values(), key=lambda c: (CATEGORY_ORDER[c.category], c.patent.patent_id))

@@ -1,0 +1,72 @@
+"""Rows of the exports: citation list, relevance judgments, TREC qrels and runs.
+
+Every export is a generator over a database iterator, so the CSV and text responses stream
+whatever the size. The CSVs go through patentsearch.csv_export (formula neutralising).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from accounts.models import User
+from cases.models import Case, CaseSearch, Judgment, LoggedHit
+from cases.selectors.cases import case_citations, case_visible
+
+CITATION_HEADER = ("application_number", "patent_id", "title", "grant_date", "category", "figures",
+                   "best_grade", "note", "examiner", "judged_at")
+JUDGMENT_HEADER = ("case_id", "application_number", "figure_id", "patent_id", "grade", "category", "note",
+                   "examiner", "judged_at", "search_id", "model", "rank", "score")
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
+
+
+def citation_rows(case: Case) -> Iterator[tuple[object, ...]]:
+    for citation in case_citations(case):
+        latest = citation.latest
+        yield (case.application_number, citation.patent.patent_id, citation.patent.title,
+               _blank(citation.patent.grant_date and citation.patent.grant_date.isoformat()),
+               citation.category, ";".join(citation.figures), _blank(citation.best_grade), citation.note,
+               latest.judged_by.username, latest.judged_at.isoformat())
+
+
+def judgments_visible(user: User, case_id: int | None = None) -> QuerySet[Judgment]:
+    judgments = Judgment.objects.filter(case__in=case_visible(user))
+    if case_id is not None:
+        judgments = judgments.filter(case_id=case_id)
+    shown = LoggedHit.objects.filter(search_id=OuterRef("search_id"), figure_id=OuterRef("figure_id"))
+    return (judgments.select_related("case", "figure__patent", "judged_by", "search")
+            .annotate(hit_rank=Subquery(shown.values("rank")[:1]), hit_score=Subquery(shown.values("score")[:1]))
+            .order_by("case_id", "figure_id"))
+
+
+def judgment_rows(user: User, case_id: int | None = None) -> Iterator[tuple[object, ...]]:
+    for judgment in judgments_visible(user, case_id).iterator(chunk_size=2000):
+        search = judgment.search
+        yield (judgment.case_id, judgment.case.application_number, judgment.figure_id,
+               judgment.figure.patent.patent_id, _blank(judgment.grade), judgment.category, judgment.note,
+               judgment.judged_by.username, judgment.judged_at.isoformat(), _blank(judgment.search_id),
+               search.model_name if search else "", _blank(judgment.hit_rank),
+               _blank(judgment.hit_score))
+
+
+def qrels_lines(case: Case) -> Iterator[str]:
+    """TREC qrels, ``search_id 0 figure_id grade``: the case's graded judgments, repeated for
+    every logged search of the case (all the case's searches seek the same prior art, so each
+    is a topic that the case's judgments grade)."""
+    graded = list(Judgment.objects.filter(case=case, grade__isnull=False).order_by("figure_id")
+                  .values_list("figure_id", "grade"))
+    for search_id in CaseSearch.objects.filter(case=case).order_by("number").values_list("pk", flat=True):
+        for figure_id, grade in graded:
+            yield f"{search_id} 0 {figure_id} {grade}\n"
+
+
+def run_lines(search: CaseSearch) -> Iterator[str]:
+    """TREC run, ``search_id Q0 figure_id rank score tag``: the logged ranking (tag: the model)."""
+    tag = "".join(c if c.isalnum() or c in "-_." else "_" for c in search.model_name) or "run"
+    hits = LoggedHit.objects.filter(search=search).order_by("rank").values_list("figure_id", "rank", "score")
+    for figure_id, rank, score in hits.iterator(chunk_size=2000):
+        yield f"{search.pk} Q0 {figure_id} {rank} {score!r} {tag}\n"

@@ -1,0 +1,67 @@
+"""Creating, editing, closing and reopening cases. A closed case is read-only everywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from cases.models import Case
+from patentsearch.exceptions import ApplicationError
+
+EDITABLE = ("application_number", "title", "description", "locarno_class", "us_class", "cutoff_date", "notes")
+
+
+class CaseClosedError(ApplicationError):
+    """A write to a closed case."""
+
+    def __init__(self, case: Case) -> None:
+        super().__init__(
+            f"Case {case.application_number} is closed and read-only; reopen it first.",
+            {"case": case.pk, "status": case.status},
+        )
+
+
+def case_check_open(case: Case) -> None:
+    if case.is_closed:
+        raise CaseClosedError(case)
+
+
+def case_create(
+    *, examiner: User, application_number: str, title: str, cutoff_date: dt.date, description: str = "",
+    locarno_class: str = "", us_class: str = "", notes: str = "",
+) -> Case:
+    case = Case(
+        examiner=examiner, application_number=application_number.strip(), title=title.strip(),
+        cutoff_date=cutoff_date, description=description, locarno_class=locarno_class.strip(),
+        us_class=us_class.strip(), notes=notes,
+    )
+    case.full_clean()
+    case.save()
+    return case
+
+
+@transaction.atomic
+def case_update(*, case: Case, status: str | None = None, **fields: object) -> Case:
+    """Change the case's fields and/or open or close it. Fields of a closed case cannot change,
+    except by reopening it in the same call."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise ApplicationError(f"Unknown case fields: {', '.join(sorted(unknown))}.")
+    if status is not None and status not in Case.Status.values:
+        raise ApplicationError(f"status must be one of {', '.join(Case.Status.values)}.")
+    if status == Case.Status.OPEN:
+        case.status, case.closed_at = Case.Status.OPEN, None
+    changes = {name: value for name, value in fields.items() if getattr(case, name) != value}
+    if changes:
+        case_check_open(case)
+    for name, value in changes.items():
+        setattr(case, name, value.strip() if isinstance(value, str) and name != "notes" else value)
+    if status == Case.Status.CLOSED and not case.is_closed:
+        case.status, case.closed_at = Case.Status.CLOSED, timezone.now()
+    case.full_clean()
+    case.save()
+    return case

@@ -1,0 +1,219 @@
+"""Pages of cases (server-rendered; static/js/case*.js adds keys, crop boxes and judging).
+
+Thin views: each looks the case up among those the user may see (404 otherwise), validates with
+the API's serializers, and calls one service or selector. Judging from the page goes through the
+API (PUT /api/v1/cases/{id}/judgments/{figure_id}/) so that both share one code path.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views import View
+
+from cases import serializers as s
+from cases.selectors.cases import (
+    case_citations,
+    case_get,
+    case_judgments,
+    case_list,
+    case_search_get,
+    case_searches,
+    figure_label,
+    judgment_histories,
+    search_diff,
+    search_hits,
+)
+from cases.services.cases import case_create, case_update
+from cases.services.searches import case_search_rerun, case_search_run
+from patentsearch.exceptions import ApplicationError
+from retrieval.models import Patent, RetrievalModel
+from retrieval.selectors.corpora import corpus_list
+
+
+class CaseWorkerMixin(LoginRequiredMixin):
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and not (user.role in ("examiner", "admin") or user.is_superuser):
+            raise Http404("Cases are for examiners.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _messages(errors: object) -> list[str]:
+    if isinstance(errors, dict):
+        out = []
+        for field, value in errors.items():
+            for message in _messages(value):
+                out.append(message if field == "non_field_errors" else f"{field}: {message}")
+        return out
+    if isinstance(errors, list):
+        return [m for item in errors for m in _messages(item)]
+    return [str(errors)]
+
+
+CASES_PER_PAGE = 50
+SEARCHES_PER_PAGE = 25
+
+
+def _page(request: HttpRequest, items: object, per_page: int, key: str = "page") -> Page:
+    return Paginator(items, per_page).get_page(request.GET.get(key))
+
+
+class CaseListView(CaseWorkerMixin, View):
+    template_name = "cases/list.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        cases = _page(request, case_list(request.user), CASES_PER_PAGE)
+        return render(request, self.template_name, {"cases": cases, "form": {}})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = s.CaseInputSerializer(data=request.POST)
+        if not form.is_valid():
+            cases = _page(request, case_list(request.user), CASES_PER_PAGE)
+            context = {"cases": cases, "form": request.POST, "errors": _messages(form.errors)}
+            return render(request, self.template_name, context, status=400)
+        case = case_create(examiner=request.user, **form.validated_data)
+        return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
+
+
+def _case_context(request: HttpRequest, case: object, **extra: object) -> dict:
+    return {
+        "case": case, "searches": _page(request, case_searches(case), SEARCHES_PER_PAGE),
+        "citations": case_citations(case),
+        "judgments": sorted(case_judgments(case).values(), key=lambda j: j.judged_at, reverse=True),
+        "corpora": corpus_list(), "active_model": RetrievalModel.objects.filter(is_active=True).first(),
+        "max_images": settings.CASES_MAX_QUERY_IMAGES, "max_k": settings.RETRIEVAL_MAX_K,
+        "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA, **extra,
+    }
+
+
+class CaseDetailView(CaseWorkerMixin, View):
+    """The case: its details, the query composer, the search log, flagged prior art, notes."""
+
+    template_name = "cases/detail.html"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return render(request, self.template_name, _case_context(request, case_get(request.user, pk)))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Edit the case (action=update), close or reopen it."""
+        case = case_get(request.user, pk)
+        action = request.POST.get("action", "update")
+        try:
+            if action in ("close", "reopen"):
+                case_update(case=case, status="closed" if action == "close" else "open")
+            else:
+                form = s.CasePatchSerializer(data=request.POST)
+                if not form.is_valid():
+                    raise ApplicationError("; ".join(_messages(form.errors)))
+                case_update(case=case, **form.validated_data)
+        except ApplicationError as exc:
+            context = _case_context(request, case_get(request.user, pk), errors=[exc.message])
+            return render(request, self.template_name, context, status=400)
+        return HttpResponseRedirect(reverse("cases:detail", args=[pk]))
+
+
+class CaseSearchCreateView(CaseWorkerMixin, View):
+    """The composer's form: run a search in the case, then show it."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        case = case_get(request.user, pk)
+        fields = {key: value for key, value in request.POST.dict().items() if value != ""}
+        keys = ("corpus", "us_class_main", "locarno_class")
+        lists = {key: [v for v in request.POST.getlist(key) if v] for key in keys}
+        data = {**fields, **{k: v for k, v in lists.items() if v}, "images": request.FILES.getlist("images")}
+        form = s.CaseSearchInputSerializer(data=data)
+        try:
+            if not form.is_valid():
+                raise ApplicationError("; ".join(_messages(form.errors)))
+            search = case_search_run(case=case, user=request.user, **form.service_arguments())
+        except ApplicationError as exc:
+            context = _case_context(request, case, errors=[exc.message], query=request.POST)
+            return render(request, CaseDetailView.template_name, context, status=400)
+        return HttpResponseRedirect(reverse("cases:search", args=[pk, search.pk]))
+
+
+class CaseSearchView(CaseWorkerMixin, View):
+    """A logged search: the ranking as shown, grouped by patent, with the case's judgments."""
+
+    template_name = "cases/search.html"
+
+    def get(self, request: HttpRequest, pk: int, search_pk: int) -> HttpResponse:
+        case = case_get(request.user, pk)
+        search = case_search_get(case, search_pk)
+        hits, judgments = search_hits(search), case_judgments(case)
+        for hit in hits:
+            hit.judgment = judgments.get(hit.figure_id)
+        diff = search_diff(search.rerun_of, search) if search.rerun_of_id else None
+        context = {
+            "case": case, "search": search, "groups": _groups(hits), "hit_count": len(hits),
+            "images": list(search.images.all()), "diff": diff,
+            "new_ids": {h.figure_id for h in diff.new} if diff else set(),
+            "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA,
+        }
+        return render(request, self.template_name, context)
+
+
+class CaseSearchActionView(CaseWorkerMixin, View):
+    """Buttons of a search page: re-run it, refine it with the judgments, more like a figure."""
+
+    def post(self, request: HttpRequest, pk: int, search_pk: int, action: str) -> HttpResponse:
+        case = case_get(request.user, pk)
+        search = case_search_get(case, search_pk)
+        try:
+            if action == "rerun":
+                new = case_search_rerun(search=search, user=request.user)
+            elif action == "refine":
+                new = case_search_run(case=case, user=request.user, k=search.k, refine=search.pk)
+            elif action == "like":
+                figure = request.POST.get("figure", "")
+                if not figure.isdigit():
+                    raise ApplicationError("Choose a figure for more like this.")
+                new = case_search_run(
+                    case=case, user=request.user, k=search.k, filters=search.filters, like_figure=int(figure),
+                    cutoff=search.cutoff_date, ignore_cutoff=search.cutoff_date is None,
+                )
+            else:
+                raise Http404("No such action.")
+        except ApplicationError as exc:
+            return render(request, "cases/problem.html", {"case": case, "search": search, "message": exc.message},
+                          status=400)
+        return HttpResponseRedirect(reverse("cases:search", args=[pk, new.pk]))
+
+
+class PatentView(CaseWorkerMixin, View):
+    """All figures of a patent with its metadata and this case's judgments of them."""
+
+    def get(self, request: HttpRequest, pk: int, patent_id: str) -> HttpResponse:
+        case = case_get(request.user, pk)
+        patent = Patent.objects.filter(patent_id=patent_id).select_related("corpus").first()
+        if patent is None:
+            raise Http404("No such patent.")
+        figures = list(patent.figures.order_by("source_file", "page"))
+        judgments = case_judgments(case)
+        histories = judgment_histories(case, [f.pk for f in figures])
+        context = {"case": case, "patent": patent,
+                   "figures": [(f, figure_label(f), judgments.get(f.pk), histories.get(f.pk, [])) for f in figures]}
+        return render(request, "cases/patent.html", context)
+
+
+class CitationsView(CaseWorkerMixin, View):
+    """The printable citation list of the case."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        case = case_get(request.user, pk)
+        return render(request, "cases/citations.html", {"case": case, "citations": case_citations(case)})
+
+
+def _groups(hits: list) -> list[dict]:
+    groups: dict[str, dict] = {}
+    for hit in hits:
+        key = hit.figure.patent.patent_id
+        group = groups.setdefault(key, {"patent": hit.figure.patent, "best_rank": hit.rank,
+                                        "best_score": hit.score, "hits": []})
+        group["hits"].append(hit)
+    return list(groups.values())

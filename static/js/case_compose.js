@@ -1,0 +1,156 @@
+// Case page: the query composer. Up to N drawings (drop, paste, choose), a crop box on each
+// (drag on its preview; sent as fractions and applied on the server to the original pixels),
+// the description with its weight, the case's classes one click away.
+(function () {
+  "use strict";
+  const form = document.getElementById("compose-form");
+  if (!form) return;
+  const max = parseInt(form.dataset.max, 10) || 8;
+  const input = document.getElementById("images-input");
+  const zone = document.getElementById("dropzone");
+  const list = document.getElementById("views");
+  const cropsInput = document.getElementById("crops-input");
+  const cropHint = document.getElementById("crop-hint");
+  const hint = document.getElementById("dropzone-hint");
+  let views = [];  // {file, url, crop: [l, t, r, b] | null}
+
+  function previewable(file) {
+    return file.type.startsWith("image/") && file.type !== "image/tiff";
+  }
+
+  function sync() {
+    const transfer = new DataTransfer();
+    views.forEach((v) => transfer.items.add(v.file));
+    input.files = transfer.files;
+    cropsInput.value = views.some((v) => v.crop) ? JSON.stringify(views.map((v) => v.crop)) : "";
+    cropHint.hidden = !views.some((v) => v.url);
+    hint.textContent = views.length ? `${views.length} of ${max} drawings — add more, or search` : hint.textContent;
+  }
+
+  function add(files) {
+    const room = max - views.length;
+    const taken = Array.from(files).slice(0, Math.max(room, 0));
+    if (files.length > room) alert(`A query takes at most ${max} drawings; ${files.length - taken.length} left out.`);
+    taken.forEach((file) => views.push({ file, url: previewable(file) ? URL.createObjectURL(file) : "", crop: null }));
+    render();
+  }
+
+  function render() {
+    list.innerHTML = "";
+    views.forEach((view, i) => {
+      const li = document.createElement("li");
+      li.className = "view";
+      const frame = document.createElement("div");
+      frame.className = "crop-frame";
+      if (view.url) {
+        const img = document.createElement("img");
+        img.src = view.url;
+        img.alt = view.file.name;
+        img.draggable = false;
+        frame.appendChild(img);
+        const box = document.createElement("div");
+        box.className = "crop-box";
+        frame.appendChild(box);
+        showBox(box, view.crop);
+        enableCrop(frame, box, view);
+      } else {
+        frame.textContent = view.file.name + " (first page; no preview to crop)";
+      }
+      li.appendChild(frame);
+      const bar = document.createElement("div");
+      bar.className = "view-bar";
+      bar.innerHTML = `<span>${i + 1}. ${escapeHtml(view.file.name)}</span>`;
+      const clear = button("Clear crop", () => { view.crop = null; render(); });
+      clear.hidden = !view.crop;
+      clear.className = "link clear-crop";
+      bar.appendChild(clear);
+      const remove = button("Remove", () => { views.splice(i, 1); render(); });
+      remove.className = "link";
+      bar.appendChild(remove);
+      li.appendChild(bar);
+      list.appendChild(li);
+    });
+    sync();
+  }
+
+  function button(text, onClick) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function escapeHtml(text) {
+    const span = document.createElement("span");
+    span.textContent = text;
+    return span.innerHTML;
+  }
+
+  function showBox(box, crop) {
+    box.hidden = !crop;
+    if (!crop) return;
+    box.style.left = crop[0] * 100 + "%";
+    box.style.top = crop[1] * 100 + "%";
+    box.style.width = (crop[2] - crop[0]) * 100 + "%";
+    box.style.height = (crop[3] - crop[1]) * 100 + "%";
+  }
+
+  function enableCrop(frame, box, view) {
+    const img = frame.querySelector("img");
+    let start = null;
+    const clamp = (v) => Math.min(1, Math.max(0, v));
+    function at(e) {
+      const r = img.getBoundingClientRect();
+      return [clamp((e.clientX - r.left) / r.width), clamp((e.clientY - r.top) / r.height)];
+    }
+    function boxFrom(a, b) {
+      return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[0], b[0]), Math.max(a[1], b[1])];
+    }
+    frame.addEventListener("pointerdown", (e) => {
+      e.preventDefault();
+      start = at(e);
+      frame.setPointerCapture(e.pointerId);
+    });
+    frame.addEventListener("pointermove", (e) => { if (start) showBox(box, boxFrom(start, at(e))); });
+    frame.addEventListener("pointerup", (e) => {
+      if (!start) return;
+      const crop = boxFrom(start, at(e));
+      start = null;
+      const big = crop[2] - crop[0] > 0.02 && crop[3] - crop[1] > 0.02;
+      view.crop = big ? crop.map((v) => Math.round(v * 10000) / 10000) : null;
+      render();
+    });
+  }
+
+  input.addEventListener("change", () => {
+    const chosen = Array.from(input.files).filter((f) => !views.some((v) => v.file === f));
+    add(chosen);
+  });
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("over");
+    add(e.dataTransfer.files);
+  });
+  document.addEventListener("paste", (e) => {
+    const files = Array.from(e.clipboardData.items).filter((i) => i.kind === "file").map((i) => i.getAsFile());
+    if (files.length) add(files);
+  });
+
+  const text = document.getElementById("text-input");
+  document.getElementById("clear-text").addEventListener("click", () => { text.value = ""; text.focus(); });
+  const weight = document.getElementById("weight-input");
+  const weightOut = document.getElementById("weight-out");
+  weight.addEventListener("input", () => { weightOut.textContent = weight.value; });
+  document.querySelectorAll(".use-class").forEach((b) => b.addEventListener("click", () => {
+    const target = form.querySelector(`[name=${b.dataset.target}]`);
+    target.value = b.dataset.target === "us_class_main" ? b.dataset.value.split("/")[0] : b.dataset.value;
+  }));
+  form.addEventListener("submit", () => {
+    sync();
+    document.getElementById("search-button").disabled = true;
+    document.getElementById("search-progress").hidden = false;
+  });
+})();

@@ -1,0 +1,200 @@
+// Search page of a case: review hits by keyboard or mouse. Grades, categories and notes are
+// saved through the API (PUT /api/v1/cases/{id}/judgments/{figure}/) as they are set; the
+// compare view zooms and pans the query drawing(s) and the hit together.
+(function () {
+  "use strict";
+  const head = document.getElementById("search-head");
+  const cards = Array.from(document.querySelectorAll(".judge-card"));
+  const closed = head.dataset.closed === "1";
+  const errorBox = document.getElementById("judge-error");
+  const compare = document.getElementById("compare");
+  const noteDialog = document.getElementById("note-dialog");
+  const help = document.getElementById("help");
+  let current = -1;
+
+  function csrf() {
+    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    const field = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return field ? field.value : "";
+  }
+
+  function paint(card) {
+    const grade = card.dataset.grade, category = card.dataset.category, note = card.dataset.note;
+    card.querySelector(".grade").textContent = grade === "" ? "" : "G" + grade;
+    card.querySelector(".grade").dataset.value = grade;
+    const cat = card.querySelector(".judgment .cat");
+    cat.textContent = category;
+    cat.className = "cat" + (category ? " cat-" + category : "");
+    card.querySelector(".note-mark").hidden = !note;
+    card.querySelector(".note-mark").title = note;
+    card.classList.toggle("judged", grade !== "" || category !== "");
+    card.querySelectorAll("[data-grade]").forEach((b) => b.classList.toggle("on", b.dataset.grade === grade));
+    card.querySelectorAll("button[data-category]").forEach((b) => b.classList.toggle("on", b.dataset.category === category));
+  }
+
+  async function judge(card, values) {
+    if (closed) { showError("The case is closed; reopen it to judge."); return; }
+    const url = head.dataset.judgeUrl.replace(/\/0\/$/, "/" + card.dataset.figure + "/");
+    card.classList.add("saving");
+    try {
+      const response = await fetch(url, {
+        method: "PUT", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json" },
+        body: JSON.stringify({ ...values, search: parseInt(head.dataset.search, 10) }),
+      });
+      const body = await response.json();
+      if (!response.ok) { showError(body.message || "Could not save the judgment."); return; }
+      card.dataset.grade = body.grade === null ? "" : String(body.grade);
+      card.dataset.category = body.category;
+      card.dataset.note = body.note;
+      paint(card);
+      errorBox.hidden = true;
+    } catch (err) {
+      showError("Could not save the judgment: " + err.message);
+    } finally {
+      card.classList.remove("saving");
+    }
+  }
+
+  function showError(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = false;
+  }
+
+  function focus(index) {
+    if (!cards.length) return;
+    current = Math.max(0, Math.min(cards.length - 1, index));
+    cards[current].focus({ preventScroll: true });
+    cards[current].scrollIntoView({ block: "nearest" });
+    if (compare.open) showInCompare();
+  }
+
+  // ---- compare: synchronised zoom and pan ----
+  const panes = Array.from(compare.querySelectorAll(".pane img"));
+  const view = { scale: 1, x: 0, y: 0 };
+  function applyView() {
+    panes.forEach((img) => { img.style.transform = `translate(${view.x}px, ${view.y}px) scale(${view.scale})`; });
+  }
+  function zoom(factor) {
+    view.scale = Math.min(20, Math.max(0.5, view.scale * factor));
+    applyView();
+  }
+  function resetView() { view.scale = 1; view.x = 0; view.y = 0; applyView(); }
+  function showInCompare() {
+    const card = cards[current];
+    document.getElementById("compare-hit").src = card.dataset.full;
+    document.getElementById("compare-caption").textContent = card.dataset.caption;
+  }
+  function openCompare() {
+    if (current < 0) focus(0);
+    if (current < 0) return;
+    showInCompare();
+    resetView();
+    if (!compare.open) compare.showModal();
+  }
+  compare.addEventListener("wheel", (e) => { e.preventDefault(); zoom(e.deltaY < 0 ? 1.15 : 1 / 1.15); }, { passive: false });
+  let drag = null;
+  compare.querySelectorAll(".pane").forEach((pane) => {
+    pane.addEventListener("pointerdown", (e) => { drag = { x: e.clientX - view.x, y: e.clientY - view.y }; pane.setPointerCapture(e.pointerId); });
+    pane.addEventListener("pointermove", (e) => { if (drag) { view.x = e.clientX - drag.x; view.y = e.clientY - drag.y; applyView(); } });
+    pane.addEventListener("pointerup", () => { drag = null; });
+  });
+
+  // ---- note ----
+  function openNote() {
+    if (current < 0) return;
+    const card = cards[current];
+    document.getElementById("note-target").textContent = card.dataset.caption;
+    document.getElementById("note-text").value = card.dataset.note;
+    noteDialog.showModal();
+    document.getElementById("note-text").focus();
+  }
+  document.getElementById("note-form").addEventListener("submit", () => {
+    const card = cards[current];
+    judge(card, { note: document.getElementById("note-text").value }).then(() => card.focus());
+  });
+  document.getElementById("note-text").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); document.getElementById("note-form").requestSubmit(); noteDialog.close(); }
+  });
+
+  // Re-run, refine and more-like-this run a search on the server: show that it is working.
+  const busy = document.createElement("p");
+  busy.className = "progress";
+  busy.hidden = true;
+  head.querySelector(".search-facts").appendChild(busy);
+  function run(form, what) {
+    if (!form || form.dataset.sent) return;
+    form.dataset.sent = "1";
+    head.querySelectorAll(".actions button").forEach((b) => { b.disabled = true; });
+    busy.textContent = what + "…";
+    busy.hidden = false;
+    form.submit();
+  }
+  head.querySelectorAll(".actions form").forEach((form) => form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    run(form, form.id === "refine-form" ? "Refining with the case's judgments" : "Searching again");
+  }));
+
+  function moreLikeThis() {
+    if (current < 0 || closed) return;
+    document.getElementById("like-figure").value = cards[current].dataset.figure;
+    run(document.getElementById("like-form"), "Searching for more like " + cards[current].dataset.caption);
+  }
+
+  document.querySelectorAll("dialog [data-close]").forEach((b) => b.addEventListener("click", () => b.closest("dialog").close()));
+  const helpButton = document.getElementById("help-button");
+  if (helpButton) helpButton.addEventListener("click", () => help.showModal());
+
+  // ---- mouse ----
+  cards.forEach((card, i) => {
+    paint(card);
+    card.addEventListener("focus", () => { current = i; });
+    card.addEventListener("click", (e) => {
+      current = i;
+      const b = e.target.closest("button");
+      if (!b) { openCompare(); return; }
+      if (b.dataset.grade !== undefined) judge(card, { grade: card.dataset.grade === b.dataset.grade ? null : parseInt(b.dataset.grade, 10) });
+      else if (b.dataset.category !== undefined) judge(card, { category: card.dataset.category === b.dataset.category ? "" : b.dataset.category });
+      else if (b.dataset.do === "compare") openCompare();
+      else if (b.dataset.do === "like") moreLikeThis();
+      else if (b.dataset.do === "note") openNote();
+    });
+  });
+
+  // ---- keyboard ----
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (noteDialog.open) return;
+    if (help.open) { if (e.key === "?") help.close(); return; }
+    if (compare.open) {
+      if (e.key === "ArrowRight" || e.key === "j") { e.preventDefault(); focus(current + 1); }
+      else if (e.key === "ArrowLeft" || e.key === "k") { e.preventDefault(); focus(current - 1); }
+      else if (e.key === "+") zoom(1.25);
+      else if (e.key === "-") zoom(0.8);
+      else if (e.key === "=") resetView();
+      else if ("0123".includes(e.key) && e.key.length === 1) judge(cards[current], { grade: parseInt(e.key, 10) });
+      else if (e.key === "c") compare.close();
+      return;
+    }
+    if (["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName)) return;
+    const card = cards[current];
+    const key = e.key;
+    if (key === "j" || key === "ArrowDown" || key === "ArrowRight") { e.preventDefault(); focus(current + 1); }
+    else if (key === "k" || key === "ArrowUp" || key === "ArrowLeft") { e.preventDefault(); focus(current - 1); }
+    else if (key === "Home") { e.preventDefault(); focus(0); }
+    else if (key === "End") { e.preventDefault(); focus(cards.length - 1); }
+    else if (key === "?") { e.preventDefault(); help.showModal(); }
+    else if (key === "r") run(document.getElementById("refine-form"), "Refining with the case's judgments");
+    else if (!card) return;
+    else if ("0123".includes(key) && key.length === 1) judge(card, { grade: parseInt(key, 10) });
+    else if ("xya".includes(key.toLowerCase()) && key.length === 1) {
+      const category = key.toUpperCase();
+      judge(card, { category: card.dataset.category === category ? "" : category });
+    }
+    else if (key === "c") { e.preventDefault(); openCompare(); }
+    else if (key === "m") moreLikeThis();
+    else if (key === "n") { e.preventDefault(); openNote(); }
+    else if (key === "p") window.location = card.dataset.patentUrl;
+  });
+})();

@@ -1,0 +1,159 @@
+"""An examiner works a case in Chromium (Playwright) as issue 7 describes, end to end."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from accounts.models import User
+from cases.models import Case, CaseSearch, Judgment
+from cases.services.cases import case_create
+from cases.services.searches import QueryDrawing, case_search_run
+from retrieval.services.encoding import figure_encode_batch
+from retrieval.services.ingest import corpus_ingest
+from tests.drawings import drawing, png_bytes, small_corpus
+from tests.test_browser import CHROMIUM, CHROMIUM_FLAGS, browser_page  # noqa: F401 - the fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PASSWORD = "pw-for-tests-only"
+
+
+def log_in(page, url: str, username: str) -> None:
+    page.goto(f"{url}/accounts/login/?next=/cases/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
+    live_server, browser_page, tmp_path, active_model  # noqa: F811
+):
+    from playwright.sync_api import expect
+
+    User.objects.create_user("ada", password=PASSWORD, role=User.Role.EXAMINER)
+    User.objects.create_user("bob", password=PASSWORD, role=User.Role.EXAMINER)
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=4, views=3))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    views = []
+    for v in (0, 1):  # two views of USD800002
+        path = tmp_path / f"view-{v + 1}.png"
+        path.write_bytes(png_bytes(drawing(2 * 100 + v)))
+        views.append(str(path))
+
+    page = browser_page
+    log_in(page, live_server.url, "ada")
+    page.fill("input[name=application_number]", "29/555,001")
+    page.fill("input[name=title]", "Widget")
+    page.fill("input[name=cutoff_date]", "2030-01-01")
+    page.click("#case-form button[type=submit]")
+    page.wait_for_selector("#compose-form")
+    case = Case.objects.get()
+    assert page.input_value("#text-input") == "Widget"  # prefilled from the title
+    page.click("#clear-text")
+    assert page.input_value("#text-input") == ""
+
+    page.set_input_files("#images-input", views)
+    expect(page.locator(".view")).to_have_count(2)
+    frame = page.locator(".crop-frame img").first
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.05, box["y"] + box["height"] * 0.05)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7, steps=5)
+    page.mouse.up()
+    expect(page.locator(".crop-box").first).to_be_visible()
+    assert page.input_value("#crops-input").startswith("[[")
+    page.fill("input[name=k]", "12")
+    page.click("#search-button")
+    page.wait_for_selector(".judge-card")
+
+    first_search = CaseSearch.objects.get()
+    images = list(first_search.images.order_by("position"))
+    assert len(images) == 2 and images[0].crop is not None and images[1].crop is None
+    cards = page.locator(".judge-card")
+    assert cards.count() == 12
+    groups = page.locator(".patent-group")
+    first_patent, second_patent = groups.nth(0).get_attribute("data-patent"), groups.nth(1).get_attribute("data-patent")
+    assert groups.nth(0).locator(".judge-card").count() == 3
+
+    page.keyboard.press("j")           # the first hit
+    page.keyboard.press("3")
+    page.keyboard.press("x")
+    expect(cards.nth(0)).to_have_attribute("data-category", "X")
+    expect(cards.nth(0)).to_have_attribute("data-grade", "3")
+    for _ in range(3):                 # the first hit of the second patent
+        page.keyboard.press("j")
+    page.keyboard.press("2")
+    page.keyboard.press("y")
+    expect(cards.nth(3)).to_have_attribute("data-category", "Y")
+    expect(cards.nth(3)).to_have_attribute("data-grade", "2")
+    page.keyboard.press("j")
+    page.keyboard.press("0")
+    expect(cards.nth(4)).to_have_attribute("data-grade", "0")
+    assert Judgment.objects.filter(case=case).count() == 3
+
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.keyboard.press("c")
+    expect(page.locator("#compare")).to_be_visible()
+    panes = page.locator("#compare .pane img")
+    assert panes.count() == 3  # two query views and the hit
+    shown = cards.nth(4).get_attribute("data-figure")
+    assert page.get_attribute("#compare-hit", "src").endswith(f"/figures/{shown}/image")
+    page.keyboard.press("+")
+    transforms = {panes.nth(i).evaluate("img => img.style.transform") for i in range(3)}
+    assert len(transforms) == 1 and "scale(1.25)" in transforms.pop()  # zoomed together
+    page.keyboard.press("Escape")
+    expect(page.locator("#compare")).to_be_hidden()
+
+    with page.expect_navigation():
+        page.keyboard.press("r")       # refine with the judgments
+    refined = CaseSearch.objects.get(origin=CaseSearch.Origin.REFINE)
+    assert page.url.endswith(f"/searches/{refined.pk}/")
+    assert "refined from #1" in page.inner_text("h1")
+    expect(page.locator(".judge-card.judged").first).to_be_visible()  # judgments show in later searches
+
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    with page.expect_download() as download_info:
+        page.click("#export-citations")
+    rows = list(csv.reader(io.StringIO(open(download_info.value.path(), encoding="utf-8").read())))
+    assert rows[0][:5] == ["application_number", "patent_id", "title", "grant_date", "category"]
+    assert {(row[1], row[4]) for row in rows[1:]} == {(first_patent, "X"), (second_patent, "Y")}
+
+    other = page.context.browser.new_page()
+    log_in(other, live_server.url, "bob")
+    response = other.goto(f"{live_server.url}/cases/{case.pk}/")
+    assert response.status == 404
+    assert "29/555,001" not in other.content()
+    other.goto(f"{live_server.url}/cases/")
+    assert "29/555,001" not in other.content()
+
+
+def test_a_search_of_150_hits_stays_usable_by_keyboard(live_server, browser_page, tmp_path, active_model):  # noqa: F811
+    from playwright.sync_api import expect
+
+    examiner = User.objects.create_user("ada", password=PASSWORD, role=User.Role.EXAMINER)
+    result = corpus_ingest(path=small_corpus(tmp_path / "big", patents=50, views=3))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    case = case_create(examiner=examiner, application_number="29/150", title="Many", cutoff_date=dt.date(2100, 1, 1))
+    search = case_search_run(case=case, user=examiner, k=150,
+                             drawings=[QueryDrawing(png_bytes(drawing(0)), "q.png", drawing(0))])
+    page = browser_page
+    log_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    cards = page.locator(".judge-card")
+    assert cards.count() == 150 and page.locator(".patent-group").count() == 50
+    assert page.locator(".judge-card img[loading=lazy]").count() == 150
+    page.keyboard.press("End")
+    page.keyboard.press("1")
+    expect(cards.nth(149)).to_have_attribute("data-grade", "1")
+    assert page.evaluate("document.activeElement.dataset.rank") == cards.nth(149).get_attribute("data-rank")
+    page.keyboard.press("Home")
+    page.keyboard.press("a")
+    expect(cards.nth(0)).to_have_attribute("data-category", "A")
+    assert Judgment.objects.filter(case=case).count() == 2

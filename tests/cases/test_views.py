@@ -1,0 +1,107 @@
+"""The case pages rendered by the server: list, case page, composer errors, search page, exports."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from cases.models import Case, CaseSearch
+from tests.cases.conftest import upload
+from tests.drawings import drawing, png_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def browser(examiner):
+    client = Client()
+    client.force_login(examiner)
+    return client
+
+
+def test_the_case_list_creates_a_case_and_shows_counts(browser):
+    response = browser.post("/cases/", {"application_number": "29/1", "title": "Lamp", "cutoff_date": "2015-01-01"})
+    case = Case.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/cases/{case.pk}/"
+    page = browser.get("/cases/").content.decode()
+    assert "29/1" in page and "Lamp" in page
+    bad = browser.post("/cases/", {"application_number": "29/2", "title": "", "cutoff_date": "someday"})
+    assert bad.status_code == 400 and "cutoff_date" in bad.content.decode() and Case.objects.count() == 1
+
+
+def test_the_composer_searches_and_the_search_page_shows_the_ranking(browser, case, encoded_corpus):
+    page = browser.get(f"/cases/{case.pk}/").content.decode()
+    assert "granted before 2030-01-01" in page and 'id="compose-form"' in page
+    assert ">Widget</textarea>" in page  # the description is prefilled from the case title
+    response = browser.post(f"/cases/{case.pk}/search", {
+        "images": [upload(png_bytes(drawing(0)), "a.png"), upload(png_bytes(drawing(1)), "b.png")],
+        "crops": json.dumps([[0.1, 0.1, 0.9, 0.9], None]), "text": "", "text_weight": "0.3", "k": "5",
+    })
+    search = CaseSearch.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/cases/{case.pk}/searches/{search.pk}/"
+    results = browser.get(response["Location"]).content.decode()
+    assert results.count('class="card judge-card') == 5 and "Refine" in results
+    assert browser.get(f"/cases/{case.pk}/").content.decode().count(f"/cases/{case.pk}/searches/{search.pk}/") >= 1
+
+
+def test_composer_errors_are_shown_and_nothing_is_logged(browser, case, encoded_corpus):
+    images = [upload(png_bytes(drawing(i)), f"{i}.png") for i in range(9)]
+    response = browser.post(f"/cases/{case.pk}/search", {"images": images, "k": "5"})
+    assert response.status_code == 400 and "at most 8" in response.content.decode()
+    response = browser.post(f"/cases/{case.pk}/search", {"images": [upload(png_bytes(drawing(0)))],
+                                                          "crops": "[[0.5, 0.5, 0.2, 0.9]]"})
+    assert response.status_code == 400 and "empty" in response.content.decode()
+    assert CaseSearch.objects.count() == 0
+
+
+def test_patent_and_citation_pages(browser, case, encoded_corpus, examiner):
+    from cases.services.judgments import judgment_set
+    from retrieval.models import Figure
+
+    figure = Figure.objects.get(patent__patent_id="USD800001", figure_id="2")
+    judgment_set(case=case, figure_id=figure.pk, user=examiner, grade=1)
+    judgment_set(case=case, figure_id=figure.pk, user=examiner, grade=3, note="same lid")
+    page = browser.get(f"/cases/{case.pk}/patents/USD800001/").content.decode()
+    assert "USD800001" in page and "History (2)" in page and "same lid" in page
+    assert browser.get(f"/cases/{case.pk}/patents/NOPE/").status_code == 404
+    assert "No prior art cited" in browser.get(f"/cases/{case.pk}/citations/").content.decode()
+
+
+def test_other_examiners_get_404_on_every_page(case, other_examiner, encoded_corpus, examiner):
+    from cases.services.searches import QueryDrawing, case_search_run
+
+    search = case_search_run(case=case, user=examiner, k=3,
+                             drawings=[QueryDrawing(png_bytes(drawing(0)), "a.png", drawing(0))])
+    client = Client()
+    client.force_login(other_examiner)
+    urls = [f"/cases/{case.pk}/", f"/cases/{case.pk}/searches/{search.pk}/", f"/cases/{case.pk}/citations/",
+            f"/cases/{case.pk}/patents/USD800001/", f"/api/v1/cases/{case.pk}/searches/{search.pk}/images/0"]
+    assert [client.get(url).status_code for url in urls] == [404] * len(urls)
+    posts = [f"/cases/{case.pk}/", f"/cases/{case.pk}/search", f"/cases/{case.pk}/searches/{search.pk}/rerun"]
+    assert [client.post(url, {"action": "close"}).status_code for url in posts] == [404] * len(posts)
+    assert Case.objects.get().status == "open" and CaseSearch.objects.count() == 1
+
+
+def test_rerun_refine_and_more_like_this_buttons(browser, case, encoded_corpus, examiner):
+    from cases.services.judgments import judgment_set
+    from cases.services.searches import QueryDrawing, case_search_run
+
+    search = case_search_run(case=case, user=examiner, k=4,
+                             drawings=[QueryDrawing(png_bytes(drawing(0)), "a.png", drawing(0))])
+    rerun = browser.post(f"/cases/{case.pk}/searches/{search.pk}/rerun")
+    rerun_search = CaseSearch.objects.get(rerun_of=search)
+    assert rerun["Location"] == f"/cases/{case.pk}/searches/{rerun_search.pk}/"
+    page = browser.get(rerun["Location"]).content.decode()
+    assert "Compared with search 1" in page and "4 kept" in page
+    refused = browser.post(f"/cases/{case.pk}/searches/{search.pk}/refine")
+    assert refused.status_code == 400 and "Refine needs judgments" in refused.content.decode()
+    judgment_set(case=case, figure_id=search.hits.first().figure_id, user=examiner, grade=3)
+    refined = browser.post(f"/cases/{case.pk}/searches/{search.pk}/refine")
+    assert refined.status_code == 302 and CaseSearch.objects.filter(origin="refine").count() == 1
+    seed = search.hits.order_by("rank").last().figure_id
+    like = browser.post(f"/cases/{case.pk}/searches/{search.pk}/like", {"figure": seed})
+    liked = CaseSearch.objects.get(origin="like_figure")
+    assert like["Location"].endswith(f"/searches/{liked.pk}/") and liked.hits.get(rank=1).figure_id == seed
+    assert not liked.cutoff_overridden
