@@ -62,12 +62,17 @@ def model_get_active() -> RetrievalModel:
 
 def figure_search(
     *, image: Image.Image | None = None, text: str = "", text_weight: float = 0.5, k: int = 20,
-    filters: FigureFilters | None = None,
+    filters: FigureFilters | None = None, model: RetrievalModel | None = None,
+    query_vector: NDArray[np.float32] | None = None,
 ) -> SearchResult:
-    """The k figures most similar to the drawing, the text, or both (mixed by text_weight)."""
+    """The k figures most similar to the drawing, the text, or both (mixed by text_weight).
+
+    ``model``: the model to search with (None: the active one). ``query_vector``: a precomputed
+    unit vector under that model that stands for the drawing (no encoding).
+    """
     started = time.perf_counter()
-    model = model_get_active()
-    query = _query_vector(model, image, text, text_weight)
+    model = model or model_get_active()
+    query = _query_vector(model, image, text, text_weight, query_vector)
     neighbors = index.nearest_figures(model=model, query=query, k=k, filters=filters)
     figures = Figure.objects.select_related("patent", "corpus").in_bulk([n.figure_id for n in neighbors])
     hits = [
@@ -79,15 +84,18 @@ def figure_search(
 
 
 def _query_vector(
-    model: RetrievalModel, image: Image.Image | None, text: str, text_weight: float
+    model: RetrievalModel, image: Image.Image | None, text: str, text_weight: float,
+    query_vector: NDArray[np.float32] | None = None,
 ) -> NDArray[np.float32]:
-    if image is None and not text.strip():
+    has_drawing = image is not None or query_vector is not None
+    if not has_drawing and not text.strip():
         raise ValueError("a search needs a drawing or a text")
     parts = []
-    if image is not None:
-        parts.append((1.0 - text_weight if text.strip() else 1.0, inference.embed_images(model.checkpoint, [image])[0]))
+    if has_drawing:
+        drawing = query_vector if query_vector is not None else inference.embed_images(model.checkpoint, [image])[0]
+        parts.append((1.0 - text_weight if text.strip() else 1.0, drawing))
     if text.strip():
-        parts.append((text_weight if image is not None else 1.0, inference.embed_texts(model.checkpoint, [text])[0]))
+        parts.append((text_weight if has_drawing else 1.0, inference.embed_texts(model.checkpoint, [text])[0]))
     vector = sum(weight * vec for weight, vec in parts)
     norm = float(np.linalg.norm(vector))
     return (vector / norm if norm > 0 else vector).astype(np.float32)
