@@ -40,7 +40,7 @@ def _event(assignment: Assignment | None, participant: Participant, kind: str, *
 
 def _own_assignment(user: User, task_id: int) -> Assignment:
     assignment = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("participant", "task__study", "arm")
         .filter(task_id=task_id, participant__user=user).first()
     )
