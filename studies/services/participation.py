@@ -23,6 +23,20 @@ from studies.models import Assignment, Event, Participant, ShownHit, StudyGrade
 from studies.services.results import assignment_hits_store
 
 SUS_ITEMS = 10
+# The ten statements of the System Usability Scale (Brooke 1996), answered 1 (strongly disagree)
+# to 5 (strongly agree); odd items are positive, even items negative.
+SUS_STATEMENTS = (
+    "I think that I would like to use this system frequently.",
+    "I found the system unnecessarily complex.",
+    "I thought the system was easy to use.",
+    "I think that I would need the support of a technical person to be able to use this system.",
+    "I found the various functions in this system were well integrated.",
+    "I thought there was too much inconsistency in this system.",
+    "I would imagine that most people would learn to use this system very quickly.",
+    "I found the system very cumbersome to use.",
+    "I felt very confident using the system.",
+    "I needed to learn a lot of things before I could get going with this system.",
+)
 
 
 def sus_score(answers: Sequence[int]) -> float:
