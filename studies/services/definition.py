@@ -4,7 +4,9 @@ Every problem with a definition is collected first and reported together; nothin
 unless the whole definition is sound (as ingest does with a corpus). Assignments are made when
 the study is created: within-subject studies take each participant's arm order from a balanced
 Latin square (studies/designs.py); interleaving studies show both arms in every task.
-Arm models without vectors for the study's figures get them queued on commit.
+Arms name registered models; a name that is not registered yet but loads (a shipped model such
+as ``baseline``, a checkpoint folder) is registered, inactive, when the study is written. Arm
+models without vectors for the study's figures get them queued on commit.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import User
+from retrieval import inference
+from retrieval.exceptions import ModelRegistrationError
 from retrieval.models import Corpus, Figure, Patent, RetrievalModel
 from retrieval.services.encoding import figure_encode_batch, figures_encode_enqueue
+from retrieval.services.models import model_register
 from studies.designs import arm_for
 from studies.exceptions import StudyDefinitionError
 from studies.models import Arm, Assignment, Participant, Study, Task
@@ -78,7 +83,7 @@ def study_create(
         problems.add("name", "a study needs a name")
     elif Study.objects.filter(name=name).exists():
         problems.add("name", f"a study named {name!r} already exists")
-    models = _check_arms(arms, design, problems)
+    unregistered = _check_arms(arms, design, problems)
     users = _check_participants(participants, problems)
     _check_tasks(tasks, problems)
     if design not in Study.Design.values:
@@ -89,12 +94,13 @@ def study_create(
         problems.add("time_limit_s", "a time limit must be at least 10 seconds")
     problems.raise_if_any()
     with transaction.atomic():
+        models = _arm_models(arms, unregistered)
         study = Study.objects.create(
             name=name, description=description, design=design, k=k, time_limit_s=time_limit_s,
             seed=seed, created_by=created_by,
         )
         arm_rows = [
-            Arm.objects.create(study=study, name=spec.strip(), model=models[spec], mode=arm_parse(spec)[1],
+            Arm.objects.create(study=study, name=spec.strip(), model=models[spec.strip()], mode=arm_parse(spec)[1],
                                position=i)
             for i, spec in enumerate(arms)
         ]
@@ -155,7 +161,8 @@ def study_create_from_corpus(
                         **options)  # type: ignore[arg-type]
 
 
-def _check_arms(arms: Sequence[str], design: str, problems: _Problems) -> dict[str, RetrievalModel]:
+def _check_arms(arms: Sequence[str], design: str, problems: _Problems) -> list[str]:
+    """The model names the arms need; returns those not registered yet (registered on write)."""
     specs = [a.strip() for a in arms]
     if len(specs) < 2:
         problems.add("arms", "a study needs at least two arms")
@@ -164,10 +171,27 @@ def _check_arms(arms: Sequence[str], design: str, problems: _Problems) -> dict[s
     if len(set(specs)) != len(specs):
         problems.add("arms", "arms must be different")
     names = {arm_parse(s)[0] for s in specs}
-    found = {m.name: m for m in RetrievalModel.objects.filter(name__in=names)}
-    for missing in sorted(names - set(found)):
-        problems.add("arms", f"no registered model is named {missing!r} (register it with register_model)")
-    return {s: found[arm_parse(s)[0]] for s in specs if arm_parse(s)[0] in found}
+    registered = set(RetrievalModel.objects.filter(name__in=names).values_list("name", flat=True))
+    missing = sorted(names - registered)
+    for name in missing:
+        if not name or not inference.model_available(name):
+            problems.add("arms", f"no registered model is named {name!r}, and no built model has that name")
+    return missing
+
+
+def _arm_models(specs: Sequence[str], unregistered: Sequence[str]) -> dict[str, RetrievalModel]:
+    """The model of each arm, registering (inactive) the shipped or checkpoint models named so."""
+    for name in unregistered:
+        try:
+            model_register(spec=name, name=name)
+        except ModelRegistrationError as exc:
+            raise StudyDefinitionError(
+                f"The study was not created: arms: {exc.message} Register it with register_model first.",
+                {"problems": [{"where": "arms", "reason": exc.message}]},
+            ) from exc
+    names = {arm_parse(s)[0] for s in specs}
+    models = {m.name: m for m in RetrievalModel.objects.filter(name__in=names)}
+    return {s.strip(): models[arm_parse(s)[0]] for s in specs}
 
 
 def _check_participants(names: Sequence[str], problems: _Problems) -> list[User]:

@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from django.http import Http404
 
 from retrieval import index
+from retrieval.models import Figure, RetrievalModel
 from studies.exceptions import StudyDefinitionError, StudyInputError
 from studies.models import Assignment, Event, ShownHit, Study
 from studies.services import participation
@@ -37,8 +38,15 @@ def test_a_bad_definition_lists_every_problem_and_writes_nothing(study_corpus, p
         study_create(name="bad", arms=[MODEL_A, "no-such-model"], participants=["pia", "nobody"],
                      tasks=[TaskSpec(query_figure_ids=[999999])], design="interleave")
     where = [p["where"] for p in error.value.extra["problems"]]
-    assert where == ["arms", "participants", "task 1"]
+    assert where == ["participants", "task 1"]
+    figure = Figure.objects.first().pk
+    with pytest.raises(StudyDefinitionError, match="no-such-model"):  # checked when it is registered
+        study_create(name="bad", arms=[MODEL_A, "no-such-model"], participants=["pia"],
+                     tasks=[TaskSpec(query_figure_ids=[figure])])
+    with pytest.raises(StudyDefinitionError, match="at least two arms"):
+        study_create(name="bad", arms=[MODEL_A], participants=["pia"], tasks=[TaskSpec(query_figure_ids=[figure])])
     assert not Study.objects.exists()
+    assert not RetrievalModel.objects.filter(name="no-such-model").exists()
     with pytest.raises(CommandError, match="no corpus named"):
         call_command("create_study", "x", "--arms", f"{MODEL_A},{MODEL_B}", "--tasks-from", "nope",
                      "--tasks", "2", "--participants", "pia")
@@ -137,3 +145,56 @@ def test_interleaving_merges_both_arms_and_credits_grades(study_corpus, particip
     from studies.selectors.studies import study_preferences
     assert study_preferences(study=study)["grades"] == [MODEL_A]
     assert study_preferences(study=study)["clicks"] == [None]
+
+
+def test_a_drawing_plus_text_arm_searches_with_the_task_text(study_corpus, participants):
+    figures = list(Figure.objects.order_by("pk").values_list("pk", flat=True)[:1])
+    study = study_create(name="text-arm", arms=[MODEL_A, f"{MODEL_A}+text"], participants=["pia", "paul"],
+                         tasks=[TaskSpec(query_figure_ids=figures, text="Widget 3")], k=5, queue_vectors=False)
+    from studies.services.definition import study_encode_missing
+
+    study_encode_missing(study=study)
+    lists = {}
+    for user in participants:
+        assignment = participation.assignment_next(user=user)
+        lists[assignment.arm.mode] = list(assignment.hits.order_by("rank").values_list("figure_id", flat=True))
+    assert set(lists) == {"drawing", "drawing_text"}
+    assert len(lists["drawing"]) == len(lists["drawing_text"]) == 5
+    assert lists["drawing"] != lists["drawing_text"]  # the text moved the ranking
+
+
+def test_the_time_limit_closes_grading(study_corpus, participants):
+    import datetime as dt
+
+    make_study("timed", study_corpus, tasks=1, extra=("--time-limit", "60"))
+    pia = participants[0]
+    assignment = participation.assignment_next(user=pia)
+    hit = assignment.hits.first()
+    participation.hit_grade(user=pia, task_id=assignment.task_id, figure_id=hit.figure_id, grade=2)
+    Assignment.objects.filter(pk=assignment.pk).update(started_at=assignment.started_at - dt.timedelta(seconds=61))
+    with pytest.raises(StudyInputError, match="time for this task is over"):
+        participation.hit_grade(user=pia, task_id=assignment.task_id, figure_id=hit.figure_id, grade=3)
+    participation.assignment_finish(user=pia, task_id=assignment.task_id, confidence=3, usefulness=3)
+    assert participation.assignment_next(user=pia) is None
+
+
+def test_a_shipped_model_that_is_not_registered_yet_is_registered_for_its_arm(study_corpus, participants):
+    from retrieval.inference import model_available
+
+    if not model_available("baseline"):
+        pytest.skip("the shipped baseline model is not built in this checkout")
+    made = make_study_with_arms("shipped", study_corpus, f"{MODEL_A},baseline")
+    study = Study.objects.get(pk=made)
+    baseline = RetrievalModel.objects.get(name="baseline")
+    assert not baseline.is_active
+    assert [a.model for a in study.arms.all()] == [RetrievalModel.objects.get(name=MODEL_A), baseline]
+    assert all(not ids for ids in study_vectors_missing(study=study).values())
+
+
+def make_study_with_arms(name: str, corpus: str, arms: str) -> int:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("create_study", name, "--arms", arms, "--tasks-from", corpus, "--tasks", "2",
+                 "--participants", "pia,paul", stdout=out, stderr=StringIO())
+    return int(out.getvalue().strip())
