@@ -10,6 +10,7 @@ urlpatterns = [
     path("study/tasks/<int:task_id>/opened/", apis.StudyTaskOpenedApi.as_view(), name="api-study-task-opened"),
     path("study/tasks/<int:task_id>/end/", apis.StudyTaskEndApi.as_view(), name="api-study-task-end"),
     path("study/tasks/<int:task_id>/finish/", apis.StudyTaskFinishApi.as_view(), name="api-study-task-finish"),
+    path("study/status/", apis.StudyStatusApi.as_view(), name="api-study-status"),
     path("study/sus/", apis.StudySusApi.as_view(), name="api-study-sus"),
     path("studies/", apis.StudyListApi.as_view(), name="api-study-list"),
     path("studies/<int:pk>/", apis.StudyDetailApi.as_view(), name="api-study-detail"),

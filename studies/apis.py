@@ -60,7 +60,6 @@ class ParticipantTaskSerializer(serializers.Serializer):
     task = serializers.IntegerField(source="task_id")
     number = serializers.IntegerField()
     of = serializers.IntegerField()
-    study = serializers.CharField(source="study_name")
     text = serializers.CharField()
     query_images = serializers.SerializerMethodField()
     hits = ParticipantHitSerializer(many=True)
@@ -91,6 +90,15 @@ class StudyTaskNextApi(_ParticipantApi):
             return Response(status=status.HTTP_204_NO_CONTENT)
         task = selectors.participant_task(assignment=assignment)
         return Response(ParticipantTaskSerializer(task, context={"request": request}).data)
+
+
+class StudyStatusApi(_ParticipantApi):
+    """The participant's progress over all their study tasks, and whether the SUS is waiting."""
+
+    def get(self, request: Request) -> Response:
+        progress = selectors.participant_progress(user=request.user)
+        pending = participation.participant_pending_sus(user=request.user) is not None
+        return Response({"tasks_total": progress["total"], "tasks_done": progress["done"], "sus_pending": pending})
 
 
 class GradeInputSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@
   if (!root) return;
   const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
   const $ = (id) => document.getElementById(id);
-  const views = ["task-view", "questionnaire-view", "sus-view", "done-view"];
+  const views = ["task-view", "questionnaire-view", "sus-view", "done-view", "none-view"];
   const GRADES = ["not relevant", "marginal", "relevant", "highly relevant"];
   let task = null;
   let selected = 0;
@@ -63,17 +63,43 @@
     }
     if (result.status === 204) {
       task = null;
-      $("task-count").textContent = "All tasks done";
-      show("sus-view");
+      await showFinished();
       return;
     }
     task = result.data;
-    $("study-heading").textContent = task.study;
     $("task-count").textContent = `Task ${task.number} of ${task.of}`;
     if (task.ended) { show("questionnaire-view"); return; }
     renderTask();
     show("task-view");
     startTimer();
+  }
+
+  // A study's usability questionnaire comes before the tasks of any later study.
+  async function advance() {
+    try {
+      const status = (await api("GET", root.dataset.status)).data;
+      if (status.sus_pending) {
+        $("task-count").textContent = `${status.tasks_done} of ${status.tasks_total} tasks done`;
+        show("sus-view");
+        return;
+      }
+    } catch (e) {
+      error(e.message);
+      return;
+    }
+    loadNext();
+  }
+
+  async function showFinished() {
+    try {
+      const status = (await api("GET", root.dataset.status)).data;
+      if (!status.tasks_total) { show("none-view"); return; }
+      $("task-count").textContent = `${status.tasks_done} of ${status.tasks_total} tasks done`;
+      show(status.sus_pending ? "sus-view" : "done-view");
+    } catch (e) {
+      $("study-loading").hidden = true;
+      error(e.message);
+    }
   }
 
   function img(url, alt) {
@@ -221,7 +247,7 @@
         usefulness: Number(form.get("usefulness")),
         comment: form.get("comment") || "",
       });
-      loadNext();
+      advance();
     } catch (e) {
       error(e.message);
     }
@@ -233,10 +259,8 @@
     const answers = Array.from({ length: 10 }, (_, i) => Number(form.get(`q${i + 1}`)));
     try {
       await api("POST", root.dataset.sus, { answers });
-      show("done-view");
-      $("task-count").textContent = "Study complete";
+      advance();
     } catch (e) {
-      if (/no usability questionnaire/i.test(e.message)) { show("done-view"); return; }
       error(e.message);
     }
   });
@@ -254,5 +278,5 @@
     else if (key === "e" && !$("viewer").open) { endTask(false); }
   });
 
-  loadNext();
+  advance();
 })();

@@ -31,10 +31,11 @@ class ParticipantHit:
 
 @dataclass(frozen=True)
 class ParticipantTask:
+    """A participant's task. Not even the study's name: an admin may have named it after its arms."""
+
     task_id: int
     number: int
     of: int
-    study_name: str
     text: str
     query_figure_ids: list[int]
     hits: list[ParticipantHit]
@@ -60,7 +61,7 @@ def participant_task(*, assignment: Assignment) -> ParticipantTask:
         seconds_left = max(0, int(study.time_limit_s - elapsed))
     return ParticipantTask(
         task_id=assignment.task_id, number=assignment.position + 1,
-        of=assignment.participant.assignments.count(), study_name=study.name, text=assignment.task.text,
+        of=assignment.participant.assignments.count(), text=assignment.task.text,
         query_figure_ids=sorted(assignment.task.query_figures.values_list("id", flat=True)),
         hits=hits, time_limit_s=study.time_limit_s, seconds_left=seconds_left,
         ended=assignment.ended_at is not None, found_citable=assignment.found_citable,

@@ -24,6 +24,8 @@ def test_participant_pages_never_name_an_arm(study_corpus, participants):
     client = _client(pia)
     home = client.get("/studies/")
     assert home.status_code == 302 and home["Location"] == "/studies/run/"
+    search = client.get("/")  # the search page names the active model: participants go to their tasks
+    assert search.status_code == 302 and search["Location"] == "/studies/run/"
     page = client.get("/studies/run/")
     assert page.status_code == 200
     html = page.content.decode()
