@@ -9,7 +9,8 @@ from __future__ import annotations
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -92,9 +93,16 @@ class StudyTaskNextApi(_ParticipantApi):
         return Response(ParticipantTaskSerializer(task, context={"request": request}).data)
 
 
+class StudyStatusSerializer(serializers.Serializer):
+    tasks_total = serializers.IntegerField()
+    tasks_done = serializers.IntegerField()
+    sus_pending = serializers.BooleanField()
+
+
 class StudyStatusApi(_ParticipantApi):
     """The participant's progress over all their study tasks, and whether the SUS is waiting."""
 
+    @extend_schema(responses=StudyStatusSerializer)
     def get(self, request: Request) -> Response:
         progress = selectors.participant_progress(user=request.user)
         pending = participation.participant_pending_sus(user=request.user) is not None
@@ -227,6 +235,7 @@ class StudySerializer(serializers.Serializer):
     tasks = serializers.SerializerMethodField()
     participants = serializers.SerializerMethodField()
 
+    @extend_schema_field(OpenApiTypes.OBJECT)
     def get_arms(self, study: Study) -> list[dict[str, object]]:
         return [{"name": a.name, "model": a.model.name, "mode": a.mode} for a in study.arms.select_related("model")]
 
@@ -266,6 +275,7 @@ class StudyListApi(_AdminApi):
 class StudyDetailApi(_AdminApi):
     """A study's definition and its summary (per-arm means, 95 % CIs, tests)."""
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, pk: int) -> Response:
         study = get_object_or_404(Study, pk=pk)
         return Response({**StudySerializer(study).data, "summary": selectors.study_summary(study=study)})
@@ -274,6 +284,7 @@ class StudyDetailApi(_AdminApi):
 class StudyEventsCsvApi(_AdminApi):
     """Every logged event of the study, oldest first."""
 
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request, pk: int) -> StreamingHttpResponse:
         study = get_object_or_404(Study, pk=pk)
         return csv_response(f"study-{study.pk}-events.csv", selectors.EVENT_HEADER,
@@ -283,6 +294,7 @@ class StudyEventsCsvApi(_AdminApi):
 class StudyOutcomesCsvApi(_AdminApi):
     """One row per participant, task and arm: time to first relevant hit, precision@5/@10, judged."""
 
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request, pk: int) -> StreamingHttpResponse:
         study = get_object_or_404(Study, pk=pk)
         rows = ([row[key] for key in selectors.OUTCOME_HEADER] for row in selectors.study_outcomes(study=study))
@@ -292,6 +304,7 @@ class StudyOutcomesCsvApi(_AdminApi):
 class StudyQuestionnairesCsvApi(_AdminApi):
     """Task questionnaires and each participant's SUS answers with the SUS score."""
 
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request, pk: int) -> StreamingHttpResponse:
         study = get_object_or_404(Study, pk=pk)
         return csv_response(f"study-{study.pk}-questionnaires.csv", selectors.QUESTIONNAIRE_HEADER,
