@@ -89,7 +89,8 @@ def study_by_name(name: str) -> Study | None:
 
 OUTCOME_HEADER = [
     "study", "participant", "task", "task_position", "arm", "design", "time_to_first_relevant_s",
-    "precision@5", "precision@10", "judged", "relevant", "shown", "found_citable", "duration_s",
+    "precision@5", "precision@10", "judged", "relevant", "shown", "known_relevant_shown", "found_citable",
+    "duration_s",
     "confidence", "usefulness",
 ]
 
@@ -112,7 +113,8 @@ def _outcome_rows(study: Study) -> Iterator[dict[str, object]]:
         .select_related("participant__user", "task").order_by("participant__position", "position")
     )
     for a in assignments:
-        hits = list(a.hits.all())
+        hits = list(a.hits.select_related("figure__patent"))
+        known = set(a.task.known_relevant)
         grades = dict(a.grades.values_list("figure_id", "grade"))
         first_relevant: dict[int, dt.datetime] = {}
         for event in a.events.filter(kind=Event.Kind.GRADE).order_by("at", "id"):
@@ -128,7 +130,9 @@ def _outcome_rows(study: Study) -> Iterator[dict[str, object]]:
                 "precision@5": sum(1 for h in relevant if h.rank <= 5) / 5,
                 "precision@10": sum(1 for h in relevant if h.rank <= 10) / 10,
                 "judged": sum(1 for h in mine if h.figure_id in grades), "relevant": len(relevant),
-                "shown": len(mine), "found_citable": a.found_citable,
+                "shown": len(mine),
+                "known_relevant_shown": sum(1 for h in mine if h.figure.patent.patent_id in known),
+                "found_citable": a.found_citable,
                 "duration_s": _seconds(a.started_at, a.ended_at), "confidence": a.confidence,
                 "usefulness": a.usefulness,
             }

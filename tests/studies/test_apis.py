@@ -103,6 +103,7 @@ def test_two_participants_run_a_study_through_the_api_blind_and_the_admin_export
         assert row["judged"] == "4" and float(row["precision@5"]) == 0.4 and float(row["precision@10"]) == 0.2
         assert float(row["time_to_first_relevant_s"]) >= 0
     assert sorted(row["arm"] for row in outcomes) == sorted([MODEL_A] * 3 + [MODEL_B] * 3)
+    assert all(0 <= int(row["known_relevant_shown"]) <= 1 for row in outcomes)  # the third view of its patent
 
     questionnaires = _csv(admin.get(f"/api/v1/studies/{study.pk}/questionnaires.csv"))
     assert [row["kind"] for row in questionnaires].count("task") == 6

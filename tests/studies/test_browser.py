@@ -52,6 +52,14 @@ def test_participant_runs_two_tasks_grades_fills_the_sus_and_the_admin_exports(
         page.wait_for_selector(".study-card:nth-child(2) .grade.on[data-grade='0']")
         page.click(".study-card:nth-child(3) .grade[data-grade='2']")
         page.wait_for_selector(".study-card:nth-child(3) .grade.on[data-grade='2']")
+        if number == 1:  # stop and come back: the same task, the same results, the grades kept
+            shown = page.locator(".study-card").evaluate_all("cards => cards.map(c => c.dataset.figure)")
+            page.reload()
+            page.wait_for_selector("#task-view:not([hidden]) .study-card")
+            assert page.inner_text("#task-count") == "Task 1 of 2"
+            assert page.locator(".study-card").evaluate_all("cards => cards.map(c => c.dataset.figure)") == shown
+            assert page.locator(".grade.on").count() == 3
+            page.keyboard.press("ArrowRight")
         page.keyboard.press("Enter")  # open the selected result beside the query
         page.wait_for_selector("#viewer[open]")
         page.keyboard.press("Escape")

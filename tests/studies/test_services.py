@@ -198,3 +198,17 @@ def make_study_with_arms(name: str, corpus: str, arms: str) -> int:
     call_command("create_study", name, "--arms", arms, "--tasks-from", corpus, "--tasks", "2",
                  "--participants", "pia,paul", stdout=out, stderr=StringIO())
     return int(out.getvalue().strip())
+
+
+def test_deleting_a_study_removes_its_log_with_it(study_corpus, participants):
+    study = Study.objects.get(pk=make_study("gone", study_corpus, tasks=1).study_id)
+    participation.assignment_next(user=participants[0])
+    assert Event.objects.filter(study=study).exists()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # model_register (in the fixtures) made this test's one transaction check foreign keys
+        # immediately; a request deleting a study has Django's deferred checks again.
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    study.delete()
+    assert not Event.objects.exists() and not Assignment.objects.exists()
