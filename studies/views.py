@@ -14,7 +14,7 @@ from studies.forms import StudyFromCorpusForm
 from studies.models import Study
 from studies.plots import metric_svg
 from studies.selectors import studies as selectors
-from studies.services.definition import PARTICIPANT_ROLES, study_create_from_corpus
+from studies.services.definition import PARTICIPANT_ROLES, study_create_from_corpus, study_vectors_missing
 from studies.services.participation import SUS_STATEMENTS
 from studies.summary_text import metric_cell
 
@@ -96,6 +96,7 @@ class StudyDetailView(_AdminOnly):
             "study": study, "arms": selectors.study_names_of_arms(study=study),
             "tasks": selectors.study_tasks(study=study), "participants": selectors.study_participants(study=study),
             "rows": rows, "metrics": list(METRIC_TITLES.values()), "plots": plots, "tests": _test_rows(summary),
+            "missing": [(model.name, len(ids)) for model, ids in study_vectors_missing(study=study).items() if ids],
         })
 
 
