@@ -15,6 +15,7 @@
   function show(id) {
     views.forEach((v) => { $(v).hidden = v !== id; });
     $("study-loading").hidden = true;
+    $("timer").hidden = id !== "task-view";
   }
 
   function error(message) {

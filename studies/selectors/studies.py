@@ -222,7 +222,7 @@ def study_names_of_arms(*, study: Study) -> list[Arm]:
 
 
 def study_tasks(*, study: Study) -> QuerySet[Task]:
-    return study.tasks.prefetch_related("query_figures").order_by("position")
+    return study.tasks.prefetch_related("query_figures__patent").order_by("position")
 
 
 def study_participants(*, study: Study) -> QuerySet[Participant]:

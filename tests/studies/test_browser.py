@@ -60,14 +60,17 @@ def test_participant_runs_two_tasks_grades_fills_the_sus_and_the_admin_exports(
             assert page.locator(".study-card").evaluate_all("cards => cards.map(c => c.dataset.figure)") == shown
             assert page.locator(".grade.on").count() == 3
             page.keyboard.press("ArrowRight")
+        page.screenshot(path=str(tmp_path / f"task-{number}.png"))
         page.keyboard.press("Enter")  # open the selected result beside the query
         page.wait_for_selector("#viewer[open]")
+        page.screenshot(path=str(tmp_path / f"viewer-{number}.png"))
         page.keyboard.press("Escape")
         if number == 1:
             page.click("#found-button")
         else:
             page.keyboard.press("e")
         page.wait_for_selector("#questionnaire-view:not([hidden])")
+        page.screenshot(path=str(tmp_path / f"questionnaire-{number}.png"))
         page.check("input[name=confidence][value='4']")
         page.check("input[name=usefulness][value='5']")
         page.fill("textarea[name=comment]", f"task {number} went well")
@@ -75,6 +78,7 @@ def test_participant_runs_two_tasks_grades_fills_the_sus_and_the_admin_exports(
     page.wait_for_selector("#sus-view:not([hidden])")
     for i in range(1, 11):
         page.check(f"input[name=q{i}][value='{4 if i % 2 else 2}']")
+    page.screenshot(path=str(tmp_path / "sus.png"), full_page=True)
     page.click("#sus-submit")
     page.wait_for_selector("#done-view:not([hidden])")
     _assert_blind(page, secrets)
@@ -93,6 +97,7 @@ def test_participant_runs_two_tasks_grades_fills_the_sus_and_the_admin_exports(
     _login(page, live_server.url, "root", f"/studies/{study.pk}/")
     page.wait_for_selector("#summary")
     assert page.locator(".plots svg").count() == 4
+    page.screenshot(path=str(tmp_path / "study.png"), full_page=True)
     rows = {}
     for name in ("events", "outcomes", "questionnaires"):
         with page.expect_download() as info:
