@@ -5,7 +5,7 @@ import io
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -155,8 +155,14 @@ def test_bad_input_is_a_4xx_that_changes_nothing(study_corpus, participants):
     assert not Event.objects.filter(kind__in=["grade", "questionnaire", "sus"]).exists()
 
 
-def test_roles(study_corpus, participants):
+def test_roles(study_corpus, participants, tmp_path):
     study = Study.objects.get(pk=make_study("roles", study_corpus, tasks=1).study_id)
+    call_command("analyze_study", "roles", "--json", str(tmp_path / "empty.json"), stdout=io.StringIO())
+    empty = json.loads((tmp_path / "empty.json").read_text())  # before anyone took part
+    assert {arm["n"] for arm in empty["arms"].values()} == {0}
+    assert empty["tests"]["precision@5"][f"{MODEL_A} vs {MODEL_B}"]["note"] == "no pairs"
+    with pytest.raises(CommandError, match="no study named"):
+        call_command("analyze_study", "nope")
     participant = APIClient()
     participant.force_authenticate(participants[0])
     for path in ("/api/v1/studies/", f"/api/v1/studies/{study.pk}/", f"/api/v1/studies/{study.pk}/events.csv",
