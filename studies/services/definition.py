@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.models import User
@@ -95,10 +95,15 @@ def study_create(
     problems.raise_if_any()
     with transaction.atomic():
         models = _arm_models(arms, unregistered)
-        study = Study.objects.create(
-            name=name, description=description, design=design, k=k, time_limit_s=time_limit_s,
-            seed=seed, created_by=created_by,
-        )
+        try:
+            with transaction.atomic():
+                study = Study.objects.create(
+                    name=name, description=description, design=design, k=k, time_limit_s=time_limit_s,
+                    seed=seed, created_by=created_by,
+                )
+        except IntegrityError as exc:  # the same name created at the same moment
+            raise StudyDefinitionError(f"The study was not created: name: a study named {name!r} already exists.",
+                                       {"problems": [{"where": "name", "reason": "already exists"}]}) from exc
         arm_rows = [
             Arm.objects.create(study=study, name=spec.strip(), model=models[spec.strip()], mode=arm_parse(spec)[1],
                                position=i)
