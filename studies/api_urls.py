@@ -14,6 +14,7 @@ urlpatterns = [
     path("study/sus/", apis.StudySusApi.as_view(), name="api-study-sus"),
     path("studies/", apis.StudyListApi.as_view(), name="api-study-list"),
     path("studies/<int:pk>/", apis.StudyDetailApi.as_view(), name="api-study-detail"),
+    path("studies/<int:pk>/participants/", apis.StudyParticipantsApi.as_view(), name="api-study-participants"),
     path("studies/<int:pk>/events.csv", apis.StudyEventsCsvApi.as_view(), name="api-study-events-csv"),
     path("studies/<int:pk>/outcomes.csv", apis.StudyOutcomesCsvApi.as_view(), name="api-study-outcomes-csv"),
     path("studies/<int:pk>/questionnaires.csv", apis.StudyQuestionnairesCsvApi.as_view(),

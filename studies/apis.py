@@ -281,6 +281,22 @@ class StudyDetailApi(_AdminApi):
         return Response({**StudySerializer(study).data, "summary": selectors.study_summary(study=study)})
 
 
+class ParticipantsInputSerializer(serializers.Serializer):
+    participants = serializers.ListField(child=serializers.CharField(), min_length=1)
+
+
+class StudyParticipantsApi(_AdminApi):
+    """Add participants to a study (each takes the next row of the Latin square)."""
+
+    @extend_schema(request=ParticipantsInputSerializer, responses={201: StudySerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        study = get_object_or_404(Study, pk=pk)
+        form = ParticipantsInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        definition.study_add_participants(study=study, participants=form.validated_data["participants"])
+        return Response(StudySerializer(study).data, status=status.HTTP_201_CREATED)
+
+
 class StudyEventsCsvApi(_AdminApi):
     """Every logged event of the study, oldest first."""
 

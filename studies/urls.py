@@ -11,4 +11,5 @@ urlpatterns = [
     path("run/", views.StudyRunView.as_view(), name="run"),
     path("new/", views.StudyCreateView.as_view(), name="new"),
     path("<int:pk>/", views.StudyDetailView.as_view(), name="detail"),
+    path("<int:pk>/participants/", views.StudyParticipantsView.as_view(), name="participants"),
 ]

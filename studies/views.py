@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,9 @@ from studies.forms import StudyFromCorpusForm
 from studies.models import Study
 from studies.plots import metric_svg
 from studies.selectors import studies as selectors
-from studies.services.definition import PARTICIPANT_ROLES, study_create_from_corpus, study_vectors_missing
+from studies.services.definition import (
+    PARTICIPANT_ROLES, study_add_participants, study_create_from_corpus, study_vectors_missing,
+)
 from studies.services.participation import SUS_STATEMENTS
 from studies.summary_text import metric_cell
 
@@ -96,8 +99,22 @@ class StudyDetailView(_AdminOnly):
             "study": study, "arms": selectors.study_names_of_arms(study=study),
             "tasks": selectors.study_tasks(study=study), "participants": selectors.study_participants(study=study),
             "rows": rows, "metrics": list(METRIC_TITLES.values()), "plots": plots, "tests": _test_rows(summary),
+            "candidates": selectors.participant_candidates(study=study),
             "missing": [(model.name, len(ids)) for model, ids in study_vectors_missing(study=study).items() if ids],
         })
+
+
+class StudyParticipantsView(_AdminOnly):
+    """Add participants from the study page."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        study = get_object_or_404(Study, pk=pk)
+        try:
+            study_add_participants(study=study, participants=request.POST.getlist("participants"))
+        except ApplicationError as exc:
+            problems = [f"{p['where']}: {p['reason']}" for p in exc.extra.get("problems", [])] or [exc.message]
+            messages.error(request, "; ".join(problems))
+        return redirect("studies:detail", pk=study.pk)
 
 
 def _test_rows(summary: dict) -> list[dict[str, object]]:

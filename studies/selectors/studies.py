@@ -229,3 +229,9 @@ def study_participants(*, study: Study) -> QuerySet[Participant]:
     return study.participants.select_related("user").annotate(
         done=Count("assignments", filter=Q(assignments__finished_at__isnull=False))
     ).order_by("position")
+
+
+def participant_candidates(*, study: Study) -> QuerySet[User]:
+    """Participants and examiners not yet in the study."""
+    return (User.objects.filter(role__in=(User.Role.PARTICIPANT, User.Role.EXAMINER))
+            .exclude(study_roles__study=study).order_by("role", "username"))

@@ -116,17 +116,39 @@ def study_create(
             task.query_figures.set(spec.query_figure_ids)
             task_rows.append(task)
         for p, user in enumerate(users):
-            participant = Participant.objects.create(study=study, user=user, position=p)
-            Assignment.objects.bulk_create([
-                Assignment(participant=participant, task=task, position=t,
-                           arm=arm_rows[arm_for(participant=p, task=t, n_arms=len(arm_rows))]
-                           if design == Study.Design.WITHIN else None)
-                for t, task in enumerate(task_rows)
-            ])
+            _participant_add(study, user, p, arm_rows, task_rows)
         if queue_vectors:
             for model, missing in study_vectors_missing(study=study).items():
                 figures_encode_enqueue(figure_ids=missing, model=model)
     return study
+
+
+def _participant_add(study: Study, user: User, position: int, arms: list[Arm], tasks: list[Task]) -> Participant:
+    """The participant and an assignment per task (within design: the arm of its Latin-square row)."""
+    participant = Participant.objects.create(study=study, user=user, position=position)
+    Assignment.objects.bulk_create([
+        Assignment(participant=participant, task=task, position=t,
+                   arm=arms[arm_for(participant=position, task=t, n_arms=len(arms))]
+                   if study.design == Study.Design.WITHIN else None)
+        for t, task in enumerate(tasks)
+    ])
+    return participant
+
+
+def study_add_participants(*, study: Study, participants: Sequence[str]) -> list[Participant]:
+    """Add participants to a running study; each takes the next row of the Latin square."""
+    problems = _Problems()
+    users = _check_participants(participants, problems)
+    taken = set(study.participants.filter(user__in=users).values_list("user__username", flat=True))
+    for name in sorted(taken):
+        problems.add("participants", f"{name!r} already takes part in this study")
+    problems.raise_if_any()
+    with transaction.atomic():
+        Study.objects.select_for_update().filter(pk=study.pk).exists()  # one row of the square each
+        arms = list(study.arms.order_by("position"))
+        tasks = list(study.tasks.order_by("position"))
+        start = study.participants.count()
+        return [_participant_add(study, user, start + i, arms, tasks) for i, user in enumerate(users)]
 
 
 def study_create_from_corpus(

@@ -196,3 +196,21 @@ def test_admin_creates_a_study_through_the_api(study_corpus, participants):
                                           "tasks_from": study_corpus, "n_tasks": 2}, format="json")
     assert dup.status_code == 400 and "already exists" in dup.json()["message"]
     assert Study.objects.count() == 1
+
+
+def test_admin_adds_participants_who_continue_the_latin_square(study_corpus, participants):
+    study = Study.objects.get(pk=make_study("grow", study_corpus, tasks=2).study_id)
+    User.objects.create_user("ines", password="x", role=User.Role.EXAMINER)
+    User.objects.create_user("otto", password="x", role=User.Role.PARTICIPANT)
+    admin = APIClient()
+    admin.force_authenticate(User.objects.create_user("root", password="x", role=User.Role.ADMIN))
+    url = f"/api/v1/studies/{study.pk}/participants/"
+    response = admin.post(url, {"participants": ["ines", "otto"]}, format="json")
+    assert response.status_code == 201 and response.json()["participants"] == ["pia", "paul", "ines", "otto"]
+    orders = {p.user.username: [a.arm.name for a in p.assignments.order_by("position")]
+              for p in study.participants.select_related("user")}
+    assert orders["ines"] == orders["pia"] == [MODEL_A, MODEL_B]
+    assert orders["otto"] == orders["paul"] == [MODEL_B, MODEL_A]
+    again = admin.post(url, {"participants": ["pia", "root"]}, format="json")
+    assert again.status_code == 400 and len(again.json()["extra"]["problems"]) == 2
+    assert study.participants.count() == 4

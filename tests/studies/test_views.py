@@ -63,3 +63,16 @@ def test_admin_creates_a_study_on_the_page(study_corpus, participants):
     assert study.tasks.count() == 2 and study.k == 6 and study.design == "interleave"
     again = admin.post("/studies/new/", {**data, "arms": [MODEL_A]})
     assert again.status_code == 400 and "at least two arms" in again.content.decode()
+
+
+def test_admin_adds_a_participant_on_the_study_page(study_corpus, participants):
+    study = Study.objects.get(pk=make_study("grow-page", study_corpus, tasks=1).study_id)
+    User.objects.create_user("otto", password="x", role=User.Role.PARTICIPANT)
+    admin = _client(User.objects.create_user("root", password="x", role=User.Role.ADMIN))
+    page = admin.get(f"/studies/{study.pk}/").content.decode()
+    assert 'value="otto"' in page and 'value="pia"' not in page
+    response = admin.post(f"/studies/{study.pk}/participants/", {"participants": ["otto"]})
+    assert response.status_code == 302
+    assert study.participants.filter(user__username="otto", position=2).exists()
+    refused = admin.post(f"/studies/{study.pk}/participants/", {"participants": ["otto"]}, follow=True)
+    assert "already takes part" in refused.content.decode()
