@@ -96,7 +96,7 @@ class StudyDetailView(_AdminOnly):
             for metric, title in METRIC_TITLES.items()
         ]
         return render(request, "studies/detail.html", {
-            "study": study, "arms": selectors.study_names_of_arms(study=study),
+            "study": study, "arms": selectors.study_arms(study=study),
             "tasks": selectors.study_tasks(study=study), "participants": selectors.study_participants(study=study),
             "rows": rows, "metrics": list(METRIC_TITLES.values()), "plots": plots, "tests": _test_rows(summary),
             "candidates": selectors.participant_candidates(study=study),

@@ -217,8 +217,8 @@ def _json(value: object) -> str:
     return json.dumps(value, sort_keys=True) if value else ""
 
 
-def study_names_of_arms(*, study: Study) -> list[Arm]:
-    return list(study.arms.order_by("position"))
+def study_arms(*, study: Study) -> list[Arm]:
+    return list(study.arms.select_related("model").order_by("position"))
 
 
 def study_tasks(*, study: Study) -> QuerySet[Task]:

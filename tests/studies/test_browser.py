@@ -113,3 +113,31 @@ def test_participant_runs_two_tasks_grades_fills_the_sus_and_the_admin_exports(
     assert len(sus) == 1 and sus[0]["participant"] == "pia" and sus[0]["sus_score"] == "75.0"
     assert [r["comment"] for r in rows["questionnaires"] if r["kind"] == "task"] == ["task 1 went well",
                                                                                     "task 2 went well"]
+
+
+def test_an_interleaved_list_looks_like_any_other_and_credits_the_clicked_arm(
+    live_server, browser_page, study_corpus, participants  # noqa: F811
+):
+    study = Study.objects.get(pk=make_study("browser-interleave", study_corpus, design="interleave", tasks=1,
+                                            k=6).study_id)
+    arms = Arm.objects.filter(study=study).select_related("model")
+    secrets = {a.name for a in arms} | {a.model.name for a in arms}
+    page = browser_page
+    _login(page, live_server.url, "paul", "/studies/run/")
+    page.wait_for_selector("#task-view:not([hidden]) .study-card")
+    assert page.locator(".study-card").count() == 6
+    _assert_blind(page, secrets)
+    page.keyboard.press("2")  # the first result, whichever arm picked it
+    page.wait_for_selector(".study-card:nth-child(1) .grade.on[data-grade='2']")
+    page.keyboard.press("f")
+    page.wait_for_selector("#questionnaire-view:not([hidden])")
+    page.check("input[name=confidence][value='3']")
+    page.check("input[name=usefulness][value='3']")
+    page.click("#questionnaire-submit")
+    page.wait_for_selector("#sus-view:not([hidden])")
+    _assert_blind(page, secrets)
+
+    from studies.selectors.studies import study_preferences
+
+    first = study.participants.get(user__username="paul").assignments.get().hits.get(rank=1)
+    assert study_preferences(study=study)["grades"] == [first.arm.name]
