@@ -7,7 +7,7 @@ import io
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views import View
 from PIL import Image
 
@@ -23,6 +23,12 @@ from retrieval.selectors.search import figure_search
 class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
     template_name = "retrieval/search.html"
     permission_required = SEARCH_PRIOR_ART
+
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        # Study participants search only inside their (blind) study tasks: this page names the model.
+        if getattr(request.user, "role", None) == "participant":
+            return redirect("studies:run")
+        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return render(request, self.template_name, self._context())

@@ -1,0 +1,283 @@
+// The participant's study page: one task at a time through the participant API.
+// Results come blind (no arm, model or score); every action is logged by the server.
+(function () {
+  "use strict";
+  const root = document.getElementById("study");
+  if (!root) return;
+  const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const $ = (id) => document.getElementById(id);
+  const views = ["task-view", "questionnaire-view", "sus-view", "done-view", "none-view"];
+  const GRADES = ["not relevant", "marginal", "relevant", "highly relevant"];
+  let task = null;
+  let selected = 0;
+  let timer = null;
+
+  function show(id) {
+    views.forEach((v) => { $(v).hidden = v !== id; });
+    $("study-loading").hidden = true;
+    $("timer").hidden = id !== "task-view";
+  }
+
+  function error(message) {
+    const box = $("study-error");
+    box.textContent = message || "";
+    box.hidden = !message;
+  }
+
+  async function api(method, url, body) {
+    const response = await fetch(url, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status === 204) return { status: 204, data: null };
+    let data = null;
+    try { data = await response.json(); } catch (e) { data = null; }
+    if (!response.ok) {
+      const err = new Error((data && data.message) || `The server answered ${response.status}.`);
+      err.status = response.status;
+      throw err;
+    }
+    return { status: response.status, data };
+  }
+
+  const taskUrl = (suffix) => `${root.dataset.tasks}${task.task}/${suffix}/`;
+
+  async function loadNext() {
+    stopTimer();
+    error("");
+    $("study-loading").hidden = false;
+    views.forEach((v) => { $(v).hidden = true; });
+    let result;
+    try {
+      result = await api("GET", root.dataset.next);
+    } catch (e) {
+      if (e.status === 503) {
+        $("study-loading").textContent = "Preparing the results of your next task…";
+        setTimeout(loadNext, 3000);
+        return;
+      }
+      $("study-loading").hidden = true;
+      error(e.message);
+      return;
+    }
+    if (result.status === 204) {
+      task = null;
+      await showFinished();
+      return;
+    }
+    task = result.data;
+    $("task-count").textContent = `Task ${task.number} of ${task.of}`;
+    if (task.ended) { show("questionnaire-view"); return; }
+    renderTask();
+    show("task-view");
+    startTimer();
+  }
+
+  // A study's usability questionnaire comes before the tasks of any later study.
+  async function advance() {
+    try {
+      const status = (await api("GET", root.dataset.status)).data;
+      if (status.sus_pending) {
+        $("task-count").textContent = `${status.tasks_done} of ${status.tasks_total} tasks done`;
+        show("sus-view");
+        return;
+      }
+    } catch (e) {
+      error(e.message);
+      return;
+    }
+    loadNext();
+  }
+
+  async function showFinished() {
+    try {
+      const status = (await api("GET", root.dataset.status)).data;
+      if (!status.tasks_total) { show("none-view"); return; }
+      $("task-count").textContent = `${status.tasks_done} of ${status.tasks_total} tasks done`;
+      show(status.sus_pending ? "sus-view" : "done-view");
+    } catch (e) {
+      $("study-loading").hidden = true;
+      error(e.message);
+    }
+  }
+
+  function img(url, alt) {
+    const image = document.createElement("img");
+    image.src = url;
+    image.alt = alt;
+    image.loading = "lazy";
+    return image;
+  }
+
+  function renderTask() {
+    const queries = $("query-images");
+    queries.replaceChildren(...task.query_images.map((url, i) => img(url, `Query drawing ${i + 1}`)));
+    $("task-text").hidden = !task.text;
+    $("task-text").textContent = task.text ? `Subject: ${task.text}` : "";
+    const hits = $("hits");
+    hits.replaceChildren(...task.hits.map(renderHit));
+    selected = 0;
+    focusHit(0, false);
+  }
+
+  function renderHit(hit, index) {
+    const card = document.createElement("article");
+    card.className = "card study-card";
+    card.tabIndex = 0;
+    card.dataset.index = index;
+    card.dataset.figure = hit.figure_id;
+    const rank = document.createElement("span");
+    rank.className = "rank";
+    rank.textContent = `#${hit.rank}`;
+    const picture = img(hit.image_url, `Result ${hit.rank}`);
+    picture.addEventListener("click", () => openHit(index));
+    const caption = document.createElement("div");
+    caption.className = "caption";
+    caption.textContent = `${hit.patent_id}${hit.figure_label ? " FIG. " + hit.figure_label : ""}${hit.title ? " · " + hit.title : ""}`;
+    card.append(rank, picture, caption, gradeButtons(hit, index));
+    card.addEventListener("focus", () => { selected = index; });
+    return card;
+  }
+
+  function gradeButtons(hit, index) {
+    const group = document.createElement("div");
+    group.className = "grades";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Grade");
+    GRADES.forEach((label, grade) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "grade" + (hit.grade === grade ? " on" : "");
+      button.dataset.grade = grade;
+      button.title = `${grade}: ${label}`;
+      button.textContent = grade;
+      button.addEventListener("click", (event) => { event.stopPropagation(); grade_(index, grade); });
+      group.append(button);
+    });
+    return group;
+  }
+
+  function focusHit(index, focus = true) {
+    const cards = $("hits").children;
+    if (!cards.length) return;
+    selected = Math.max(0, Math.min(cards.length - 1, index));
+    Array.from(cards).forEach((c, i) => c.classList.toggle("selected", i === selected));
+    if (focus) cards[selected].focus();
+  }
+
+  async function grade_(index, grade) {
+    const hit = task.hits[index];
+    try {
+      await api("POST", taskUrl("grades"), { figure_id: hit.figure_id, grade });
+      hit.grade = grade;
+      document.querySelectorAll(`[data-figure="${hit.figure_id}"] .grade`).forEach((b) => {
+        b.classList.toggle("on", Number(b.dataset.grade) === grade);
+      });
+      error("");
+    } catch (e) {
+      error(e.message);
+    }
+  }
+
+  function openHit(index) {
+    const hit = task.hits[index];
+    focusHit(index, false);
+    $("viewer-query").replaceChildren(...task.query_images.map((url, i) => img(url, `Query drawing ${i + 1}`)));
+    $("viewer-image").src = hit.image_url;
+    $("viewer-image").alt = `Result ${hit.rank}`;
+    $("viewer-caption").textContent = `#${hit.rank} · ${hit.patent_id}${hit.figure_label ? " FIG. " + hit.figure_label : ""}`;
+    $("viewer-grades").replaceChildren(gradeButtons(hit, index));
+    $("viewer-grades").firstChild.dataset.figure = hit.figure_id;
+    $("viewer").showModal();
+    api("POST", taskUrl("opened"), { figure_id: hit.figure_id }).catch((e) => error(e.message));
+  }
+
+  async function endTask(found) {
+    if (!task) return;
+    stopTimer();
+    try {
+      await api("POST", taskUrl("end"), { found_citable: found });
+      if ($("viewer").open) $("viewer").close();
+      $("questionnaire").reset();
+      show("questionnaire-view");
+      $("questionnaire").querySelector("input").focus();
+    } catch (e) {
+      error(e.message);
+    }
+  }
+
+  function startTimer() {
+    const box = $("timer");
+    const started = Date.now();
+    const left = task.seconds_left;
+    const tick = () => {
+      const elapsed = Math.floor((Date.now() - started) / 1000);
+      if (left === null || left === undefined) {
+        box.textContent = `${fmt(elapsed)} elapsed`;
+        return;
+      }
+      const remaining = Math.max(0, left - elapsed);
+      box.textContent = `${fmt(remaining)} left`;
+      box.classList.toggle("low", remaining <= 30);
+      if (remaining === 0) endTask(false);
+    };
+    box.hidden = false;
+    tick();
+    timer = setInterval(tick, 1000);
+  }
+
+  function stopTimer() {
+    if (timer) clearInterval(timer);
+    timer = null;
+  }
+
+  const fmt = (s) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+
+  $("found-button").addEventListener("click", () => endTask(true));
+  $("end-button").addEventListener("click", () => endTask(false));
+  $("viewer-close").addEventListener("click", () => $("viewer").close());
+
+  $("questionnaire").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    try {
+      await api("POST", taskUrl("finish"), {
+        confidence: Number(form.get("confidence")),
+        usefulness: Number(form.get("usefulness")),
+        comment: form.get("comment") || "",
+      });
+      advance();
+    } catch (e) {
+      error(e.message);
+    }
+  });
+
+  $("sus").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const answers = Array.from({ length: 10 }, (_, i) => Number(form.get(`q${i + 1}`)));
+    try {
+      await api("POST", root.dataset.sus, { answers });
+      advance();
+    } catch (e) {
+      error(e.message);
+    }
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if ($("task-view").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest("textarea, input")) return;
+    const key = event.key;
+    if (key === "?") { $("help").showModal(); event.preventDefault(); return; }
+    if (key === "ArrowRight" || key === "j") { focusHit(selected + 1); event.preventDefault(); }
+    else if (key === "ArrowLeft" || key === "k") { focusHit(selected - 1); event.preventDefault(); }
+    else if (/^[0-3]$/.test(key)) { grade_(selected, Number(key)); event.preventDefault(); }
+    else if (key === "Enter" && !$("viewer").open) { openHit(selected); event.preventDefault(); }
+    else if (key === "f" && !$("viewer").open) { endTask(true); }
+    else if (key === "e" && !$("viewer").open) { endTask(false); }
+  });
+
+  advance();
+})();
