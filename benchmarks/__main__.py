@@ -25,6 +25,7 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=20_000, help="figures in the searched catalogue")
     parser.add_argument("--queries", type=int, default=200, help="queries per latency measurement")
     parser.add_argument("--sample-patents", type=int, default=50, help="generated patents to ingest and encode")
+    parser.add_argument("--page-files", type=int, default=20, help="multi-page TIFF/PDF files (3 pages each)")
     parser.add_argument("--users", type=int, default=16, help="concurrent examiners in the load test")
     parser.add_argument("--load-seconds", type=float, default=120, help="length of the load test (0: skip)")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
@@ -41,7 +42,7 @@ def main() -> int:
     from rest_framework.authtoken.models import Token
 
     from accounts.services import user_create
-    from benchmarks import ann, api, catalogue, corpus, load
+    from benchmarks import ann, api, catalogue, corpus, load, pages
     from benchmarks.common import fresh_database, machine, peak_rss_mb
     from retrieval.services.models import model_ensure_active
 
@@ -55,6 +56,8 @@ def main() -> int:
         sample = Path(tmp) / "sample"
         corpus.run(model=model, sample_dir=sample, sample_patents=args.sample_patents, results=results)
         page = api.drawing_page(sample)
+        pages.run(model=model, drawings=sorted(sample.rglob("*.png")), work=Path(tmp) / "pages",
+                  files=args.page_files, results=results)
     cat = catalogue.build(model, args.scale, results)
     ann.run(cat, queries=args.queries, results=results)
     user = user_create(username="bench", password="bench-passphrase-1", role="examiner")
