@@ -86,24 +86,70 @@ def drop_model_index(model: RetrievalModel) -> None:
 def upsert_embeddings(
     model: RetrievalModel, figure_ids: Sequence[int], vectors: NDArray[np.float32]
 ) -> int:
-    """Insert or replace the vectors of these figures under this model (idempotent)."""
+    """Insert or replace the vectors of these figures under this model (idempotent).
+
+    The vectors travel by binary COPY (pgvector's psycopg dumper) into a temporary table, then
+    one INSERT ... ON CONFLICT merges them with the figures' filter attributes.
+    """
     if len(figure_ids) != len(vectors):
         raise ValueError("one vector per figure id expected")
     if len(vectors) and vectors.shape[1] != model.dim:
         raise ValueError(f"vectors have dimension {vectors.shape[1]}, model {model.name} has {model.dim}")
     if not len(figure_ids):
         return 0
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        _copy_to_load_table(figure_ids, vectors)
         cursor.execute(
             f"INSERT INTO {TABLE} (figure_id, model_id, embedding, created_at, {ATTRIBUTES}) "
-            f"SELECT f.id, %s, v.vec::vector, now(), {ATTRIBUTE_SOURCES} "
-            "FROM unnest(%s::bigint[], %s::text[]) AS v(figure_id, vec) "
+            f"SELECT f.id, %s, v.vec, now(), {ATTRIBUTE_SOURCES} FROM {_LOAD_TABLE} v "
             "JOIN retrieval_figure f ON f.id = v.figure_id JOIN retrieval_patent p ON p.id = f.patent_id "
             "ON CONFLICT (figure_id, model_id) DO UPDATE SET embedding = EXCLUDED.embedding, "
             f"created_at = EXCLUDED.created_at, {_set_from('EXCLUDED')}",
-            [model.id, [int(i) for i in figure_ids], [_literal(v) for v in vectors]],
+            [model.id],
         )
         return cursor.rowcount
+
+
+def bulk_load_embeddings(
+    model: RetrievalModel, figure_ids: Sequence[int], vectors: NDArray[np.float32]
+) -> int:
+    """Load many vectors of a model at once: drop its HNSW index, upsert, build the index again.
+
+    Building an HNSW index over n rows is far cheaper than n incremental inserts into it, so
+    re-indexing a catalogue goes this way. The model's searches fall back to exact scans while
+    the index is rebuilt, so use it for models that are not serving searches, or in a quiet hour.
+    """
+    with transaction.atomic():
+        drop_model_index(model)
+        count = upsert_embeddings(model, figure_ids, vectors)
+    build_model_index(model)
+    return count
+
+
+def build_model_index(model: RetrievalModel) -> None:
+    """(Re)build the model's HNSW index with parallel workers and room to build it in memory."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL maintenance_work_mem = '{settings.RETRIEVAL_HNSW_BUILD_MEMORY}'")
+        cursor.execute(
+            f"SET LOCAL max_parallel_maintenance_workers = {int(settings.RETRIEVAL_HNSW_BUILD_WORKERS)}"
+        )
+        ensure_model_index(model)
+
+
+_LOAD_TABLE = "_figemb_load"
+
+
+def _copy_to_load_table(figure_ids: Sequence[int], vectors: NDArray[np.float32]) -> None:
+    raw = _vector_aware(connection.connection)  # same transaction as Django's cursor
+    with raw.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_LOAD_TABLE} (figure_id bigint, vec vector) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(f"TRUNCATE {_LOAD_TABLE}")
+        with cursor.copy(f"COPY {_LOAD_TABLE} (figure_id, vec) FROM STDIN WITH (FORMAT BINARY)") as copy:
+            copy.set_types(["int8", "vector"])
+            for figure_id, vector in zip(figure_ids, np.asarray(vectors, dtype=np.float32), strict=True):
+                copy.write_row((int(figure_id), vector))
 
 
 def refresh_attributes(*, figure_ids: Sequence[int] = (), patent_ids: Sequence[int] = ()) -> int:
@@ -183,20 +229,27 @@ def _filter_sql(model: RetrievalModel, filters: FigureFilters) -> _Sql:
 
 def embeddings_for(model: RetrievalModel, figure_ids: Sequence[int]) -> dict[int, NDArray[np.float32]]:
     """Stored vectors of these figures (for exact-search checks and similar-figure queries)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT figure_id, embedding::text FROM {TABLE} WHERE model_id = %s AND figure_id = ANY(%s)",
-            [model.id, [int(i) for i in figure_ids]],
-        )
-        return {fid: _parse(text) for fid, text in cursor.fetchall()}
+    with connection.cursor():
+        raw = _vector_aware(connection.connection)
+        with raw.cursor() as cursor:
+            cursor.execute(
+                f"SELECT figure_id, embedding FROM {TABLE} WHERE model_id = %s AND figure_id = ANY(%s)",
+                [model.id, [int(i) for i in figure_ids]],
+            )
+            return {fid: vec.to_numpy().astype(np.float32) for fid, vec in cursor.fetchall()}
+
+
+def _vector_aware(raw):  # noqa: ANN001, ANN202 - a psycopg connection
+    """The psycopg connection under Django's, taught pgvector's binary vector type (once)."""
+    from pgvector.psycopg import register_vector
+
+    if raw.adapters.types.get("vector") is None:
+        register_vector(raw)
+    return raw
 
 
 def _literal(vector: NDArray[np.float32]) -> str:
     return "[" + ",".join(f"{float(x):.7g}" for x in np.asarray(vector).ravel()) + "]"
-
-
-def _parse(text: str) -> NDArray[np.float32]:
-    return np.array([float(x) for x in text.strip("[]").split(",")], dtype=np.float32)
 
 
 # --- The text channels: full-text, trigram and sentence-vector search over figure texts ------
