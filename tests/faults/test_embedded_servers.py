@@ -44,6 +44,15 @@ def _finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, 
     return process.returncode, out
 
 
+def _read_until(process: subprocess.Popen[str], start: str) -> str:
+    """The first line of the process's output that starts with `start` (logs come before)."""
+    while True:
+        line = process.stdout.readline()
+        assert line, "the process ended before it printed what the test waits for"
+        if line.startswith(start):
+            return line.strip()
+
+
 def test_three_processes_started_together_on_a_fresh_folder_all_succeed(var_dir):
     env = fresh_env(var_dir)
     processes = [manage("check", env=env) for _ in range(3)]
@@ -62,7 +71,7 @@ def test_crash_leftovers_do_not_block_the_next_start(var_dir):
     env = fresh_env(var_dir)
     # a long-lived user of the embedded server dies without signing out
     holder = manage("shell", "--no-imports", "-c", "import time; print('up', flush=True); time.sleep(600)", env=env)
-    assert holder.stdout.readline().strip() == "up"
+    _read_until(holder, "up")
     pgdata = var_dir / "postgres"
     assert holder.pid in json.loads((pgdata / ".handle_pids.json").read_text())
     holder.kill()
@@ -87,8 +96,15 @@ def test_crash_leftovers_do_not_block_the_next_start(var_dir):
         other.wait()
 
 
-def test_long_data_paths_get_private_sockets_that_come_back(tmp_path):
+@pytest.fixture
+def deep_dir(tmp_path):
     deep = tmp_path / ("d" * 60) / ("e" * 60)
+    yield deep
+    stop_servers(deep)
+
+
+def test_long_data_paths_get_private_sockets_that_come_back(deep_dir):
+    deep = deep_dir
     deep.mkdir(parents=True)
     deep.chmod(0o755)
     deep.parent.chmod(0o755)
@@ -96,14 +112,10 @@ def test_long_data_paths_get_private_sockets_that_come_back(tmp_path):
     holder = _python((
         "import time;"
         "print('=', settings.DATABASES['default']['HOST'], settings.REDIS_URL,"
-        " settings.REDIS_CACHE_URL, flush=True); time.sleep(600)"
+        " getattr(settings, 'REDIS_CACHE_URL', settings.REDIS_URL), flush=True); time.sleep(600)"
     ), env=env)
     try:
-        line = ""
-        while not line.startswith("= "):
-            line = holder.stdout.readline()
-            assert line, "the process ended before it printed its servers"
-        pg, broker, cache = line.split()[1:]
+        pg, broker, cache = _read_until(holder, "= ").split()[1:]
         pg_dir = Path(pg)
         redis_socket = Path(broker.removeprefix("unix://"))
         cache_socket = Path(cache.removeprefix("unix://"))
