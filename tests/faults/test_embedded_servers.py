@@ -97,10 +97,16 @@ def test_crash_leftovers_do_not_block_the_next_start(var_dir):
 
 
 @pytest.fixture
-def deep_dir(tmp_path):
-    deep = tmp_path / ("d" * 60) / ("e" * 60)
+def deep_dir():
+    """A data folder whose path is too long for a unix socket. Not under pytest's tmp_path:
+    postgres runs as another user under root, and a pytest session started meanwhile makes
+    /tmp/pytest-of-USER private again (0700), cutting that user off its own data."""
+    top = Path(tempfile.mkdtemp(prefix="ps-fault-"))
+    top.chmod(0o755)
+    deep = top / ("d" * 60) / ("e" * 60)
     yield deep
     stop_servers(deep)
+    shutil.rmtree(top, ignore_errors=True)
 
 
 def test_long_data_paths_get_private_sockets_that_come_back(deep_dir):

@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import signal
 import time
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 from django.conf import settings
@@ -97,18 +99,24 @@ def test_encode_missing_queues_every_figure_without_a_vector(tmp_path, active_mo
 
 def test_a_worker_killed_mid_batch_loses_nothing(tmp_path, active_model, transactional_db, settings):
     app.control.purge()
-    settings.RETRIEVAL_ENCODE_BATCH_SIZE = 64  # one batch, long enough to be killed inside
+    settings.RETRIEVAL_ENCODE_BATCH_SIZE = 64  # one batch
     result = corpus_ingest(path=small_corpus(tmp_path / "big", patents=12, views=5))
     ids = result.figure_ids
     assert len(ids) == 60
-    worker = start_worker("-Q", "gpu", "--pool", "prefork", "--concurrency", "1")
-    try:
-        child_pid = _pid_running_the_batch()
-        os.kill(child_pid, signal.SIGKILL)
-        # killed before it could write a single vector: the batch was in flight
-        assert FigureEmbedding.objects.filter(figure_id__in=ids).count() == 0
-    finally:
-        stop_worker(worker)
+    # Another session holds the vector table, so the batch computes its vectors and then waits
+    # to write them: the worker is certainly mid-batch when it is killed, however fast it is.
+    with _vector_table_locked() as (blocked_writers, end_blocked_writers):
+        worker = start_worker("-Q", "gpu", "--pool", "prefork", "--concurrency", "1")
+        try:
+            child_pid = _pid_running_the_batch()
+            wait_for(lambda: blocked_writers() >= 1, timeout=240)
+            os.kill(child_pid, signal.SIGKILL)
+            # the dead process's pending INSERT must not finish on its own once the lock goes:
+            # only a redelivered message may write these vectors
+            end_blocked_writers()
+            assert FigureEmbedding.objects.filter(figure_id__in=ids).count() == 0
+        finally:
+            stop_worker(worker)
     replacement = start_worker("-Q", "gpu", "--pool", "solo")
     try:
         wait_for(lambda: FigureEmbedding.objects.filter(figure_id__in=ids).count() == 60, timeout=240)
@@ -116,6 +124,31 @@ def test_a_worker_killed_mid_batch_loses_nothing(tmp_path, active_model, transac
         stop_worker(replacement)
     rows = FigureEmbedding.objects.filter(figure_id__in=ids, model=active_model)
     assert sorted(rows.values_list("figure_id", flat=True)) == sorted(ids)  # each exactly once
+
+
+@contextmanager
+def _vector_table_locked():
+    """Hold an EXCLUSIVE lock on the vector table (reads go on, writes wait) from a connection
+    of its own; yields functions that count, and end, the sessions waiting on it to write."""
+    from django.db import connection
+
+    table = FigureEmbedding._meta.db_table
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as blocker, psycopg.connect(**params, autocommit=True) as watcher:
+        blocker.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+
+        waiting = "FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE %s"
+
+        def blocked_writers() -> int:
+            return watcher.execute(f"SELECT count(*) {waiting}", [f"INSERT INTO {table}%"]).fetchone()[0]
+
+        def end_blocked_writers() -> None:
+            watcher.execute(f"SELECT pg_terminate_backend(pid) {waiting}", [f"INSERT INTO {table}%"])
+
+        try:
+            yield blocked_writers, end_blocked_writers
+        finally:
+            blocker.rollback()
 
 
 def _pid_running_the_batch(timeout: float = 120) -> int:
