@@ -33,7 +33,16 @@
     card.querySelectorAll("button[data-category]").forEach((b) => b.classList.toggle("on", b.dataset.category === category));
   }
 
-  async function judge(card, values) {
+  // One request at a time per card, in the order the keys were pressed: a grade and a category
+  // typed in quick succession must not have their answers arrive (and be painted) out of order.
+  const pending = new WeakMap();
+  function judge(card, values) {
+    const next = (pending.get(card) || Promise.resolve()).then(() => send(card, values));
+    pending.set(card, next.catch(() => {}));
+    return next;
+  }
+
+  async function send(card, values) {
     if (closed) { showError("The case is closed; reopen it to judge."); return; }
     const url = head.dataset.judgeUrl.replace(/\/0\/$/, "/" + card.dataset.figure + "/");
     card.classList.add("saving");
