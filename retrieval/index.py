@@ -207,23 +207,50 @@ def nearest_figures(
     return sorted(hits, key=lambda hit: (-hit.score, hit.figure_id))
 
 
+@dataclass(frozen=True)
+class _FilterColumns:
+    """Where a search reads the attributes that FigureFilters restrict."""
+
+    figure: str
+    corpus: str
+    us_class_main: str
+    locarno_class: str
+    grant_date: str
+    is_front_page: str
+
+
+# The drawing index filters on the attributes copied into the embedding rows (e); the text
+# channels read them from the figure (f) and patent (p) rows.
+_EMBEDDING_COLUMNS = _FilterColumns(
+    "e.figure_id", "e.corpus_id", "e.us_class_main", "e.locarno_class", "e.grant_date", "e.is_front_page"
+)
+_FIGURE_COLUMNS = _FilterColumns(
+    "f.id", "f.corpus_id", "p.us_class_main", "p.locarno_class", "p.grant_date", "f.is_front_page"
+)
+
+
 def _filter_sql(model: RetrievalModel, filters: FigureFilters) -> _Sql:
     sql = _Sql()
     sql.add(f"e.model_id = {int(model.id)}")
+    return _add_filters(sql, filters, _EMBEDDING_COLUMNS)
+
+
+def _add_filters(sql: _Sql, filters: FigureFilters, c: _FilterColumns) -> _Sql:
+    """The WHERE clauses of FigureFilters, one implementation for every channel."""
     if filters.exclude_front_page:
-        sql.add("NOT e.is_front_page")
+        sql.add(f"NOT {c.is_front_page}")
     if filters.corpus_ids:
-        sql.add("e.corpus_id = ANY(%s)", [int(c) for c in filters.corpus_ids])
+        sql.add(f"{c.corpus} = ANY(%s)", [int(i) for i in filters.corpus_ids])
     if filters.us_class_main:
-        sql.add("e.us_class_main = ANY(%s)", [c.upper() for c in filters.us_class_main])
+        sql.add(f"{c.us_class_main} = ANY(%s)", [v.upper() for v in filters.us_class_main])
     if filters.locarno_class:
-        sql.add("e.locarno_class = ANY(%s)", list(filters.locarno_class))
+        sql.add(f"{c.locarno_class} = ANY(%s)", list(filters.locarno_class))
     if filters.grant_date_from:
-        sql.add("e.grant_date >= %s", filters.grant_date_from)
+        sql.add(f"{c.grant_date} >= %s", filters.grant_date_from)
     if filters.grant_date_to:
-        sql.add("e.grant_date <= %s", filters.grant_date_to)
+        sql.add(f"{c.grant_date} <= %s", filters.grant_date_to)
     if filters.exclude_figure_ids:
-        sql.add("NOT (e.figure_id = ANY(%s))", [int(i) for i in filters.exclude_figure_ids])
+        sql.add(f"NOT ({c.figure} = ANY(%s))", [int(i) for i in filters.exclude_figure_ids])
     return sql
 
 
@@ -404,18 +431,4 @@ def _text_filter_sql(filters: FigureFilters) -> _Sql:
     """FigureFilters over the figure (f) and patent (p) rows: the text channels' WHERE."""
     sql = _Sql()
     sql.add("f.status = 'ready'")
-    if filters.exclude_front_page:
-        sql.add("NOT f.is_front_page")
-    if filters.corpus_ids:
-        sql.add("f.corpus_id = ANY(%s)", [int(c) for c in filters.corpus_ids])
-    if filters.us_class_main:
-        sql.add("p.us_class_main = ANY(%s)", [c.upper() for c in filters.us_class_main])
-    if filters.locarno_class:
-        sql.add("p.locarno_class = ANY(%s)", list(filters.locarno_class))
-    if filters.grant_date_from:
-        sql.add("p.grant_date >= %s", filters.grant_date_from)
-    if filters.grant_date_to:
-        sql.add("p.grant_date <= %s", filters.grant_date_to)
-    if filters.exclude_figure_ids:
-        sql.add("NOT (f.id = ANY(%s))", [int(i) for i in filters.exclude_figure_ids])
-    return sql
+    return _add_filters(sql, filters, _FIGURE_COLUMNS)
