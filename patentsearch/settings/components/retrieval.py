@@ -48,3 +48,9 @@ RETRIEVAL_FUSION_WEIGHTS = {
     "trigram": env.float("RETRIEVAL_FUSION_WEIGHT_TRIGRAM", default=0.5),
     "sentence": env.float("RETRIEVAL_FUSION_WEIGHT_SENTENCE", default=2.0),
 }
+# Text-only queries (no drawing): equal weights, so that a name found only by its trigrams (a
+# misspelling) or only by full-text still reaches the first page next to the sentence channel's hits.
+RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY = {
+    name: env.float(f"RETRIEVAL_FUSION_WEIGHT_TEXT_ONLY_{name.upper()}", default=1.0)
+    for name in ("text_tower", "fulltext", "trigram", "sentence")
+}
