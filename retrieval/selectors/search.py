@@ -18,9 +18,9 @@ text-only query the text channels; a drawing plus a text all of them, the drawin
 weighted by ``1 - text_weight`` and the text channels by ``text_weight`` (both times 2, so the
 default 0.5 leaves the channel weights as they are). The channel weights of drawing queries
 (``settings.RETRIEVAL_FUSION_WEIGHTS``) were chosen on the validation patents of the dev corpus
-with ``manage.py evaluate_search`` (docs/evaluation.md); text-only queries weigh their channels
-equally (``RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY``), so a misspelt name found only by the trigram
-channel still reaches the first page. Each hit says which channels found it
+with ``manage.py evaluate_search`` (docs/evaluation.md); text-only queries have their own
+setting (``RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY``), by default the same weights, which the
+validation patents also preferred for title-only queries over equal weights. Each hit says which channels found it
 and at which rank. With a single channel, a hit's score is that channel's own score (cosine
 similarity for the vector channels); with several, the fused score.
 """
