@@ -1,4 +1,5 @@
-"""The only module that talks pgvector: per-model HNSW indexes, upserts and nearest neighbours.
+"""The only module that talks pgvector and search SQL: per-model HNSW indexes, upserts and
+nearest neighbours, and the text channels (full-text, trigram, sentence vectors; see below).
 
 One table holds the vectors of every model; each model gets a partial HNSW index on the
 vector cast to its dimension (`(embedding::vector(D)) vector_ip_ops WHERE model_id = M`), so

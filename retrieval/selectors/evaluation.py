@@ -127,7 +127,8 @@ def evaluate_search(
         if progress is not None:
             progress(number, len(queries))
     search_seconds = time.perf_counter() - started
-    base = {**settings.RETRIEVAL_FUSION_WEIGHTS, **request.weights}
+    defaults = settings.RETRIEVAL_FUSION_WEIGHTS if request.query_drawing else settings.RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY
+    base = {**defaults, **request.weights}
     report = _report(queries, figures, labels, request, base, skipped_no_label)
     report.update({
         "corpus": corpus.name, "model": {"name": model.name, "version": model.version},

@@ -17,9 +17,11 @@ The channels' ranks are fused by weighted reciprocal rank fusion (Cormack et al.
 ``score(f) = sum_c w_c / (RRF_K + rank_c(f))``. A drawing-only query uses ``drawing``; a
 text-only query the text channels; a drawing plus a text all of them, the drawing channel
 weighted by ``1 - text_weight`` and the text channels by ``text_weight`` (both times 2, so the
-default 0.5 leaves the channel weights as they are). The channel weights
+default 0.5 leaves the channel weights as they are). The channel weights of drawing queries
 (``settings.RETRIEVAL_FUSION_WEIGHTS``) were chosen on the validation patents of the dev corpus
-with ``manage.py evaluate_search`` (docs/evaluation.md). Each hit says which channels found it
+with ``manage.py evaluate_search`` (docs/evaluation.md); text-only queries have their own
+setting (``RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY``), by default the same weights, which the
+validation patents also preferred for title-only queries over equal weights. Each hit says which channels found it
 and at which rank. With a single channel, a hit's score is that channel's own score (cosine
 similarity for the vector channels); with several, the fused score.
 """
@@ -157,8 +159,12 @@ def channel_weights(
     rankings: dict[str, list[index.Neighbor]], *, text_weight: float,
     base: dict[str, float] | None = None,
 ) -> dict[str, float]:
-    """The fusion weight of each channel of the query (see the module docstring)."""
-    base = dict(settings.RETRIEVAL_FUSION_WEIGHTS if base is None else base)
+    """The fusion weight of each channel of the query (see the module docstring): text-only
+    queries use ``RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY`` unless ``base`` is given."""
+    if base is None:
+        text_only = "drawing" not in rankings
+        base = settings.RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY if text_only else settings.RETRIEVAL_FUSION_WEIGHTS
+    base = dict(base)
     both = "drawing" in rankings and any(c in rankings for c in TEXT_CHANNELS)
     weights = {}
     for channel in rankings:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -137,6 +138,11 @@ def test_reciprocal_rank_fusion_weights_ranks_not_scores():
     # text_weight moves weight between the drawing and the text channels.
     assert channel_weights(rankings, text_weight=0.25, base={}) == {"drawing": 1.5, "fulltext": 0.5}
     assert channel_weights({"fulltext": []}, text_weight=0.25, base={}) == {"fulltext": 1.0}
+    # Without a drawing, the text-only weights of the settings apply; with one, the drawing weights.
+    with override_settings(RETRIEVAL_FUSION_WEIGHTS={"drawing": 0.25, "trigram": 0.5},
+                           RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY={"trigram": 1.0}):
+        assert channel_weights({"trigram": []}, text_weight=0.5) == {"trigram": 1.0}
+        assert channel_weights({"drawing": [], "trigram": []}, text_weight=0.5) == {"drawing": 0.25, "trigram": 0.5}
 
 
 def test_evaluate_search_reports_the_keys_of_the_ml_evaluation(products, tmp_path):

@@ -56,3 +56,11 @@ RETRIEVAL_FUSION_WEIGHTS = {
     "trigram": env.float("RETRIEVAL_FUSION_WEIGHT_TRIGRAM", default=0.5),
     "sentence": env.float("RETRIEVAL_FUSION_WEIGHT_SENTENCE", default=2.0),
 }
+# Text-only queries (no drawing): by default the same validation-chosen weights (on the
+# validation patents, title-only US-class mAP 0.448 with them against 0.404 with equal weights).
+# Equal weights (1.0 each) bring misspelt names found only by the trigram channel higher
+# ("botle"), at that cost; docs/evaluation.md.
+RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY = {
+    name: env.float(f"RETRIEVAL_FUSION_WEIGHT_TEXT_ONLY_{name.upper()}", default=RETRIEVAL_FUSION_WEIGHTS[name])
+    for name in ("text_tower", "fulltext", "trigram", "sentence")
+}

@@ -27,7 +27,7 @@ def test_ingest_creates_patents_figures_and_texts(tmp_path, active_model, django
     figure = patent.figures.get(figure_id="2")
     assert figure.caption.startswith("FIG. 2 is a front view")
     assert figure.image.storage.exists(figure.image.name)
-    assert len(callbacks) == 3, "encoding, the text channel and describing are enqueued once each, on commit"
+    assert len(callbacks) == 3, "encoding, the text-channel rows and describing are enqueued once each, on commit"
 
 
 def test_ingest_describes_only_figures_that_came_without_descriptions(
