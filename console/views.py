@@ -1,0 +1,74 @@
+"""Pages of the admin console (server-rendered; static/js/console.js polls the API and sends the
+actions through it, so pages and API share one code path). Admin role only: anonymous users are
+sent to the login page, other roles get the 403 page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views import View
+
+from console.models import Job
+from console.permissions import can_use_console
+from console.selectors.jobs import (
+    activations,
+    encoding_by_corpus,
+    job_get,
+    job_list,
+    job_progress,
+    last_activation,
+    model_list,
+)
+from retrieval.models import RetrievalModel
+
+JOBS_PER_PAGE = 50
+
+
+class ConsoleView(LoginRequiredMixin, View):
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.user.is_authenticated and not can_use_console(request.user):
+            return render(request, "403.html", status=403)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class JobListView(ConsoleView):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        page = Paginator(job_list(), JOBS_PER_PAGE).get_page(request.GET.get("page"))
+        active = RetrievalModel.objects.filter(is_active=True).first()
+        return render(request, "console/jobs.html", {
+            "page": page, "jobs": [job_progress(job) for job in page],
+            "active_model": active, "encoding": encoding_by_corpus(model=active) if active else [],
+            "section": "jobs",
+        })
+
+
+class JobDetailView(ConsoleView):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        job = job_get(job_id=pk)
+        if job is None:
+            raise Http404("No such job.")
+        return render(request, "console/job.html", {"p": job_progress(job), "section": "jobs"})
+
+
+class UploadView(ConsoleView):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "console/upload.html", {
+            "max_bytes": settings.CONSOLE_MAX_UPLOAD_BYTES, "import_root": settings.CONSOLE_IMPORT_ROOT,
+            "section": "upload",
+        })
+
+
+class ModelListView(ConsoleView):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        rows = [
+            {"model": m, "coverage": c, "forced": activations(model=m).filter(forced=True).exists()}
+            for m, c in model_list()
+        ]
+        last = last_activation()
+        return render(request, "console/models.html", {
+            "rows": rows, "last": last, "section": "models",
+            "reindex_jobs": {j.model_id: j.pk for j in Job.objects.filter(kind=Job.Kind.REINDEX)},
+        })
