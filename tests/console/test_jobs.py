@@ -133,3 +133,16 @@ def test_cancel_a_queued_ingest(good_zip, admin_user, active_model):
     assert _nothing_written()
     with pytest.raises(ConsoleInputError, match="cancelled already"):
         job_cancel(job=job)
+
+
+def test_request_size_limit_is_larger_on_the_upload_path(rf, settings):
+    from django.http import HttpResponse
+
+    from patentsearch.middleware import RequestSizeLimitMiddleware
+
+    middleware = RequestSizeLimitMiddleware(lambda request: HttpResponse("through"))
+    big = settings.PATENTSEARCH_MAX_REQUEST_BYTES + 1
+    assert middleware(rf.post("/api/v1/search/", CONTENT_LENGTH=str(big))).status_code == 413
+    assert middleware(rf.post("/api/v1/corpora/", CONTENT_LENGTH=str(big))).content == b"through"
+    over = settings.CONSOLE_MAX_UPLOAD_BYTES + 1
+    assert middleware(rf.post("/api/v1/corpora/", CONTENT_LENGTH=str(over))).status_code == 413
