@@ -15,4 +15,7 @@ urlpatterns = [
     path("models/<int:id>/", apis.ModelDetailApi.as_view(), name="api-model"),
     path("models/<int:id>/activate/", apis.ModelActivateApi.as_view(), name="api-model-activate"),
     path("models/<int:id>/rollback/", apis.ModelRollbackApi.as_view(), name="api-model-rollback"),
+    path("jobs/<int:id>/report.json", apis.JobReportApi.as_view(), name="api-job-report"),
+    path("evaluations/", apis.EvaluationListApi.as_view(), name="api-evaluations"),
+    path("evaluations.csv", apis.EvaluationCsvApi.as_view(), name="api-evaluations-csv"),
 ]

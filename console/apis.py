@@ -7,6 +7,7 @@ examiners 403. Thin views: validate, call one service or selector, serialize.
 from __future__ import annotations
 
 from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.pagination import LimitOffsetPagination
@@ -28,6 +29,8 @@ from console.services.models import (
     console_model_register,
     console_model_rollback,
 )
+from console.selectors.evaluation import CSV_HEADER, evaluation_csv_rows, evaluation_rows
+from console.services.evaluation import evaluation_start
 from patentsearch.csv_export import csv_response
 
 PROBLEM_HEADER = ["file", "line", "reason"]
@@ -176,3 +179,54 @@ class ModelRollbackApi(ConsoleApi):
     def post(self, request: Request, id: int) -> Response:
         activation = console_model_rollback(model=_model(id), user_id=request.user.pk)
         return Response(s.ActivationSerializer(activation).data)
+
+
+class EvaluationListApi(ConsoleApi):
+    """Stored evaluation results (one row per model run and relevance kind, dated); POST starts
+    one evaluate job per model on a corpus."""
+
+    parser_classes = [JSONParser, FormParser]
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        rows = evaluation_rows()
+        for row in rows:
+            row["date"] = row["date"].isoformat() if row["date"] else None
+        return Response(rows)
+
+    @extend_schema(request=s.EvaluationInputSerializer, responses={202: s.EvaluationStartedSerializer})
+    def post(self, request: Request) -> Response:
+        form = s.EvaluationInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        jobs = evaluation_start(
+            corpus_id=data["corpus"], model_ids=data["models"], relevances=data["relevance"],
+            exclude_same_patent=data["exclude_same_patent"], user_id=request.user.pk,
+        )
+        return Response({"jobs": [job.pk for job in jobs]}, status=status.HTTP_202_ACCEPTED)
+
+
+class EvaluationCsvApi(ConsoleApi):
+    """Every stored evaluation result as CSV (one row per model run and relevance kind)."""
+
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request: Request) -> HttpResponse:
+        return csv_response("evaluations.csv", CSV_HEADER, evaluation_csv_rows(evaluation_rows()))
+
+
+class JobReportApi(ConsoleApi):
+    """The full stored report of an evaluate job ({relevance: report}) as a JSON download."""
+
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, id: int) -> Response:
+        job = _job(id)
+        if job.kind != Job.Kind.EVALUATE or job.result is None:
+            raise Http404("This job has no evaluation report (yet).")
+        response = Response(job.result)
+        response["Content-Disposition"] = f'attachment; filename="evaluation-job-{id}.json"'
+        return response

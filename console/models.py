@@ -46,6 +46,8 @@ class Job(models.Model):
     total = models.PositiveIntegerField(default=0)
     problems = models.JSONField(default=list, blank=True, help_text="[{file, line, reason}]")
     message = models.TextField(blank=True)
+    options = models.JSONField(default=dict, blank=True, help_text="What the job was asked (evaluate).")
+    result = models.JSONField(null=True, blank=True, help_text="Evaluate: {relevance: report}.")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -112,3 +112,16 @@ class ActivationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+
+
+class EvaluationInputSerializer(serializers.Serializer):
+    corpus = serializers.IntegerField()
+    models = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=20)
+    relevance = serializers.ListField(
+        child=serializers.CharField(max_length=20), min_length=1, max_length=4, default=["patent"]
+    )
+    exclude_same_patent = serializers.BooleanField(required=False, default=False)
+
+
+class EvaluationStartedSerializer(serializers.Serializer):
+    jobs = serializers.ListField(child=serializers.IntegerField())

@@ -11,4 +11,5 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job"),
     path("upload/", views.UploadView.as_view(), name="upload"),
     path("models/", views.ModelListView.as_view(), name="models"),
+    path("evaluation/", views.EvaluationView.as_view(), name="evaluation"),
 ]

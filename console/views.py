@@ -22,7 +22,9 @@ from console.selectors.jobs import (
     last_activation,
     model_list,
 )
-from retrieval.models import RetrievalModel
+from console.selectors.evaluation import KS, evaluation_rows
+from retrieval.models import Corpus, RetrievalModel
+from retrieval.selectors.evaluation import RELEVANCES
 
 JOBS_PER_PAGE = 50
 
@@ -71,4 +73,23 @@ class ModelListView(ConsoleView):
         return render(request, "console/models.html", {
             "rows": rows, "last": last, "section": "models",
             "reindex_jobs": {j.model_id: j.pk for j in Job.objects.filter(kind=Job.Kind.REINDEX)},
+        })
+
+
+class EvaluationView(ConsoleView):
+    """The dashboard: start evaluations; stored results side by side per corpus and relevance."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        groups: dict[tuple[str, str], list[dict]] = {}
+        for row in evaluation_rows():
+            row["cells"] = [row["metrics"]["mAP"], *[row["metrics"][f"recall@{k}"] for k in KS],
+                            *[row["metrics"][f"mrr@{k}"] for k in KS],
+                            *[row["bands"][b].get("mAP") for b in ("head", "middle", "tail")]]
+            groups.setdefault((row["corpus"], row["relevance"]), []).append(row)
+        running = Job.objects.filter(kind=Job.Kind.EVALUATE, state__in=[Job.State.QUEUED, Job.State.RUNNING])
+        return render(request, "console/evaluation.html", {
+            "groups": [{"corpus": c, "relevance": r, "rows": rows} for (c, r), rows in groups.items()],
+            "corpora": Corpus.objects.order_by("name"), "models": RetrievalModel.objects.order_by("name"),
+            "relevances": RELEVANCES, "ks": KS, "running": running.select_related("corpus", "model"),
+            "section": "evaluation",
         })

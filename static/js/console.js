@@ -40,10 +40,10 @@
     if (eta) eta.textContent = j.eta_s ? Math.round(j.eta_s) + " s" : "";
   }
 
-  // keyboard: j jobs, u upload, m models (not while typing)
+  // keyboard: j jobs, u upload, m models, e evaluation (not while typing)
   document.addEventListener("keydown", (event) => {
     if (event.target.closest("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
-    const index = { j: 0, u: 1, m: 2 }[event.key];
+    const index = { j: 0, u: 1, m: 2, e: 3 }[event.key];
     const links = document.querySelectorAll(".console-nav a");
     if (index !== undefined && links[index]) window.location.href = links[index].href;
   });
@@ -240,5 +240,24 @@
       setTimeout(poll, POLL_MS);
     };
     setTimeout(poll, POLL_MS);
+  }
+
+  // evaluation dashboard
+  const evalForm = document.getElementById("evaluate-form");
+  if (evalForm) {
+    const error = document.getElementById("evaluate-error");
+    evalForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      const checked = (name) => Array.from(evalForm.querySelectorAll("input[name=" + name + "]:checked")).map((i) => i.value);
+      try {
+        await api(evalForm.action, "POST", {
+          corpus: Number(evalForm.corpus.value), models: checked("models").map(Number), relevance: checked("relevance"),
+          exclude_same_patent: evalForm.exclude_same_patent.checked,
+        });
+        window.location.reload();
+      } catch (err) { error.textContent = err.message; error.hidden = false; }
+    });
+    if (document.querySelector("#evaluations-running li")) setTimeout(() => window.location.reload(), 3000);
   }
 })();

@@ -9,7 +9,7 @@ from django.test import Client
 from console.models import Job
 from tests.console.conftest import api_client
 
-PAGES = ["/console/", "/console/upload/", "/console/models/", "/console/jobs/{job}/"]
+PAGES = ["/console/", "/console/upload/", "/console/models/", "/console/jobs/{job}/", "/console/evaluation/"]
 ENDPOINTS = [
     ("post", "/api/v1/corpora/"),
     ("get", "/api/v1/jobs/"),
@@ -23,6 +23,10 @@ ENDPOINTS = [
     ("delete", "/api/v1/models/{model}/"),
     ("post", "/api/v1/models/{model}/activate/"),
     ("post", "/api/v1/models/{model}/rollback/"),
+    ("get", "/api/v1/jobs/{job}/report.json"),
+    ("get", "/api/v1/evaluations/"),
+    ("post", "/api/v1/evaluations/"),
+    ("get", "/api/v1/evaluations.csv"),
 ]
 
 

@@ -1,0 +1,89 @@
+"""Evaluation jobs: a corpus's figures as queries through the app's own search
+(retrieval.selectors.evaluation.evaluate_search, scored by retrieval.ml's metrics: one
+implementation), one job per model, each relevance kind in turn; the reports are stored on the job.
+
+Failure policy: a corpus or option the evaluation cannot use (ValueError from evaluate_search)
+ends the job `failed` with the reason; transient database errors are retried by the task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from console.exceptions import ConsoleInputError
+from console.models import Job
+from retrieval.models import Corpus, RetrievalModel
+from retrieval.selectors.evaluation import RELEVANCES, SearchEvaluationRequest, evaluate_search
+
+FINISHED = (Job.State.SUCCEEDED, Job.State.FAILED, Job.State.CANCELLED)
+
+
+def evaluation_start(
+    *, corpus_id: int, model_ids: Sequence[int], relevances: Sequence[str], exclude_same_patent: bool,
+    user_id: int | None,
+) -> list[Job]:
+    """Queue one evaluate job per model (on commit); checks everything first."""
+    from console.tasks import job_evaluate_task
+
+    corpus = Corpus.objects.filter(pk=corpus_id).first()
+    if corpus is None:
+        raise ConsoleInputError("There is no such corpus.", {"corpus": corpus_id})
+    models = list(RetrievalModel.objects.filter(pk__in=model_ids).order_by("pk"))
+    if not models or len(models) != len(set(model_ids)):
+        raise ConsoleInputError("Choose one or more registered models.", {"models": list(model_ids)})
+    unknown = sorted(set(relevances) - set(RELEVANCES))
+    if not relevances or unknown:
+        raise ConsoleInputError(f"Relevance must be among {', '.join(RELEVANCES)}.", {"relevance": list(relevances)})
+    options = {"relevances": [r for r in RELEVANCES if r in relevances], "exclude_same_patent": exclude_same_patent}
+    with transaction.atomic():
+        jobs = [
+            Job.objects.create(kind=Job.Kind.EVALUATE, corpus=corpus, model=model, created_by_id=user_id,
+                               options=options)
+            for model in models
+        ]
+        for job in jobs:
+            transaction.on_commit(lambda job_id=job.pk: job_evaluate_task.delay(job_id))
+    return jobs
+
+
+def job_evaluate_run(*, job_id: int) -> str:
+    """Run an evaluate job; returns its final state. Safe twice: a finished job is left as it is;
+    a rerun of an unfinished one evaluates again from the start (it only reads)."""
+    job = Job.objects.select_related("corpus", "model").filter(pk=job_id).first()
+    if job is None or job.state in FINISHED:
+        return job.state if job else "gone"
+    if job.corpus is None or job.model is None:
+        return _finish(job_id, Job.State.FAILED, message="The corpus or the model has been deleted.")
+    Job.objects.filter(pk=job_id).update(state=Job.State.RUNNING, started_at=timezone.now())
+    relevances = job.options.get("relevances") or ["patent"]
+    result = {}
+    for number, relevance in enumerate(relevances, start=1):
+        request = SearchEvaluationRequest(
+            corpus=job.corpus.name, relevance=relevance,
+            exclude_same_patent=bool(job.options.get("exclude_same_patent")) and relevance != "patent",
+            k=100,
+        )
+
+        def progress(done: int, total: int, number: int = number) -> None:
+            if done % 10 == 0 or done == total:
+                Job.objects.filter(pk=job_id).update(
+                    done=done, total=total, pending=total - done,
+                    message=f"relevance {relevance} ({number} of {len(relevances)})",
+                )
+
+        try:
+            result[relevance] = evaluate_search(request, progress=progress, model=job.model)
+        except (OperationalError, InterfaceError):
+            raise
+        except ValueError as exc:
+            return _finish(job_id, Job.State.FAILED, message=str(exc))
+    return _finish(job_id, Job.State.SUCCEEDED, result=result, pending=0,
+                   message=f"{len(relevances)} relevance kind(s) evaluated")
+
+
+def _finish(job_id: int, state: str, **fields: object) -> str:
+    Job.objects.filter(pk=job_id).update(state=state, finished_at=timezone.now(), **fields)
+    return state
