@@ -232,7 +232,7 @@
         for (const m of list) {
           const cell = models.querySelector("tr[data-model='" + m.id + "'] [data-field=coverage]");
           if (cell) {
-            cell.textContent = m.coverage.encoded + " / " + m.coverage.total + " (" + m.coverage.percent + " %)";
+            cell.textContent = m.coverage.encoded + " / " + m.coverage.total + " (" + m.coverage.percent.toFixed(1) + " %)";
             cell.previousElementSibling.value = m.coverage.percent;
           }
         }
