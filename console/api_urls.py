@@ -6,6 +6,7 @@ from console import apis
 
 urlpatterns = [
     path("corpora/", apis.CorpusListApi.as_view(), name="api-corpora"),
+    path("corpora/<int:id>/describe/", apis.CorpusDescribeApi.as_view(), name="api-corpus-describe"),
     path("jobs/", apis.JobListApi.as_view(), name="api-jobs"),
     path("jobs/<int:id>/", apis.JobDetailApi.as_view(), name="api-job"),
     path("jobs/<int:id>/cancel/", apis.JobCancelApi.as_view(), name="api-job-cancel"),

@@ -22,7 +22,13 @@ from console import serializers as s
 from console.models import Job
 from console.permissions import CanUseConsole
 from console.selectors.jobs import job_get, job_list, job_progress, model_coverage, model_get, model_list
-from console.services.jobs import corpus_folder_accept, corpus_upload_accept, job_cancel, job_retry_failed
+from console.services.jobs import (
+    corpus_folder_accept,
+    corpus_upload_accept,
+    describe_job_start,
+    job_cancel,
+    job_retry_failed,
+)
 from console.services.models import (
     console_model_activate,
     console_model_delete,
@@ -230,3 +236,12 @@ class JobReportApi(ConsoleApi):
         response = Response(job.result)
         response["Content-Disposition"] = f'attachment; filename="evaluation-job-{id}.json"'
         return response
+
+
+class CorpusDescribeApi(ConsoleApi):
+    """Describe the corpus's figures with the configured LLM backend (queue "llm"); 202 {"job": ID}."""
+
+    @extend_schema(request=None, responses={202: s.JobCreatedSerializer})
+    def post(self, request: Request, id: int) -> Response:
+        job = describe_job_start(corpus_id=id, user_id=request.user.pk)
+        return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)

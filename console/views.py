@@ -15,6 +15,7 @@ from console.models import Job
 from console.permissions import can_use_console
 from console.selectors.jobs import (
     activations,
+    description_samples,
     encoding_by_corpus,
     job_get,
     job_list,
@@ -43,7 +44,8 @@ class JobListView(ConsoleView):
         return render(request, "console/jobs.html", {
             "page": page, "jobs": [job_progress(job) for job in page],
             "active_model": active, "encoding": encoding_by_corpus(model=active) if active else [],
-            "section": "jobs",
+            "section": "jobs", "corpora": Corpus.objects.order_by("name"),
+            "describer": settings.RETRIEVAL_DESCRIBE_BACKEND,
         })
 
 
@@ -52,7 +54,8 @@ class JobDetailView(ConsoleView):
         job = job_get(job_id=pk)
         if job is None:
             raise Http404("No such job.")
-        return render(request, "console/job.html", {"p": job_progress(job), "section": "jobs"})
+        samples = description_samples(job) if job.kind == Job.Kind.DESCRIBE else []
+        return render(request, "console/job.html", {"p": job_progress(job), "samples": samples, "section": "jobs"})
 
 
 class UploadView(ConsoleView):

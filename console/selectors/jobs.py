@@ -15,7 +15,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from console.models import Job, ModelActivation
-from retrieval.models import Corpus, Figure, FigureEmbedding, RetrievalModel
+from retrieval.models import Corpus, Figure, FigureEmbedding, FigureText, RetrievalModel
+from retrieval.selectors.descriptions import DESCRIBE_ERROR_PREFIX, figures_describe_progress
 from retrieval.selectors.corpora import EncodingProgress, corpus_encoding_progress
 from retrieval.selectors.encoding import figures_lost, figures_without_vector
 
@@ -54,6 +55,8 @@ def job_get(*, job_id: int) -> Job | None:
 def job_progress(job: Job) -> JobProgress:
     if job.kind in MEASURED_KINDS and job.model_id is not None:
         progress = _measured(job)
+    elif job.kind == Job.Kind.DESCRIBE and job.corpus_id is not None:
+        progress = _described(job)
     else:
         progress = JobProgress(job, job.state, job.done, job.failed, job.pending, job.total,
                                problems=list(job.problems or []))
@@ -85,6 +88,30 @@ def _measured(job: Job) -> JobProgress:
     return JobProgress(job, state, counts.encoded, counts.failed, pending, counts.total,
                        waiting=pending - lost_count, lost=lost_count, problems=problems,
                        failed_figures=failed)
+
+
+def _described(job: Job) -> JobProgress:
+    source = job.options.get("source", "")
+    ids = list(Figure.objects.filter(corpus_id=job.corpus_id, status=Figure.Status.READY).values_list("pk", flat=True))
+    counts = figures_describe_progress(figure_ids=ids, source=source)
+    pending = max(counts.total - counts.described - counts.failed, 0)
+    state = job.state if job.state == Job.State.CANCELLED else (
+        Job.State.SUCCEEDED if counts.done else Job.State.RUNNING
+    )
+    failed = list(Figure.objects.filter(pk__in=ids, error__startswith=DESCRIBE_ERROR_PREFIX)
+                  .order_by("pk").values("id", "source_file", "error")[:FAILED_FIGURES_SHOWN])
+    problems = [{"file": f["source_file"], "line": None, "reason": f["error"]} for f in failed]
+    return JobProgress(job, state, counts.described, counts.failed, pending, counts.total,
+                       problems=problems, failed_figures=failed)
+
+
+def description_samples(job: Job, limit: int = 12) -> list[FigureText]:
+    """Some descriptions the describe job's backend wrote for its corpus, newest first."""
+    return list(
+        FigureText.objects.filter(figure__corpus_id=job.corpus_id, kind=FigureText.Kind.DESCRIPTION,
+                                  source=job.options.get("source", ""))
+        .select_related("figure").order_by("-id")[:limit]
+    )
 
 
 def _rate(progress: JobProgress) -> None:

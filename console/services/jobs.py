@@ -24,6 +24,7 @@ from console.exceptions import ConsoleInputError, JobCancelledError
 from console.models import Job
 from retrieval.exceptions import CorpusValidationError, InvalidArchiveError
 from retrieval.models import Corpus, Figure
+from retrieval.services.describe import figures_describe_missing
 from retrieval.services.encoding import figures_reencode, model_encode_missing
 from retrieval.services.ingest import corpus_ingest
 from retrieval.services.models import model_ensure_active
@@ -214,3 +215,17 @@ def job_retry_failed(*, job: Job) -> int:
             model_encode_missing(model=job.model)
         Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, finished_at=None)
     return len(ids)
+
+
+@transaction.atomic
+def describe_job_start(*, corpus_id: int, user_id: int | None) -> Job:
+    """Queue LLM descriptions (configured backend, queue "llm") of the corpus's figures that have
+    none from that backend yet; the job's progress is measured from the written texts."""
+    corpus = Corpus.objects.filter(pk=corpus_id).first()
+    if corpus is None:
+        raise ConsoleInputError("There is no such corpus.", {"corpus": corpus_id})
+    queued = figures_describe_missing(corpus_id=corpus.pk)
+    return Job.objects.create(
+        kind=Job.Kind.DESCRIBE, corpus=corpus, created_by_id=user_id, state=Job.State.RUNNING,
+        started_at=timezone.now(), options={"source": queued.source, "queued": len(queued.figure_ids)},
+    )

@@ -69,6 +69,19 @@
     setTimeout(poll, POLL_MS);
   }
 
+  const describeForm = document.getElementById("describe-form");
+  if (describeForm) {
+    describeForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const error = document.getElementById("describe-error");
+      error.hidden = true;
+      try {
+        const data = await api(describeForm.dataset.api.replace("/0/", "/" + describeForm.corpus.value + "/"), "POST", {});
+        window.location.href = "/console/jobs/" + data.job + "/";
+      } catch (err) { error.textContent = err.message; error.hidden = false; }
+    });
+  }
+
   // job page
   const jobPanel = document.getElementById("job");
   if (jobPanel) {

@@ -146,3 +146,29 @@ def test_request_size_limit_is_larger_on_the_upload_path(rf, settings):
     assert middleware(rf.post("/api/v1/corpora/", CONTENT_LENGTH=str(big))).content == b"through"
     over = settings.CONSOLE_MAX_UPLOAD_BYTES + 1
     assert middleware(rf.post("/api/v1/corpora/", CONTENT_LENGTH=str(over))).status_code == 413
+
+
+def test_describe_a_corpus_from_the_console(admin_api, admin_user, active_model, tmp_path, settings,
+                                            django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    from retrieval.services.describe import figure_describe_batch
+    from retrieval.services.ingest import corpus_ingest
+    from tests.drawings import small_corpus
+
+    settings.RETRIEVAL_DESCRIBE_BACKEND = "offline"
+    result = corpus_ingest(path=small_corpus(tmp_path / "d", patents=2, views=2), name="to describe")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_api.post(f"/api/v1/corpora/{result.corpus_id}/describe/")
+    assert response.status_code == 202 and callbacks
+    job_id = response.json()["job"]
+    before = admin_api.get(f"/api/v1/jobs/{job_id}/").json()
+    assert (before["state"], before["done"], before["total"]) == ("running", 0, 4)
+    figure_describe_batch(figure_ids=result.figure_ids)  # what the llm worker runs
+    after = admin_api.get(f"/api/v1/jobs/{job_id}/").json()
+    assert (after["state"], after["done"], after["pending"], after["total"]) == ("succeeded", 4, 0, 4)
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/console/jobs/{job_id}/").content.decode()
+    assert 'id="samples"' in page and "Descriptions written" in page
+    assert admin_api.post("/api/v1/corpora/999999/describe/").status_code == 400

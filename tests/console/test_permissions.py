@@ -27,6 +27,7 @@ ENDPOINTS = [
     ("get", "/api/v1/evaluations/"),
     ("post", "/api/v1/evaluations/"),
     ("get", "/api/v1/evaluations.csv"),
+    ("post", "/api/v1/corpora/1/describe/"),
 ]
 
 
