@@ -48,6 +48,9 @@ class Job(models.Model):
     message = models.TextField(blank=True)
     options = models.JSONField(default=dict, blank=True, help_text="What the job was asked (evaluate).")
     result = models.JSONField(null=True, blank=True, help_text="Evaluate: {relevance: report}.")
+    embedding_map = models.JSONField(
+        null=True, blank=True, help_text="Evaluate: t-SNE of the figures' vectors, [[x, y, class], ...]."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

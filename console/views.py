@@ -9,6 +9,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.safestring import mark_safe
 from django.views import View
 
 from console.models import Job
@@ -23,7 +24,8 @@ from console.selectors.jobs import (
     last_activation,
     model_list,
 )
-from console.selectors.evaluation import KS, evaluation_rows
+from console.plots import map_svg
+from console.selectors.evaluation import KS, evaluation_rows, latest_evaluations
 from retrieval.models import Corpus, RetrievalModel
 from retrieval.selectors.evaluation import RELEVANCES
 
@@ -90,9 +92,13 @@ class EvaluationView(ConsoleView):
                             *[row["bands"][b].get("mAP") for b in ("head", "middle", "tail")]]
             groups.setdefault((row["corpus"], row["relevance"]), []).append(row)
         running = Job.objects.filter(kind=Job.Kind.EVALUATE, state__in=[Job.State.QUEUED, Job.State.RUNNING])
+        maps = [
+            {"job": job, "svg": mark_safe(map_svg(job.embedding_map or [], f"{job.model.name} on {job.corpus.name}"))}
+            for job in latest_evaluations()
+        ]
         return render(request, "console/evaluation.html", {
             "groups": [{"corpus": c, "relevance": r, "rows": rows} for (c, r), rows in groups.items()],
             "corpora": Corpus.objects.order_by("name"), "models": RetrievalModel.objects.order_by("name"),
             "relevances": RELEVANCES, "ks": KS, "running": running.select_related("corpus", "model"),
-            "section": "evaluation",
+            "section": "evaluation", "maps": maps,
         })

@@ -40,3 +40,16 @@ def evaluation_csv_rows(rows: list[dict[str, Any]]) -> list[list[object]]:
          r["skipped"], *[r["bands"][band].get("mAP", "") for band in BANDS]]
         for r in rows
     ]
+
+
+def latest_evaluations() -> list[Job]:
+    """The newest finished evaluate job of each corpus and model (for the maps)."""
+    seen, latest = set(), []
+    jobs = (Job.objects.filter(kind=Job.Kind.EVALUATE, state=Job.State.SUCCEEDED)
+            .exclude(corpus=None).exclude(model=None).select_related("corpus", "model")
+            .order_by("-finished_at", "-id"))
+    for job in jobs:
+        if (job.corpus_id, job.model_id) not in seen:
+            seen.add((job.corpus_id, job.model_id))
+            latest.append(job)
+    return sorted(latest, key=lambda j: (j.corpus.name, j.model.name))

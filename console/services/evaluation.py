@@ -1,6 +1,7 @@
 """Evaluation jobs: a corpus's figures as queries through the app's own search
 (retrieval.selectors.evaluation.evaluate_search, scored by retrieval.ml's metrics: one
-implementation), one job per model, each relevance kind in turn; the reports are stored on the job.
+implementation), one job per model, each relevance kind in turn; the reports are stored on the job,
+with a 2-D t-SNE map (scikit-learn) of the model's figure vectors for the dashboard.
 
 Failure policy: a corpus or option the evaluation cannot use (ValueError from evaluate_search)
 ends the job `failed` with the reason; transient database errors are retried by the task.
@@ -10,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
+from sklearn.manifold import TSNE
 
 from console.exceptions import ConsoleInputError
 from console.models import Job
-from retrieval.models import Corpus, RetrievalModel
+from retrieval import index
+from retrieval.models import Corpus, Figure, RetrievalModel
 from retrieval.selectors.evaluation import RELEVANCES, SearchEvaluationRequest, evaluate_search
 
 FINISHED = (Job.State.SUCCEEDED, Job.State.FAILED, Job.State.CANCELLED)
+MAP_POINTS = 2000
 
 
 def evaluation_start(
@@ -81,7 +86,28 @@ def job_evaluate_run(*, job_id: int) -> str:
         except ValueError as exc:
             return _finish(job_id, Job.State.FAILED, message=str(exc))
     return _finish(job_id, Job.State.SUCCEEDED, result=result, pending=0,
+                   embedding_map=embedding_map(corpus_id=job.corpus_id, model=job.model),
                    message=f"{len(relevances)} relevance kind(s) evaluated")
+
+
+def embedding_map(*, corpus_id: int, model: RetrievalModel) -> list[list[object]]:
+    """A 2-D t-SNE (scikit-learn) of the corpus's figure vectors under the model, with each
+    figure's US main class (else Locarno class) for colour; at most MAP_POINTS figures."""
+    figures = list(
+        Figure.objects.filter(corpus_id=corpus_id, status=Figure.Status.READY, is_front_page=False)
+        .select_related("patent").order_by("pk")[:MAP_POINTS]
+    )
+    vectors = index.embeddings_for(model, [f.pk for f in figures])
+    figures = [f for f in figures if f.pk in vectors]
+    if len(figures) < 3:
+        return []
+    data = np.stack([vectors[f.pk] for f in figures]).astype(np.float32)
+    perplexity = float(min(30, max(2, (len(figures) - 1) // 3)))
+    points = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0).fit_transform(data)
+    return [
+        [round(float(x), 3), round(float(y), 3), f.patent.us_class_main or f.patent.locarno_class or "?"]
+        for f, (x, y) in zip(figures, points, strict=True)
+    ]
 
 
 def _finish(job_id: int, state: str, **fields: object) -> str:

@@ -60,6 +60,10 @@ def test_evaluate_two_models_side_by_side(two_models, admin_api, admin_user, dja
     page = client.get("/console/evaluation/").content.decode()
     assert "labelled · relevance us_class" in page
     assert f"{stored['mAP']:.3f}" in page
+    # the 2-D map of each model's vectors: one dot per figure, coloured by US main class
+    assert len(other_job.embedding_map) == 12
+    assert {p[2] for p in other_job.embedding_map} == {"D14", "D21"}
+    assert page.count('<svg class="plot map"') == 2 and page.count("<circle") == 24
 
 
 def test_evaluation_input_refused(two_models, admin_api):
