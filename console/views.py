@@ -42,10 +42,12 @@ class ConsoleView(LoginRequiredMixin, View):
 class JobListView(ConsoleView):
     def get(self, request: HttpRequest) -> HttpResponse:
         page = Paginator(job_list(), JOBS_PER_PAGE).get_page(request.GET.get("page"))
-        active = RetrievalModel.objects.filter(is_active=True).first()
+        encoding = [
+            {"model": model, "rows": encoding_by_corpus(model=model)}
+            for model in RetrievalModel.objects.order_by("-is_active", "name")
+        ]
         return render(request, "console/jobs.html", {
-            "page": page, "jobs": [job_progress(job) for job in page],
-            "active_model": active, "encoding": encoding_by_corpus(model=active) if active else [],
+            "page": page, "jobs": [job_progress(job) for job in page], "encoding": encoding,
             "section": "jobs", "corpora": Corpus.objects.order_by("name"),
             "describer": settings.RETRIEVAL_DESCRIBE_BACKEND,
         })

@@ -168,8 +168,8 @@ def activations(*, model: RetrievalModel) -> QuerySet[ModelActivation]:
 
 def encoding_by_corpus(*, model: RetrievalModel) -> list[dict[str, object]]:
     """Per corpus under a model: figures, encoded, failed, waiting, lost."""
-    missing = figures_without_vector(model=model).values("corpus_id").annotate(n=Count("id"))
-    lost = figures_lost(model=model).values("corpus_id").annotate(n=Count("id"))
+    missing = figures_without_vector(model=model).order_by().values("corpus_id").annotate(n=Count("id"))
+    lost = figures_lost(model=model).order_by().values("corpus_id").annotate(n=Count("id"))
     missing_by = {r["corpus_id"]: r["n"] for r in missing}
     lost_by = {r["corpus_id"]: r["n"] for r in lost}
     rows = []

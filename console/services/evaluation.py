@@ -4,7 +4,8 @@ implementation), one job per model, each relevance kind in turn; the reports are
 with a 2-D t-SNE map (scikit-learn) of the model's figure vectors for the dashboard.
 
 Failure policy: a corpus or option the evaluation cannot use (ValueError from evaluate_search)
-ends the job `failed` with the reason; transient database errors are retried by the task.
+ends the job `failed` with the reason; transient database errors are retried by the task (the
+job stays running); any other error ends it `failed` with the error and is raised for the log.
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ def job_evaluate_run(*, job_id: int) -> str:
             raise
         except ValueError as exc:
             return _finish(job_id, Job.State.FAILED, message=str(exc))
+        except Exception as exc:
+            _finish(job_id, Job.State.FAILED, message=f"Evaluation stopped by an unexpected error: {exc}")
+            raise
     return _finish(job_id, Job.State.SUCCEEDED, result=result, pending=0,
                    embedding_map=embedding_map(corpus_id=job.corpus_id, model=job.model),
                    message=f"{len(relevances)} relevance kind(s) evaluated")

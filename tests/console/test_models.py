@@ -101,3 +101,17 @@ def test_register_bad_checkpoint(admin_api, active_model, tmp_path):
     assert RetrievalModel.objects.count() == 1 and not Job.objects.exists()
     empty = admin_api.post("/api/v1/models/", {"checkpoint": ""}, format="json")
     assert empty.status_code == 400
+
+
+def test_jobs_page_shows_encoding_per_corpus_and_model(admin_api, admin_user, corpus, second_checkpoint):
+    data = _register(admin_api, second_checkpoint)
+    figure_encode_batch(figure_ids=corpus.figure_ids[:1], model_id=data["id"])
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get("/console/").content.decode()
+    table = page.split(f'data-model="{data["id"]}"', 1)[1].split("</table>", 1)[0]
+    cells = [c.split("<", 1)[0] for c in table.split('<td class="num">')[1:]]
+    # figures, encoded, failed, waiting, lost: never handed to a broker here, so lost
+    assert cells == ["4", "1", "0", "0", "3"]
+    job = admin_api.get(f"/api/v1/jobs/{data['job']}/").json()
+    assert (job["kind"], job["done"], job["pending"], job["lost"], job["state"]) == ("reindex", 1, 3, 3, "running")
