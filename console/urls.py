@@ -11,5 +11,6 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job"),
     path("upload/", views.UploadView.as_view(), name="upload"),
     path("models/", views.ModelListView.as_view(), name="models"),
+    path("figures/<int:pk>/", views.FigureView.as_view(), name="figure"),
     path("evaluation/", views.EvaluationView.as_view(), name="evaluation"),
 ]

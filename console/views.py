@@ -18,6 +18,7 @@ from console.selectors.jobs import (
     activations,
     description_samples,
     encoding_by_corpus,
+    figure_get,
     job_get,
     job_list,
     job_progress,
@@ -104,3 +105,13 @@ class EvaluationView(ConsoleView):
             "relevances": RELEVANCES, "ks": KS, "running": running.select_related("corpus", "model"),
             "section": "evaluation", "maps": maps,
         })
+
+
+class FigureView(ConsoleView):
+    """One figure as the console sees it: image, patent, status and error, texts, vectors."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        figure = figure_get(figure_id=pk)
+        if figure is None:
+            raise Http404("No such figure.")
+        return render(request, "console/figure.html", {"figure": figure, "section": "jobs"})

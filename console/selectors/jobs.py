@@ -181,3 +181,9 @@ def encoding_by_corpus(*, model: RetrievalModel) -> list[dict[str, object]]:
             "waiting": missing_by.get(corpus.pk, 0) - lost_n, "lost": lost_n,
         })
     return rows
+
+
+def figure_get(*, figure_id: int) -> Figure | None:
+    """A figure with its patent, corpus, texts and the models it has a vector under."""
+    return (Figure.objects.select_related("patent", "corpus")
+            .prefetch_related("texts", "embeddings__model").filter(pk=figure_id).first())

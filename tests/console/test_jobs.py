@@ -171,4 +171,7 @@ def test_describe_a_corpus_from_the_console(admin_api, admin_user, active_model,
     client.force_login(admin_user)
     page = client.get(f"/console/jobs/{job_id}/").content.decode()
     assert 'id="samples"' in page and "Descriptions written" in page
+    figure_page = client.get(f"/console/figures/{result.figure_ids[0]}/").content.decode()
+    assert 'id="texts"' in figure_page and "offline" in figure_page
+    assert client.get("/console/figures/999999/").status_code == 404
     assert admin_api.post("/api/v1/corpora/999999/describe/").status_code == 400

@@ -9,7 +9,7 @@ from django.test import Client
 from console.models import Job
 from tests.console.conftest import api_client
 
-PAGES = ["/console/", "/console/upload/", "/console/models/", "/console/jobs/{job}/", "/console/evaluation/"]
+PAGES = ["/console/", "/console/upload/", "/console/models/", "/console/jobs/{job}/", "/console/evaluation/", "/console/figures/999999/"]
 ENDPOINTS = [
     ("post", "/api/v1/corpora/"),
     ("get", "/api/v1/jobs/"),
@@ -48,7 +48,7 @@ def test_pages_admin_only(page, ids, admin_user, examiner):
     assert refused.status_code == 403
     assert b"Not allowed" in refused.content
     client.force_login(admin_user)
-    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == (404 if "999999" in url else 200)  # no such figure
 
 
 @pytest.mark.parametrize(("method", "endpoint"), ENDPOINTS)
