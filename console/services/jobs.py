@@ -79,8 +79,8 @@ def server_path_check(folder: str) -> Path:
 
 def _save_upload(archive: UploadedFile, target: Path) -> None:
     temporary = getattr(archive, "temporary_file_path", None)
-    if temporary is not None:  # already streamed to disk by TemporaryFileUploadHandler
-        shutil.copyfile(temporary(), target)
+    if temporary is not None:  # streamed to disk by TemporaryFileUploadHandler: move it (a rename
+        shutil.move(temporary(), target)  # on one disk); Django's cleanup allows a moved file
         return
     with open(target, "wb") as out:
         for chunk in archive.chunks():

@@ -175,3 +175,15 @@ def test_describe_a_corpus_from_the_console(admin_api, admin_user, active_model,
     assert 'id="texts"' in figure_page and "offline" in figure_page
     assert client.get("/console/figures/999999/").status_code == 404
     assert admin_api.post("/api/v1/corpora/999999/describe/").status_code == 400
+
+
+def test_a_large_upload_is_moved_not_copied(admin_user, active_model, settings, tmp_path):
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    archive = TemporaryUploadedFile("big.zip", "application/zip", 0, None)
+    archive.write(b"PK\x05\x06" + bytes(18))  # an empty zip
+    archive.flush()
+    temporary = archive.temporary_file_path()
+    job = corpus_upload_accept(archive=archive, name="big", user_id=admin_user.pk)
+    archive.close()  # Django's cleanup of the moved temporary file does not fail
+    assert not Path(temporary).exists() and Path(job.source).read_bytes().startswith(b"PK\x05\x06")

@@ -10,6 +10,10 @@ from patentsearch.settings.base import VAR_DIR
 CONSOLE_MAX_UPLOAD_BYTES = env.int("CONSOLE_MAX_UPLOAD_BYTES", default=20 * 1024**3)
 # Uploaded archives are kept here until their ingest job has finished.
 CONSOLE_UPLOAD_DIR = Path(env("CONSOLE_UPLOAD_DIR", default=str(VAR_DIR / "uploads")))
+# Request bodies over FILE_UPLOAD_MAX_MEMORY_SIZE stream to a temporary file here, on the same disk
+# as the upload folder, so keeping an uploaded archive is a rename, never a second copy.
+FILE_UPLOAD_TEMP_DIR = str(CONSOLE_UPLOAD_DIR / "incoming")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 # "Add a folder on the server": only folders (or .zip files) under this root are accepted.
 CONSOLE_IMPORT_ROOT = Path(env("CONSOLE_IMPORT_ROOT", default=str(VAR_DIR / "import")))
 # Request bodies on these paths may be as large as the upload limit (patentsearch.middleware).
