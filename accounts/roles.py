@@ -21,6 +21,7 @@ _CONSOLE = [
     "retrieval.delete_figuretext",
     "retrieval.view_retrievalmodel", "retrieval.change_retrievalmodel",
     "retrieval.view_figureembedding",
+    "console.use_console",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

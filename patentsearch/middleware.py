@@ -12,7 +12,8 @@ class RequestSizeLimitMiddleware:
     """Refuse a body whose declared length is over PATENTSEARCH_MAX_REQUEST_BYTES with 413.
 
     The proxy in front (docker/Caddyfile) enforces the same limit; this keeps it when the app
-    is reached directly. API paths get the API's error shape, pages a short text.
+    is reached directly. Upload paths named in PATENTSEARCH_LARGE_BODY_PATHS (corpus archives)
+    have their own, larger limit. API paths get the API's error shape, pages a short text.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -23,7 +24,9 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = -1
-        limit = settings.PATENTSEARCH_MAX_REQUEST_BYTES
+        limit = getattr(settings, "PATENTSEARCH_LARGE_BODY_PATHS", {}).get(
+            request.path, settings.PATENTSEARCH_MAX_REQUEST_BYTES
+        )
         if length < 0 or length > limit:
             message = (
                 f"The request body is {length:,} bytes; the limit is {limit:,}."

@@ -10,7 +10,9 @@ urlpatterns = [
     path("api/v1/", include("retrieval.api_urls")),
     path("api/v1/", include("cases.api_urls")),
     path("api/v1/", include("studies.api_urls")),
+    path("api/v1/", include("console.api_urls")),
     path("cases/", include("cases.urls")),
     path("studies/", include("studies.urls")),
+    path("console/", include("console.urls")),
     path("", include("retrieval.urls")),
 ]

@@ -1,5 +1,6 @@
 """Errors of the retrieval app; each carries a message a user can act on."""
 
+import re
 from dataclasses import dataclass
 
 from patentsearch.exceptions import ApplicationError
@@ -35,6 +36,22 @@ class CorpusProblem:
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"
 
+    def location(self) -> tuple[str, int | None]:
+        """``where`` as (file, line): the image file and its metadata.csv line for a bad image,
+        the table and its line for a bad row, the file alone otherwise."""
+        for pattern in _WHERE_PATTERNS:
+            match = pattern.fullmatch(self.where)
+            if match:
+                return match["file"], int(match["line"])
+        return self.where, None
+
+
+# The shapes of CorpusProblem.where made by ingest: "FILE (metadata.csv line N)", "FILE line N".
+_WHERE_PATTERNS = (
+    re.compile(r"(?P<file>.+) \([^()]+ line (?P<line>\d+)\)"),
+    re.compile(r"(?P<file>.+) line (?P<line>\d+)"),
+)
+
 
 class CorpusValidationError(ApplicationError):
     """A corpus was refused as a whole; nothing was written. Lists every problem found."""
@@ -42,7 +59,10 @@ class CorpusValidationError(ApplicationError):
     def __init__(self, problems: list[CorpusProblem]) -> None:
         count = len(problems)
         head = f"Corpus refused, nothing was imported: {count} problem{'s' if count != 1 else ''}"
-        super().__init__(head, {"problems": [{"where": p.where, "reason": p.reason} for p in problems]})
+        super().__init__(head, {"problems": [
+            {"where": p.where, "file": p.location()[0], "line": p.location()[1], "reason": p.reason}
+            for p in problems
+        ]})
         self.problems = problems
 
 

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "retrieval",
     "cases",
     "studies",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -156,3 +157,4 @@ from patentsearch.settings.components.security import *  # noqa: E402,F403
 from patentsearch.settings.components.celery import *  # noqa: E402,F403
 from patentsearch.settings.components.retrieval import *  # noqa: E402,F403
 from patentsearch.settings.components.cases import *  # noqa: E402,F403
+from patentsearch.settings.components.console import *  # noqa: E402,F403

@@ -40,7 +40,7 @@ from PIL import Image
 from retrieval import index, inference
 from retrieval.images import read_pages
 from retrieval.index import FigureFilters
-from retrieval.models import Corpus, Figure
+from retrieval.models import Corpus, Figure, RetrievalModel
 from retrieval.selectors.search import CHANNELS, channel_weights, fuse, model_get_active
 
 RELEVANCES = ("patent", "us_class", "locarno", "object")
@@ -97,9 +97,10 @@ class _Query:
 
 def evaluate_search(
     request: SearchEvaluationRequest, *, progress: Callable[[int, int], None] | None = None,
-    weight_grid: Sequence[dict[str, float]] = (),
+    weight_grid: Sequence[dict[str, float]] = (), model: RetrievalModel | None = None,
 ) -> dict[str, Any]:
     """Run the evaluation; returns the report (and ``grid``: one report per extra weight setting).
+    ``model``: a registered model other than the active one (its own HNSW index is searched).
 
     Raises:
         ValueError: unknown corpus, or a corpus side with fewer than two figures.
@@ -108,7 +109,7 @@ def evaluate_search(
     corpus = Corpus.objects.filter(name=request.corpus).first()
     if corpus is None:
         raise ValueError(f"no corpus named {request.corpus!r}")
-    model = model_get_active()
+    model = model or model_get_active()
     figures = _figures(corpus, request)
     if len(figures) < 2:
         raise ValueError(f"corpus {corpus.name!r} ({request.split}) has fewer than 2 figures to evaluate")

@@ -1,0 +1,247 @@
+"""REST API (v1) of the admin console, mounted under /api/v1/: corpora, jobs, models.
+
+Admin role only (console.use_console); anonymous requests get 401/403 from authentication,
+examiners 403. Thin views: validate, call one service or selector, serialize.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.apis import CsvRenderer
+from console import serializers as s
+from console.models import Job
+from console.permissions import CanUseConsole
+from console.selectors.jobs import job_get, job_list, job_progress, model_coverage, model_get, model_list
+from console.services.jobs import (
+    corpus_folder_accept,
+    corpus_upload_accept,
+    describe_job_start,
+    job_cancel,
+    job_retry_failed,
+)
+from console.services.models import (
+    console_model_activate,
+    console_model_delete,
+    console_model_register,
+    console_model_rollback,
+)
+from console.selectors.evaluation import CSV_HEADER, evaluation_csv_rows, evaluation_rows
+from console.services.evaluation import evaluation_start
+from patentsearch.csv_export import csv_response
+
+PROBLEM_HEADER = ["file", "line", "reason"]
+
+
+class ConsoleApi(APIView):
+    permission_classes = [permissions.IsAuthenticated, CanUseConsole]
+
+
+def _job(job_id: int) -> Job:
+    job = job_get(job_id=job_id)
+    if job is None:
+        raise Http404("No such job.")
+    return job
+
+
+def job_data(job: Job) -> dict:
+    return s.JobSerializer(job_progress(job)).data
+
+
+class CorpusListApi(ConsoleApi):
+    """Upload a corpus .zip (multipart `archive`, `name`), or name a folder under the import root
+    (`folder`); answers 202 with the ingest job, which runs on a worker."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request=s.CorpusUploadSerializer, responses={202: s.JobCreatedSerializer})
+    def post(self, request: Request) -> Response:
+        form = s.CorpusUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        if data.get("archive"):
+            job = corpus_upload_accept(archive=data["archive"], name=data["name"], user_id=request.user.pk)
+        else:
+            job = corpus_folder_accept(folder=data["folder"], name=data["name"], user_id=request.user.pk)
+        return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)
+
+
+class JobListApi(ConsoleApi):
+    """Every job, newest first, with progress (the jobs page polls this)."""
+
+    @extend_schema(responses=s.JobSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(job_list(), request, view=self)
+        return paginator.get_paginated_response([job_data(job) for job in page])
+
+
+class JobDetailApi(ConsoleApi):
+    """One job: state (queued|running|succeeded|failed|cancelled), done, failed, pending, total,
+    problems ({file, line, reason}) and more."""
+
+    @extend_schema(responses=s.JobSerializer)
+    def get(self, request: Request, id: int) -> Response:
+        return Response(job_data(_job(id)))
+
+
+class JobCancelApi(ConsoleApi):
+    @extend_schema(request=None, responses=s.JobSerializer)
+    def post(self, request: Request, id: int) -> Response:
+        return Response(job_data(job_cancel(job=_job(id))))
+
+
+class JobRetryApi(ConsoleApi):
+    @extend_schema(request=None, responses=s.JobSerializer)
+    def post(self, request: Request, id: int) -> Response:
+        job = _job(id)
+        job_retry_failed(job=job)
+        return Response(job_data(_job(id)))
+
+
+class JobProblemsCsvApi(ConsoleApi):
+    """The job's problems as CSV: file, line, reason."""
+
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request: Request, id: int) -> HttpResponse:
+        progress = job_progress(_job(id))
+        rows = ([p["file"], p["line"], p["reason"]] for p in progress.problems)
+        return csv_response(f"job-{id}-problems.csv", PROBLEM_HEADER, rows)
+
+
+def _model_row(model: object) -> dict:
+    return {"model": model, "coverage": model_coverage(model)}
+
+
+def _model(model_id: int):  # noqa: ANN202
+    model = model_get(model_id=model_id)
+    if model is None:
+        raise Http404("No such model.")
+    return model
+
+
+class ModelListApi(ConsoleApi):
+    """Registered models with coverage; POST registers a checkpoint folder or shipped name and
+    queues encoding of the whole catalogue under it (the active model keeps serving)."""
+
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(responses=s.ModelSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        rows = [{"model": m, "coverage": c} for m, c in model_list()]
+        return Response(s.ModelSerializer(rows, many=True).data)
+
+    @extend_schema(request=s.ModelInputSerializer, responses={201: s.ModelSerializer})
+    def post(self, request: Request) -> Response:
+        form = s.ModelInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        model, job = console_model_register(
+            spec=form.validated_data["checkpoint"], name=form.validated_data["name"], user_id=request.user.pk
+        )
+        return Response({**s.ModelSerializer(_model_row(model)).data, "job": job.pk}, status=status.HTTP_201_CREATED)
+
+
+class ModelDetailApi(ConsoleApi):
+    @extend_schema(responses=s.ModelSerializer)
+    def get(self, request: Request, id: int) -> Response:
+        return Response(s.ModelSerializer(_model_row(_model(id))).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, id: int) -> Response:
+        console_model_delete(model=_model(id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ModelActivateApi(ConsoleApi):
+    """Make the model active (one atomic switch); refused below 100 % coverage unless `force`."""
+
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(request=s.ActivateInputSerializer, responses=s.ActivationSerializer)
+    def post(self, request: Request, id: int) -> Response:
+        form = s.ActivateInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        activation = console_model_activate(
+            model=_model(id), user_id=request.user.pk, force=form.validated_data["force"]
+        )
+        return Response(s.ActivationSerializer(activation).data)
+
+
+class ModelRollbackApi(ConsoleApi):
+    """From the active model {id} back to the model it replaced."""
+
+    @extend_schema(request=None, responses=s.ActivationSerializer)
+    def post(self, request: Request, id: int) -> Response:
+        activation = console_model_rollback(model=_model(id), user_id=request.user.pk)
+        return Response(s.ActivationSerializer(activation).data)
+
+
+class EvaluationListApi(ConsoleApi):
+    """Stored evaluation results (one row per model run and relevance kind, dated); POST starts
+    one evaluate job per model on a corpus."""
+
+    parser_classes = [JSONParser, FormParser]
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        rows = evaluation_rows()
+        for row in rows:
+            row["date"] = row["date"].isoformat() if row["date"] else None
+        return Response(rows)
+
+    @extend_schema(request=s.EvaluationInputSerializer, responses={202: s.EvaluationStartedSerializer})
+    def post(self, request: Request) -> Response:
+        form = s.EvaluationInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        jobs = evaluation_start(
+            corpus_id=data["corpus"], model_ids=data["models"], relevances=data["relevance"],
+            exclude_same_patent=data["exclude_same_patent"], user_id=request.user.pk,
+        )
+        return Response({"jobs": [job.pk for job in jobs]}, status=status.HTTP_202_ACCEPTED)
+
+
+class EvaluationCsvApi(ConsoleApi):
+    """Every stored evaluation result as CSV (one row per model run and relevance kind)."""
+
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request: Request) -> HttpResponse:
+        return csv_response("evaluations.csv", CSV_HEADER, evaluation_csv_rows(evaluation_rows()))
+
+
+class JobReportApi(ConsoleApi):
+    """The full stored report of an evaluate job ({relevance: report}) as a JSON download."""
+
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, id: int) -> Response:
+        job = _job(id)
+        if job.kind != Job.Kind.EVALUATE or job.result is None:
+            raise Http404("This job has no evaluation report (yet).")
+        response = Response(job.result)
+        response["Content-Disposition"] = f'attachment; filename="evaluation-job-{id}.json"'
+        return response
+
+
+class CorpusDescribeApi(ConsoleApi):
+    """Describe the corpus's figures with the configured LLM backend (queue "llm"); 202 {"job": ID}."""
+
+    @extend_schema(request=None, responses={202: s.JobCreatedSerializer})
+    def post(self, request: Request, id: int) -> Response:
+        job = describe_job_start(corpus_id=id, user_id=request.user.pk)
+        return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,189 @@
+"""Reads of the console: jobs with their progress, encoding progress and model coverage.
+
+Ingest jobs carry their own counts. Encode and re-index jobs are measured from the data when read:
+total = figures in scope (the job's corpus, or the catalogue), done = those with a vector under the
+job's model, failed = figures whose image could not be decoded, pending = the rest; pending
+figures are split into waiting (queued recently) and lost (never queued, or long ago: the sweep
+queues them again) by retrieval.selectors.encoding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from console.models import Job, ModelActivation
+from retrieval.models import Corpus, Figure, FigureEmbedding, FigureText, RetrievalModel
+from retrieval.selectors.descriptions import DESCRIBE_ERROR_PREFIX, figures_describe_progress
+from retrieval.selectors.corpora import EncodingProgress, corpus_encoding_progress
+from retrieval.selectors.encoding import figures_lost, figures_without_vector
+
+MEASURED_KINDS = (Job.Kind.ENCODE, Job.Kind.REINDEX)
+FAILED_FIGURES_SHOWN = 500
+
+
+@dataclass
+class JobProgress:
+    job: Job
+    state: str
+    done: int
+    failed: int
+    pending: int
+    total: int
+    waiting: int = 0
+    lost: int = 0
+    rate_per_s: float | None = None
+    eta_s: float | None = None
+    problems: list[dict] = field(default_factory=list)
+    failed_figures: list[dict] = field(default_factory=list)  # encoding jobs: id, source_file, error
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * (self.done + self.failed) / self.total)
+
+
+def job_list() -> QuerySet[Job]:
+    return Job.objects.select_related("corpus", "model", "created_by").order_by("-created_at", "-id")
+
+
+def job_get(*, job_id: int) -> Job | None:
+    return job_list().filter(pk=job_id).first()
+
+
+def job_progress(job: Job) -> JobProgress:
+    if job.kind in MEASURED_KINDS and job.model_id is not None:
+        progress = _measured(job)
+    elif job.kind == Job.Kind.DESCRIBE and job.corpus_id is not None:
+        progress = _described(job)
+    else:
+        progress = JobProgress(job, job.state, job.done, job.failed, job.pending, job.total,
+                               problems=list(job.problems or []))
+    _rate(progress)
+    return progress
+
+
+def _measured(job: Job) -> JobProgress:
+    figures = Figure.objects.all()
+    if job.corpus_id:
+        figures = figures.filter(corpus_id=job.corpus_id)
+        counts = corpus_encoding_progress(corpus_id=job.corpus_id, model=job.model)
+    else:
+        counts = EncodingProgress(
+            total=figures.count(), failed=figures.filter(status=Figure.Status.FAILED).count(),
+            encoded=FigureEmbedding.objects.filter(model_id=job.model_id).count(),
+        )
+    missing = figures_without_vector(model=job.model)
+    lost = figures_lost(model=job.model)
+    if job.corpus_id:
+        missing, lost = missing.filter(corpus_id=job.corpus_id), lost.filter(corpus_id=job.corpus_id)
+    pending, lost_count = missing.count(), lost.count()
+    state = job.state
+    if state not in (Job.State.CANCELLED,):
+        state = Job.State.SUCCEEDED if pending == 0 else Job.State.RUNNING
+    failed = list(figures.filter(status=Figure.Status.FAILED).order_by("pk")
+                  .values("id", "source_file", "error")[:FAILED_FIGURES_SHOWN])
+    problems = [{"file": f["source_file"], "line": None, "reason": f["error"]} for f in failed]
+    return JobProgress(job, state, counts.encoded, counts.failed, pending, counts.total,
+                       waiting=pending - lost_count, lost=lost_count, problems=problems,
+                       failed_figures=failed)
+
+
+def _described(job: Job) -> JobProgress:
+    source = job.options.get("source", "")
+    ids = list(Figure.objects.filter(corpus_id=job.corpus_id, status=Figure.Status.READY).values_list("pk", flat=True))
+    counts = figures_describe_progress(figure_ids=ids, source=source)
+    pending = max(counts.total - counts.described - counts.failed, 0)
+    state = job.state if job.state == Job.State.CANCELLED else (
+        Job.State.SUCCEEDED if counts.done else Job.State.RUNNING
+    )
+    failed = list(Figure.objects.filter(pk__in=ids, error__startswith=DESCRIBE_ERROR_PREFIX)
+                  .order_by("pk").values("id", "source_file", "error")[:FAILED_FIGURES_SHOWN])
+    problems = [{"file": f["source_file"], "line": None, "reason": f["error"]} for f in failed]
+    return JobProgress(job, state, counts.described, counts.failed, pending, counts.total,
+                       problems=problems, failed_figures=failed)
+
+
+def description_samples(job: Job, limit: int = 12) -> list[FigureText]:
+    """Some descriptions the describe job's backend wrote for its corpus, newest first."""
+    return list(
+        FigureText.objects.filter(figure__corpus_id=job.corpus_id, kind=FigureText.Kind.DESCRIPTION,
+                                  source=job.options.get("source", ""))
+        .select_related("figure").order_by("-id")[:limit]
+    )
+
+
+def _rate(progress: JobProgress) -> None:
+    job = progress.job
+    if not job.started_at or progress.state != Job.State.RUNNING or not progress.done:
+        return
+    elapsed = (timezone.now() - job.started_at).total_seconds()
+    if elapsed <= 0:
+        return
+    progress.rate_per_s = progress.done / elapsed
+    progress.eta_s = progress.pending / progress.rate_per_s if progress.rate_per_s else None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    encoded: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if not self.total else self.encoded / self.total
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.fraction, 1)
+
+    @property
+    def complete(self) -> bool:
+        return self.encoded >= self.total
+
+
+def model_coverage(model: RetrievalModel) -> Coverage:
+    """Ready figures with a vector under the model / all ready figures."""
+    ready = Figure.objects.filter(status=Figure.Status.READY)
+    encoded = FigureEmbedding.objects.filter(model=model, figure__status=Figure.Status.READY).count()
+    return Coverage(encoded=encoded, total=ready.count())
+
+
+def model_list() -> list[tuple[RetrievalModel, Coverage]]:
+    return [(m, model_coverage(m)) for m in RetrievalModel.objects.order_by("-is_active", "-created_at")]
+
+
+def model_get(*, model_id: int) -> RetrievalModel | None:
+    return RetrievalModel.objects.filter(pk=model_id).first()
+
+
+def last_activation() -> ModelActivation | None:
+    return ModelActivation.objects.select_related("model", "previous").first()
+
+
+def activations(*, model: RetrievalModel) -> QuerySet[ModelActivation]:
+    return ModelActivation.objects.filter(model=model)
+
+
+def encoding_by_corpus(*, model: RetrievalModel) -> list[dict[str, object]]:
+    """Per corpus under a model: figures, encoded, failed, waiting, lost."""
+    missing = figures_without_vector(model=model).order_by().values("corpus_id").annotate(n=Count("id"))
+    lost = figures_lost(model=model).order_by().values("corpus_id").annotate(n=Count("id"))
+    missing_by = {r["corpus_id"]: r["n"] for r in missing}
+    lost_by = {r["corpus_id"]: r["n"] for r in lost}
+    rows = []
+    for corpus in Corpus.objects.order_by("name"):
+        counts = corpus_encoding_progress(corpus_id=corpus.pk, model=model)
+        lost_n = lost_by.get(corpus.pk, 0)
+        rows.append({
+            "corpus": corpus, "figures": counts.total, "encoded": counts.encoded, "failed": counts.failed,
+            "waiting": missing_by.get(corpus.pk, 0) - lost_n, "lost": lost_n,
+        })
+    return rows
+
+
+def figure_get(*, figure_id: int) -> Figure | None:
+    """A figure with its patent, corpus, texts and the models it has a vector under."""
+    return (Figure.objects.select_related("patent", "corpus")
+            .prefetch_related("texts", "embeddings__model").filter(pk=figure_id).first())

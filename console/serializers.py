@@ -1,0 +1,127 @@
+"""Input and output shapes of the console API (the pages' scripts read the same JSON)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from console.selectors.jobs import Coverage, JobProgress
+
+
+class CorpusUploadSerializer(serializers.Serializer):
+    """Either a .zip (multipart `archive`) or a folder on the server under the import root."""
+
+    archive = serializers.FileField(required=False, allow_empty_file=False)
+    folder = serializers.CharField(required=False, allow_blank=False, max_length=1000)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+    def validate(self, data: dict) -> dict:
+        if bool(data.get("archive")) == bool(data.get("folder")):
+            raise serializers.ValidationError("Send either an `archive` (.zip) or a `folder` on the server.")
+        return data
+
+
+class ProblemSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    line = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField()
+
+
+class FailedFigureSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    source_file = serializers.CharField()
+    reason = serializers.CharField(source="error")
+    image_url = serializers.SerializerMethodField()
+
+    def get_image_url(self, figure: dict) -> str:
+        return reverse("retrieval:figure-image", args=[figure["id"]])
+
+
+class JobSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="job.pk")
+    kind = serializers.CharField(source="job.kind")
+    corpus = serializers.SerializerMethodField()
+    model = serializers.SerializerMethodField()
+    created_by = serializers.SerializerMethodField()
+    state = serializers.CharField()
+    done = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    waiting = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    rate_per_s = serializers.FloatField(allow_null=True)
+    eta_s = serializers.FloatField(allow_null=True)
+    message = serializers.CharField(source="job.message")
+    problems = ProblemSerializer(many=True)
+    failed_figures = FailedFigureSerializer(many=True)
+    created_at = serializers.DateTimeField(source="job.created_at")
+    started_at = serializers.DateTimeField(source="job.started_at", allow_null=True)
+    finished_at = serializers.DateTimeField(source="job.finished_at", allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    def get_corpus(self, p: JobProgress) -> str:
+        return p.job.corpus.name if p.job.corpus else p.job.corpus_name or ("all" if p.job.kind == "reindex" else "")
+
+    def get_model(self, p: JobProgress) -> str:
+        return p.job.model.name if p.job.model else ""
+
+    def get_created_by(self, p: JobProgress) -> str:
+        return p.job.created_by.username if p.job.created_by else ""
+
+    def get_url(self, p: JobProgress) -> str:
+        return reverse("console:job", args=[p.job.pk])
+
+
+class JobCreatedSerializer(serializers.Serializer):
+    job = serializers.IntegerField()
+
+
+class ModelInputSerializer(serializers.Serializer):
+    checkpoint = serializers.CharField(max_length=1000, help_text="Checkpoint folder or shipped/hub name.")
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+
+
+class ActivateInputSerializer(serializers.Serializer):
+    force = serializers.BooleanField(required=False, default=False)
+
+
+class ModelSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="model.pk")
+    name = serializers.CharField(source="model.name")
+    architecture = serializers.CharField(source="model.architecture")
+    dim = serializers.IntegerField(source="model.dim")
+    digest = serializers.CharField(source="model.version")
+    checkpoint = serializers.CharField(source="model.checkpoint")
+    is_active = serializers.BooleanField(source="model.is_active")
+    created_at = serializers.DateTimeField(source="model.created_at")
+    coverage = serializers.SerializerMethodField()
+
+    def get_coverage(self, row: dict) -> dict:
+        c: Coverage = row["coverage"]
+        return {"encoded": c.encoded, "total": c.total, "percent": c.percent, "complete": c.complete}
+
+
+class ActivationSerializer(serializers.Serializer):
+    model = serializers.IntegerField(source="model_id")
+    previous = serializers.IntegerField(source="previous_id", allow_null=True)
+    forced = serializers.BooleanField()
+    rollback = serializers.BooleanField()
+    coverage = serializers.FloatField()
+    created_at = serializers.DateTimeField()
+
+
+
+
+class EvaluationInputSerializer(serializers.Serializer):
+    corpus = serializers.IntegerField()
+    models = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=20)
+    relevance = serializers.ListField(
+        child=serializers.CharField(max_length=20), min_length=1, max_length=4, default=["patent"]
+    )
+    exclude_same_patent = serializers.BooleanField(required=False, default=False)
+
+
+class EvaluationStartedSerializer(serializers.Serializer):
+    jobs = serializers.ListField(child=serializers.IntegerField())

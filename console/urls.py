@@ -1,0 +1,16 @@
+"""Pages of the admin console, under /console/."""
+
+from django.urls import path
+
+from console import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.JobListView.as_view(), name="jobs"),
+    path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job"),
+    path("upload/", views.UploadView.as_view(), name="upload"),
+    path("models/", views.ModelListView.as_view(), name="models"),
+    path("figures/<int:pk>/", views.FigureView.as_view(), name="figure"),
+    path("evaluation/", views.EvaluationView.as_view(), name="evaluation"),
+]

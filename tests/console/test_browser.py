@@ -1,0 +1,84 @@
+"""In Chromium, with a real Celery worker: an admin uploads a corpus zip and watches its jobs
+finish, registers a second model and sees it encode, activates it, and reads both models'
+numbers on the evaluation dashboard. An examiner is refused the console."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import User
+from console.models import Job
+from retrieval.ml.encoders.factory import init_checkpoint
+from retrieval.models import RetrievalModel
+from tests.test_browser import browser_page  # noqa: F401 - the Chromium page fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.slow]
+LONG = 120_000  # ms: work on the worker, watched through the page
+
+
+def _login(page, url: str, username: str, next_path: str) -> None:  # noqa: ANN001
+    page.goto(f"{url}/accounts/login/?next={next_path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw-for-tests-only")
+    page.click("button[type=submit]")
+
+
+def test_admin_uploads_registers_activates_and_evaluates(
+    live_server, celery_worker, browser_page, active_model, good_zip, tmp_path  # noqa: F811
+):
+    from playwright.sync_api import expect
+
+    User.objects.create_user("boss", password="pw-for-tests-only", role=User.Role.ADMIN)
+    second = init_checkpoint("ps-tiny", tmp_path / "second", seed=3, name="second")
+    page = browser_page
+    _login(page, live_server.url, "boss", "/console/upload/")
+
+    page.set_input_files("#archive", str(good_zip))
+    page.fill("#upload-name", "browser corpus")
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#upload-text")).to_have_text("uploaded", timeout=LONG)
+    expect(page.locator("#job-state")).to_have_text("succeeded", timeout=LONG)
+    assert page.locator("#job-bar").evaluate("bar => bar.value") == 100
+
+    page.keyboard.press("j")  # the jobs page, updated live until the encoding is done
+    page.wait_for_url("**/console/")
+    encode = Job.objects.get(kind=Job.Kind.ENCODE)
+    row = page.locator(f"tr[data-job='{encode.pk}']")
+    expect(row.locator("[data-field=state]")).to_have_text("succeeded", timeout=LONG)
+    expect(row.locator("[data-field=counts]")).to_contain_text("12 done · 0 failed · 0 pending of 12")
+
+    page.keyboard.press("m")
+    page.wait_for_url("**/console/models/")
+    page.fill("#checkpoint", str(second))
+    page.fill("#model-name", "second")
+    page.click("#register-form button[type=submit]")
+    new_row = page.locator("tr[data-name='second']")
+    expect(new_row).to_be_visible(timeout=LONG)
+    expect(new_row.locator("[data-field=coverage]")).to_have_text("12 / 12 (100.0 %)", timeout=LONG)
+    page.reload()
+    page.locator("tr[data-name='second'] button[data-action=activate]").click()
+    expect(page.locator("tr[data-name='second'] .status-open")).to_have_text("active", timeout=LONG)
+    assert RetrievalModel.objects.get(is_active=True).name == "second"
+    expect(page.locator("tr[data-name='second'] button[data-action=rollback]")).to_be_visible()
+
+    page.keyboard.press("e")
+    page.wait_for_url("**/console/evaluation/")
+    page.click("#evaluate-form button[type=submit]")
+    table = page.locator("table.evaluation[data-relevance='us_class']")
+    expect(table).to_be_visible(timeout=LONG)
+    expect(table.locator("tbody tr")).to_have_count(2, timeout=LONG)
+    names = table.locator("tbody tr td:first-child").all_inner_texts()
+    assert sorted(names) == ["second", "test-tiny"]
+    for cell in table.locator("tbody tr td:nth-child(3)").all_inner_texts():
+        assert 0.0 <= float(cell) <= 1.0
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+
+def test_examiner_is_refused_every_console_page(live_server, browser_page, db):  # noqa: F811
+    User.objects.create_user("ex", password="pw-for-tests-only", role=User.Role.EXAMINER)
+    page = browser_page
+    _login(page, live_server.url, "ex", "/")
+    for path in ("/console/", "/console/upload/", "/console/models/", "/console/evaluation/"):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 403
+        assert "Not allowed" in page.content()

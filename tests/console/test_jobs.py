@@ -1,0 +1,189 @@
+"""Ingest jobs: an uploaded or server-side corpus is checked and ingested by job_ingest_run (what
+the Celery task calls); refused corpora end `failed` with every problem and write nothing."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from console.exceptions import ConsoleInputError
+from console.models import Job
+from console.selectors.jobs import job_progress
+from console.services.jobs import (
+    corpus_folder_accept,
+    corpus_upload_accept,
+    job_cancel,
+    job_ingest_run,
+)
+from retrieval.models import Corpus, Figure, Patent
+
+
+def _upload(path: Path) -> SimpleUploadedFile:
+    return SimpleUploadedFile(path.name, path.read_bytes(), content_type="application/zip")
+
+
+def _accept(path: Path, user, name: str = "") -> Job:  # noqa: ANN001
+    return corpus_upload_accept(archive=_upload(path), name=name, user_id=user.pk)
+
+
+def _nothing_written() -> bool:
+    return not (Corpus.objects.exists() or Patent.objects.exists() or Figure.objects.exists())
+
+
+@pytest.fixture(autouse=True)
+def _dirs(settings, tmp_path):
+    settings.CONSOLE_UPLOAD_DIR = tmp_path / "uploads"
+    settings.CONSOLE_IMPORT_ROOT = tmp_path / "import"
+    settings.CONSOLE_IMPORT_ROOT.mkdir()
+
+
+def test_good_zip_is_ingested_and_its_encoding_is_measured(good_zip, admin_user, active_model, settings):
+    job = _accept(good_zip, admin_user, name="Good one")
+    assert job.state == Job.State.QUEUED and Path(job.source).is_file()
+    assert Path(job.source).parent == settings.CONSOLE_UPLOAD_DIR
+    assert job_ingest_run(job_id=job.pk) == Job.State.SUCCEEDED
+    job.refresh_from_db()
+    assert (job.done, job.total, job.pending, job.failed, job.problems) == (12, 12, 0, 0, [])
+    assert job.corpus.name == "Good one" and job.corpus.figures.count() == 12
+    assert "12 figures added" in job.message
+    assert not Path(job.source).exists()  # the upload is removed once ingested
+    encode = Job.objects.get(kind=Job.Kind.ENCODE, corpus=job.corpus)
+    assert encode.model == active_model
+    progress = job_progress(encode)
+    assert (progress.total, progress.done, progress.pending) == (12, 0, 12)
+    assert progress.state == Job.State.RUNNING
+    # run twice (a redelivered message): nothing changes
+    assert job_ingest_run(job_id=job.pk) == Job.State.SUCCEEDED
+    assert Figure.objects.count() == 12
+
+
+def test_truncated_image_refused_with_every_row(truncated_zip, admin_user, active_model):
+    job = _accept(truncated_zip, admin_user)
+    assert job_ingest_run(job_id=job.pk) == Job.State.FAILED
+    job.refresh_from_db()
+    assert job.problems == [
+        {"file": "cut.png", "line": 3, "reason": job.problems[0]["reason"]},
+        {"file": "gone.png", "line": 4, "reason": "file not found"},
+    ]
+    assert "truncated" in job.problems[0]["reason"]
+    assert job.failed == 2 and job.message.startswith("Corpus refused, nothing was imported")
+    assert _nothing_written()
+    assert not Path(job.source).exists()
+
+
+def test_zip_bomb_refused(bomb_zip, admin_user, active_model):
+    job = _accept(bomb_zip, admin_user)
+    assert job_ingest_run(job_id=job.pk) == Job.State.FAILED
+    job.refresh_from_db()
+    [problem] = job.problems
+    assert problem["file"] == Path(job.source).name and problem["line"] is None
+    assert "refused as a zip bomb" in problem["reason"] and "bomb.png" in problem["reason"]
+    assert _nothing_written()
+
+
+def test_path_traversal_zip_refused(traversal_zip, admin_user, active_model, tmp_path):
+    job = _accept(traversal_zip, admin_user)
+    assert job_ingest_run(job_id=job.pk) == Job.State.FAILED
+    job.refresh_from_db()
+    [problem] = job.problems
+    assert "unsafe path '../../evil.png'" in problem["reason"]
+    assert _nothing_written()
+    assert not list(tmp_path.parent.rglob("evil.png"))
+
+
+def test_not_a_zip_is_refused_at_once(admin_user, tmp_path):
+    with pytest.raises(ConsoleInputError, match="must be a .zip"):
+        corpus_upload_accept(archive=SimpleUploadedFile("x.csv", b"a,b\n"), name="", user_id=admin_user.pk)
+    assert not Job.objects.exists()
+
+
+def test_upload_over_the_limit_is_refused(good_zip, admin_user, settings):
+    settings.CONSOLE_MAX_UPLOAD_BYTES = 100
+    with pytest.raises(ConsoleInputError, match="the limit is 100"):
+        _accept(good_zip, admin_user)
+    assert not Job.objects.exists() and not list(Path(settings.CONSOLE_UPLOAD_DIR).glob("*"))
+
+
+def test_server_folder_under_the_import_root(admin_user, active_model, settings):
+    from tests.drawings import small_corpus
+
+    small_corpus(settings.CONSOLE_IMPORT_ROOT / "batch1", patents=2, views=2)
+    job = corpus_folder_accept(folder="batch1", name="", user_id=admin_user.pk)
+    assert job_ingest_run(job_id=job.pk) == Job.State.SUCCEEDED
+    job.refresh_from_db()
+    assert job.corpus.name == "batch1" and job.done == 4
+    assert (settings.CONSOLE_IMPORT_ROOT / "batch1" / "metadata.csv").exists()  # never deleted
+
+
+@pytest.mark.parametrize("folder", ["/etc", "../", "..", "batch1/../../x", "", "/"])
+def test_server_folder_outside_the_import_root_is_refused(folder, admin_user, tmp_path):
+    with pytest.raises(ConsoleInputError):
+        corpus_folder_accept(folder=folder, name="x", user_id=admin_user.pk)
+    assert not Job.objects.exists()
+
+
+def test_cancel_a_queued_ingest(good_zip, admin_user, active_model):
+    job = _accept(good_zip, admin_user)
+    job_cancel(job=job)
+    assert job.state == Job.State.CANCELLED and not Path(job.source).exists()
+    assert job_ingest_run(job_id=job.pk) == Job.State.CANCELLED
+    assert _nothing_written()
+    with pytest.raises(ConsoleInputError, match="cancelled already"):
+        job_cancel(job=job)
+
+
+def test_request_size_limit_is_larger_on_the_upload_path(rf, settings):
+    from django.http import HttpResponse
+
+    from patentsearch.middleware import RequestSizeLimitMiddleware
+
+    middleware = RequestSizeLimitMiddleware(lambda request: HttpResponse("through"))
+    big = settings.PATENTSEARCH_MAX_REQUEST_BYTES + 1
+    assert middleware(rf.post("/api/v1/search/", CONTENT_LENGTH=str(big))).status_code == 413
+    assert middleware(rf.post("/api/v1/corpora/", CONTENT_LENGTH=str(big))).content == b"through"
+    over = settings.CONSOLE_MAX_UPLOAD_BYTES + 1
+    assert middleware(rf.post("/api/v1/corpora/", CONTENT_LENGTH=str(over))).status_code == 413
+
+
+def test_describe_a_corpus_from_the_console(admin_api, admin_user, active_model, tmp_path, settings,
+                                            django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    from retrieval.services.describe import figure_describe_batch
+    from retrieval.services.ingest import corpus_ingest
+    from tests.drawings import small_corpus
+
+    settings.RETRIEVAL_DESCRIBE_BACKEND = "offline"
+    result = corpus_ingest(path=small_corpus(tmp_path / "d", patents=2, views=2), name="to describe")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_api.post(f"/api/v1/corpora/{result.corpus_id}/describe/")
+    assert response.status_code == 202 and callbacks
+    job_id = response.json()["job"]
+    before = admin_api.get(f"/api/v1/jobs/{job_id}/").json()
+    assert (before["state"], before["done"], before["total"]) == ("running", 0, 4)
+    figure_describe_batch(figure_ids=result.figure_ids)  # what the llm worker runs
+    after = admin_api.get(f"/api/v1/jobs/{job_id}/").json()
+    assert (after["state"], after["done"], after["pending"], after["total"]) == ("succeeded", 4, 0, 4)
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/console/jobs/{job_id}/").content.decode()
+    assert 'id="samples"' in page and "Descriptions written" in page
+    figure_page = client.get(f"/console/figures/{result.figure_ids[0]}/").content.decode()
+    assert 'id="texts"' in figure_page and "offline" in figure_page
+    assert client.get("/console/figures/999999/").status_code == 404
+    assert admin_api.post("/api/v1/corpora/999999/describe/").status_code == 400
+
+
+def test_a_large_upload_is_moved_not_copied(admin_user, active_model, settings, tmp_path):
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    archive = TemporaryUploadedFile("big.zip", "application/zip", 0, None)
+    archive.write(b"PK\x05\x06" + bytes(18))  # an empty zip
+    archive.flush()
+    temporary = archive.temporary_file_path()
+    job = corpus_upload_accept(archive=archive, name="big", user_id=admin_user.pk)
+    archive.close()  # Django's cleanup of the moved temporary file does not fail
+    assert not Path(temporary).exists() and Path(job.source).read_bytes().startswith(b"PK\x05\x06")

@@ -1,0 +1,77 @@
+"""Every console page and API endpoint: admins in, examiners 403, anonymous to the login page
+(pages) or 401/403 (API)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from console.models import Job
+from tests.console.conftest import api_client
+
+PAGES = ["/console/", "/console/upload/", "/console/models/", "/console/jobs/{job}/", "/console/evaluation/", "/console/figures/999999/"]
+ENDPOINTS = [
+    ("post", "/api/v1/corpora/"),
+    ("get", "/api/v1/jobs/"),
+    ("get", "/api/v1/jobs/{job}/"),
+    ("post", "/api/v1/jobs/{job}/cancel/"),
+    ("post", "/api/v1/jobs/{job}/retry/"),
+    ("get", "/api/v1/jobs/{job}/problems.csv"),
+    ("get", "/api/v1/models/"),
+    ("post", "/api/v1/models/"),
+    ("get", "/api/v1/models/{model}/"),
+    ("delete", "/api/v1/models/{model}/"),
+    ("post", "/api/v1/models/{model}/activate/"),
+    ("post", "/api/v1/models/{model}/rollback/"),
+    ("get", "/api/v1/jobs/{job}/report.json"),
+    ("get", "/api/v1/evaluations/"),
+    ("post", "/api/v1/evaluations/"),
+    ("get", "/api/v1/evaluations.csv"),
+    ("post", "/api/v1/corpora/1/describe/"),
+]
+
+
+@pytest.fixture
+def ids(admin_user, active_model):
+    job = Job.objects.create(kind=Job.Kind.INGEST, corpus_name="x", created_by=admin_user)
+    return {"job": job.pk, "model": active_model.pk}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_admin_only(page, ids, admin_user, examiner):
+    url = page.format(**ids)
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    client = Client()
+    client.force_login(examiner)
+    refused = client.get(url)
+    assert refused.status_code == 403
+    assert b"Not allowed" in refused.content
+    client.force_login(admin_user)
+    assert client.get(url).status_code == (404 if "999999" in url else 200)  # no such figure
+
+
+@pytest.mark.parametrize(("method", "endpoint"), ENDPOINTS)
+def test_api_admin_only(method, endpoint, ids, examiner):
+    url = endpoint.format(**ids)
+    anonymous = getattr(api_client(None), method)(url)
+    assert anonymous.status_code in (401, 403)
+    refused = getattr(api_client(examiner), method)(url)
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "Only admins use the console."
+    assert Job.objects.count() == 1  # nothing was started
+
+
+def test_console_link_only_for_admins(ids, admin_user, examiner):
+    client = Client()
+    client.force_login(examiner)
+    assert b"/console/" not in client.get("/").content
+    client.force_login(admin_user)
+    assert b'href="/console/"' in client.get("/").content
+
+
+def test_api_in_openapi_schema(admin_api):
+    schema = admin_api.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    for path in ("/api/v1/corpora/", "/api/v1/jobs/{id}/", "/api/v1/models/",
+                 "/api/v1/models/{id}/activate/", "/api/v1/models/{id}/rollback/"):
+        assert path in schema["paths"], path
