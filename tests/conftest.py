@@ -61,28 +61,40 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture
-def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process on every queue, against the test database and Redis."""
+def start_worker(*args: str, env: dict[str, str] | None = None, name: str = "") -> subprocess.Popen[bytes]:
+    """A real Celery worker process against the test database and broker, once it answers pings.
+
+    ``args`` are the worker's options (queues, pool); ``env`` adds to its environment.
+    """
     from django.conf import settings
     from django.db import connection
 
     from patentsearch.celery import app
     from patentsearch.embedded import database_url
 
-    app.control.purge()
-    env = {
+    environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "patentsearch.settings.test",
         "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_CACHE_URL": settings.REDIS_CACHE_URL,
+        **(env or {}),
     }
     celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
-    command = [celery, "-A", "patentsearch", "worker", "-Q", "default,gpu,llm", "--pool", "solo",
-               "--loglevel", "WARNING", "--hostname", f"test-{os.getpid()}@%h"]
-    worker = subprocess.Popen(command, cwd=REPO, env=env)
+    hostname = name or f"test-{os.getpid()}-{time.monotonic_ns()}"
+    command = [celery, "-A", "patentsearch", "worker", "--loglevel", "WARNING", "--hostname", f"{hostname}@%h", *args]
+    worker = subprocess.Popen(command, cwd=REPO, env=environment)
     _wait_until_ready(app, worker)
+    return worker
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on every queue, against the test database and Redis."""
+    from patentsearch.celery import app
+
+    app.control.purge()
+    worker = start_worker("-Q", "default,gpu,llm", "--pool", "solo", name=f"test-{os.getpid()}")
     yield worker
     worker.terminate()
     try:

@@ -75,29 +75,9 @@ def wait_until(condition, timeout: float = 120, interval: float = 0.3) -> None: 
 
 def start_worker(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """A real Celery worker against the test database and broker (see tests/conftest.py)."""
-    import shutil
+    from tests.conftest import start_worker as start
 
-    from django.conf import settings
-    from django.db import connection
-
-    from patentsearch.celery import app
-    from patentsearch.embedded import database_url
-    from tests.conftest import _wait_until_ready
-
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "patentsearch.settings.test",
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "REDIS_URL": settings.REDIS_URL,
-        "REDIS_CACHE_URL": settings.REDIS_CACHE_URL,
-        **(env or {}),
-    }
-    celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
-    command = [celery, "-A", "patentsearch", "worker", "--loglevel", "WARNING",
-               "--hostname", f"fault-{os.getpid()}-{time.monotonic_ns()}@%h", *args]
-    worker = subprocess.Popen(command, cwd=REPO, env=environment)
-    _wait_until_ready(app, worker)
-    return worker
+    return start(*args, env=env, name=f"fault-{os.getpid()}-{time.monotonic_ns()}")
 
 
 def stop_worker(worker: subprocess.Popen[bytes]) -> None:
