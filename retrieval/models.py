@@ -82,7 +82,7 @@ class Figure(models.Model):
 
     def __str__(self) -> str:
         label = f"FIG. {self.figure_id}" if self.figure_id else self.source_file
-        return f"{self.patent_id} {label}"
+        return f"{self.patent.patent_id} {label}"  # the patent number, not the row id
 
 
 class FigureText(models.Model):

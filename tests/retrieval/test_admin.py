@@ -58,3 +58,11 @@ def test_the_active_model_cannot_be_deleted_and_others_take_their_index_along(ad
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = %s", [index.index_name(other)])
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db
+def test_a_figure_is_named_by_its_patent_number_and_label():
+    from tests.retrieval.factories import FigureFactory
+
+    figure = FigureFactory(figure_id="3", patent__patent_id="USD900001")
+    assert str(figure) == "USD900001 FIG. 3"
