@@ -64,15 +64,6 @@ def stop_servers(var_dir: Path) -> None:
             pass
 
 
-def wait_until(condition, timeout: float = 120, interval: float = 0.3) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
-
-
 def start_worker(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """A real Celery worker against the test database and broker (see tests/conftest.py)."""
     from tests.conftest import start_worker as start

@@ -13,7 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.faults.helpers import fresh_env, manage, servers_of, stop_servers, wait_until
+from tests.conftest import wait_for
+from tests.faults.helpers import fresh_env, manage, servers_of, stop_servers
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -64,7 +65,7 @@ def test_three_processes_started_together_on_a_fresh_folder_all_succeed(var_dir)
     again = manage("showmigrations", "accounts", env=env)
     code, out = _finish(again)
     assert code == 0 and "[X] 0001_user" in out, out
-    wait_until(lambda: not [p for p in servers_of(var_dir) if p.name() == "postgres"])
+    wait_for(lambda: not [p for p in servers_of(var_dir) if p.name() == "postgres"], timeout=120, interval=0.3)
 
 
 def test_crash_leftovers_do_not_block_the_next_start(var_dir):
@@ -80,7 +81,7 @@ def test_crash_leftovers_do_not_block_the_next_start(var_dir):
     code, out = _finish(manage("check", env=env))
     assert code == 0, out
     assert holder.pid not in json.loads((pgdata / ".handle_pids.json").read_text())
-    wait_until(lambda: not [p for p in servers_of(var_dir) if p.name() == "postgres"])
+    wait_for(lambda: not [p for p in servers_of(var_dir) if p.name() == "postgres"], timeout=120, interval=0.3)
 
     # a crash left postmaster.pid behind, and its pid now belongs to an unrelated process
     other = subprocess.Popen(["sleep", "600"])
