@@ -8,6 +8,7 @@ from benchmarks.common import report, timed
 from retrieval import inference
 from retrieval.models import Figure, RetrievalModel
 from retrieval.services.encoding import figure_encode_batch
+from retrieval.services.corpus_source import is_corpus_folder
 from retrieval.services.ingest import corpus_ingest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "design-patents-dev"
@@ -21,7 +22,7 @@ def run(*, model: RetrievalModel, sample_dir: Path, sample_patents: int, results
     results["sample_corpus_generation_s"] = round(t[0], 2)
     results["ingest_sample_figures_per_s"], results["encode_sample_figures_per_s"] = (
         _ingest_and_encode(sample_dir, "sample", model))
-    if (SHARED / "metadata.csv").exists():
+    if is_corpus_folder(SHARED):
         results["ingest_dev_figures_per_s"], results["encode_images_per_s"] = (
             _ingest_and_encode(SHARED, "design-patents-dev", model))
     else:

@@ -9,6 +9,7 @@ from pathlib import Path
 from PIL import Image
 
 from benchmarks.common import report, timed
+from retrieval.ml.corpus_format import METADATA_FILE
 from retrieval.models import Figure, RetrievalModel
 from retrieval.services.encoding import figure_encode_batch
 from retrieval.services.ingest import corpus_ingest
@@ -30,7 +31,7 @@ def make_sheets(drawings: list[Path], out: Path, *, files: int) -> int:
         else:
             pages[0].save(out / name, format="PDF", save_all=True, append_images=pages[1:], resolution=300)
         rows.append({"image_file": name, "patent_id": f"USDPAGES{i:05d}", "title": "Benchmark sheet"})
-    with open(out / "metadata.csv", "w", newline="") as f:
+    with open(out / METADATA_FILE, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["image_file", "patent_id", "title"])
         writer.writeheader()
         writer.writerows(rows)

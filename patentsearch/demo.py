@@ -127,8 +127,10 @@ def _ingest_demo_corpus() -> None:
 
 
 def _sample_corpus() -> Path:
+    from retrieval.services.corpus_source import is_corpus_folder
+
     out = Path(settings.VAR_DIR) / f"sample-corpus-{SAMPLE_PATENTS}"
-    if not (out / "metadata.csv").exists():
+    if not is_corpus_folder(out):
         print(f"Generating a sample corpus of {SAMPLE_PATENTS} synthetic patents in {out} …")
         call_command("make_sample_corpus", str(out), "--patents", str(SAMPLE_PATENTS), "--seed", "0")
     return out

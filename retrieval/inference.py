@@ -217,6 +217,6 @@ def ranking_metrics(
 
 def object_label(name: str) -> str:
     """The object-name label of the ML library's evaluation ('Shaving  blade.' -> 'shaving blade')."""
-    from retrieval.ml.data import normalise_object_name
+    from retrieval.ml.corpus_format import normalise_object_name
 
     return normalise_object_name(name)

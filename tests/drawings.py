@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from retrieval.ml.corpus_format import DESCRIPTIONS_FILE, METADATA_FILE
+
 
 def drawing(seed: int, size: tuple[int, int] = (320, 240), mode: str = "L") -> Image.Image:
     """A distinct black-on-white line drawing for each seed."""
@@ -51,7 +53,7 @@ def write_corpus(
     columns: list[str] = []
     for row in rows:
         columns += [c for c in row if c not in columns]
-    with open(root / "metadata.csv", "w", newline="") as f:
+    with open(root / METADATA_FILE, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
@@ -59,7 +61,7 @@ def write_corpus(
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(data)
     if descriptions:
-        with open(root / "descriptions.jsonl", "w") as f:
+        with open(root / DESCRIPTIONS_FILE, "w") as f:
             f.writelines(json.dumps(d) + "\n" for d in descriptions)
     return root
 

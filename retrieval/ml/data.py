@@ -1,8 +1,9 @@
 """Corpus folders as the ML library sees them: records with labels, splits by patent, digests.
 
 Reads the corpus format of docs/ARCHITECTURE.md (metadata.csv + images + optional
-descriptions.jsonl) without Django. The app's ingest checks corpora strictly; here a row that
-cannot be used (no image_file or patent_id, file missing) raises ValueError naming the row.
+descriptions.jsonl) without Django; names and normalisations come from retrieval.ml.corpus_format,
+as they do for the app's ingest. The ingest checks corpora strictly; here a row that cannot be
+used (no image_file or patent_id, file missing) raises ValueError naming the row.
 """
 
 from __future__ import annotations
@@ -10,14 +11,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrieval.ml.corpus_format import (
+    DESCRIPTIONS_FILE,
+    METADATA_FILE,
+    is_true,
+    normalise_object_name,
+    us_class_main,
+)
+
 RELEVANCE_KINDS = ("patent", "object", "locarno", "us_class")
-_US_CLASS_MAIN = re.compile(r"^\s*(D\s*\d+)", re.IGNORECASE)
-_TRUE = {"1", "true", "yes", "y", "t"}
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,8 @@ def read_corpus(root: Path | str, *, descriptions: bool = True) -> list[Record]:
             descriptions.jsonl line that is not an object with image_file and descriptions.
     """
     root = Path(root)
-    texts = _read_descriptions(root / "descriptions.jsonl") if descriptions else {}
-    with open(root / "metadata.csv", newline="", encoding="utf-8-sig") as f:
+    texts = _read_descriptions(root / DESCRIPTIONS_FILE) if descriptions else {}
+    with open(root / METADATA_FILE, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     return [_record(root, row, line, texts) for line, row in enumerate(rows, start=2)]
 
@@ -77,15 +83,10 @@ def _record(root: Path, row: dict[str, str], line: int, descriptions: dict[str, 
         title=values.get("title", ""), viewpoint=values.get("viewpoint", ""),
         caption=values.get("caption", ""), generated_caption=values.get("generated_caption", ""),
         locarno_class=values.get("locarno_class", ""), us_class=us_class,
-        us_class_main=(values.get("us_class_main", "") or _main_class(us_class)).upper().replace(" ", ""),
-        is_front_page=values.get("is_front_page", "").lower() in _TRUE,
+        us_class_main=us_class_main(us_class, values.get("us_class_main", "")),
+        is_front_page=is_true(values.get("is_front_page", "")),
         descriptions=tuple(descriptions.get(image_file, ())),
     )
-
-
-def _main_class(us_class: str) -> str:
-    match = _US_CLASS_MAIN.match(us_class)
-    return match.group(1) if match else ""
 
 
 def _read_descriptions(path: Path) -> dict[str, list[str]]:
@@ -106,11 +107,6 @@ def _read_descriptions(path: Path) -> dict[str, list[str]]:
             )
         texts.setdefault(str(item["image_file"]), []).extend(str(t) for t in item["descriptions"])
     return texts
-
-
-def normalise_object_name(name: str) -> str:
-    """Lower case, single spaces, no punctuation at the ends: 'Shaving  blade cartridge.' -> 'shaving blade cartridge'."""
-    return " ".join(name.lower().split()).strip(" .,;:")
 
 
 def label(record: Record, relevance: str) -> str:

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from retrieval.ml.cli import main as ml_main
+from retrieval.ml.corpus_format import METADATA_FILE
 
 ARCH = "ps-resnet-tiny"
 SYNTH_PATENTS, SYNTH_SEED = 400, 101
@@ -117,7 +118,7 @@ def run_step(step: Sequence[str], output: Path) -> None:
 
 def pretrain(work: Path, threads: int) -> None:
     generate, train = pretrain_steps(work, threads)
-    run_step(generate, work / f"synth-{SYNTH_PATENTS}" / "metadata.csv")
+    run_step(generate, work / f"synth-{SYNTH_PATENTS}" / METADATA_FILE)
     run_step(train, work / "pretrain-synthetic" / "model.json")
 
 
@@ -189,8 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.target == "table":
         print(table(args.work / "reports"))
         return 0
-    if not (args.data / "metadata.csv").is_file():
-        parser.error(f"{args.data} is not a corpus folder (no metadata.csv)")
+    if not (args.data / METADATA_FILE).is_file():
+        parser.error(f"{args.data} is not a corpus folder (no {METADATA_FILE})")
     args.work.mkdir(parents=True, exist_ok=True)
     if args.target == "models":
         build_models(args.data, args.work, args.shipped, args.threads)

@@ -1,4 +1,8 @@
-"""Parsing and checking metadata.csv and descriptions.jsonl of a corpus, row by row."""
+"""Parsing and checking metadata.csv and descriptions.jsonl of a corpus, row by row.
+
+The strict reader of the corpus format; names and normalisations come from its one owner,
+retrieval.ml.corpus_format, which the ML library's lenient reader uses too.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,21 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from dataclasses import dataclass, field
 
-from retrieval.constants import KNOWN_COLUMNS, REQUIRED_COLUMNS
 from retrieval.exceptions import CorpusProblem
+from retrieval.ml.corpus_format import (
+    DESCRIPTIONS_FILE,
+    KNOWN_COLUMNS,
+    METADATA_FILE,
+    REQUIRED_COLUMNS,
+    is_flag,
+    is_true,
+    parse_grant_date,
+    us_class_main,
+)
 from retrieval.models import Figure, Patent
 from retrieval.services.corpus_source import UnsafePathError, safe_relpath
-
-TRUE_VALUES = {"1", "true", "yes", "y", "t"}
-FALSE_VALUES = {"", "0", "false", "no", "n", "f"}
-US_CLASS_MAIN = re.compile(r"^\s*(D\s*\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,12 +59,12 @@ def parse_metadata(data: bytes) -> tuple[list[FigureRow], list[CorpusProblem]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return [], [CorpusProblem("metadata.csv", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        return [], [CorpusProblem(METADATA_FILE, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip() for name in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        return [], [CorpusProblem("metadata.csv", f"missing required column(s): {', '.join(missing)}")]
+        return [], [CorpusProblem(METADATA_FILE, f"missing required column(s): {', '.join(missing)}")]
     reader.fieldnames = header
     rows, problems, seen = [], [], {}
     try:
@@ -66,16 +74,16 @@ def parse_metadata(data: bytes) -> tuple[list[FigureRow], list[CorpusProblem]]:
             if row is not None:
                 rows.append(row)
     except csv.Error as exc:
-        problems.append(CorpusProblem(f"metadata.csv line {reader.line_num}", f"malformed CSV: {exc}"))
+        problems.append(CorpusProblem(f"{METADATA_FILE} line {reader.line_num}", f"malformed CSV: {exc}"))
     if not rows and not problems:
-        problems.append(CorpusProblem("metadata.csv", "no rows: the corpus has no figures"))
+        problems.append(CorpusProblem(METADATA_FILE, "no rows: the corpus has no figures"))
     return rows, problems
 
 
 def _parse_row(
     raw: dict[str | None, str | list[str] | None], line: int, seen: dict[str, int]
 ) -> tuple[FigureRow | None, list[CorpusProblem]]:
-    where = f"metadata.csv line {line}"
+    where = f"{METADATA_FILE} line {line}"
     if None in raw:
         return None, [CorpusProblem(where, "row has more fields than the header")]
     if any(value is None for value in raw.values()):
@@ -96,15 +104,15 @@ def _parse_row(
             seen.setdefault(image_file, line)
     if not values.get("patent_id"):
         problems.append(CorpusProblem(where, "patent_id is empty"))
-    grant, year_only, date_problem = _parse_grant_date(values.get("grant_date", ""))
+    grant, year_only, date_problem = parse_grant_date(values.get("grant_date", ""))
     if date_problem:
         problems.append(CorpusProblem(where, date_problem))
-    front = values.get("is_front_page", "").lower()
-    if front not in TRUE_VALUES | FALSE_VALUES:
-        problems.append(CorpusProblem(where, f"is_front_page {front!r} is not 0 or 1"))
+    front = values.get("is_front_page", "")
+    if not is_flag(front):
+        problems.append(CorpusProblem(where, f"is_front_page {front.lower()!r} is not 0 or 1"))
     if problems:
         return None, problems
-    row = _build_row(values, line, image_file, grant, year_only, front in TRUE_VALUES)
+    row = _build_row(values, line, image_file, grant, year_only, is_true(front))
     return (None, problems) if (problems := _too_long(row, where)) else (row, [])
 
 
@@ -133,13 +141,12 @@ def _build_row(
     values: dict[str, str], line: int, image_file: str, grant: dt.date | None, year_only: bool, front: bool
 ) -> FigureRow:
     us_class = values.get("us_class", "")
-    us_main = values.get("us_class_main", "") or _us_class_main(us_class)
     patent = PatentFields(
         title=values.get("title", ""),
         object_name=values.get("object_name", ""),
         locarno_class=values.get("locarno_class", ""),
         us_class=us_class,
-        us_class_main=us_main.upper().replace(" ", ""),
+        us_class_main=us_class_main(us_class, values.get("us_class_main", "")),
         grant_date=grant,
         grant_date_is_year_only=year_only,
     )
@@ -158,26 +165,6 @@ def _build_row(
     )
 
 
-def _us_class_main(us_class: str) -> str:
-    match = US_CLASS_MAIN.match(us_class)
-    return match.group(1) if match else ""
-
-
-def _parse_grant_date(value: str) -> tuple[dt.date | None, bool, str]:
-    """(date, is_year_only, problem). YYYYMMDD, YYYY-MM-DD or YYYY."""
-    if not value:
-        return None, False, ""
-    digits = value.replace("-", "")
-    try:
-        if len(digits) == 8 and digits.isdigit():
-            return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:])), False, ""
-        if len(digits) == 4 and digits.isdigit():
-            return dt.date(int(digits), 1, 1), True, ""
-    except ValueError:
-        pass
-    return None, False, f"grant_date {value!r} is not a date (YYYYMMDD or YYYY)"
-
-
 def parse_descriptions(data: bytes, known_files: set[str]) -> tuple[dict[str, list[str]], list[CorpusProblem]]:
     """descriptions.jsonl: image_file -> LLM descriptions; each bad line is a problem."""
     result: dict[str, list[str]] = {}
@@ -185,7 +172,7 @@ def parse_descriptions(data: bytes, known_files: set[str]) -> tuple[dict[str, li
     for number, line in enumerate(data.decode("utf-8-sig", errors="replace").splitlines(), start=1):
         if not line.strip():
             continue
-        where = f"descriptions.jsonl line {number}"
+        where = f"{DESCRIPTIONS_FILE} line {number}"
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -210,5 +197,5 @@ def _check_description(item: object, known_files: set[str]) -> str:
     except UnsafePathError as exc:
         return str(exc)
     if image_file not in known_files:
-        return f"{image_file} is not in metadata.csv"
+        return f"{image_file} is not in {METADATA_FILE}"
     return ""

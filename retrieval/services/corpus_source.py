@@ -7,6 +7,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from retrieval.exceptions import InvalidArchiveError
+from retrieval.ml.corpus_format import METADATA_FILE
 
 
 # A member that unpacks to more than this many times its packed size (and to over a MiB) is refused
@@ -99,11 +100,11 @@ class ZipSource:
         return name
 
     def _find_prefix(self) -> str:
-        if "metadata.csv" in self.members:
+        if METADATA_FILE in self.members:
             return ""
         tops = {name.split("/", 1)[0] for name in self.members if "/" in name}
         for top in sorted(tops):
-            if f"{top}/metadata.csv" in self.members:
+            if f"{top}/{METADATA_FILE}" in self.members:
                 return f"{top}/"
         return ""
 
@@ -127,6 +128,11 @@ class ZipSource:
             return self.archive.read(member)
         except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
             raise InvalidArchiveError(f"archive member {relpath!r} is damaged ({exc})") from exc
+
+
+def is_corpus_folder(path: Path) -> bool:
+    """Whether the folder holds a corpus (its metadata.csv), e.g. one generated earlier."""
+    return (path / METADATA_FILE).is_file()
 
 
 def open_corpus(path: Path, *, max_archive_bytes: int) -> CorpusSource:

@@ -9,9 +9,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from retrieval.constants import CORPUS_DESCRIPTIONS_FILE, CORPUS_METADATA_FILE
 from retrieval.exceptions import CorpusProblem, CorpusValidationError, InvalidImageError
 from retrieval.images import PageImage, read_pages
+from retrieval.ml.corpus_format import DESCRIPTIONS_FILE, METADATA_FILE
 from retrieval.models import Figure
 from retrieval.services import ingest_write
 from retrieval.services.corpus_metadata import FigureRow, parse_descriptions, parse_metadata
@@ -61,13 +61,13 @@ def _read_tables(source: CorpusSource) -> tuple[list[FigureRow], dict[str, list[
 def _read_checked_tables(
     source: CorpusSource,
 ) -> tuple[list[FigureRow], dict[str, list[str]], list[CorpusProblem]]:
-    if not source.exists(CORPUS_METADATA_FILE):
-        return [], {}, [CorpusProblem(source.name, f"no {CORPUS_METADATA_FILE} in the corpus")]
-    rows, problems = parse_metadata(source.read(CORPUS_METADATA_FILE))
+    if not source.exists(METADATA_FILE):
+        return [], {}, [CorpusProblem(source.name, f"no {METADATA_FILE} in the corpus")]
+    rows, problems = parse_metadata(source.read(METADATA_FILE))
     descriptions: dict[str, list[str]] = {}
-    if source.exists(CORPUS_DESCRIPTIONS_FILE):
+    if source.exists(DESCRIPTIONS_FILE):
         known = {row.image_file for row in rows}
-        descriptions, more = parse_descriptions(source.read(CORPUS_DESCRIPTIONS_FILE), known)
+        descriptions, more = parse_descriptions(source.read(DESCRIPTIONS_FILE), known)
         problems += more
     return rows, descriptions, problems
 
@@ -82,7 +82,7 @@ def _store_images(
         results = pool.map(lambda row: _check_image(source, row), rows)
         for done, (row, result) in enumerate(zip(rows, results, strict=True), start=1):
             if isinstance(result, str):
-                problems.append(CorpusProblem(f"{row.image_file} (metadata.csv line {row.line})", result))
+                problems.append(CorpusProblem(f"{row.image_file} ({METADATA_FILE} line {row.line})", result))
             elif store and not problems:
                 pages += _store_row_pages(row, result, created)
             if progress:

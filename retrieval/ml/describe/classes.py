@@ -7,7 +7,7 @@ reader, understands "recording, telecommunication or data processing equipment" 
 
 from __future__ import annotations
 
-import re
+from retrieval.ml.corpus_format import locarno_class_number, us_class_number
 
 LOCARNO_CLASSES: dict[int, str] = {
     1: "foodstuffs",
@@ -80,17 +80,14 @@ US_DESIGN_CLASSES: dict[int, str] = {
     99: "miscellaneous",
 }
 
-_LOCARNO = re.compile(r"^\s*(\d{1,2})\b")
-_US_CLASS = re.compile(r"^\s*D\s*(\d{1,2})\b", re.IGNORECASE)
-
 
 def locarno_heading(code: str) -> str:
     """The heading of a Locarno class code ("14-04" -> "recording, ..."); '' when unknown."""
-    match = _LOCARNO.match(code)
-    return LOCARNO_CLASSES.get(int(match.group(1)), "") if match else ""
+    number = locarno_class_number(code)
+    return LOCARNO_CLASSES.get(number, "") if number is not None else ""
 
 
 def us_class_heading(code: str) -> str:
     """The heading of a US design class ("D14/486" or "D14" -> "recording, ..."); '' if unknown."""
-    match = _US_CLASS.match(code)
-    return US_DESIGN_CLASSES.get(int(match.group(1)), "") if match else ""
+    number = us_class_number(code)
+    return US_DESIGN_CLASSES.get(number, "") if number is not None else ""

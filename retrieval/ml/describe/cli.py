@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from retrieval.ml.corpus_format import DESCRIPTIONS_FILE
 from retrieval.ml.describe.backend import BACKENDS
 
 EXIT_OK, EXIT_SOME_FAILED = 0, 1
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from retrieval.ml.describe.cache import DescriptionCache
     from retrieval.ml.describe.corpus import describe_corpus
 
-    out = Path(args.out or Path(args.corpus) / "descriptions.jsonl")
+    out = Path(args.out or Path(args.corpus) / DESCRIPTIONS_FILE)
     if out.exists() and not args.overwrite:
         raise ValueError(f"{out} exists: pass --overwrite to replace it, or --out another file")
     backend = make_backend(str(args.backend), **_backend_options(args))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from retrieval.ml.corpus_format import us_class_main
 from retrieval.ml.samples import shapes_devices as dev
 from retrieval.ml.samples import shapes_furniture as fur
 from retrieval.ml.samples import shapes_household as home
@@ -36,7 +37,7 @@ class Category:
     @property
     def us_class_main(self) -> str:
         """The US main class, e.g. D7."""
-        return self.us_class.split("/")[0]
+        return us_class_main(self.us_class)
 
 
 def _c(name: str, titles: str, synonyms: str, locarno: str, us: str,

@@ -13,15 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval.ml.corpus_format import KNOWN_COLUMNS, METADATA_FILE
 from retrieval.ml.samples.categories import Category, sample_category
 from retrieval.ml.samples.render import VIEWS, Style, edge_table, projected_bounds, view_basis
 from retrieval.ml.samples.sheet import figure_image, png_bytes, view_scales
 from retrieval.ml.samples.variation import chance, pick, u
 
-COLUMNS: tuple[str, ...] = (
-    "image_file", "patent_id", "figure_id", "object_name", "title", "viewpoint", "caption",
-    "locarno_class", "us_class", "us_class_main", "grant_date", "is_front_page", "synonyms",
-)
+#: The corpus format's columns but generated_caption (none is generated here), and synonyms (extra).
+COLUMNS: tuple[str, ...] = (*(c for c in KNOWN_COLUMNS if c != "generated_caption"), "synonyms")
 ID_PREFIX = "USD9"  # real US design patents are far below D9,000,000
 MAX_PATENTS = 999_999
 FIRST_GRANT = dt.date(2000, 1, 4)  # a Tuesday: US patents are granted on Tuesdays
@@ -203,7 +202,7 @@ def generate_corpus(
         counts[plan.category.name] += 1
         if progress is not None:
             progress(index + 1, patents)
-    (out_dir / "metadata.csv").write_text(_metadata_csv(rows), encoding="utf-8", newline="")
+    (out_dir / METADATA_FILE).write_text(_metadata_csv(rows), encoding="utf-8", newline="")
     (out_dir / "README.txt").write_text(README, encoding="utf-8", newline="")
     ranked = tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
     return CorpusSummary(out_dir, patents, len(rows), tuple(sorted(counts)), ranked,
