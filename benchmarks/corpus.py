@@ -6,10 +6,10 @@ from pathlib import Path
 
 from benchmarks.common import report, timed
 from retrieval import inference
+from retrieval.ingest.corpus_source import is_corpus_folder
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import Figure, RetrievalModel
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.corpus_source import is_corpus_folder
-from retrieval.services.ingest import corpus_ingest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "design-patents-dev"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from PIL import Image
 
 from benchmarks.common import report, timed
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.ml.corpus_format import METADATA_FILE
 from retrieval.models import Figure, RetrievalModel
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.ingest import corpus_ingest
 
 PAGE = (2550, 3300)  # US Letter at 300 dpi
 PAGES_PER_FILE = 3

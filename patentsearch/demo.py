@@ -127,7 +127,7 @@ def _ingest_demo_corpus() -> None:
 
 
 def _sample_corpus() -> Path:
-    from retrieval.services.corpus_source import is_corpus_folder
+    from retrieval.ingest.corpus_source import is_corpus_folder
 
     out = Path(settings.VAR_DIR) / f"sample-corpus-{SAMPLE_PATENTS}"
     if not is_corpus_folder(out):

@@ -10,10 +10,10 @@ from django.utils.html import format_html
 from patentsearch.exceptions import ApplicationError
 from retrieval.exceptions import InvalidImageError
 from retrieval.images import read_pages
+from retrieval.ingest.figure_files import figure_file_store
 from retrieval.models import Corpus, Figure, FigureEmbedding, FigureText, Patent, RetrievalModel
 from retrieval.services.catalog import catalog_attributes_changed
 from retrieval.services.encoding import figures_reencode
-from retrieval.services.figure_files import figure_file_store
 from retrieval.services.models import model_activate, model_delete
 
 

@@ -6,8 +6,8 @@ import shutil
 import pytest
 
 from accounts.models import User
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.ingest import corpus_ingest
 from tests.drawings import drawing, png_bytes, small_corpus
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

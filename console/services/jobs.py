@@ -23,10 +23,10 @@ from django.utils import timezone
 from console.exceptions import ConsoleInputError, JobCancelledError
 from console.models import Job
 from retrieval.exceptions import CorpusValidationError, InvalidArchiveError
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import Corpus, Figure
 from retrieval.services.describe import figures_describe_missing
 from retrieval.services.encoding import figures_reencode, model_encode_missing
-from retrieval.services.ingest import corpus_ingest
 from retrieval.services.models import model_ensure_active
 
 logger = logging.getLogger(__name__)

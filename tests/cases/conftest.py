@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from cases.services.cases import case_create
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.ingest import corpus_ingest
 from tests.drawings import small_corpus
 
 

@@ -118,8 +118,8 @@ def test_judgments_show_in_later_searches_keep_history_and_feed_refine(client, c
 
 
 def test_rerun_logs_a_new_search_and_shows_new_and_dropped(client, case, encoded_corpus, tmp_path, active_model):
+    from retrieval.ingest.pipeline import corpus_ingest
     from retrieval.services.encoding import figure_encode_batch
-    from retrieval.services.ingest import corpus_ingest
 
     first = search(client, case, images=[upload(view_of(0, 1))], k=3).json()
     same = client.post(f"/api/v1/cases/{case.pk}/searches/{first['id']}/rerun/").json()

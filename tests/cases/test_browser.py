@@ -12,8 +12,8 @@ from accounts.models import User
 from cases.models import Case, CaseSearch, Judgment
 from cases.services.cases import case_create
 from cases.services.searches import QueryDrawing, case_search_run
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.ingest import corpus_ingest
 from tests.drawings import drawing, png_bytes, small_corpus
 from tests.test_browser import CHROMIUM, CHROMIUM_FLAGS, browser_page  # noqa: F401 - the fixture
 

@@ -8,10 +8,10 @@ from django.test import Client
 
 from console.models import Job
 from console.services.evaluation import job_evaluate_run
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.ml.encoders.factory import init_checkpoint
 from retrieval.selectors.evaluation import SearchEvaluationRequest, evaluate_search
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.ingest import corpus_ingest
 from retrieval.services.models import model_register
 from tests.drawings import small_corpus
 

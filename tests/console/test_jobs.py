@@ -152,8 +152,8 @@ def test_describe_a_corpus_from_the_console(admin_api, admin_user, active_model,
                                             django_capture_on_commit_callbacks):
     from django.test import Client
 
+    from retrieval.ingest.pipeline import corpus_ingest
     from retrieval.services.describe import figure_describe_batch
-    from retrieval.services.ingest import corpus_ingest
     from tests.drawings import small_corpus
 
     settings.RETRIEVAL_DESCRIBE_BACKEND = "offline"

@@ -16,9 +16,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from retrieval.exceptions import CorpusValidationError
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import Corpus, Figure, Patent
 from retrieval.search_input import QUERY_CACHE_PREFIX, SearchInputSerializer
-from retrieval.services.ingest import corpus_ingest
 from tests.drawings import drawing, png_bytes, small_corpus, write_corpus
 
 pytestmark = pytest.mark.django_db

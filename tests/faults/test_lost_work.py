@@ -21,8 +21,8 @@ from django.core.management import call_command
 
 from patentsearch import embedded_redis
 from patentsearch.celery import app
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import Figure, FigureEmbedding
-from retrieval.services.ingest import corpus_ingest
 from tests.conftest import wait_for
 from tests.drawings import small_corpus
 from tests.faults.helpers import start_worker, stop_worker

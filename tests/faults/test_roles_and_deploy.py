@@ -15,9 +15,9 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.services import user_create
 from patentsearch.embedded import database_url
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import Figure, FigureEmbedding, RetrievalModel
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.ingest import corpus_ingest
 from tests.drawings import drawing, png_bytes, small_corpus
 from tests.faults.helpers import REPO
 

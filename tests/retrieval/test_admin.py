@@ -4,9 +4,9 @@ from django.urls import reverse
 from accounts.models import User
 from retrieval import index, inference
 from retrieval.index import FigureFilters
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import Patent, RetrievalModel
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.ingest import corpus_ingest
 from tests.drawings import drawing, small_corpus
 
 pytestmark = pytest.mark.django_db

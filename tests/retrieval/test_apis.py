@@ -7,9 +7,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import Corpus, Figure, FigureEmbedding, Patent
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.ingest import corpus_ingest
 from tests.drawings import drawing, png_bytes, small_corpus
 
 pytestmark = pytest.mark.django_db

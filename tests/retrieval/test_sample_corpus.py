@@ -3,9 +3,9 @@
 import pytest
 from django.core.management import call_command
 
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import Figure, Patent
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.ingest import corpus_ingest
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +23,9 @@ def test_sample_corpus_round_trips_through_ingest(tmp_path, active_model, capsys
 
 
 def test_each_sample_figure_finds_itself_first(tmp_path, active_model):
-    from retrieval.selectors.search import figure_search
     from PIL import Image
+
+    from retrieval.selectors.search import figure_search
 
     call_command("make_sample_corpus", str(tmp_path / "sample"), "--patents", "3", "--seed", "1")
     result = corpus_ingest(path=tmp_path / "sample")

@@ -11,10 +11,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from retrieval import index
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import FigureSearchText
 from retrieval.selectors.search import channel_weights, fuse
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.ingest import corpus_ingest
 from retrieval.services.search_text import figure_search_text_batch, search_texts_missing
 from tests.drawings import drawing, png_bytes, write_corpus
 

@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.ingest import corpus_ingest
 from tests.drawings import drawing, png_bytes, small_corpus
 
 pytestmark = pytest.mark.django_db

@@ -3,10 +3,10 @@
 import pytest
 from django.db import transaction
 
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import Figure, FigureEmbedding
 from retrieval.selectors.search import figure_search
 from retrieval.services.encoding import figures_encode_enqueue
-from retrieval.services.ingest import corpus_ingest
 from tests.conftest import wait_for
 from tests.drawings import drawing, small_corpus
 

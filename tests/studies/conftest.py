@@ -36,7 +36,7 @@ def two_models(db: None, random_checkpoint: Path, second_checkpoint: Path) -> tu
 @pytest.fixture
 def study_corpus(tmp_path: Path, two_models: tuple[RetrievalModel, RetrievalModel]) -> str:
     """A corpus of 6 patents × 3 views, ingested (encoding happens when a study is created)."""
-    from retrieval.services.ingest import corpus_ingest
+    from retrieval.ingest.pipeline import corpus_ingest
 
     corpus_ingest(path=small_corpus(tmp_path / "studycorpus", patents=6, views=3), name="studycorpus")
     return "studycorpus"

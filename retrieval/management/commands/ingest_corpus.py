@@ -4,9 +4,9 @@ from typing import Any
 from django.core.management.base import CommandParser
 from tqdm import tqdm
 
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.management.commands._base import AppCommand
 from retrieval.management.progress import wait_for_encoding
-from retrieval.services.ingest import corpus_ingest
 
 
 class Command(AppCommand):

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from retrieval.ingest.corpus_metadata import parse_metadata
 from retrieval.ml.data import read_corpus
-from retrieval.services.corpus_metadata import parse_metadata
 from tests.drawings import drawing, png_bytes, write_corpus
 
 ROWS = [

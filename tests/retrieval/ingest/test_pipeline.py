@@ -1,13 +1,13 @@
-import json
 import io
+import json
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from retrieval.exceptions import CorpusValidationError, InvalidArchiveError
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import Corpus, Figure, FigureText, Patent
-from retrieval.services.ingest import corpus_ingest
 from tests.drawings import drawing, png_bytes, small_corpus, write_corpus
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_ingest_creates_patents_figures_and_texts(tmp_path, active_model, django
 def test_ingest_describes_only_figures_that_came_without_descriptions(
     tmp_path, active_model, django_capture_on_commit_callbacks, monkeypatch
 ):
-    import retrieval.services.ingest_write as ingest_write
+    import retrieval.ingest.write as ingest_write
 
     queued: list[list[int]] = []
     monkeypatch.setattr(ingest_write, "figures_describe_enqueue", lambda figure_ids: queued.append(figure_ids))

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 
 from retrieval.exceptions import CorpusProblem
+from retrieval.ingest.corpus_source import UnsafePathError, safe_relpath
 from retrieval.ml.corpus_format import (
     DESCRIPTIONS_FILE,
     KNOWN_COLUMNS,
@@ -24,7 +25,6 @@ from retrieval.ml.corpus_format import (
     us_class_main,
 )
 from retrieval.models import Figure, Patent
-from retrieval.services.corpus_source import UnsafePathError, safe_relpath
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from retrieval.services.corpus_metadata import FigureRow
+from retrieval.ingest.corpus_metadata import FigureRow
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ from django.db import transaction
 
 from retrieval.exceptions import CorpusProblem, CorpusValidationError, InvalidImageError
 from retrieval.images import PageImage, read_pages
+from retrieval.ingest import write
+from retrieval.ingest.corpus_metadata import FigureRow, parse_descriptions, parse_metadata
+from retrieval.ingest.corpus_source import CorpusSource, UnsafePathError, open_corpus
+from retrieval.ingest.figure_files import figure_file_store, figure_files_remove
+from retrieval.ingest.types import IngestResult, StoredPage
 from retrieval.ml.corpus_format import DESCRIPTIONS_FILE, METADATA_FILE
 from retrieval.models import Figure
-from retrieval.services import ingest_write
-from retrieval.services.corpus_metadata import FigureRow, parse_descriptions, parse_metadata
-from retrieval.services.corpus_source import CorpusSource, UnsafePathError, open_corpus
-from retrieval.services.figure_files import figure_file_store, figure_files_remove
-from retrieval.services.ingest_types import IngestResult, StoredPage
 
 Progress = Callable[[int, int], None]
 
@@ -37,7 +37,7 @@ def corpus_ingest(
         if problems or image_problems:
             raise CorpusValidationError(problems + image_problems)
         with transaction.atomic():
-            result = ingest_write.corpus_write(
+            result = write.corpus_write(
                 name=name or source.name, source=str(path), user_id=user_id,
                 pages=pages, descriptions=descriptions,
             )
