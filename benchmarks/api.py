@@ -21,7 +21,7 @@ from PIL import Image
 from benchmarks.common import percentiles_ms, report
 from retrieval import index, inference
 from retrieval.images import open_query_image
-from retrieval.selectors.search import model_get_active
+from retrieval.selectors.models import model_get_active
 
 TEXT_QUERIES = ("chair with armrests", "bottle", "lamp shade", "mobile phone case", "shoe sole")
 

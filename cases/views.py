@@ -31,8 +31,9 @@ from cases.selectors.cases import (
 from cases.services.cases import case_create, case_update
 from cases.services.searches import case_search_rerun, case_search_run
 from patentsearch.exceptions import ApplicationError
-from retrieval.models import Patent, RetrievalModel
+from retrieval.models import Patent
 from retrieval.selectors.corpora import corpus_list
+from retrieval.selectors.models import active_model
 
 
 class CaseWorkerMixin(LoginRequiredMixin):
@@ -85,7 +86,7 @@ def _case_context(request: HttpRequest, case: object, **extra: object) -> dict:
         "case": case, "searches": _page(request, case_searches(case), SEARCHES_PER_PAGE),
         "citations": case_citations(case),
         "judgments": sorted(case_judgments(case).values(), key=lambda j: j.judged_at, reverse=True),
-        "corpora": corpus_list(), "active_model": RetrievalModel.objects.filter(is_active=True).first(),
+        "corpora": corpus_list(), "active_model": active_model(),
         "max_images": settings.CASES_MAX_QUERY_IMAGES, "max_k": settings.RETRIEVAL_MAX_K,
         "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA, **extra,
     }

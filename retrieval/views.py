@@ -14,9 +14,9 @@ from PIL import Image
 from patentsearch.exceptions import ApplicationError
 from patentsearch.permissions import SEARCH_PRIOR_ART
 from patentsearch.throttles import SearchRateThrottle
-from retrieval.models import RetrievalModel
 from retrieval.search_input import SearchInputSerializer, search_filters
 from retrieval.selectors.corpora import corpus_list
+from retrieval.selectors.models import active_model
 from retrieval.selectors.search import figure_search
 
 
@@ -61,7 +61,7 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
     def _context(**extra: object) -> dict[str, object]:
         return {
             "corpora": corpus_list(),
-            "active_model": RetrievalModel.objects.filter(is_active=True).first(),
+            "active_model": active_model(),
             **extra,
         }
 

@@ -39,10 +39,10 @@ from patentsearch.exceptions import ApplicationError
 from retrieval import index
 from retrieval.models import Figure, RetrievalModel
 from retrieval.search_input import search_filters
+from retrieval.selectors.models import model_get_active
 from retrieval.selectors.search import (
     SearchResult,
     figure_search,
-    model_get_active,
     query_vector_for,
 )
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from retrieval.selectors.corpora import corpus_encoding_progress
-from retrieval.selectors.search import model_get_active
+from retrieval.selectors.models import model_get_active
 
 P = TypeVar("P")
 

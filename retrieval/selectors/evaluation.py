@@ -41,7 +41,8 @@ from retrieval import index, inference
 from retrieval.images import read_pages
 from retrieval.index import FigureFilters
 from retrieval.models import Corpus, Figure, RetrievalModel
-from retrieval.selectors.search import CHANNELS, channel_weights, fuse, model_get_active
+from retrieval.selectors.models import model_get_active
+from retrieval.selectors.search import CHANNELS, channel_weights, fuse
 
 RELEVANCES = ("patent", "us_class", "locarno", "object")
 QUERY_TEXTS = ("none", "title", "object")

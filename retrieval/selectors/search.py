@@ -39,9 +39,9 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from retrieval import index, inference
-from retrieval.exceptions import NoActiveModelError
 from retrieval.index import FigureFilters
 from retrieval.models import Figure, RetrievalModel
+from retrieval.selectors.models import model_get_active
 
 
 #: Channel names, in the order the API lists them.
@@ -86,13 +86,6 @@ class SearchResult:
                 groups[key] = PatentGroup(key, hit.rank, hit.score)
             groups[key].hits.append(hit)
         return list(groups.values())
-
-
-def model_get_active() -> RetrievalModel:
-    model = RetrievalModel.objects.filter(is_active=True).first()
-    if model is None:
-        raise NoActiveModelError("No model is active yet: ingest a corpus or register a model first.")
-    return model
 
 
 def figure_search(

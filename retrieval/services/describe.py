@@ -31,6 +31,7 @@ from retrieval.models import Figure, FigureText
 from retrieval.selectors.descriptions import DESCRIBE_ERROR_PREFIX
 from retrieval.services.batches import enqueue_on_commit
 from retrieval.services.search_text import figures_search_text_enqueue
+from retrieval.tasks import figure_describe_batch_task
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +47,6 @@ class DescribeQueued:
 
 def figures_describe_enqueue(*, figure_ids: Sequence[int]) -> int:
     """Queue describing of these figures once the transaction commits; returns the batch count."""
-    from retrieval.tasks import figure_describe_batch_task
-
     return enqueue_on_commit(
         figure_ids, settings.RETRIEVAL_DESCRIBE_BATCH_SIZE, figure_describe_batch_task.delay
     )

@@ -15,19 +15,18 @@ from retrieval.exceptions import InvalidImageError
 from retrieval.images import read_pages
 from retrieval.models import Figure, RetrievalModel
 from retrieval.selectors.encoding import figures_lost, figures_without_vector
+from retrieval.selectors.models import active_model
 from retrieval.services.batches import enqueue_on_commit
+from retrieval.tasks import figure_encode_batch_task
 
 logger = logging.getLogger(__name__)
 
 
-def figures_encode_enqueue(*, figure_ids: Sequence[int], model: RetrievalModel | None = None) -> int:
-    """Queue encoding of these figures (under the active model) once the transaction commits."""
-    from retrieval.services.models import model_ensure_active
-    from retrieval.tasks import figure_encode_batch_task
-
+def figures_encode_enqueue(*, figure_ids: Sequence[int], model: RetrievalModel) -> int:
+    """Queue encoding of these figures under the model once the transaction commits."""
     if not figure_ids:
         return 0
-    model_id = (model or model_ensure_active()).id
+    model_id = model.id
 
     def send(batch: list[int]) -> None:
         figure_encode_batch_task.delay(batch, model_id)
@@ -45,18 +44,21 @@ def model_encode_missing(*, model: RetrievalModel) -> int:
 
 def figures_reencode(*, figure_ids: Sequence[int]) -> int:
     """Their images changed (an admin replaced one): drop their vectors under every model, make
-    them ready again and queue them under the active model on commit."""
+    them ready again and queue them under the active model on commit. Returns the batches
+    queued: none while no model is active (activating one encodes every ready figure)."""
     index.delete_embeddings(figure_ids=figure_ids)
     Figure.objects.filter(pk__in=figure_ids).update(status=Figure.Status.READY, error="", encode_queued_at=None)
-    return figures_encode_enqueue(figure_ids=figure_ids)
+    model = active_model()
+    return figures_encode_enqueue(figure_ids=figure_ids, model=model) if model is not None else 0
 
 
 def encoding_sweep() -> int:
     """Queue the lost figures of the active model again (see retrieval.selectors.encoding).
-    Returns the figure count. Safe to run at any time: encoding is idempotent."""
-    from retrieval.services.models import model_ensure_active
-
-    model = model_ensure_active()
+    Returns the figure count (0 while no model is active: then no figure has been queued under
+    one yet). Safe to run at any time: encoding is idempotent."""
+    model = active_model()
+    if model is None:
+        return 0
     ids = list(figures_lost(model=model).values_list("id", flat=True))
     if ids:
         logger.warning("Encoding sweep: queueing %d figures that have no vector under %s", len(ids), model.name)

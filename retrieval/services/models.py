@@ -11,6 +11,8 @@ from django.db import transaction
 from retrieval import index, inference
 from retrieval.exceptions import ModelRegistrationError
 from retrieval.models import RetrievalModel
+from retrieval.selectors.models import active_model
+from retrieval.services.encoding import model_encode_missing
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +46,6 @@ def model_register(*, spec: str, name: str | None = None, activate: bool = False
 @transaction.atomic
 def model_activate(*, model: RetrievalModel) -> RetrievalModel:
     """Make this the model search uses, and encode every figure it has no vector for yet."""
-    from retrieval.services.encoding import model_encode_missing
-
     RetrievalModel.objects.select_for_update().filter(is_active=True).exclude(pk=model.pk).update(
         is_active=False
     )
@@ -58,12 +58,12 @@ def model_activate(*, model: RetrievalModel) -> RetrievalModel:
 
 def model_ensure_active() -> RetrievalModel:
     """The active model; on a fresh install, register and activate the default one first."""
-    active = RetrievalModel.objects.filter(is_active=True).first()
+    active = active_model()
     if active is not None:
         return active
     with transaction.atomic():
         RetrievalModel.objects.select_for_update().all().exists()
-        active = RetrievalModel.objects.filter(is_active=True).first()
+        active = active_model()
         if active is not None:
             return active
         return _bootstrap_default()

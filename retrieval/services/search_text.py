@@ -19,12 +19,11 @@ from django.conf import settings
 from retrieval import index, inference
 from retrieval.models import Figure, FigureText
 from retrieval.services.batches import enqueue_on_commit
+from retrieval.tasks import figure_search_text_batch_task
 
 
 def figures_search_text_enqueue(*, figure_ids: Sequence[int]) -> int:
     """Queue the rebuild of these figures' text rows once the transaction commits."""
-    from retrieval.tasks import figure_search_text_batch_task
-
     if not figure_ids:
         return 0
     return enqueue_on_commit(
