@@ -17,8 +17,8 @@ from patentsearch.permissions import CanSearch
 from patentsearch.throttles import SearchRateThrottle
 from retrieval.images import content_type
 from retrieval.models import Figure
-from retrieval.search_input import SearchInputSerializer, search_filters
-from retrieval.selectors.search import FigureHit, figure_search
+from retrieval.search_input import SearchInputSerializer
+from retrieval.selectors.search import FigureHit, figure_search, search_filters
 
 
 class FigureHitSerializer(serializers.Serializer):

@@ -1,4 +1,8 @@
-"""The search form shared by the API and the HTML page: one validation, two interfaces."""
+"""The search form shared by the API and the HTML page: one validation, two interfaces.
+
+An interface: it checks and converts what a user sent (corpus names resolve through a
+selector) and builds no query itself; selectors.search.search_filters turns its data into the
+index's filters."""
 
 from __future__ import annotations
 
@@ -7,17 +11,14 @@ import io
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import Q
 from PIL import Image
 from rest_framework import serializers
 
 from retrieval.exceptions import InvalidImageError
 from retrieval.images import read_first_page
-from retrieval.index import FigureFilters
-from retrieval.models import Corpus
+from retrieval.selectors.corpora import corpus_ids_for
 
 MAX_LIST_VALUES = 100  # per list filter; each value costs the index a condition
-MAX_ID_DIGITS = 18  # a corpus id fits a bigint; longer digit strings are names
 
 
 class CommaListField(serializers.ListField):
@@ -74,16 +75,11 @@ class SearchInputSerializer(serializers.Serializer):
         return Image.open(io.BytesIO(page.data))
 
     def validate_corpus(self, values: list[str]) -> list[int]:
-        """Corpus ids or names, resolved in one query."""
-        ids = {v: int(v) for v in values if _is_id(v)}
-        found = Corpus.objects.filter(Q(pk__in=set(ids.values())) | Q(name__in=set(values) - set(ids)))
-        by_id = {c.pk: c.pk for c in found}
-        by_name = {c.name: c.pk for c in found}
-        resolved = [by_id.get(ids[v]) if v in ids else by_name.get(v) for v in values]
-        unknown = [v for v, pk in zip(values, resolved, strict=True) if pk is None]
+        """Corpus ids or names; any that names no corpus is an error."""
+        ids, unknown = corpus_ids_for(values)
         if unknown:
             raise serializers.ValidationError(f"Unknown corpus: {', '.join(unknown)}.")
-        return list(dict.fromkeys(pk for pk in resolved if pk is not None))
+        return ids
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("image") is None and attrs.get("query_token"):
@@ -107,24 +103,8 @@ def query_cache():  # noqa: ANN201
     return caches["queries"]
 
 
-def _is_id(value: str) -> bool:
-    """ASCII digits only: str.isdigit() also accepts superscripts and other scripts' digits."""
-    return value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
-
-
 def _cached_query(token: str) -> object:
     data = query_cache().get(f"{QUERY_CACHE_PREFIX}{token}")
     if data is None:
         raise serializers.ValidationError({"query_token": "The earlier drawing has expired; upload it again."})
     return Image.open(io.BytesIO(data))  # a PNG this module decoded and wrote
-
-
-def search_filters(data: dict) -> FigureFilters:
-    return FigureFilters(
-        corpus_ids=data.get("corpus", []),
-        us_class_main=data.get("us_class_main", []),
-        locarno_class=data.get("locarno_class", []),
-        grant_date_from=data.get("grant_date_from"),
-        grant_date_to=data.get("grant_date_to"),
-        exclude_front_page=not data.get("include_front_page", False),
-    )

@@ -14,10 +14,10 @@ from PIL import Image
 from patentsearch.exceptions import ApplicationError
 from patentsearch.permissions import SEARCH_PRIOR_ART
 from patentsearch.throttles import SearchRateThrottle
-from retrieval.search_input import SearchInputSerializer, search_filters
+from retrieval.search_input import SearchInputSerializer
 from retrieval.selectors.corpora import corpus_list
 from retrieval.selectors.models import active_model
-from retrieval.selectors.search import figure_search
+from retrieval.selectors.search import figure_search, search_filters
 
 
 class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):

@@ -38,12 +38,12 @@ from cases.services.cases import case_check_open
 from patentsearch.exceptions import ApplicationError
 from retrieval import index
 from retrieval.models import Figure, RetrievalModel
-from retrieval.search_input import search_filters
 from retrieval.selectors.models import model_get_active
 from retrieval.selectors.search import (
     SearchResult,
     figure_search,
     query_vector_for,
+    search_filters,
 )
 
 

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -86,6 +87,18 @@ class SearchResult:
                 groups[key] = PatentGroup(key, hit.rank, hit.score)
             groups[key].hits.append(hit)
         return list(groups.values())
+
+
+def search_filters(data: Mapping[str, Any]) -> FigureFilters:
+    """The index filters of a checked search form (retrieval.search_input)."""
+    return FigureFilters(
+        corpus_ids=data.get("corpus", []),
+        us_class_main=data.get("us_class_main", []),
+        locarno_class=data.get("locarno_class", []),
+        grant_date_from=data.get("grant_date_from"),
+        grant_date_to=data.get("grant_date_to"),
+        exclude_front_page=not data.get("include_front_page", False),
+    )
 
 
 def figure_search(
