@@ -33,7 +33,7 @@ class CorpusAdmin(admin.ModelAdmin):
 
 class FigureInline(admin.TabularInline):
     model = Figure
-    fields = ("figure_id", "source_file", "viewpoint", "status")
+    fields = ("figure_label", "source_file", "viewpoint", "status")
     readonly_fields = fields
     extra = 0
     show_change_link = True

@@ -26,7 +26,7 @@ class FigureHitSerializer(serializers.Serializer):
     score = serializers.FloatField()
     figure_id = serializers.IntegerField(source="figure.pk")
     patent_id = serializers.CharField(source="figure.patent.patent_id")
-    figure_label = serializers.CharField(source="figure.figure_id")
+    figure_label = serializers.CharField(source="figure.figure_label")
     image_url = serializers.SerializerMethodField()
     source_file = serializers.CharField(source="figure.source_file")
     page = serializers.IntegerField(source="figure.page")

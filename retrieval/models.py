@@ -54,7 +54,9 @@ class Figure(models.Model):
 
     patent = models.ForeignKey(Patent, on_delete=models.CASCADE, related_name="figures")
     corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="figures")
-    figure_id = models.CharField(max_length=64, blank=True)
+    figure_label = models.CharField(
+        max_length=64, blank=True, help_text="The figure number (figure_id in metadata.csv), e.g. 1 for FIG. 1."
+    )
     source_file = models.CharField(max_length=1000, help_text="image_file in the corpus folder.")
     page = models.PositiveIntegerField(default=0, help_text="Page of a multi-page TIFF or PDF.")
     image = models.FileField(upload_to="figures/", max_length=300)
@@ -81,7 +83,7 @@ class Figure(models.Model):
         ]
 
     def __str__(self) -> str:
-        label = f"FIG. {self.figure_id}" if self.figure_id else self.source_file
+        label = f"FIG. {self.figure_label}" if self.figure_label else self.source_file
         return f"{self.patent.patent_id} {label}"  # the patent number, not the row id
 
 

@@ -126,7 +126,7 @@ class Citation:
     @property
     def figures_shown(self) -> list[str]:
         """The labels as a page shows them: "FIG. 2" where the corpus numbered the figure."""
-        return [f"FIG. {j.figure.figure_id}" if j.figure.figure_id else figure_label(j.figure) for j in self.judgments]
+        return [f"FIG. {j.figure.figure_label}" if j.figure.figure_label else figure_label(j.figure) for j in self.judgments]
 
     @property
     def best_grade(self) -> int | None:
@@ -145,7 +145,7 @@ class Citation:
 def figure_label(figure: object) -> str:
     """A figure's label, as the search API names it (``figure_label``: the figure number of the
     corpus, e.g. "2"); a figure without one is named by its file (and page)."""
-    label = getattr(figure, "figure_id", "")
+    label = getattr(figure, "figure_label", "")
     if label:
         return label
     page = getattr(figure, "page", 0)

@@ -45,7 +45,7 @@ class FigureRow:
     line: int
     image_file: str
     patent_id: str
-    figure_id: str
+    figure_label: str  # the figure_id column: a label such as "1" (FIG. 1), not a key
     patent: PatentFields
     viewpoint: str = ""
     caption: str = ""
@@ -120,7 +120,7 @@ def _too_long(row: FigureRow, where: str) -> list[CorpusProblem]:
     """Values longer than their database column (the models own the limits)."""
     values = {
         (Patent, "patent_id"): row.patent_id,
-        (Figure, "figure_id"): row.figure_id,
+        (Figure, "figure_label"): row.figure_label,
         (Figure, "source_file"): row.image_file,
         (Figure, "viewpoint"): row.viewpoint,
         **{(Patent, name): getattr(row.patent, name) for name in _PATENT_TEXT_FIELDS},
@@ -129,11 +129,12 @@ def _too_long(row: FigureRow, where: str) -> list[CorpusProblem]:
     for (model, name), value in values.items():
         limit = model._meta.get_field(name).max_length
         if limit and len(value) > limit:
-            column = "image_file" if name == "source_file" else name
+            column = _COLUMN_OF_FIELD.get(name, name)
             problems.append(CorpusProblem(where, f"{column} is {len(value)} characters long; at most {limit} fit"))
     return problems
 
 
+_COLUMN_OF_FIELD = {"source_file": "image_file", "figure_label": "figure_id"}  # metadata.csv names
 _PATENT_TEXT_FIELDS = ("title", "object_name", "locarno_class", "us_class", "us_class_main")
 
 
@@ -155,7 +156,7 @@ def _build_row(
         line=line,
         image_file=image_file,
         patent_id=values["patent_id"],
-        figure_id=values.get("figure_id", ""),
+        figure_label=values.get("figure_id", ""),
         patent=patent,
         viewpoint=values.get("viewpoint", ""),
         caption=values.get("caption", ""),

@@ -102,7 +102,7 @@ def _new_figures(
 def _figure(page: StoredPage, patent: Patent, corpus: Corpus) -> Figure:
     row = page.row
     return Figure(
-        patent=patent, corpus=corpus, figure_id=row.figure_id, source_file=row.image_file,
+        patent=patent, corpus=corpus, figure_label=row.figure_label, source_file=row.image_file,
         page=page.page, image=page.file_name, sha256=page.sha256, width=page.width,
         height=page.height, viewpoint=row.viewpoint, caption=row.caption,
         is_front_page=row.is_front_page, metadata=row.extra,

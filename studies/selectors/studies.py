@@ -49,7 +49,7 @@ def participant_task(*, assignment: Assignment) -> ParticipantTask:
     """The participant's view of their task (the same fields for every arm)."""
     grades = dict(assignment.grades.values_list("figure_id", "grade"))
     hits = [
-        ParticipantHit(rank=h.rank, figure_id=h.figure_id, figure_label=h.figure.figure_id,
+        ParticipantHit(rank=h.rank, figure_id=h.figure_id, figure_label=h.figure.figure_label,
                        patent_id=h.figure.patent.patent_id, title=h.figure.patent.title,
                        grade=grades.get(h.figure_id))
         for h in assignment.hits.select_related("figure__patent").order_by("rank")

@@ -23,7 +23,7 @@ def view_of(patent: int, view: int) -> bytes:
 
 
 def figure(patent: int, view: int) -> Figure:
-    return Figure.objects.get(patent__patent_id=f"USD80000{patent}", figure_id=str(view))
+    return Figure.objects.get(patent__patent_id=f"USD80000{patent}", figure_label=str(view))
 
 
 def search(client, case, **fields):

@@ -126,7 +126,7 @@ def test_a_closed_case_refuses_writes_and_reopens(case, examiner, encoded_corpus
 
 def test_case_list_counts_and_citations_group_by_patent(case, examiner, other_examiner, encoded_corpus):
     search = run(case, examiner, 0, k=12)
-    figures = {(f.patent.patent_id, f.figure_id): f.pk for f in Figure.objects.select_related("patent")}
+    figures = {(f.patent.patent_id, f.figure_label): f.pk for f in Figure.objects.select_related("patent")}
     judgment_set(case=case, figure_id=figures[("USD800000", "1")], user=examiner, grade=2, category="Y")
     judgment_set(case=case, figure_id=figures[("USD800000", "2")], user=examiner, grade=3, category="X")
     judgment_set(case=case, figure_id=figures[("USD800001", "1")], user=examiner, category="A")

@@ -60,7 +60,7 @@ def test_patent_and_citation_pages(browser, case, encoded_corpus, examiner):
     from cases.services.judgments import judgment_set
     from retrieval.models import Figure
 
-    figure = Figure.objects.get(patent__patent_id="USD800001", figure_id="2")
+    figure = Figure.objects.get(patent__patent_id="USD800001", figure_label="2")
     judgment_set(case=case, figure_id=figure.pk, user=examiner, grade=1)
     judgment_set(case=case, figure_id=figure.pk, user=examiner, grade=3, note="same lid")
     page = browser.get(f"/cases/{case.pk}/patents/USD800001/").content.decode()

@@ -61,7 +61,7 @@ def test_view_permission_alone_cannot_activate_a_model(client, active_model):
 
 def _figure_form(figure: Figure, upload: io.BytesIO) -> dict:
     return {
-        "patent": figure.patent_id, "corpus": figure.corpus_id, "figure_id": figure.figure_id,
+        "patent": figure.patent_id, "corpus": figure.corpus_id, "figure_label": figure.figure_label,
         "source_file": figure.source_file, "page": figure.page, "viewpoint": "", "caption": "",
         "metadata": "{}", "status": "ready", "error": "", "image": upload,
         "texts-TOTAL_FORMS": "0", "texts-INITIAL_FORMS": "0", "texts-MIN_NUM_FORMS": "0",

@@ -64,5 +64,5 @@ def test_the_active_model_cannot_be_deleted_and_others_take_their_index_along(ad
 def test_a_figure_is_named_by_its_patent_number_and_label():
     from tests.retrieval.factories import FigureFactory
 
-    figure = FigureFactory(figure_id="3", patent__patent_id="USD900001")
+    figure = FigureFactory(figure_label="3", patent__patent_id="USD900001")
     assert str(figure) == "USD900001 FIG. 3"

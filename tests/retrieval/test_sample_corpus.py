@@ -17,7 +17,7 @@ def test_sample_corpus_round_trips_through_ingest(tmp_path, active_model, capsys
     assert (result.patents_added, result.figures_added) == (5, 35)
     patent = Patent.objects.order_by("patent_id").first()
     assert patent.us_class_main.startswith("D") and patent.locarno_class and patent.grant_date
-    captions = list(patent.figures.order_by("figure_id").values_list("caption", flat=True))
+    captions = list(patent.figures.order_by("figure_label").values_list("caption", flat=True))
     assert captions[0].startswith("FIG. 1 is a front perspective view of")
     assert any("left side elevational view thereof" in c for c in captions)
 

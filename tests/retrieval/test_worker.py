@@ -22,7 +22,7 @@ def test_worker_encodes_an_ingested_corpus_and_each_figure_finds_itself(
         for view in range(3):
             hits = figure_search(image=drawing(patent * 100 + view), k=3).hits
             top = hits[0].figure
-            assert (top.patent.patent_id, top.figure_id) == (f"USD{800000 + patent}", str(view + 1))
+            assert (top.patent.patent_id, top.figure_label) == (f"USD{800000 + patent}", str(view + 1))
     assert result.figures_added == 12
 
 

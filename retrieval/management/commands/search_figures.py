@@ -48,7 +48,7 @@ def _row(hit: Any) -> dict[str, Any]:
     figure = hit.figure
     return {
         "rank": hit.rank, "score": round(hit.score, 6), "figure_id": figure.pk,
-        "patent_id": figure.patent.patent_id, "figure_label": figure.figure_id,
+        "patent_id": figure.patent.patent_id, "figure_label": figure.figure_label,
         "source_file": figure.source_file, "page": figure.page, "corpus": figure.corpus.name,
         "title": figure.patent.title, "caption": figure.caption,
     }

@@ -22,3 +22,12 @@ def test_ingest_and_training_read_the_same_labels(tmp_path: Path) -> None:
     expected = [("D14", False), ("D21", True), ("", True)]
     assert [(r.patent.us_class_main, r.is_front_page) for r in strict] == expected
     assert [(r.us_class_main, r.is_front_page) for r in lenient] == expected
+
+
+def test_an_over_long_value_is_named_by_its_metadata_column() -> None:
+    data = f"image_file,patent_id,figure_id\na.png,USD1,{'7' * 65}\n".encode()
+    rows, problems = parse_metadata(data)
+    assert rows == []
+    assert [(p.where, p.reason) for p in problems] == [
+        ("metadata.csv line 2", "figure_id is 65 characters long; at most 64 fit")
+    ]

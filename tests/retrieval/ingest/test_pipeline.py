@@ -24,7 +24,7 @@ def test_ingest_creates_patents_figures_and_texts(tmp_path, active_model, django
     assert (result.corpus_name, result.figures_added, result.patents_added) == ("mini", 6, 3)
     patent = Patent.objects.get(patent_id="USD800001")
     assert (patent.us_class_main, patent.locarno_class, str(patent.grant_date)) == ("D14", "14-04", "2011-01-05")
-    figure = patent.figures.get(figure_id="2")
+    figure = patent.figures.get(figure_label="2")
     assert figure.caption.startswith("FIG. 2 is a front view")
     assert figure.image.storage.exists(figure.image.name)
     assert len(callbacks) == 3, "encoding, the text-channel rows and describing are enqueued once each, on commit"
