@@ -123,8 +123,8 @@ COMMANDS: list[Command] = [
     Command(
         "fit-classical",
         "fit the training-free HOG + PCA model on generated drawings",
-        evaluation_cli.configure_fit_classical,
-        evaluation_cli.run_fit_classical,
+        train_cli.configure_fit_classical,
+        train_cli.run_fit_classical,
     ),
     Command("train", "train a model on a corpus folder", train_cli.configure, train_cli.run),
     Command(

@@ -14,14 +14,13 @@ from retrieval.ml.encoders.classical import (
     ClassicalEncoder,
     HogSettings,
     NotSupportedError,
-    fit_classical,
-    fit_pca,
     hog_features,
     raw_descriptors,
 )
 from retrieval.ml.encoders.factory import load_encoder, load_model
 from retrieval.ml.errors import MLError, ModelLoadError
 from retrieval.ml.shipped import SHIPPED_DIR
+from retrieval.ml.training.classical import fit_classical, fit_pca
 
 pytestmark = pytest.mark.ml
 
