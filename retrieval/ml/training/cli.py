@@ -1,8 +1,8 @@
 """``python -m retrieval.ml train`` and ``fit-classical``: the command-line face of training.
 
 ``train`` runs :func:`~.loop.train`; ``fit-classical`` fits the training-free HOG + PCA model on
-generated drawings (:func:`~.classical.fit_classical`). Heavy imports stay inside the run
-functions so that ``--help`` stays fast.
+generated drawings (:func:`~.classical.fit_classical`). The training code is imported inside the
+run functions.
 
 Example of ``train`` (CPU, two threads, the three losses of the method with LLM descriptions)::
 
