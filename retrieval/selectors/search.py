@@ -43,7 +43,6 @@ from retrieval.exceptions import NoActiveModelError
 from retrieval.index import FigureFilters
 from retrieval.models import Figure, RetrievalModel
 
-
 #: Channel names, in the order the API lists them.
 CHANNELS = ("drawing", "text_tower", "fulltext", "trigram", "sentence")
 TEXT_CHANNELS = ("text_tower", "fulltext", "trigram", "sentence")

@@ -8,7 +8,6 @@ from typing import Protocol
 
 from retrieval.exceptions import InvalidArchiveError
 
-
 # A member that unpacks to more than this many times its packed size (and to over a MiB) is refused
 # as a zip bomb: deflate tops out near 1000:1 on constant bytes; real drawings and tables pack far less.
 MAX_COMPRESSION_RATIO = 500

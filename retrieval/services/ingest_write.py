@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from django.conf import settings
 from django.db import connection
 
@@ -11,9 +12,9 @@ from retrieval.selectors.encoding import figures_lost
 from retrieval.services.corpus_metadata import FigureRow
 from retrieval.services.describe import figures_describe_enqueue
 from retrieval.services.encoding import figures_encode_enqueue
-from retrieval.services.search_text import figures_search_text_enqueue
 from retrieval.services.ingest_types import IngestResult, StoredPage
 from retrieval.services.models import model_ensure_active
+from retrieval.services.search_text import figures_search_text_enqueue
 
 INGEST_LOCK_KEY = 7_301_001  # one ingest writes at a time; others wait for it to commit
 

@@ -23,8 +23,9 @@ def test_sample_corpus_round_trips_through_ingest(tmp_path, active_model, capsys
 
 
 def test_each_sample_figure_finds_itself_first(tmp_path, active_model):
-    from retrieval.selectors.search import figure_search
     from PIL import Image
+
+    from retrieval.selectors.search import figure_search
 
     call_command("make_sample_corpus", str(tmp_path / "sample"), "--patents", "3", "--seed", "1")
     result = corpus_ingest(path=tmp_path / "sample")

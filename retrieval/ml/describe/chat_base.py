@@ -62,6 +62,7 @@ class ChatBackend(ABC):
 
     def _wait(self, attempt: int, error: BackendUnavailableError) -> None:
         """Called before retrying a transport failure; the default retries at once."""
+        return None
 
 
 def ask_until_valid(

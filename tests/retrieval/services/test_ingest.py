@@ -1,5 +1,5 @@
-import json
 import io
+import json
 import zipfile
 from pathlib import Path
 
