@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from tqdm import tqdm
@@ -47,6 +47,7 @@ from retrieval.ml.training.state import (
 __all__ = ["TrainResult", "train", "train_step"]
 
 GENERATOR_STREAMS = {"augment": 1, "text": 2}
+_Encode = Callable[..., torch.Tensor]  # the open_clip model's encode_image / encode_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +167,7 @@ def train_step(
     if run.texts is not None:
         tokens = run.texts.sample(indices, generators["text"]).to(run.device)
     with _autocast(run.device):
-        image_features = model.encode_image(images, normalize=True)
+        image_features = cast(_Encode, model.encode_image)(images, normalize=True)
         text_features = None if tokens is None else _encode_texts(run, tokens)
     total, terms = run.objective(
         image_features,
@@ -197,7 +198,7 @@ def _views(run: Run, index: torch.Tensor, views: int, generator: torch.Generator
 def _encode_texts(run: Run, tokens: torch.Tensor) -> torch.Tensor:
     grad = contextlib.nullcontext() if not run.options.freeze_text else torch.no_grad()
     with grad:
-        features: torch.Tensor = run.start.model.encode_text(tokens, normalize=True)
+        features = cast(_Encode, run.start.model.encode_text)(tokens, normalize=True)
     return features
 
 
