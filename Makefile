@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make demo   - create .venv, start PostgreSQL+pgvector, Redis, Celery workers, load a sample corpus, serve on :8000"
-	@echo "make test   - run the whole test suite (real PostgreSQL, Redis, Celery workers, Chromium)"
+	@echo "make test   - make lint, then run the whole test suite (real PostgreSQL, Redis, Celery workers, Chromium)"
+	@echo "make lint   - ruff on the whole tree, mypy --strict on retrieval/ml (settings in pyproject.toml)"
 	@echo "make bench  - print speed and memory figures"
 	@echo "make models - retrain the shipped default and baseline models (needs DATA, the dev corpus)"
 	@echo "make ablation - train and evaluate every row of docs/evaluation.md (needs DATA)"
@@ -22,8 +23,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m patentsearch.demo
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	$(PY) -m benchmarks $(BENCH_ARGS)

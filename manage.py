@@ -4,7 +4,6 @@
 import os
 import sys
 
-
 # Commands that manage the schema themselves; every other command finds the embedded database
 # migrated (an external DATABASE_URL is never migrated implicitly).
 SCHEMA_COMMANDS = {"migrate", "makemigrations", "squashmigrations", "showmigrations", "sqlmigrate",

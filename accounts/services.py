@@ -1,7 +1,6 @@
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
-
-from django.contrib.auth.models import Group
 
 from accounts.models import User
 from accounts.roles import ROLE_IS_STAFF, role_group_name, roles_sync

@@ -50,7 +50,7 @@ def _measure(cat: Catalogue, probes: np.ndarray, truth: list[set[int]], *, ef: i
 
 def _filtered(cat: Catalogue, probes: np.ndarray) -> dict[str, object]:
     worst_ratio, worst_recall, rows = 1.0, 1.0, {}
-    for name, every in RARE_CLASSES.items():
+    for name in RARE_CLASSES:
         mask = cat.classes == name
         matches = int(mask.sum())
         if matches == 0:

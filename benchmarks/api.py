@@ -46,14 +46,14 @@ def run(*, page: bytes, queries: int, client: Client, results: dict[str, object]
     # Requests and their stages alternate, so that both see the same machine load.
     image_s, text_s, stages = [], [], {"decode": [], "encode": [], "ann": []}
     for i in range(queries):
-        image_s.append(_timed(lambda: _post(client, _image_form(page, i))))
-        text_s.append(_timed(lambda: _post(client, {"text": TEXT_QUERIES[i % len(TEXT_QUERIES)], "k": 20})))
+        image_s.append(_timed(lambda i=i: _post(client, _image_form(page, i))))
+        text_s.append(_timed(lambda i=i: _post(client, {"text": TEXT_QUERIES[i % len(TEXT_QUERIES)], "k": 20})))
         box: dict[str, object] = {}
-        stages["decode"].append(_timed(lambda: box.update(image=open_query_image(
+        stages["decode"].append(_timed(lambda box=box: box.update(image=open_query_image(
             page, max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS, pdf_dpi=settings.RETRIEVAL_PDF_DPI))))
-        stages["encode"].append(_timed(lambda: box.update(
+        stages["encode"].append(_timed(lambda box=box: box.update(
             vector=inference.embed_images(model.checkpoint, [box["image"]])[0])))
-        stages["ann"].append(_timed(lambda: index.nearest_figures(model=model, query=box["vector"], k=20)))
+        stages["ann"].append(_timed(lambda box=box: index.nearest_figures(model=model, query=box["vector"], k=20)))
     image_p, text_p = percentiles_ms(image_s), percentiles_ms(text_s)
     split = {name: percentiles_ms(values)["p50"] for name, values in stages.items()}
     split["fetch_serialise_and_rest"] = round(image_p["p50"] - sum(split.values()), 2)

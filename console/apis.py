@@ -21,7 +21,16 @@ from cases.apis import CsvRenderer
 from console import serializers as s
 from console.models import Job
 from console.permissions import CanUseConsole
-from console.selectors.jobs import job_get, job_list, job_progress, model_coverage, model_get, model_list
+from console.selectors.evaluation import CSV_HEADER, evaluation_csv_rows, evaluation_rows
+from console.selectors.jobs import (
+    job_get,
+    job_list,
+    job_progress,
+    model_coverage,
+    model_get,
+    model_list,
+)
+from console.services.evaluation import evaluation_start
 from console.services.jobs import (
     corpus_folder_accept,
     corpus_upload_accept,
@@ -35,8 +44,6 @@ from console.services.models import (
     console_model_register,
     console_model_rollback,
 )
-from console.selectors.evaluation import CSV_HEADER, evaluation_csv_rows, evaluation_rows
-from console.services.evaluation import evaluation_start
 from patentsearch.csv_export import csv_response
 
 PROBLEM_HEADER = ["file", "line", "reason"]

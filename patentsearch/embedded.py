@@ -149,7 +149,7 @@ def postgres_serves(pid: int, data_dir: Path) -> bool:
         cmdline = process.cmdline()
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return False
-    for flag, value in zip(cmdline, cmdline[1:]):
+    for flag, value in zip(cmdline, cmdline[1:], strict=False):
         if flag == "-D":
             return Path(value).resolve() == data_dir.resolve()
     try:

@@ -17,7 +17,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from patentsearch.csv_export import csv_response
 from studies.exceptions import StudyNotReadyError
 from studies.models import Study

@@ -16,7 +16,10 @@ from studies.models import Study
 from studies.plots import metric_svg
 from studies.selectors import studies as selectors
 from studies.services.definition import (
-    PARTICIPANT_ROLES, study_add_participants, study_create_from_corpus, study_vectors_missing,
+    PARTICIPANT_ROLES,
+    study_add_participants,
+    study_create_from_corpus,
+    study_vectors_missing,
 )
 from studies.services.participation import SUS_STATEMENTS
 from studies.summary_text import metric_cell

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from console.models import Job, ModelActivation
 from retrieval.models import Corpus, Figure, FigureEmbedding, FigureText, RetrievalModel
-from retrieval.selectors.descriptions import DESCRIBE_ERROR_PREFIX, figures_describe_progress
 from retrieval.selectors.corpora import EncodingProgress, corpus_encoding_progress
+from retrieval.selectors.descriptions import DESCRIBE_ERROR_PREFIX, figures_describe_progress
 from retrieval.selectors.encoding import figures_lost, figures_without_vector
 
 MEASURED_KINDS = (Job.Kind.ENCODE, Job.Kind.REINDEX)

@@ -73,7 +73,7 @@ def job_evaluate_run(*, job_id: int) -> str:
             k=100,
         )
 
-        def progress(done: int, total: int, number: int = number) -> None:
+        def progress(done: int, total: int, number: int = number, relevance: str = relevance) -> None:
             if done % 10 == 0 or done == total:
                 Job.objects.filter(pk=job_id).update(
                     done=done, total=total, pending=total - done,

@@ -153,8 +153,11 @@ LOGGING = {
     "loggers": {"retrieval": {"level": env("RETRIEVAL_LOG_LEVEL", default="INFO")}},
 }
 
+# The order is meant (a later component may override an earlier one): not sorted.
+# isort: off
 from patentsearch.settings.components.security import *  # noqa: E402,F403
 from patentsearch.settings.components.celery import *  # noqa: E402,F403
 from patentsearch.settings.components.retrieval import *  # noqa: E402,F403
 from patentsearch.settings.components.cases import *  # noqa: E402,F403
 from patentsearch.settings.components.console import *  # noqa: E402,F403
+# isort: on

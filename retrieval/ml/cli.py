@@ -1,10 +1,15 @@
 """Command line of ``retrieval.ml``: ``python -m retrieval.ml COMMAND ...``.
 
-The only module that sees argparse. Each subcommand is a :class:`Command`: a function that adds
-its options to a subparser and a function that turns the parsed options into plain values and
-calls library code. To add one (``train``, ``evaluate``), write those two functions in the
-module that owns the feature's CLI and append a ``Command`` to :data:`COMMANDS`; heavy imports
-go inside the run function so that ``--help`` stays fast.
+The one entry point: this module builds the parser and runs the chosen subcommand. Each
+subcommand is a :class:`Command`: a function that adds its options to a subparser and a function
+that turns the parsed options into plain values and calls library code; both live in the module
+that owns the feature's command line (``training/cli.py`` for ``train`` and ``fit-classical``,
+``training/heads_cli.py``, ``evaluation/cli.py``, ``describe/cli.py``), and a ``Command`` in
+:data:`COMMANDS` names them. Library code never sees argparse. Heavy imports belong inside the
+run functions, but building the parser (even for ``--help``) still loads torch today: the
+options of ``train-head`` and ``fit-classical`` read their defaults from training modules, and
+the ``retrieval.ml.evaluation`` package imports its runner. ``python -m retrieval.ml.recipes`` and ``python -m retrieval.ml.samples`` are separate
+scripts with their own small parsers.
 """
 
 from __future__ import annotations
@@ -123,8 +128,8 @@ COMMANDS: list[Command] = [
     Command(
         "fit-classical",
         "fit the training-free HOG + PCA model on generated drawings",
-        evaluation_cli.configure_fit_classical,
-        evaluation_cli.run_fit_classical,
+        train_cli.configure_fit_classical,
+        train_cli.run_fit_classical,
     ),
     Command("train", "train a model on a corpus folder", train_cli.configure, train_cli.run),
     Command(

@@ -44,7 +44,6 @@ from retrieval.index import FigureFilters
 from retrieval.models import Figure, RetrievalModel
 from retrieval.selectors.models import model_get_active
 
-
 #: Channel names, in the order the API lists them.
 CHANNELS = ("drawing", "text_tower", "fulltext", "trigram", "sentence")
 TEXT_CHANNELS = ("text_tower", "fulltext", "trigram", "sentence")

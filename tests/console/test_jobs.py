@@ -3,7 +3,6 @@ the Celery task calls); refused corpora end `failed` with every problem and writ
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import stat
 import subprocess
 import tempfile
 from pathlib import Path
 
-import psutil
 import pytest
 
 from tests.conftest import wait_for

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from retrieval.models import Figure
 from retrieval.services.encoding import figure_encode_batch
-from tests.drawings import drawing, png_bytes, small_corpus, write_corpus
+from tests.drawings import small_corpus, write_corpus
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,12 @@ from django.db import connection, transaction
 from retrieval import index
 from retrieval.index import FigureFilters
 from retrieval.ml.exact_search import exact_top_k
-from tests.retrieval.factories import CorpusFactory, FigureFactory, PatentFactory, VectorModelFactory
+from tests.retrieval.factories import (
+    CorpusFactory,
+    FigureFactory,
+    PatentFactory,
+    VectorModelFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,11 @@ from itertools import permutations
 import pytest
 
 from studies.designs import (
-    arm_for, balanced_latin_square, preference, team_credit, team_draft_interleave,
+    arm_for,
+    balanced_latin_square,
+    preference,
+    team_credit,
+    team_draft_interleave,
 )
 
 

@@ -53,7 +53,7 @@ def test_a_bad_definition_lists_every_problem_and_writes_nothing(study_corpus, p
 
 
 def test_results_are_the_arm_models_nearest_figures_without_the_query_and_stored_once(study_corpus, participants):
-    study = Study.objects.get(pk=make_study("s2", study_corpus).study_id)
+    Study.objects.get(pk=make_study("s2", study_corpus).study_id)
     pia = participants[0]
     assignment = participation.assignment_next(user=pia)
     task = assignment.task

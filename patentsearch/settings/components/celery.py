@@ -12,7 +12,6 @@ from kombu import Queue
 
 from patentsearch import embedded
 from patentsearch.env import env
-
 from patentsearch.settings.base import REDIS_URL, VAR_DIR  # noqa: E402  (base imports this module last)
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or embedded.celery_broker_url(REDIS_URL)

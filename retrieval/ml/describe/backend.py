@@ -1,18 +1,15 @@
-"""The backend interface, the factory that picks one by name, and the shared re-ask loop."""
+"""The backend interface and the factory that picks one by name.
+
+The chat backends share their ask-until-valid template through
+:mod:`retrieval.ml.describe.chat_base`; this module only names them, and imports each lazily so
+that an unused backend's dependencies are never loaded.
+"""
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
-
-from retrieval.ml.describe.errors import (
-    BackendUnavailableError,
-    DescriptionError,
-    DescriptionFormatError,
-)
-from retrieval.ml.describe.parse import parse_descriptions
-from retrieval.ml.describe.prompt import Message, repair_messages
 
 BACKENDS = ("openai", "transformers", "offline")
 
@@ -83,54 +80,3 @@ def _backend_class(name: str) -> type:
 
         return OfflineBackend
     raise ValueError(f"unknown description backend {name!r}: choose one of {', '.join(BACKENDS)}")
-
-
-def ask_until_valid(
-    complete: Callable[[list[Message]], str],
-    messages: list[Message],
-    n: int,
-    *,
-    max_attempts: int,
-    who: str,
-    wait: Callable[[int, BackendUnavailableError], None] | None = None,
-) -> list[str]:
-    """Ask until the answer parses, at most ``max_attempts`` requests in all.
-
-    An unusable answer is sent back with what was wrong and a request to fix it; a transient
-    transport failure (:class:`BackendUnavailableError`) is retried after ``wait(attempt,
-    error)``. Any other error is raised at once.
-
-    Args:
-        complete: sends the conversation, returns the model's text.
-        messages: the conversation to start with.
-        n: how many descriptions the answer must hold.
-        max_attempts: requests at most (>= 1).
-        who: names the backend and model in the final error, e.g. "openai model 'x' at URL".
-        wait: called before retrying a transport failure (e.g. to sleep with backoff).
-
-    Raises:
-        DescriptionFormatError / BackendUnavailableError: the last problem, after
-            ``max_attempts`` requests, naming ``who`` and the number of attempts.
-    """
-    if max_attempts < 1:
-        raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
-    problem: DescriptionError | None = None
-    for attempt in range(1, max_attempts + 1):
-        output: str | None = None
-        try:
-            output = complete(messages)
-            return parse_descriptions(output, n)
-        except BackendUnavailableError as exc:
-            problem = exc
-            if wait is not None and attempt < max_attempts:
-                wait(attempt, exc)
-        except DescriptionFormatError as exc:
-            problem = exc
-            if output is not None:
-                messages = repair_messages(messages, output, str(exc), n)
-    summary = (
-        f"{who} gave no valid descriptions in {max_attempts} attempt(s); last problem: {problem}"
-    )
-    if isinstance(problem, BackendUnavailableError):
-        raise BackendUnavailableError(summary, problem.retry_after) from problem
-    raise DescriptionFormatError(summary) from problem

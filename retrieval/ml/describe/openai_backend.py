@@ -13,16 +13,16 @@ import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
-from retrieval.ml.describe.backend import ask_until_valid
+from retrieval.ml.describe.chat_base import ChatBackend
 from retrieval.ml.describe.errors import (
     BackendUnavailableError,
     DescriptionBackendError,
     DescriptionFormatError,
 )
-from retrieval.ml.describe.prompt import Message, build_messages
+from retrieval.ml.describe.prompt import Message
 
 ENV_BASE_URL = "PATENTSEARCH_LLM_BASE_URL"
 ENV_MODEL = "PATENTSEARCH_LLM_MODEL"
@@ -30,7 +30,7 @@ ENV_API_KEY = "PATENTSEARCH_LLM_API_KEY"
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
-class OpenAIBackend:
+class OpenAIBackend(ChatBackend):
     """Descriptions from a chat-completions endpoint, with retries and re-asking.
 
     Args:
@@ -94,16 +94,8 @@ class OpenAIBackend:
             return self.base_url
         return f"{self.base_url}/chat/completions"
 
-    def describe(self, metadata: Mapping[str, str], n: int) -> list[str]:
-        """See :class:`retrieval.ml.describe.backend.DescriptionBackend`."""
-        return ask_until_valid(
-            self._complete,
-            build_messages(metadata, n),
-            n,
-            max_attempts=self.max_attempts,
-            who=f"openai model {self.model!r} at {self.url}",
-            wait=self._wait,
-        )
+    def _who(self) -> str:
+        return f"openai model {self.model!r} at {self.url}"
 
     def _complete(self, messages: list[Message]) -> str:
         try:

@@ -7,16 +7,15 @@ machines that use this backend (``pip install transformers``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from retrieval.ml.describe.backend import ask_until_valid
+from retrieval.ml.describe.chat_base import ChatBackend
 from retrieval.ml.describe.errors import DescriptionBackendError
-from retrieval.ml.describe.prompt import Message, build_messages
+from retrieval.ml.describe.prompt import Message
 
 
-class TransformersBackend:
+class TransformersBackend(ChatBackend):
     """Descriptions from a local causal language model with a chat template.
 
     Args:
@@ -57,15 +56,8 @@ class TransformersBackend:
         )
         self._loaded: tuple[Any, Any] | None = None
 
-    def describe(self, metadata: Mapping[str, str], n: int) -> list[str]:
-        """See :class:`retrieval.ml.describe.backend.DescriptionBackend`."""
-        return ask_until_valid(
-            self._complete,
-            build_messages(metadata, n),
-            n,
-            max_attempts=self.max_attempts,
-            who=f"transformers model {str(self.model_path)!r}",
-        )
+    def _who(self) -> str:
+        return f"transformers model {str(self.model_path)!r}"
 
     def _complete(self, messages: list[Message]) -> str:
         import torch

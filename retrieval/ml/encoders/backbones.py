@@ -80,7 +80,8 @@ class _InvertedResidual(nn.Module):
         self.conv = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.conv(x) if self.use_res_connect else self.conv(x)
+        out: torch.Tensor = self.conv(x)
+        return x + out if self.use_res_connect else out
 
 
 class MobileNetV2(nn.Module):
@@ -100,7 +101,8 @@ class MobileNetV2(nn.Module):
         self.features = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x).mean(dim=(2, 3))
+        features: torch.Tensor = self.features(x)
+        return features.mean(dim=(2, 3))
 
 
 BACKBONES: dict[str, BackboneSpec] = {

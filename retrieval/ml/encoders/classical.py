@@ -4,8 +4,9 @@ A drawing is preprocessed like the networks' input (grey levels, margins trimmed
 kept while shrinking, padded to a square), described by histograms of oriented gradients
 (HOG) at several grid sizes, power-normalised (signed square root, then L2) and projected by a
 PCA whitening to ``dim`` dimensions. The PCA is fitted on drawings the project generates
-itself (:func:`retrieval.ml.samples.generate_corpus`, fixed seed), never on real data, so the
-model ships without anything learned from real patents.
+itself, never on real data, so the model ships without anything learned from real patents; the
+fitting lives with the training code (:mod:`retrieval.ml.training.classical`), this module reads,
+writes and runs the fitted folder.
 
 The HOG descriptor itself (and the preprocessing it expects) lives in
 :mod:`retrieval.ml.encoders.hog`; its public names are re-exported here.
@@ -23,7 +24,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,14 +41,13 @@ from retrieval.ml.config import (
     read_model_json,
     write_model_json,
 )
-from retrieval.ml.encoders.base import ConfiguredEncoder, batches
+from retrieval.ml.encoders.base import ConfiguredEncoder
 from retrieval.ml.encoders.hog import (
     DEFAULT_BLOCK_STRIDES,
     DEFAULT_SCALES,
     HYS_CLIP,
     HogSettings,
     classical_preprocess,
-    describe_files,
     hog_features,
     raw_descriptors,
 )
@@ -58,10 +57,6 @@ from retrieval.ml.preprocessing import preprocess_batch
 
 ARCHITECTURE = "hog-pca"
 PCA_FILE = "pca.npz"
-DEFAULT_DIM = 256
-DEFAULT_FIT_PATENTS = 120
-DEFAULT_FIT_SEED = 0
-WHITEN_SHRINK = 1.0  # whitening divides by sqrt(eigenvalue + WHITEN_SHRINK * mean eigenvalue)
 
 __all__ = [
     "ARCHITECTURE",
@@ -73,8 +68,6 @@ __all__ = [
     "NotSupportedError",
     "Pca",
     "classical_preprocess",
-    "fit_classical",
-    "fit_pca",
     "hog_features",
     "is_classical_folder",
     "load_classical_encoder",
@@ -162,98 +155,6 @@ class ClassicalEncoder(ConfiguredEncoder):
 
     def __repr__(self) -> str:
         return f"ClassicalEncoder(name={self.name!r}, version={self.version!r})"
-
-
-def fit_pca(raw: NDArray[np.float32], dim: int) -> Pca:
-    """Fit a shrunk PCA whitening to raw descriptors.
-
-    The whitening divides each axis by ``sqrt(eigenvalue + WHITEN_SHRINK * mean eigenvalue)``:
-    full whitening would blow up the noise of the smallest kept axes.
-
-    Args:
-        raw: ``(M, F)`` raw descriptors, ``M > dim``.
-        dim: output dimension ``D``, at most ``min(M - 1, F)``.
-
-    Returns:
-        The PCA (float32), with the sign of each axis fixed (largest loading positive) so the
-        same data always gives the same file.
-
-    Raises:
-        ValueError: ``dim`` out of range.
-    """
-    samples, features = raw.shape
-    if not 1 <= dim <= min(samples - 1, features):
-        raise ValueError(f"dim must be in 1..{min(samples - 1, features)}, got {dim}")
-    data = raw.astype(np.float64)
-    mean = data.mean(axis=0)
-    _, singular, vt = np.linalg.svd(data - mean, full_matrices=False)
-    components = vt[:dim]
-    signs = np.sign(components[np.arange(dim), np.abs(components).argmax(axis=1)])
-    components = components * signs[:, None]
-    eigen = singular[:dim] ** 2 / (samples - 1)
-    whiten = 1.0 / np.sqrt(eigen + WHITEN_SHRINK * eigen.mean())
-    return Pca(mean.astype(np.float32), components.astype(np.float32), whiten.astype(np.float32))
-
-
-def fit_classical(
-    out_dir: str | Path,
-    *,
-    patents: int = DEFAULT_FIT_PATENTS,
-    seed: int = DEFAULT_FIT_SEED,
-    dim: int = DEFAULT_DIM,
-    name: str = "classical-hog-pca",
-    overwrite: bool = False,
-) -> Path:
-    """Fit the classical model on a generated corpus and write its folder.
-
-    Generates ``patents`` synthetic patents (about 7 drawings each) with ``seed`` in a
-    temporary folder, describes every drawing and fits the PCA whitening to them.
-
-    Args:
-        out_dir: the model folder to write (``model.json`` + ``pca.npz``).
-        patents: patents of the generated fitting corpus.
-        seed: seed of the generated fitting corpus.
-        dim: embedding dimension.
-        name: model name for ``model.json``.
-        overwrite: replace an existing model in ``out_dir``.
-
-    Returns:
-        The model folder.
-
-    Raises:
-        FileExistsError: ``out_dir`` holds a model and ``overwrite`` is off.
-        ValueError: ``dim`` larger than the fitting corpus allows.
-    """
-    from retrieval.ml.data import read_corpus
-    from retrieval.ml.samples import generate_corpus
-
-    out = Path(out_dir)
-    if (out / MODEL_JSON).exists() and not overwrite:
-        raise FileExistsError(f"{out} already holds a model; pass overwrite=True to replace it")
-    hog = HogSettings()
-    preprocess = classical_preprocess(hog)
-    with tempfile.TemporaryDirectory(prefix="hog-pca-fit-") as tmp:
-        generate_corpus(Path(tmp), patents=patents, seed=seed)
-        paths = [r.image_path for r in read_corpus(tmp) if not r.is_front_page]
-        raw = np.concatenate(
-            [describe_files(batch, hog, preprocess) for batch in batches(paths, 64)]
-        )
-    pca = fit_pca(raw, dim)
-    training = {
-        "recipe": ARCHITECTURE,
-        "fit_corpus": f"generated seed {seed}, {patents} patents",
-        "fit_images": int(raw.shape[0]),
-        "raw_dim": int(raw.shape[1]),
-        "whiten_shrink": WHITEN_SHRINK,
-    }
-    config = ModelConfig(
-        name=name,
-        architecture=ARCHITECTURE,
-        embed_dim=dim,
-        preprocess=preprocess,
-        training=training,
-    )
-    return write_classical(out, config, hog, pca)
 
 
 def write_classical(out_dir: Path, config: ModelConfig, hog: HogSettings, pca: Pca) -> Path:

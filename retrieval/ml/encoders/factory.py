@@ -1,6 +1,6 @@
 """Creating and loading encoders: architecture registry, checkpoint folders, open_clip hub names.
 
-A *spec* names a model in one of three ways:
+A *spec* names a model in one of four ways:
 
 - a checkpoint folder (``model.json`` + weights), e.g. ``var/models/ps-tiny-seed0``;
 - an open_clip name ``ARCH/TAG`` with pretrained weights, e.g. ``ViT-B-32/laion2b_s34b_b79k``

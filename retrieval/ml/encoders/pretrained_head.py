@@ -63,6 +63,9 @@ class ProjectionHead(nn.Module):
         hidden: hidden width of a one-hidden-layer MLP; 0 for a linear map.
     """
 
+    mean: torch.Tensor  # buffers, set in __init__
+    scale: torch.Tensor
+
     def __init__(self, in_dim: int, out_dim: int, hidden: int = 0) -> None:
         super().__init__()
         self.register_buffer("mean", torch.zeros(in_dim))
@@ -105,7 +108,8 @@ class PretrainedHeadEncoder(ConfiguredEncoder):
         pixels = preprocess_batch(images, self._config.preprocess)
         with torch.inference_mode():
             out = self._head(self._backbone(pixels))
-        return out.numpy().astype(np.float32, copy=False)
+        vectors: NDArray[np.float32] = out.numpy().astype(np.float32, copy=False)
+        return vectors
 
     def embed_texts(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Texts through the locked sentence model (the space the head was trained to meet).

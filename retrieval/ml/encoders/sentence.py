@@ -60,12 +60,14 @@ class _Attention(nn.Module):
         head = _HIDDEN // _HEADS
 
         def split(layer: nn.Linear) -> torch.Tensor:
-            return layer(x).view(n, t, _HEADS, head).transpose(1, 2)
+            projected: torch.Tensor = layer(x)
+            return projected.view(n, t, _HEADS, head).transpose(1, 2)
 
         q, k, v = split(self.self.query), split(self.self.key), split(self.self.value)
         scores = q @ k.transpose(-1, -2) / math.sqrt(head) + bias
         context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(n, t, _HIDDEN)
-        return self.output.LayerNorm(self.output.dense(context) + x)
+        out: torch.Tensor = self.output.LayerNorm(self.output.dense(context) + x)
+        return out
 
 
 class _Intermediate(nn.Module):
@@ -84,7 +86,8 @@ class _Layer(nn.Module):
     def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         x = self.attention(x, bias)
         hidden = F.gelu(self.intermediate.dense(x))
-        return self.output.LayerNorm(self.output.dense(hidden) + x)
+        out: torch.Tensor = self.output.LayerNorm(self.output.dense(hidden) + x)
+        return out
 
 
 class _Embeddings(nn.Module):

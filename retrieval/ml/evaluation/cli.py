@@ -1,9 +1,8 @@
-"""Command line of evaluation and of the classical baseline.
+"""Command line of evaluation.
 
 ``python -m retrieval.ml evaluate --corpus PATH --model DIR|NAME [--relevance KIND ...]``
-prints a table of the metrics and can write them as JSON; ``python -m retrieval.ml
-fit-classical --out DIR`` fits the training-free HOG + PCA model on generated drawings.
-Heavy imports stay inside the run functions so that ``--help`` stays fast.
+prints a table of the metrics and can write them as JSON. Heavy imports stay inside the run
+function so that ``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -128,51 +127,6 @@ def _relevance_table(block: Mapping[str, Any]) -> list[str]:
 
 
 _BAND_METRICS = {"mAP": "mAP", "recall@1": "R@1", "recall@10": "R@10", "mrr@10": "MRR@10"}
-
-
-def configure_fit_classical(parser: argparse.ArgumentParser) -> None:
-    """Options of ``fit-classical``."""
-    from retrieval.ml.encoders.classical import DEFAULT_DIM, DEFAULT_FIT_PATENTS, DEFAULT_FIT_SEED
-
-    parser.add_argument("--out", required=True, type=Path, help="model folder to write")
-    parser.add_argument(
-        "--patents",
-        type=int,
-        default=DEFAULT_FIT_PATENTS,
-        help=f"generated patents to fit on (default {DEFAULT_FIT_PATENTS})",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=DEFAULT_FIT_SEED,
-        help=f"seed of the generated corpus (default {DEFAULT_FIT_SEED})",
-    )
-    parser.add_argument(
-        "--dim", type=int, default=DEFAULT_DIM, help=f"embedding dimension (default {DEFAULT_DIM})"
-    )
-    parser.add_argument("--name", default="classical-hog-pca", help="model name")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing model")
-
-
-def run_fit_classical(args: argparse.Namespace) -> int:
-    """Run ``fit-classical``: fit, write, load back and print the version."""
-    from retrieval.ml.encoders.classical import fit_classical, load_classical_encoder
-
-    folder = fit_classical(
-        Path(args.out),
-        patents=int(args.patents),
-        seed=int(args.seed),
-        dim=int(args.dim),
-        name=str(args.name),
-        overwrite=bool(args.overwrite),
-    )
-    encoder = load_classical_encoder(folder)
-    size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
-    print(
-        f"wrote {folder}  name={encoder.name}  version={encoder.version}  "
-        f"dim={encoder.dim}  size={size / 1e6:.2f} MB"
-    )
-    return EXIT_OK
 
 
 def _relevance_list(text: str) -> tuple[str, ...]:

@@ -131,7 +131,7 @@ CATEGORIES: tuple[Category, ...] = (
 def category_weights(exponent: float = ZIPF_EXPONENT) -> np.ndarray:
     """Probability of each category, proportional to 1 / rank ** exponent."""
     weights = 1.0 / np.arange(1, len(CATEGORIES) + 1, dtype=float) ** exponent
-    return weights / weights.sum()
+    return weights / float(weights.sum())
 
 
 def sample_category(rng: np.random.Generator) -> Category:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 FloatArray = np.ndarray
+Vector = Sequence[float] | FloatArray  # a point or direction: a tuple or a (3,) array
+Points = Sequence[Sequence[float]] | FloatArray  # rows of coordinates: nested tuples or an array
 EPS = 1e-9
 
 
@@ -60,7 +62,7 @@ AXIS_TO = {"y": np.eye(3), "x": rotation("z", -90.0), "z": rotation("x", 90.0)}
 
 def moved(
     mesh: Mesh,
-    at: Sequence[float] = (0.0, 0.0, 0.0),
+    at: Vector = (0.0, 0.0, 0.0),
     *,
     matrix: FloatArray | None = None,
     scale: Sequence[float] | float = 1.0,
@@ -87,8 +89,8 @@ def _signed_volume(vertices: FloatArray, faces: np.ndarray) -> float:
 def _band_faces(k: int, m: int, closed_path: bool) -> np.ndarray:
     """Two triangles per quad between consecutive rings of m points."""
     rows = k if closed_path else k - 1
-    i, j = np.meshgrid(np.arange(rows), np.arange(m), indexing="ij")
-    i, j = i.ravel(), j.ravel()
+    grid_i, grid_j = np.meshgrid(np.arange(rows), np.arange(m), indexing="ij")
+    i, j = grid_i.ravel(), grid_j.ravel()
     i1, j1 = (i + 1) % k, (j + 1) % m
     a, b, c, d = i * m + j, i * m + j1, i1 * m + j1, i1 * m + j
     return np.concatenate([np.stack([a, b, c], 1), np.stack([a, c, d], 1)])
@@ -138,7 +140,7 @@ def _circle(n: int) -> FloatArray:
     return np.stack([np.sin(theta), np.cos(theta)], 1)
 
 
-def lathe(profile: Sequence[Sequence[float]], *, segments: int = 48, shade: bool = True) -> Mesh:
+def lathe(profile: Points, *, segments: int = 48, shade: bool = True) -> Mesh:
     """Surface of revolution about the y axis of (radius, y) points, listed bottom to top.
 
     Ends at radius 0 become poles, other ends are closed by flat discs.
@@ -280,10 +282,11 @@ def turn_y_to(direction: FloatArray) -> FloatArray:
         return rotation("x", 180.0)
     v = np.cross([0.0, 1.0, 0.0], d)
     vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-    return np.eye(3) + vx + vx @ vx / (1 + d[1])
+    turn: FloatArray = np.eye(3) + vx + vx @ vx / (1 + d[1])
+    return turn
 
 
-def rod(p0: Sequence[float], p1: Sequence[float], radius: float, *, r1: float | None = None,
+def rod(p0: Vector, p1: Vector, radius: float, *, r1: float | None = None,
         segments: int = 24) -> Mesh:
     """A cylinder (tapering to r1) from point p0 to point p1."""
     a, b = np.asarray(p0, dtype=float), np.asarray(p1, dtype=float)

@@ -153,7 +153,8 @@ def _visible(px: np.ndarray, depth: np.ndarray, faces: np.ndarray, outline: np.n
             owner = ipad[y, x]
             visible |= (owner == faces[:, 0]) | (owner == faces[:, 1])
             visible |= outline & (zpad[y, x] >= depth - bias)
-    return visible
+    seen: np.ndarray = visible
+    return seen
 
 
 def _junction_points(zbuf: np.ndarray, idbuf: np.ndarray, parts: np.ndarray,
@@ -249,4 +250,5 @@ def draw_view(mesh: Mesh, table: EdgeTable, basis: np.ndarray, frame: Frame,
     ink |= _splat(2 * points[visible & ~heavy], shape, style.detail)
     junctions = _junction_points(zbuf, idbuf, mesh.parts, JUNCTION_PIXELS / frame.scale)
     ink |= _splat(2 * junctions, shape, style.detail)
-    return ink.reshape(frame.height, 2, frame.width, 2).mean(axis=(1, 3))
+    coverage: np.ndarray = ink.reshape(frame.height, 2, frame.width, 2).mean(axis=(1, 3))
+    return coverage

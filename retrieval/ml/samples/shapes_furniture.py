@@ -133,9 +133,9 @@ def bench(rng: Rng) -> Mesh:
             parts.append(g.box((0.08, h - 0.06, d * 0.9), (x, (h - 0.06) / 2, 0), bevel=0.01))
         else:
             t = np.radians(np.linspace(0.0, 180.0, 20))
-            z = d * 0.42 * np.cos(t)
+            arc_z = d * 0.42 * np.cos(t)
             y = (h - 0.06) * np.minimum(np.sin(t) * 4, 1.0)
-            path = np.stack([np.full_like(z, x), y, z], 1)
+            path = np.stack([np.full_like(arc_z, x), y, arc_z], 1)
             parts.append(g.sweep(path, g.ellipse_section(0.05, 0.05, 12), (1.0, 0.0, 0.0)))
     if chance(rng, 0.4):
         back = g.box((w, 0.3, 0.04), bevel=0.008)

@@ -30,7 +30,9 @@ def count(rng: np.random.Generator, lo: int, hi: int) -> int:
     return int(rng.integers(lo, hi + 1))
 
 
-def smooth_profile(radii: Sequence[float], heights: Sequence[float], n: int = 24) -> np.ndarray:
+def smooth_profile(
+    radii: Sequence[float] | np.ndarray, heights: Sequence[float] | np.ndarray, n: int = 24
+) -> np.ndarray:
     """(radius, y) points of a smooth curve through the control values (Catmull-Rom in radius,
     heights spaced evenly in between)."""
     r = np.asarray(radii, dtype=float)

@@ -1,6 +1,10 @@
-"""``python -m retrieval.ml train``: the command-line face of :func:`~.loop.train`.
+"""``python -m retrieval.ml train`` and ``fit-classical``: the command-line face of training.
 
-Example (CPU, two threads, the three losses of the method with LLM descriptions)::
+``train`` runs :func:`~.loop.train`; ``fit-classical`` fits the training-free HOG + PCA model on
+generated drawings (:func:`~.classical.fit_classical`). The training code is imported inside the
+run functions.
+
+Example of ``train`` (CPU, two threads, the three losses of the method with LLM descriptions)::
 
     python -m retrieval.ml train --corpus ../shared/data/design-patents-dev --out var/models/t1 \\
         --arch ps-tiny --epochs 10 --batch-size 64 --threads 2 --descriptions \\
@@ -176,4 +180,50 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     train(options)
+    return EXIT_OK
+
+
+def configure_fit_classical(parser: argparse.ArgumentParser) -> None:
+    """Options of ``fit-classical``."""
+    from retrieval.ml.training.classical import DEFAULT_DIM, DEFAULT_FIT_PATENTS, DEFAULT_FIT_SEED
+
+    parser.add_argument("--out", required=True, type=Path, help="model folder to write")
+    parser.add_argument(
+        "--patents",
+        type=int,
+        default=DEFAULT_FIT_PATENTS,
+        help=f"generated patents to fit on (default {DEFAULT_FIT_PATENTS})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_FIT_SEED,
+        help=f"seed of the generated corpus (default {DEFAULT_FIT_SEED})",
+    )
+    parser.add_argument(
+        "--dim", type=int, default=DEFAULT_DIM, help=f"embedding dimension (default {DEFAULT_DIM})"
+    )
+    parser.add_argument("--name", default="classical-hog-pca", help="model name")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing model")
+
+
+def run_fit_classical(args: argparse.Namespace) -> int:
+    """Run ``fit-classical``: fit, write, load back and print the version."""
+    from retrieval.ml.encoders.classical import load_classical_encoder
+    from retrieval.ml.training.classical import fit_classical
+
+    folder = fit_classical(
+        Path(args.out),
+        patents=int(args.patents),
+        seed=int(args.seed),
+        dim=int(args.dim),
+        name=str(args.name),
+        overwrite=bool(args.overwrite),
+    )
+    encoder = load_classical_encoder(folder)
+    size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    print(
+        f"wrote {folder}  name={encoder.name}  version={encoder.version}  "
+        f"dim={encoder.dim}  size={size / 1e6:.2f} MB"
+    )
     return EXIT_OK

@@ -46,7 +46,8 @@ def image_features(
     )
     path = None if cache_dir is None else Path(cache_dir) / f"img-{backbone}-{preprocess.image_size}-{key}.npy"
     if path is not None and path.is_file():
-        return np.load(path)
+        cached: NDArray[np.float32] = np.load(path)  # written float32 below
+        return cached
     model = load_backbone(backbone)
     out = []
     for view in range(views):
@@ -71,7 +72,8 @@ def text_embeddings(texts: Sequence[str], *, cache_dir: Path | None) -> NDArray[
     key = _digest(encoder.version, *texts)
     path = None if cache_dir is None else Path(cache_dir) / f"txt-{key}.npy"
     if path is not None and path.is_file():
-        return np.load(path)
+        cached: NDArray[np.float32] = np.load(path)  # written float32 below
+        return cached
     vectors = encoder.embed(list(texts))
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,11 @@
 """The training loop: ``train(options)`` from a corpus folder to a checkpoint folder.
 
-One run: read the corpus and keep the training side of the patent split; decode every image once
-into a grey-level cache; then for each step draw a batch (class-aware or random), augment it (one
-or two views), encode images (and texts), and take an AdamW step on the weighted losses. After each
-epoch the full state goes to ``OUT/last.pt`` and a line to ``OUT/train_log.jsonl``; at the end the
-model is saved (float16) with a ``model.json`` holding the recipe, data digest and final losses.
+One run (its pieces built by :func:`~.run.build_run`): read the corpus and keep the training side
+of the patent split; decode every image once into a grey-level cache; then for each step draw a
+batch (class-aware or random), augment it (one or two views), encode images (and texts), and take
+an AdamW step on the weighted losses. After each epoch the full state goes to ``OUT/last.pt`` and
+a line to ``OUT/train_log.jsonl``; at the end the model is saved (float16) with a ``model.json``
+holding the recipe, data digest and final losses.
 """
 
 from __future__ import annotations
@@ -14,26 +15,25 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from tqdm import tqdm
 
 from retrieval.ml.config import MODEL_JSON, ModelConfig
-from retrieval.ml.data import data_digest, read_corpus, select_split
 from retrieval.ml.training.augment import augment_batch, gray_to_ink
-from retrieval.ml.training.dataset import TrainingSet, to_model_input
-from retrieval.ml.training.objective import Objective, ObjectiveConfig, term_name
+from retrieval.ml.training.dataset import to_model_input
 from retrieval.ml.training.options import TrainOptions
-from retrieval.ml.training.output import LOG_FILE, append_log, epoch_line, write_checkpoint
-from retrieval.ml.training.sampler import ClassAwareBatches, RandomBatches, epoch_generator
-from retrieval.ml.training.start import (
-    StartingModel,
-    build_optimizer,
-    build_scheduler,
-    start_model,
-    text_parameters,
+from retrieval.ml.training.output import (
+    LOG_FILE,
+    append_log,
+    epoch_line,
+    final_losses,
+    training_record,
+    write_checkpoint,
 )
+from retrieval.ml.training.run import Run, build_run
+from retrieval.ml.training.sampler import epoch_generator
 from retrieval.ml.training.state import (
     STATE_FILE,
     Position,
@@ -43,28 +43,11 @@ from retrieval.ml.training.state import (
     save_state,
     set_rng_states,
 )
-from retrieval.ml.training.texts import TextBank
 
-__all__ = ["Run", "TrainResult", "build_run", "train", "train_step"]
+__all__ = ["TrainResult", "train", "train_step"]
 
 GENERATOR_STREAMS = {"augment": 1, "text": 2}
-
-
-@dataclass
-class Run:
-    """The live pieces of a training run."""
-
-    options: TrainOptions
-    device: torch.device
-    start: StartingModel
-    data: TrainingSet
-    pixels: torch.Tensor
-    texts: TextBank | None
-    objective: Objective
-    sampler: RandomBatches | ClassAwareBatches
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LambdaLR
-    digest: str
+_Encode = Callable[..., torch.Tensor]  # the open_clip model's encode_image / encode_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +114,7 @@ def train(options: TrainOptions, *, log: Callable[[str], None] = print) -> Train
             completed = False
             break
     position.seconds = clock.total()
-    config = write_checkpoint(run, position, completed=completed)
+    config = _write_checkpoint(run, position, completed=completed)
     if completed and not options.keep_state:
         (options.out / STATE_FILE).unlink(missing_ok=True)
     log(
@@ -141,65 +124,32 @@ def train(options: TrainOptions, *, log: Callable[[str], None] = print) -> Train
     return TrainResult(options.out, config, position.history, completed, position.seconds)
 
 
-def build_run(options: TrainOptions) -> Run:
-    """Read the data, build the model, losses, sampler, optimiser and schedule."""
-    records = read_corpus(options.corpus)
-    records = select_split(
-        records, options.split, test_fraction=options.test_fraction, seed=options.split_seed,
-        val_fraction=options.val_fraction,
+def _write_checkpoint(run: Run, position: Position, *, completed: bool) -> ModelConfig:
+    """Save the model and its ``model.json`` (recipe, data digest, final losses) into OUT."""
+    options, data, start = run.options, run.data, run.start
+    training = training_record(
+        options,
+        position,
+        completed=completed,
+        origin=start.origin,
+        device=run.device,
+        loss_weights=run.objective.weighting.weights(),
+        loss_log_variances=run.objective.weighting.log_variances(),
+        images=len(data),
+        patents=int(data.groups.max()) + 1,
+        classes=len(data.class_names),
+        images_with_descriptions=0 if run.texts is None else run.texts.with_descriptions,
     )
-    start = start_model(options.arch, options.init, seed=options.seed)
-    data = TrainingSet.build(
-        records, start.preprocess, class_label=options.class_label, threads=options.load_threads
+    config = ModelConfig(
+        name=options.name or options.out.resolve().name,
+        architecture=start.architecture,
+        embed_dim=start.embed_dim,
+        preprocess=start.preprocess,
+        training=training,
+        data_digest=run.digest,
+        metrics={"train_loss": final_losses(position)},
     )
-    objective = _objective(options, data)
-    texts = None
-    if objective.needs_text:
-        texts = TextBank(records, start.tokenizer, descriptions=options.descriptions)
-    device = torch.device(options.device)
-    _place_model(start.model, device, train_text=texts is not None and not options.freeze_text)
-    objective.to(device)
-    sampler = data.batch_sampler(
-        options.sampler, options.batch_size, seed=options.seed, per_patent=options.per_patent,
-        per_class=options.per_class,
-    )
-    optimizer = build_optimizer(
-        start.model,
-        objective,
-        lr=options.lr,
-        weight_decay=options.weight_decay,
-        objective_lr=options.loss_weight_lr,
-    )
-    total_steps = options.epochs * len(sampler)
-    scheduler = build_scheduler(optimizer, total_steps=total_steps, warmup=options.warmup)
-    pixels = data.pixels.to(device)
-    return Run(
-        options, device, start, data, pixels, texts, objective, sampler, optimizer, scheduler,
-        data_digest(records),
-    )  # fmt: skip
-
-
-def _objective(options: TrainOptions, data: TrainingSet) -> Objective:
-    terms = tuple(term_name(name) for name in options.losses)
-    cfg = ObjectiveConfig(
-        terms,
-        temperature=options.temperature,
-        balance_beta=options.balance_beta,
-        logit_adjust=options.logit_adjust,
-        uncertainty=options.uncertainty,
-    )
-    return Objective(cfg, data.class_counts if "class" in terms else ())
-
-
-def _place_model(model: torch.nn.Module, device: torch.device, *, train_text: bool) -> None:
-    """Move to ``device`` in training mode (channels_last on CUDA); freeze the text tower
-    unless ``train_text``."""
-    model.to(device).train()
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
-    if not train_text:
-        for param in text_parameters(model):
-            param.requires_grad_(False)
+    return write_checkpoint(start.model, config, options.out)
 
 
 def train_step(
@@ -217,7 +167,7 @@ def train_step(
     if run.texts is not None:
         tokens = run.texts.sample(indices, generators["text"]).to(run.device)
     with _autocast(run.device):
-        image_features = model.encode_image(images, normalize=True)
+        image_features = cast(_Encode, model.encode_image)(images, normalize=True)
         text_features = None if tokens is None else _encode_texts(run, tokens)
     total, terms = run.objective(
         image_features,
@@ -248,7 +198,7 @@ def _views(run: Run, index: torch.Tensor, views: int, generator: torch.Generator
 def _encode_texts(run: Run, tokens: torch.Tensor) -> torch.Tensor:
     grad = contextlib.nullcontext() if not run.options.freeze_text else torch.no_grad()
     with grad:
-        features: torch.Tensor = run.start.model.encode_text(tokens, normalize=True)
+        features = cast(_Encode, run.start.model.encode_text)(tokens, normalize=True)
     return features
 
 

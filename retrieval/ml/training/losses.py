@@ -132,6 +132,9 @@ class ClassContrastiveLoss(nn.Module):
         tau: logit adjustment strength (0 = off).
     """
 
+    counts: torch.Tensor  # buffers, set in __init__
+    log_prior: torch.Tensor
+
     def __init__(
         self,
         class_counts: Sequence[int] | torch.Tensor,

@@ -5,24 +5,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import open_clip  # type: ignore[import-untyped,unused-ignore]
 import torch
+from torch import nn
 
 from retrieval.ml.config import ModelConfig, read_model_json
 from retrieval.ml.encoders.factory import save_checkpoint
+from retrieval.ml.training.options import TrainOptions
 from retrieval.ml.training.start import hardware
 from retrieval.ml.training.state import Position
-
-if TYPE_CHECKING:
-    from retrieval.ml.training.loop import Run
 
 __all__ = [
     "LOG_FILE",
     "RECIPE_NAME",
     "append_log",
     "epoch_line",
+    "final_losses",
     "training_record",
     "write_checkpoint",
 ]
@@ -55,47 +55,62 @@ def final_losses(position: Position) -> dict[str, float]:
     return position.term_means()
 
 
-def training_record(run: Run, position: Position, *, completed: bool) -> dict[str, Any]:
-    """The ``training`` object of ``model.json``: the recipe and what came of it."""
-    options, data = run.options, run.data
+def training_record(
+    options: TrainOptions,
+    position: Position,
+    *,
+    completed: bool,
+    origin: str,
+    device: torch.device,
+    loss_weights: dict[str, float],
+    loss_log_variances: dict[str, float],
+    images: int,
+    patents: int,
+    classes: int,
+    images_with_descriptions: int,
+) -> dict[str, Any]:
+    """The ``training`` object of ``model.json``: the recipe and what came of it.
+
+    Args:
+        options: the run's options (their recipe part is recorded).
+        position: how far the run got.
+        completed: whether it ran all its epochs.
+        origin: ``"random-init"`` or the checkpoint / name it started from.
+        device: where it trained.
+        loss_weights, loss_log_variances: the learned loss weighting at the end.
+        images, patents, classes: the size of the training set.
+        images_with_descriptions: images paired with LLM descriptions (0 without texts).
+    """
     return {
         "recipe": RECIPE_NAME,
-        "init": run.start.origin,
+        "init": origin,
         "seed": options.seed,
         "options": options.recipe(),
         "completed": completed,
         "epochs": position.epoch,
         "steps": position.step,
         "wall_seconds": round(position.seconds, 1),
-        "hardware": hardware(run.device),
+        "hardware": hardware(device),
         "torch": torch.__version__,
         "open_clip": open_clip.__version__,
-        "loss_weights": run.objective.weighting.weights(),
-        "loss_log_variances": run.objective.weighting.log_variances(),
-        "images": len(data),
-        "patents": int(data.groups.max()) + 1,
-        "classes": len(data.class_names),
-        "images_with_descriptions": 0 if run.texts is None else run.texts.with_descriptions,
+        "loss_weights": loss_weights,
+        "loss_log_variances": loss_log_variances,
+        "images": images,
+        "patents": patents,
+        "classes": classes,
+        "images_with_descriptions": images_with_descriptions,
     }
 
 
-def write_checkpoint(run: Run, position: Position, *, completed: bool) -> ModelConfig:
-    """Save the model (float16) and its ``model.json`` into the run's folder.
+def write_checkpoint(model: nn.Module, config: ModelConfig, out: Path) -> ModelConfig:
+    """Save ``model`` (float16) and its ``model.json`` into ``out``, replacing what is there.
+
+    The model is saved in eval mode and left in training mode.
 
     Returns:
         The configuration written (weights file and digest filled in).
     """
-    options = run.options
-    config = ModelConfig(
-        name=options.name or options.out.resolve().name,
-        architecture=run.start.architecture,
-        embed_dim=run.start.embed_dim,
-        preprocess=run.start.preprocess,
-        training=training_record(run, position, completed=completed),
-        data_digest=run.digest,
-        metrics={"train_loss": final_losses(position)},
-    )
-    model = run.start.model.eval()
-    save_checkpoint(model, config, options.out, overwrite=True)
+    model.eval()
+    save_checkpoint(model, config, out, overwrite=True)
     model.train()
-    return read_model_json(options.out)
+    return read_model_json(out)

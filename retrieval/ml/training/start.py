@@ -92,7 +92,8 @@ def build_optimizer(
     dimensions), as in CLIP, nor on the loss weights, which learn at their own rate
     ``objective_lr`` (at the model's rate they would hardly move in a short run).
     """
-    decay, plain = [], []
+    decay: list[nn.Parameter] = []
+    plain: list[nn.Parameter] = []
     for param in model.parameters():
         if param.requires_grad:
             (decay if param.ndim >= 2 else plain).append(param)

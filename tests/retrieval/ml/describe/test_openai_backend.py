@@ -11,7 +11,7 @@ from retrieval.ml.describe import (
     make_backend,
 )
 from retrieval.ml.describe.openai_backend import OpenAIBackend
-from tests.retrieval.ml.chat_server import Reply, chat_server, good
+from tests.retrieval.ml.describe.chat_server import Reply, chat_server, good
 
 pytestmark = pytest.mark.ml
 

@@ -19,7 +19,7 @@ from retrieval.ml.samples.categories import CATEGORIES
 from retrieval.ml.samples.corpus import COLUMNS, plan_patent, sample_patent_id
 from retrieval.ml.samples.render import VIEWS
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 PATENTS = 3
 SEED = 7
 

@@ -162,13 +162,3 @@ def test_bad_options_fail_with_clear_errors(
     assert status == 1
     assert "metadata.csv" in capsys.readouterr().err
 
-
-def test_fit_classical_cli_writes_a_loadable_model(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    status = main(["fit-classical", "--out", str(tmp_path / "m"), "--patents", "4", "--dim", "8"])
-
-    assert status == 0
-    assert "version=hog-pca@" in capsys.readouterr().out
-    config = json.loads((tmp_path / "m" / "model.json").read_text())
-    assert config["training"]["fit_corpus"] == "generated seed 0, 4 patents"

@@ -25,7 +25,7 @@ from retrieval.ml.errors import ModelLoadError, WeightsUnavailableError
 
 pytestmark = pytest.mark.ml
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 TEXTS = ["a chair with four legs", "shaving razor", "", "lamp " * 100]
 
 

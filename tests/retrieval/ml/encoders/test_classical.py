@@ -14,14 +14,13 @@ from retrieval.ml.encoders.classical import (
     ClassicalEncoder,
     HogSettings,
     NotSupportedError,
-    fit_classical,
-    fit_pca,
     hog_features,
     raw_descriptors,
 )
 from retrieval.ml.encoders.factory import load_encoder, load_model
 from retrieval.ml.errors import MLError, ModelLoadError
 from retrieval.ml.shipped import SHIPPED_DIR
+from retrieval.ml.training.classical import fit_classical
 
 pytestmark = pytest.mark.ml
 
@@ -101,12 +100,6 @@ def test_a_fitted_folder_loads_as_a_classical_encoder(fitted: Path) -> None:
     assert config["training"]["fit_corpus"] == "generated seed 5, 8 patents"
 
 
-def test_fitting_is_reproducible(fitted: Path, tmp_path: Path) -> None:
-    again = fit_classical(tmp_path / "again", patents=8, seed=5, dim=16)
-
-    assert (again / "pca.npz").read_bytes() == (fitted / "pca.npz").read_bytes()
-
-
 def test_images_embed_to_deterministic_unit_rows(fitted: Path) -> None:
     encoder = load_encoder(fitted, batch_size=2)
     images = [_drawing(), _drawing((200, 400)), Image.new("RGB", (50, 50), "white")]
@@ -174,5 +167,3 @@ def test_bad_settings_raise_value_error() -> None:
         HogSettings(scales=(60,), block_strides=(1,))
     with pytest.raises(ValueError, match="equal length"):
         HogSettings(scales=(64, 128), block_strides=(1,))
-    with pytest.raises(ValueError, match="dim"):
-        fit_pca(np.zeros((5, 10), dtype=np.float32), dim=8)
