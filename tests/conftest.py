@@ -16,6 +16,14 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "design-patents-dev"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The test session's start-up step (settings are loaded by now): start or join the embedded
+    servers in var/test; pytest-django makes and migrates the test database itself."""
+    from patentsearch import embedded
+
+    embedded.prepare(migrate=False)
+
+
 @pytest.fixture(scope="session")
 def close_stray_connections(django_db_setup: None, django_db_blocker) -> Iterator[None]:  # noqa: ANN001
     """Live-server threads can leave a connection open; close them so the test database drops."""

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from patentsearch.env import env
-from patentsearch.settings.base import VAR_DIR
+from patentsearch.settings.components.paths import VAR_DIR
 
 # Which model encodes figures when no model is registered yet: a shipped model name (default,
 # baseline, classical), a checkpoint folder or an open_clip hub name. Empty, or a shipped model
