@@ -10,9 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def examiner_client(client):
-    user = User.objects.create_user("grace", password="pw-for-tests-only")
-    client.force_login(user)
+def examiner_client(client, examiner):
+    """The browser-side client (session login) of the suite's examiner."""
+    client.force_login(examiner)
     return client
 
 
