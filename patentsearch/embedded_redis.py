@@ -27,14 +27,15 @@ import fasteners
 import psutil
 import redis
 
-from patentsearch.embedded import private_socket_dir
+from patentsearch.embedded import REDIS_SOCKET_NAME, private_socket_dir
 
 _signed_in: set[Path] = set()
-SOCKET_NAME = "redis.sock"
+SOCKET_NAME = REDIS_SOCKET_NAME  # embedded.redis_url names the same socket before it exists
 
 
 def start(data_dir: Path, *, cache_max_memory: str = "") -> str:
-    """Start (or join) the server whose data lives in data_dir; returns its unix:// URL."""
+    """Start (or join) the server whose data lives in data_dir; returns its unix:// URL
+    (the one embedded.redis_url names)."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     with fasteners.InterProcessLock(str(data_dir / "start.lock")):

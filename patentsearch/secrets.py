@@ -1,10 +1,20 @@
 """A Django secret key kept in the data folder when none is given in the environment."""
 
+import functools
 import os
 import secrets as stdlib_secrets
 from pathlib import Path
 
+from django.utils.functional import lazy
 
+
+def kept_secret_key(var_dir: Path) -> str:
+    """The kept key as a lazy string: read (or made) the first time it is used, so that reading
+    the settings writes nothing."""
+    return lazy(read_or_create_secret_key, str)(var_dir)
+
+
+@functools.cache
 def read_or_create_secret_key(var_dir: Path) -> str:
     path = var_dir / "secret_key"
     if not path.exists():

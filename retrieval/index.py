@@ -38,10 +38,6 @@ class FigureFilters:
     exclude_figure_ids: Sequence[int] = ()
     exclude_front_page: bool = True
 
-    def is_selective(self) -> bool:
-        return bool(self.corpus_ids or self.us_class_main or self.locarno_class
-                    or self.grant_date_from or self.grant_date_to)
-
 
 @dataclass(frozen=True)
 class Neighbor:

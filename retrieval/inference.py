@@ -152,11 +152,9 @@ def describe_figure(metadata: Mapping[str, str], n: int) -> list[str]:
 
 
 def _describer_options() -> dict[str, object]:
+    """Options of the configured backend from the settings; the openai backend reads its endpoint,
+    model and key (PATENTSEARCH_LLM_*) from the environment itself, in one place."""
     name = settings.RETRIEVAL_DESCRIBE_BACKEND
-    if name == "openai":
-        return {"base_url": settings.RETRIEVAL_LLM_BASE_URL or None,
-                "model": settings.RETRIEVAL_LLM_MODEL or None,
-                "api_key": settings.RETRIEVAL_LLM_API_KEY or None}
     if name == "transformers":
         if not settings.RETRIEVAL_DESCRIBE_MODEL_PATH:
             raise DescriberNotConfiguredError(

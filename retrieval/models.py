@@ -121,7 +121,6 @@ class RetrievalModel(models.Model):
     dim = models.PositiveIntegerField()
     checkpoint = models.CharField(max_length=1000, help_text="Checkpoint folder or open_clip hub name.")
     version = models.CharField(max_length=200, help_text="Architecture and weights digest.")
-    config = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

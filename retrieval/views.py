@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -53,7 +54,7 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
             return render(request, self.template_name, self._context(errors=[exc.message]), status=400)
         context = self._context(
             result=result, query=request.POST, query_image=_thumbnail(data.get("image")),
-            query_token=data["query_token"],
+            query_token=data["query_token"], selected_corpora=data.get("corpus", []),
         )
         return render(request, self.template_name, context)
 
@@ -62,6 +63,8 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
         return {
             "corpora": corpus_list(),
             "active_model": active_model(),
+            "max_k": settings.RETRIEVAL_MAX_K,
+            "default_k": settings.RETRIEVAL_DEFAULT_K,
             **extra,
         }
 

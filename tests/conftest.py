@@ -16,6 +16,14 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "design-patents-dev"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The test session's start-up step (settings are loaded by now): start or join the embedded
+    servers in var/test; pytest-django makes and migrates the test database itself."""
+    from patentsearch import embedded
+
+    embedded.prepare(migrate=False)
+
+
 @pytest.fixture(scope="session")
 def close_stray_connections(django_db_setup: None, django_db_blocker) -> Iterator[None]:  # noqa: ANN001
     """Live-server threads can leave a connection open; close them so the test database drops."""
@@ -47,11 +55,62 @@ def random_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return init_checkpoint("ps-tiny", tmp_path_factory.mktemp("ckpt") / "tiny", seed=0, name="test-tiny")
 
 
+@pytest.fixture(scope="session")
+def second_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another seeded ps-tiny checkpoint (seed 1): a second model to register beside the first."""
+    from retrieval.ml.encoders.factory import init_checkpoint
+
+    return init_checkpoint("ps-tiny", tmp_path_factory.mktemp("ckpt2") / "tiny", seed=1, name="test-tiny-2")
+
+
 @pytest.fixture
 def active_model(db: None, random_checkpoint: Path):  # noqa: ANN201
     from retrieval.services.models import model_register
 
     return model_register(spec=str(random_checkpoint), name="test-tiny", activate=True)
+
+
+@pytest.fixture
+def examiner(db: None):  # noqa: ANN201
+    from tests.accounts.factories import UserFactory
+
+    return UserFactory(username="ada")
+
+
+@pytest.fixture
+def admin_user(db: None):  # noqa: ANN201 - replaces pytest-django's superuser: an admin role
+    from accounts.models import User
+    from tests.accounts.factories import UserFactory
+
+    return UserFactory(username="root", role=User.Role.ADMIN)
+
+
+def api_client(user=None):  # noqa: ANN001, ANN201
+    """A DRF test client, logged in as ``user`` when one is given."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def examiner_api(examiner):  # noqa: ANN001, ANN201
+    return api_client(examiner)
+
+
+@pytest.fixture
+def encoded_corpus(tmp_path: Path, active_model):  # noqa: ANN001, ANN201
+    """4 patents × 3 views (USD800000-USD800003, granted 2010-01-05 to 2013-01-05), ingested and
+    encoded with the active model; the IngestResult."""
+    from retrieval.services.encoding import figure_encode_batch
+    from retrieval.ingest.pipeline import corpus_ingest
+    from tests.drawings import small_corpus
+
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=4, views=3))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    return result
 
 
 @pytest.fixture

@@ -1,17 +1,24 @@
-"""All settings, read from the environment. Defaults in code are the safe (production) ones."""
+"""All settings, read from the environment. Defaults in code are the safe (production) ones.
 
-from pathlib import Path
+Reading them starts no server and writes no file (patentsearch.embedded.prepare does that, once
+per process). Each component stands alone: paths and server URLs in components/paths.py, DEBUG
+and the secret key in components/security.py, one component per app.
+"""
 
-from patentsearch import embedded, secrets
 from patentsearch.env import BASE_DIR, env
+from patentsearch.settings.components.paths import *  # noqa: F403
+from patentsearch.settings.components.security import *  # noqa: F403
+from patentsearch.settings.components.celery import *  # noqa: F403
+from patentsearch.settings.components.retrieval import *  # noqa: F403
+from patentsearch.settings.components.cases import *  # noqa: F403
+from patentsearch.settings.components.console import *  # noqa: F403
+from patentsearch.settings.components.paths import MEDIA_ROOT, STATIC_ROOT, VAR_DIR
+from patentsearch.settings.components.console import FILE_UPLOAD_TEMP_DIR
 
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
-VAR_DIR = Path(env("PATENTSEARCH_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
-
-# Without DJANGO_SECRET_KEY a random key is made once and kept in VAR_DIR (self-hosted default).
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or secrets.read_or_create_secret_key(VAR_DIR)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Folders made by patentsearch.embedded.prepare() before the process works (VAR_DIR holds Celery
+# beat's schedule; WhiteNoise serves STATIC_ROOT once collected; large uploads stream to
+# FILE_UPLOAD_TEMP_DIR).
+PATENTSEARCH_FOLDERS = [VAR_DIR, STATIC_ROOT, MEDIA_ROOT, FILE_UPLOAD_TEMP_DIR]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -64,31 +71,6 @@ TEMPLATES = [
     },
 ]
 
-if env("DATABASE_URL", default=""):
-    DATABASES = {"default": embedded.unquote_socket_host(env.db("DATABASE_URL"))}
-else:
-    DATABASES = {"default": embedded.postgres_database(VAR_DIR / "postgres")}
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-REDIS_URL = env("REDIS_URL", default="") or embedded.redis_url(VAR_DIR / "redis")
-# Uploaded query drawings (decoded first pages) are cached in a Redis of their own with a memory
-# cap and least-recently-used eviction, never in the broker's Redis.
-REDIS_CACHE_URL = env("REDIS_CACHE_URL", default="") or embedded.redis_cache_url(
-    VAR_DIR / "redis-cache", max_memory=env("PATENTSEARCH_CACHE_MAX_MEMORY", default="256mb")
-)
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "patentsearch",
-    },
-    "queries": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_CACHE_URL,
-        "KEY_PREFIX": "patentsearch",
-    },
-}
-
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.LockoutBackend",  # django-axes: refuses locked-out logins first
@@ -108,12 +90,6 @@ TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
-STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from it once collected
-MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
-MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -152,12 +128,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="WARNING")},
     "loggers": {"retrieval": {"level": env("RETRIEVAL_LOG_LEVEL", default="INFO")}},
 }
-
-# The order is meant (a later component may override an earlier one): not sorted.
-# isort: off
-from patentsearch.settings.components.security import *  # noqa: E402,F403
-from patentsearch.settings.components.celery import *  # noqa: E402,F403
-from patentsearch.settings.components.retrieval import *  # noqa: E402,F403
-from patentsearch.settings.components.cases import *  # noqa: E402,F403
-from patentsearch.settings.components.console import *  # noqa: E402,F403
-# isort: on

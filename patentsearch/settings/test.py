@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_DEBUG", "true")
@@ -10,8 +11,11 @@ os.environ.setdefault("PATENTSEARCH_SEARCH_RATE", "10000/min")
 os.environ.setdefault(
     "PATENTSEARCH_VAR_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test")
 )
-# Figure files of a test run go to a fresh folder; worker processes inherit it from the environment.
-os.environ.setdefault("DJANGO_MEDIA_ROOT", tempfile.mkdtemp(prefix="patentsearch-test-media-"))
+# Figure files of a test run go to a folder of its own (made by embedded.prepare in the test
+# session); worker processes inherit it from the environment.
+os.environ.setdefault(
+    "DJANGO_MEDIA_ROOT", str(Path(tempfile.gettempdir()) / f"patentsearch-test-media-{uuid.uuid4().hex}")
+)
 
 from patentsearch.settings.base import *  # noqa: E402,F403
 

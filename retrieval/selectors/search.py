@@ -28,7 +28,6 @@ similarity for the vector channels); with several, the fused score.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,10 +55,6 @@ class FigureHit:
     figure: Figure
     #: Rank (1-based) of the figure in each channel that found it, e.g. {"drawing": 3, "fulltext": 1}.
     channels: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def patent(self):  # noqa: ANN201 - a Patent
-        return self.figure.patent
 
 
 @dataclass(frozen=True)
@@ -235,7 +230,3 @@ def query_vector_for(
 def _unit(vector: NDArray[np.float32]) -> NDArray[np.float32]:
     norm = float(np.linalg.norm(vector))
     return (vector / norm if norm > 0 else vector).astype(np.float32)
-
-
-def parse_date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None

@@ -1,4 +1,5 @@
-"""Fixtures of the cases tests: examiners, an admin, an encoded corpus, API clients."""
+"""Fixtures of the cases tests: a second examiner, a case, uploads (examiner, admin_user,
+examiner_api and encoded_corpus are the suite's, in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,47 +7,14 @@ import datetime as dt
 import io
 
 import pytest
-from rest_framework.test import APIClient
 
-from accounts.models import User
 from cases.services.cases import case_create
-from retrieval.ingest.pipeline import corpus_ingest
-from retrieval.services.encoding import figure_encode_batch
-from tests.drawings import small_corpus
-
-
-@pytest.fixture
-def examiner(db):
-    return User.objects.create_user("ada", password="pw-for-tests-only", role=User.Role.EXAMINER)
+from tests.accounts.factories import UserFactory
 
 
 @pytest.fixture
 def other_examiner(db):
-    return User.objects.create_user("bob", password="pw-for-tests-only", role=User.Role.EXAMINER)
-
-
-@pytest.fixture
-def admin_user(db):
-    return User.objects.create_user("root", password="pw-for-tests-only", role=User.Role.ADMIN)
-
-
-def api_client(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture
-def client(examiner):
-    return api_client(examiner)
-
-
-@pytest.fixture
-def encoded_corpus(tmp_path, active_model):
-    """4 patents × 3 views, granted 2010-01-05, 2011-01-05, 2012-01-05, 2013-01-05."""
-    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=4, views=3))
-    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
-    return result
+    return UserFactory(username="bob")
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import pytest
 
 from cases.models import Case, CaseSearch, Judgment, JudgmentChange, LoggedHit, QueryImage
 from retrieval.models import Figure
-from tests.cases.conftest import api_client, upload
+from tests.cases.conftest import upload
+from tests.conftest import api_client
 from tests.drawings import drawing, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -35,19 +36,19 @@ def counts() -> tuple[int, ...]:
     return tuple(m.objects.count() for m in (Case, CaseSearch, QueryImage, LoggedHit, Judgment, JudgmentChange))
 
 
-def test_examiner_creates_a_case_and_lists_it_with_counts(client):
+def test_examiner_creates_a_case_and_lists_it_with_counts(examiner_api):
     body = {"application_number": "29/999,001", "title": "Coffee mug", "cutoff_date": "2012-06-01",
             "us_class": "D7/500", "locarno_class": "07-01"}
-    response = client.post("/api/v1/cases/", body, format="json")
+    response = examiner_api.post("/api/v1/cases/", body, format="json")
     assert response.status_code == 201, response.json()
     created = response.json()
     assert (created["examiner"], created["status"], created["search_count"]) == ("ada", "open", 0)
-    listed = client.get("/api/v1/cases/").json()
+    listed = examiner_api.get("/api/v1/cases/").json()
     assert [c["application_number"] for c in listed["results"]] == ["29/999,001"]
 
 
-def test_a_search_with_two_views_is_logged_with_its_drawings_and_exact_ranking(client, case, encoded_corpus):
-    response = search(client, case, images=[upload(view_of(2, 1), "front.png"), upload(view_of(2, 2), "side.png")],
+def test_a_search_with_two_views_is_logged_with_its_drawings_and_exact_ranking(examiner_api, case, encoded_corpus):
+    response = search(examiner_api, case, images=[upload(view_of(2, 1), "front.png"), upload(view_of(2, 2), "side.png")],
                       crops=json.dumps([None, [0, 0, 1, 1]]), text="", k=6)
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -56,79 +57,79 @@ def test_a_search_with_two_views_is_logged_with_its_drawings_and_exact_ranking(c
     assert [img["filename"] for img in body["images"]] == ["front.png", "side.png"]
     assert body["images"][1]["crop"] == [0, 0, 1, 1]
     assert body["images"][0]["sha256"] == hashlib.sha256(view_of(2, 1)).hexdigest()
-    logged = client.get(f"/api/v1/cases/{case.pk}/searches/{body['id']}/").json()
+    logged = examiner_api.get(f"/api/v1/cases/{case.pk}/searches/{body['id']}/").json()
     assert [(h["rank"], h["figure_id"], h["score"]) for h in logged["hits"]] == [
         (h["rank"], h["figure_id"], h["score"]) for h in body["hits"]]
-    image = client.get(body["images"][0]["url"])
+    image = examiner_api.get(body["images"][0]["url"])
     assert image.status_code == 200 and image["Content-Type"] == "image/png"
 
 
-def test_the_cutoff_keeps_grants_strictly_before_it_and_an_override_is_logged(client, examiner, encoded_corpus):
-    case = client.post("/api/v1/cases/", {"application_number": "A1", "title": "Widget",
+def test_the_cutoff_keeps_grants_strictly_before_it_and_an_override_is_logged(examiner_api, examiner, encoded_corpus):
+    case = examiner_api.post("/api/v1/cases/", {"application_number": "A1", "title": "Widget",
                                           "cutoff": "2012-01-05"}, format="json").json()
     case_obj = Case.objects.get(pk=case["id"])
-    body = search(client, case_obj, images=[upload(view_of(2, 1))], k=20).json()
+    body = search(examiner_api, case_obj, images=[upload(view_of(2, 1))], k=20).json()
     assert {h["patent_id"] for h in body["hits"]} == {"USD800000", "USD800001"}  # 2012-01-05 is not before
     assert body["cutoff_date"] == "2012-01-05" and body["cutoff_overridden"] is False
-    ignored = search(client, case_obj, images=[upload(view_of(2, 1))], k=20, ignore_cutoff="true").json()
+    ignored = search(examiner_api, case_obj, images=[upload(view_of(2, 1))], k=20, ignore_cutoff="true").json()
     assert ignored["cutoff_date"] is None and ignored["cutoff_overridden"] is True
     assert ignored["hits"][0]["patent_id"] == "USD800002"
-    moved = search(client, case_obj, images=[upload(view_of(2, 1))], k=20, cutoff="2012-01-06").json()
+    moved = search(examiner_api, case_obj, images=[upload(view_of(2, 1))], k=20, cutoff="2012-01-06").json()
     assert moved["cutoff_overridden"] is True and "USD800002" in {h["patent_id"] for h in moved["hits"]}
     assert "USD800003" not in {h["patent_id"] for h in moved["hits"]}
 
 
-def test_a_crop_is_applied_to_the_original_pixels(client, case, encoded_corpus):
+def test_a_crop_is_applied_to_the_original_pixels(examiner_api, case, encoded_corpus):
     from PIL import Image
     sheet = Image.new("L", (640, 240), 255)
     sheet.paste(drawing(1 * 100 + 0), (0, 0))      # USD800001 FIG. 1 on the left
     sheet.paste(drawing(3 * 100 + 2), (320, 0))    # USD800003 FIG. 3 on the right
-    body = search(client, case, images=[upload(png_bytes(sheet))], crops="[[0.5, 0, 1, 1]]", k=3).json()
+    body = search(examiner_api, case, images=[upload(png_bytes(sheet))], crops="[[0.5, 0, 1, 1]]", k=3).json()
     assert (body["hits"][0]["patent_id"], body["hits"][0]["figure_label"]) == ("USD800003", "3")
     assert body["hits"][0]["score"] == pytest.approx(1.0, abs=1e-4)
 
 
-def test_more_like_this_searches_from_the_stored_vector_and_records_its_origin(client, case, encoded_corpus):
+def test_more_like_this_searches_from_the_stored_vector_and_records_its_origin(examiner_api, case, encoded_corpus):
     seed = figure(1, 2)
-    body = search(client, case, like_figure=seed.pk, k=4).json()
+    body = search(examiner_api, case, like_figure=seed.pk, k=4).json()
     assert body["origin"] == "like_figure" and body["like_figure"] == seed.pk
     assert body["hits"][0]["figure_id"] == seed.pk and body["hits"][0]["score"] == pytest.approx(1.0, abs=1e-4)
     assert body["images"] == []
 
 
-def test_judgments_show_in_later_searches_keep_history_and_feed_refine(client, case, encoded_corpus, settings):
-    first = search(client, case, images=[upload(view_of(0, 1))], k=12).json()
+def test_judgments_show_in_later_searches_keep_history_and_feed_refine(examiner_api, case, encoded_corpus, settings):
+    first = search(examiner_api, case, images=[upload(view_of(0, 1))], k=12).json()
     target = figure(0, 2).pk
     url = f"/api/v1/cases/{case.pk}/judgments/{target}/"
-    assert client.put(url, {"grade": 3, "category": "X", "search": first["id"]}, format="json").status_code == 200
-    changed = client.put(url, {"grade": 2, "note": "same handle"}, format="json").json()
+    assert examiner_api.put(url, {"grade": 3, "category": "X", "search": first["id"]}, format="json").status_code == 200
+    changed = examiner_api.put(url, {"grade": 2, "note": "same handle"}, format="json").json()
     assert (changed["grade"], changed["category"], changed["note"], changed["search"]) == (2, "X", "same handle",
                                                                                            first["id"])
     assert [(h["old"], h["new"]["grade"]) for h in changed["history"]][1][1] == 2
     assert changed["history"][0]["old"] is None and changed["history"][1]["old"]["grade"] == 3
-    client.put(f"/api/v1/cases/{case.pk}/judgments/{figure(1, 1).pk}/", {"grade": 0}, format="json")
-    later = search(client, case, images=[upload(view_of(0, 3))], k=12).json()
+    examiner_api.put(f"/api/v1/cases/{case.pk}/judgments/{figure(1, 1).pk}/", {"grade": 0}, format="json")
+    later = search(examiner_api, case, images=[upload(view_of(0, 3))], k=12).json()
     shown = {h["figure_id"]: h["judgment"] for h in later["hits"]}
     assert shown[target] == {"grade": 2, "category": "X", "note": "same handle"}
-    refined = search(client, case, refine=first["id"]).json()
+    refined = search(examiner_api, case, refine=first["id"]).json()
     assert refined["origin"] == "refine" and refined["refined_from"] == first["id"]
     assert refined["feedback"] == {"beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA,
                                    "relevant": [target], "not_relevant": [figure(1, 1).pk]}
     assert refined["k"] == 12 and len(refined["hits"]) == 12
 
 
-def test_rerun_logs_a_new_search_and_shows_new_and_dropped(client, case, encoded_corpus, tmp_path, active_model):
+def test_rerun_logs_a_new_search_and_shows_new_and_dropped(examiner_api, case, encoded_corpus, tmp_path, active_model):
     from retrieval.ingest.pipeline import corpus_ingest
     from retrieval.services.encoding import figure_encode_batch
 
-    first = search(client, case, images=[upload(view_of(0, 1))], k=3).json()
-    same = client.post(f"/api/v1/cases/{case.pk}/searches/{first['id']}/rerun/").json()
+    first = search(examiner_api, case, images=[upload(view_of(0, 1))], k=3).json()
+    same = examiner_api.post(f"/api/v1/cases/{case.pk}/searches/{first['id']}/rerun/").json()
     assert same["new"] == [] and same["dropped"] == [] and same["kept"] == 3
     assert same["search"]["origin"] == "rerun" and same["search"]["rerun_of"] == first["id"]
     assert same["search"]["images"][0]["sha256"] == first["images"][0]["sha256"]
     extra = corpus_ingest(path=_renamed_copy(tmp_path), name="copies")
     figure_encode_batch(figure_ids=extra.figure_ids, model_id=active_model.pk)
-    diff = client.post(f"/api/v1/cases/{case.pk}/searches/{first['id']}/rerun/").json()
+    diff = examiner_api.post(f"/api/v1/cases/{case.pk}/searches/{first['id']}/rerun/").json()
     assert {h["patent_id"] for h in diff["new"]} == {"USD900000"}
     assert len(diff["dropped"]) == len(diff["new"]) and diff["kept"] + len(diff["new"]) == 3
 
@@ -142,15 +143,15 @@ def _renamed_copy(tmp_path):
     return write_corpus(tmp_path / "copies", rows, images=images)
 
 
-def test_exports_match_the_judgments_and_neutralise_formulas(client, case, encoded_corpus, examiner):
-    first = search(client, case, images=[upload(view_of(0, 1))], k=12).json()
+def test_exports_match_the_judgments_and_neutralise_formulas(examiner_api, case, encoded_corpus, examiner):
+    first = search(examiner_api, case, images=[upload(view_of(0, 1))], k=12).json()
     rank = {h["figure_id"]: h for h in first["hits"]}
     judged = [(figure(0, 1).pk, 3, "X", "=HYPERLINK(\"http://evil\")"), (figure(0, 2).pk, 2, "Y", "side view"),
               (figure(1, 1).pk, 0, "", "")]
     for figure_id, grade, category, note in judged:
-        client.put(f"/api/v1/cases/{case.pk}/judgments/{figure_id}/",
+        examiner_api.put(f"/api/v1/cases/{case.pk}/judgments/{figure_id}/",
                    {"grade": grade, "category": category, "note": note, "search": first["id"]}, format="json")
-    citations = client.get(f"/api/v1/cases/{case.pk}/citations.csv")
+    citations = examiner_api.get(f"/api/v1/cases/{case.pk}/citations.csv")
     assert citations.status_code == 200 and citations["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(citations.streaming_content).decode("utf-8"))))
     assert rows[0] == ["application_number", "patent_id", "title", "grant_date", "category", "figures",
@@ -159,7 +160,7 @@ def test_exports_match_the_judgments_and_neutralise_formulas(client, case, encod
     assert rows[1][:8] == ["29/123,456", "USD800000", "Widget 0", "2010-01-05", "X", "1;2", "3",
                            "'=HYPERLINK(\"http://evil\") | side view"]
     assert rows[1][8] == "ada"
-    response = client.get(f"/api/v1/judgments.csv?case={case.pk}", HTTP_ACCEPT="text/csv")
+    response = examiner_api.get(f"/api/v1/judgments.csv?case={case.pk}", HTTP_ACCEPT="text/csv")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
     assert rows[0] == ["case_id", "application_number", "figure_id", "patent_id", "grade", "category", "note",
@@ -173,31 +174,31 @@ def test_exports_match_the_judgments_and_neutralise_formulas(client, case, encod
         assert row[11] == str(rank[figure_id]["rank"])
         assert float(row[12]) == rank[figure_id]["score"]  # the score as logged and shown
     assert body[judged[0][0]][6].startswith("'=")
-    qrels = b"".join(client.get(f"/api/v1/cases/{case.pk}/qrels.txt").streaming_content).decode()
+    qrels = b"".join(examiner_api.get(f"/api/v1/cases/{case.pk}/qrels.txt").streaming_content).decode()
     assert sorted(qrels.splitlines()) == sorted(f"{first['id']} 0 {f} {g}" for f, g, _, _ in judged)
-    run = b"".join(client.get(f"/api/v1/cases/{case.pk}/searches/{first['id']}/run.txt").streaming_content).decode()
+    run = b"".join(examiner_api.get(f"/api/v1/cases/{case.pk}/searches/{first['id']}/run.txt").streaming_content).decode()
     lines = [line.split() for line in run.splitlines()]
     assert [(int(cols[2]), int(cols[3])) for cols in lines] == [(h["figure_id"], h["rank"]) for h in first["hits"]]
     assert {cols[1] for cols in lines} == {"Q0"} and {cols[5] for cols in lines} == {"test-tiny"}
 
 
-def test_closing_makes_a_case_read_only_until_it_is_reopened(client, case, encoded_corpus):
-    first = search(client, case, images=[upload(view_of(0, 1))]).json()
-    closed = client.patch(f"/api/v1/cases/{case.pk}/", {"status": "closed"}, format="json")
+def test_closing_makes_a_case_read_only_until_it_is_reopened(examiner_api, case, encoded_corpus):
+    first = search(examiner_api, case, images=[upload(view_of(0, 1))]).json()
+    closed = examiner_api.patch(f"/api/v1/cases/{case.pk}/", {"status": "closed"}, format="json")
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     before = counts()
     refused = [
-        search(client, case, images=[upload(view_of(0, 1))]),
-        client.post(f"/api/v1/cases/{case.pk}/searches/{first['id']}/rerun/"),
-        client.put(f"/api/v1/cases/{case.pk}/judgments/{figure(0, 1).pk}/", {"grade": 1}, format="json"),
-        client.patch(f"/api/v1/cases/{case.pk}/", {"title": "New"}, format="json"),
+        search(examiner_api, case, images=[upload(view_of(0, 1))]),
+        examiner_api.post(f"/api/v1/cases/{case.pk}/searches/{first['id']}/rerun/"),
+        examiner_api.put(f"/api/v1/cases/{case.pk}/judgments/{figure(0, 1).pk}/", {"grade": 1}, format="json"),
+        examiner_api.patch(f"/api/v1/cases/{case.pk}/", {"title": "New"}, format="json"),
     ]
     for response in refused:
         assert response.status_code == 400 and "closed" in response.json()["message"], response.json()
     assert counts() == before and Case.objects.get(pk=case.pk).title == "Widget"
-    reopened = client.patch(f"/api/v1/cases/{case.pk}/", {"status": "open"}, format="json").json()
+    reopened = examiner_api.patch(f"/api/v1/cases/{case.pk}/", {"status": "open"}, format="json").json()
     assert reopened["status"] == "open"
-    assert search(client, case, images=[upload(view_of(0, 1))]).status_code == 201
+    assert search(examiner_api, case, images=[upload(view_of(0, 1))]).status_code == 201
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -211,12 +212,12 @@ def test_closing_makes_a_case_read_only_until_it_is_reopened(client, case, encod
     ({"k": 100000}, "k may be at most"),
     ({"images": "garbage"}, "cannot be used"),
 ])
-def test_bad_search_input_is_a_clear_4xx_and_changes_nothing(client, case, encoded_corpus, fields, message):
+def test_bad_search_input_is_a_clear_4xx_and_changes_nothing(examiner_api, case, encoded_corpus, fields, message):
     fields = dict(fields)
     images = {"nine": [upload(view_of(0, 1)) for _ in range(9)], "none": [],
               "garbage": [upload(b"not an image", "x.png")]}.get(fields.pop("images", ""), [upload(view_of(0, 1))])
     before = counts()
-    response = search(client, case, images=images, **fields)
+    response = search(examiner_api, case, images=images, **fields)
     assert 400 <= response.status_code < 500
     body = response.json()
     assert message in body["message"] and "extra" in body
@@ -229,23 +230,23 @@ def test_bad_search_input_is_a_clear_4xx_and_changes_nothing(client, case, encod
     ({}, "Nothing to judge"),
     ({"grade": 1, "search": 999999}, "not a search of this case"),
 ])
-def test_bad_judgments_are_a_clear_4xx_and_change_nothing(client, case, encoded_corpus, body, message):
+def test_bad_judgments_are_a_clear_4xx_and_change_nothing(examiner_api, case, encoded_corpus, body, message):
     before = counts()
-    response = client.put(f"/api/v1/cases/{case.pk}/judgments/{figure(0, 1).pk}/", body, format="json")
+    response = examiner_api.put(f"/api/v1/cases/{case.pk}/judgments/{figure(0, 1).pk}/", body, format="json")
     assert response.status_code == 400 and message in response.json()["message"], response.json()
     assert counts() == before
 
 
-def test_judging_a_figure_that_does_not_exist_is_refused(client, case):
-    response = client.put(f"/api/v1/cases/{case.pk}/judgments/999999/", {"grade": 1}, format="json")
+def test_judging_a_figure_that_does_not_exist_is_refused(examiner_api, case):
+    response = examiner_api.put(f"/api/v1/cases/{case.pk}/judgments/999999/", {"grade": 1}, format="json")
     assert response.status_code == 400 and "does not exist" in response.json()["message"]
     assert Judgment.objects.count() == 0
 
 
-def test_another_examiner_gets_404_everywhere_and_admins_see_all(client, case, encoded_corpus, other_examiner,
+def test_another_examiner_gets_404_everywhere_and_admins_see_all(examiner_api, case, encoded_corpus, other_examiner,
                                                                  admin_user):
-    first = search(client, case, images=[upload(view_of(0, 1))]).json()
-    client.put(f"/api/v1/cases/{case.pk}/judgments/{figure(0, 1).pk}/", {"grade": 3, "category": "X"},
+    first = search(examiner_api, case, images=[upload(view_of(0, 1))]).json()
+    examiner_api.put(f"/api/v1/cases/{case.pk}/judgments/{figure(0, 1).pk}/", {"grade": 3, "category": "X"},
                format="json")
     base, sid, fid = f"/api/v1/cases/{case.pk}", first["id"], figure(0, 1).pk
     bob, before = api_client(other_examiner), counts()
@@ -269,14 +270,14 @@ def test_another_examiner_gets_404_everywhere_and_admins_see_all(client, case, e
     assert len(b"".join(root.get("/api/v1/judgments.csv").streaming_content).decode().splitlines()) == 2
 
 
-def test_no_endpoint_alters_a_logged_search(client, case, encoded_corpus):
-    first = search(client, case, images=[upload(view_of(0, 1))]).json()
+def test_no_endpoint_alters_a_logged_search(examiner_api, case, encoded_corpus):
+    first = search(examiner_api, case, images=[upload(view_of(0, 1))]).json()
     url = f"/api/v1/cases/{case.pk}/searches/{first['id']}/"
-    attempts = [client.put(url, {"k": 1}, format="json"), client.patch(url, {"text": "x"}, format="json"),
-                client.delete(url), client.delete(f"{url}images/0"), client.put(f"{url}images/0", {}),
-                client.delete(f"{url}rerun/")]
+    attempts = [examiner_api.put(url, {"k": 1}, format="json"), examiner_api.patch(url, {"text": "x"}, format="json"),
+                examiner_api.delete(url), examiner_api.delete(f"{url}images/0"), examiner_api.put(f"{url}images/0", {}),
+                examiner_api.delete(f"{url}rerun/")]
     assert [r.status_code for r in attempts] == [405] * len(attempts)
-    assert client.get(url).json()["hits"] == first["hits"]
+    assert examiner_api.get(url).json()["hits"] == first["hits"]
 
 
 def test_participants_cannot_work_cases(db):
@@ -286,8 +287,8 @@ def test_participants_cannot_work_cases(db):
     assert response.status_code == 403 and "examiners" in response.json()["message"]
 
 
-def test_the_cases_api_is_in_the_openapi_schema(client):
-    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+def test_the_cases_api_is_in_the_openapi_schema(examiner_api):
+    schema = examiner_api.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
     for path in ("/api/v1/cases/", "/api/v1/cases/{id}/", "/api/v1/cases/{id}/searches/",
                  "/api/v1/cases/{id}/searches/{search_id}/rerun/", "/api/v1/cases/{id}/judgments/{figure_id}/",
                  "/api/v1/cases/{id}/citations.csv", "/api/v1/judgments.csv", "/api/v1/cases/{id}/qrels.txt",
@@ -295,14 +296,14 @@ def test_the_cases_api_is_in_the_openapi_schema(client):
         assert path in schema["paths"], path
 
 
-def test_a_multi_page_tiff_searches_with_its_first_page_and_is_stored_as_sent(client, case, encoded_corpus):
+def test_a_multi_page_tiff_searches_with_its_first_page_and_is_stored_as_sent(examiner_api, case, encoded_corpus):
     first, second = drawing(2 * 100 + 1), drawing(3 * 100 + 2)
     buffer = io.BytesIO()
     first.save(buffer, format="TIFF", save_all=True, append_images=[second])
-    body = search(client, case, images=[upload(buffer.getvalue(), "sheet.tif")], k=3).json()
+    body = search(examiner_api, case, images=[upload(buffer.getvalue(), "sheet.tif")], k=3).json()
     assert (body["hits"][0]["patent_id"], body["hits"][0]["figure_label"]) == ("USD800002", "2")
     assert body["images"][0]["sha256"] == hashlib.sha256(buffer.getvalue()).hexdigest()
-    png = client.get(body["images"][0]["url"])
+    png = examiner_api.get(body["images"][0]["url"])
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
-    rerun = client.post(f"/api/v1/cases/{case.pk}/searches/{body['id']}/rerun/").json()
+    rerun = examiner_api.post(f"/api/v1/cases/{case.pk}/searches/{body['id']}/rerun/").json()
     assert rerun["new"] == [] and rerun["dropped"] == []

@@ -1,4 +1,5 @@
-"""Fixtures of the console tests: an admin, an examiner, corpus zips (good, broken, hostile)."""
+"""Fixtures of the console tests: the admin's API client, corpus zips (good, broken, hostile).
+admin_user, examiner and api_client are the suite's (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,27 +7,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from rest_framework.test import APIClient
 
-from accounts.models import User
+from tests.conftest import api_client
 from tests.drawings import drawing, png_bytes, small_corpus, write_corpus
 
-
-@pytest.fixture
-def admin_user(db):
-    return User.objects.create_user("root", password="pw-for-tests-only", role=User.Role.ADMIN)
-
-
-@pytest.fixture
-def examiner(db):
-    return User.objects.create_user("ada", password="pw-for-tests-only", role=User.Role.EXAMINER)
-
-
-def api_client(user: User | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
+__all__ = ["api_client", "zip_folder"]  # the console tests import api_client from here too
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ from django.test import Client
 
 from accounts.models import User
 from console.models import Job, ModelActivation
-from retrieval.ingest.pipeline import corpus_ingest
-from retrieval.ml.encoders.factory import init_checkpoint
 from retrieval.models import FigureEmbedding, RetrievalModel
 from retrieval.services.encoding import figure_encode_batch
+from retrieval.ingest.pipeline import corpus_ingest
 from tests.drawings import small_corpus
 
 
@@ -20,11 +19,6 @@ def corpus(tmp_path, active_model):
     result = corpus_ingest(path=small_corpus(tmp_path / "c", patents=2, views=2))
     figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
     return result
-
-
-@pytest.fixture
-def second_checkpoint(tmp_path_factory):
-    return init_checkpoint("ps-tiny", tmp_path_factory.mktemp("ckpt2") / "tiny2", seed=1, name="tiny-two")
 
 
 def _register(admin_api, checkpoint, name="second"):  # noqa: ANN001, ANN202

@@ -28,12 +28,13 @@ def var_dir():
 
 
 def _python(code: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    """A process that only loads the settings (starting or joining the servers), no migrations."""
+    """A process that loads the settings and starts (or joins) the servers, no migrations."""
     import sys
 
     from tests.faults.helpers import REPO
 
-    setup = "import django; django.setup(); from django.conf import settings; "
+    setup = ("import django; django.setup(); from django.conf import settings; "
+             "from patentsearch import embedded; embedded.prepare(migrate=False); ")
     return subprocess.Popen([sys.executable, "-c", setup + code], cwd=REPO, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 

@@ -25,18 +25,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/search/"
 
 
-@pytest.fixture
-def examiner():
-    return User.objects.create_user("ada", password="pw-for-tests-only", role=User.Role.EXAMINER)
-
-
-@pytest.fixture
-def api(examiner):
-    client = APIClient()
-    client.force_authenticate(examiner)
-    return client
-
-
 def _upload(data: bytes, name: str = "query.png") -> io.BytesIO:
     file = io.BytesIO(data)
     file.name = name
@@ -52,8 +40,8 @@ def _error(response) -> str:  # noqa: ANN001
 # --- list filters ---------------------------------------------------------------------------
 
 
-def test_a_superscript_digit_is_an_unknown_corpus_not_a_crash(api, active_model):
-    response = api.post(URL, {"image": _upload(png_bytes(drawing(1))), "corpus": "²"}, format="multipart")
+def test_a_superscript_digit_is_an_unknown_corpus_not_a_crash(examiner_api, active_model):
+    response = examiner_api.post(URL, {"image": _upload(png_bytes(drawing(1))), "corpus": "²"}, format="multipart")
     assert response.status_code == 400
     assert "Unknown corpus: ²" in _error(response)
 
@@ -78,7 +66,7 @@ def test_a_corpus_list_is_capped_and_resolved_in_one_query(django_assert_num_que
 # --- uploads ---------------------------------------------------------------------------------
 
 
-def test_only_the_first_page_of_a_query_is_decoded(api, active_model, monkeypatch):
+def test_only_the_first_page_of_a_query_is_decoded(examiner_api, active_model, monkeypatch):
     import retrieval.images as images
 
     pages = [drawing(i).convert("RGB") for i in range(6)]
@@ -87,14 +75,14 @@ def test_only_the_first_page_of_a_query_is_decoded(api, active_model, monkeypatc
     decoded = []
     real = images._as_png
     monkeypatch.setattr(images, "_as_png", lambda frame, page, limit: decoded.append(page) or real(frame, page, limit))
-    response = api.post(URL, {"image": _upload(buffer.getvalue(), "q.tiff")}, format="multipart")
+    response = examiner_api.post(URL, {"image": _upload(buffer.getvalue(), "q.tiff")}, format="multipart")
     assert response.status_code == 200, response.content
     assert decoded == [0]
 
 
-def test_the_query_cache_keeps_the_decoded_page_in_a_capped_lru_redis(api, active_model):
+def test_the_query_cache_keeps_the_decoded_page_in_a_capped_lru_redis(examiner_api, active_model):
     junk = png_bytes(drawing(3)) + os.urandom(5 * 1024 * 1024)
-    response = api.post(URL, {"image": _upload(junk)}, format="multipart")
+    response = examiner_api.post(URL, {"image": _upload(junk)}, format="multipart")
     assert response.status_code == 200, response.content
     import hashlib
 
@@ -109,15 +97,15 @@ def test_the_query_cache_keeps_the_decoded_page_in_a_capped_lru_redis(api, activ
     assert broker.config_get("appendonly")["appendonly"] == "yes"
 
 
-def test_an_oversized_form_body_gets_the_json_error_shape(api):
-    response = api.post(URL, {"text": "x" * (11 * 1024 * 1024)}, format="multipart")
+def test_an_oversized_form_body_gets_the_json_error_shape(examiner_api):
+    response = examiner_api.post(URL, {"text": "x" * (11 * 1024 * 1024)}, format="multipart")
     assert response.status_code == 413
     assert "too large" in _error(response)
 
 
-def test_a_body_over_the_server_limit_is_refused_before_it_is_read(api, settings):
+def test_a_body_over_the_server_limit_is_refused_before_it_is_read(examiner_api, settings):
     settings.PATENTSEARCH_MAX_REQUEST_BYTES = 1024 * 1024
-    response = api.post(URL, {"image": _upload(b"\0" * (2 * 1024 * 1024))}, format="multipart")
+    response = examiner_api.post(URL, {"image": _upload(b"\0" * (2 * 1024 * 1024))}, format="multipart")
     assert response.status_code == 413
     assert "the limit is 1,048,576" in _error(response)
 
@@ -125,13 +113,13 @@ def test_a_body_over_the_server_limit_is_refused_before_it_is_read(api, settings
 # --- figure images ---------------------------------------------------------------------------
 
 
-def test_a_figure_whose_file_is_missing_is_a_404(api, tmp_path, active_model):
+def test_a_figure_whose_file_is_missing_is_a_404(examiner_api, tmp_path, active_model):
     result = corpus_ingest(path=small_corpus(tmp_path / "gone", patents=1, views=1))
     figure = Figure.objects.get(pk=result.figure_ids[0])
-    response = api.get(f"/figures/{figure.pk}/image")
+    response = examiner_api.get(f"/figures/{figure.pk}/image")
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     os.remove(figure.image.path)
-    response = api.get(f"/figures/{figure.pk}/image")
+    response = examiner_api.get(f"/figures/{figure.pk}/image")
     assert response.status_code == 404
     assert "missing" in _error(response)
 
@@ -159,15 +147,15 @@ def test_an_over_long_value_and_a_symlink_out_are_listed_problems(tmp_path, acti
 # --- rates -----------------------------------------------------------------------------------
 
 
-def test_searches_over_the_rate_get_429(api, examiner, settings):
+def test_searches_over_the_rate_get_429(examiner_api, examiner, settings):
     from patentsearch.throttles import SearchRateThrottle
 
     settings.PATENTSEARCH_SEARCH_RATE = "3/min"
     throttle = SearchRateThrottle()
     caches["default"].delete(throttle.cache_format % {"scope": throttle.scope, "ident": examiner.pk})
     for _ in range(3):
-        assert api.post(URL, {}, format="multipart").status_code == 400  # counted all the same
-    response = api.post(URL, {}, format="multipart")
+        assert examiner_api.post(URL, {}, format="multipart").status_code == 400  # counted all the same
+    response = examiner_api.post(URL, {}, format="multipart")
     assert response.status_code == 429
     assert "throttled" in _error(response).lower()
 

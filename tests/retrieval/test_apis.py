@@ -16,25 +16,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/search/"
 
 
-@pytest.fixture
-def examiner():
-    return User.objects.create_user("ada", password="pw-for-tests-only", role=User.Role.EXAMINER)
-
-
-@pytest.fixture
-def client(examiner):
-    api = APIClient()
-    api.force_authenticate(examiner)
-    return api
-
-
-@pytest.fixture
-def encoded_corpus(tmp_path, active_model):
-    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=4, views=3))
-    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
-    return result
-
-
 def _upload(data: bytes, name: str = "query.png") -> io.BytesIO:
     file = io.BytesIO(data)
     file.name = name
@@ -45,9 +26,9 @@ def _counts() -> tuple[int, ...]:
     return tuple(m.objects.count() for m in (Corpus, Patent, Figure, FigureEmbedding))
 
 
-def test_search_returns_hits_best_first_with_metadata(client, encoded_corpus):
+def test_search_returns_hits_best_first_with_metadata(examiner_api, encoded_corpus):
     query = drawing(10_000 * 0 + 2 * 100 + 1)  # the same drawing as USD800002 FIG. 2
-    response = client.post(URL, {"image": _upload(png_bytes(query)), "k": 5}, format="multipart")
+    response = examiner_api.post(URL, {"image": _upload(png_bytes(query)), "k": 5}, format="multipart")
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["count"] == 5 and body["model"] == "test-tiny"
@@ -59,8 +40,8 @@ def test_search_returns_hits_best_first_with_metadata(client, encoded_corpus):
     assert {"title", "caption", "us_class", "locarno_class", "grant_date", "corpus"} <= set(top)
 
 
-def test_filters_restrict_the_hits(client, encoded_corpus):
-    response = client.post(
+def test_filters_restrict_the_hits(examiner_api, encoded_corpus):
+    response = examiner_api.post(
         URL, {"image": _upload(png_bytes(drawing(1))), "k": 20, "us_class_main": "D14",
               "grant_date_to": "2012-12-31"}, format="multipart",
     )
@@ -69,10 +50,10 @@ def test_filters_restrict_the_hits(client, encoded_corpus):
     assert all(h["grant_date"] <= "2012-12-31" for h in hits)
 
 
-def test_the_image_file_is_served_to_logged_in_users(client, encoded_corpus):
-    response = client.post(URL, {"image": _upload(png_bytes(drawing(1))), "k": 1}, format="multipart")
+def test_the_image_file_is_served_to_logged_in_users(examiner_api, encoded_corpus):
+    response = examiner_api.post(URL, {"image": _upload(png_bytes(drawing(1))), "k": 1}, format="multipart")
     image_url = response.json()["hits"][0]["image_url"]
-    served = client.get(image_url)
+    served = examiner_api.get(image_url)
     assert served.status_code == 200
     assert Image.open(io.BytesIO(b"".join(served.streaming_content))).size == (320, 240)
 
@@ -91,23 +72,23 @@ def test_the_image_file_is_served_to_logged_in_users(client, encoded_corpus):
          "grant_date_from is after grant_date_to."),
     ],
 )
-def test_bad_uploads_get_a_400_with_a_clear_message_and_change_nothing(client, encoded_corpus, payload, message):
+def test_bad_uploads_get_a_400_with_a_clear_message_and_change_nothing(examiner_api, encoded_corpus, payload, message):
     before = _counts()
-    response = client.post(URL, payload, format="multipart")
+    response = examiner_api.post(URL, payload, format="multipart")
     assert response.status_code == 400
     assert message in response.json()["message"]
     assert _counts() == before
 
 
-def test_oversized_upload_is_refused(client, encoded_corpus, settings):
+def test_oversized_upload_is_refused(examiner_api, encoded_corpus, settings):
     settings.RETRIEVAL_MAX_IMAGE_BYTES = 1000
-    response = client.post(URL, {"image": _upload(png_bytes(drawing(1, size=(800, 800))))}, format="multipart")
+    response = examiner_api.post(URL, {"image": _upload(png_bytes(drawing(1, size=(800, 800))))}, format="multipart")
     assert response.status_code == 400
     assert "the limit is 1,000" in response.json()["message"]
 
 
-def test_search_without_an_active_model_says_so(client, db):
-    response = client.post(URL, {"image": _upload(png_bytes(drawing(1)))}, format="multipart")
+def test_search_without_an_active_model_says_so(examiner_api, db):
+    response = examiner_api.post(URL, {"image": _upload(png_bytes(drawing(1)))}, format="multipart")
     assert response.status_code == 400
     assert "No model is active" in response.json()["message"]
 
@@ -126,23 +107,23 @@ def test_token_authentication_works(examiner, encoded_corpus):
     assert response.status_code == 200
 
 
-def test_openapi_schema_and_docs_are_served(client):
-    schema = client.get(reverse("api-schema"), {"format": "json"})
+def test_openapi_schema_and_docs_are_served(examiner_api):
+    schema = examiner_api.get(reverse("api-schema"), {"format": "json"})
     assert schema.status_code == 200
     assert "/api/v1/search/" in schema.json()["paths"]
-    client.force_login(User.objects.get(username="ada"))
-    docs = client.get(reverse("api-docs"))
+    examiner_api.force_login(User.objects.get(username="ada"))
+    docs = examiner_api.get(reverse("api-docs"))
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
 
 
-def test_a_text_query_searches_the_same_index(client, encoded_corpus):
-    response = client.post(URL, {"text": "a mug with a handle, front view", "k": 3}, format="multipart")
+def test_a_text_query_searches_the_same_index(examiner_api, encoded_corpus):
+    response = examiner_api.post(URL, {"text": "a mug with a handle, front view", "k": 3}, format="multipart")
     assert response.status_code == 200, response.json()
     hits = response.json()["hits"]
     assert len(hits) == 3 and all(-1.0 <= h["score"] <= 1.0 for h in hits)
 
 
-def test_a_drawing_only_model_answers_text_through_the_text_channels_only(client, tmp_path, db):
+def test_a_drawing_only_model_answers_text_through_the_text_channels_only(examiner_api, tmp_path, db):
     from retrieval.services.models import model_register
     from retrieval.services.search_text import figure_search_text_batch
 
@@ -150,10 +131,10 @@ def test_a_drawing_only_model_answers_text_through_the_text_channels_only(client
     result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=2, views=2))
     figure_encode_batch(figure_ids=result.figure_ids, model_id=model.pk)
     figure_search_text_batch(figure_ids=result.figure_ids)
-    response = client.post(URL, {"text": "widget", "k": 3}, format="multipart")
+    response = examiner_api.post(URL, {"text": "widget", "k": 3}, format="multipart")
     assert response.status_code == 200, response.json()
     hits = response.json()["hits"]
     assert hits and all("text_tower" not in h["channels"] and "fulltext" in h["channels"] for h in hits)
     query = drawing(101)  # USD800002 FIG. 2 of small_corpus
-    response = client.post(URL, {"image": _upload(png_bytes(query)), "k": 3}, format="multipart")
+    response = examiner_api.post(URL, {"image": _upload(png_bytes(query)), "k": 3}, format="multipart")
     assert response.status_code == 200 and response.json()["hits"][0]["score"] > 0.99

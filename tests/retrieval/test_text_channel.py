@@ -7,9 +7,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
-from rest_framework.test import APIClient
 
-from accounts.models import User
 from retrieval import index
 from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import FigureSearchText
@@ -41,14 +39,6 @@ def products_corpus(root):
             })
             descriptions.append({"image_file": name, "descriptions": texts})
     return write_corpus(root, rows, images=images, descriptions=descriptions)
-
-
-@pytest.fixture
-def client():
-    user = User.objects.create_user("ada", password="pw-for-tests-only", role=User.Role.EXAMINER)
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
 
 
 @pytest.fixture
@@ -89,36 +79,36 @@ def test_text_rows_hold_the_words_and_a_sentence_vector(products):
         ("cushion for sleeping", "USD900001", "sentence"),
     ],
 )
-def test_a_text_query_finds_the_article_and_says_which_channel(client, products, query, patent_id, channel):
-    hits = _search(client, text=query)
+def test_a_text_query_finds_the_article_and_says_which_channel(examiner_api, products, query, patent_id, channel):
+    hits = _search(examiner_api, text=query)
     assert hits[0]["patent_id"] == patent_id
     assert channel in hits[0]["channels"] and hits[0]["channels"][channel] <= 2
 
 
-def test_drawing_plus_text_uses_every_channel(client, products):
+def test_drawing_plus_text_uses_every_channel(examiner_api, products):
     query = drawing(5_000 + 1 * 100 + 0)  # USD900002 FIG. 1
-    hits = _search(client, image=_upload(png_bytes(query)), text="water bottle")
+    hits = _search(examiner_api, image=_upload(png_bytes(query)), text="water bottle")
     assert hits[0]["patent_id"] == "USD900002"
     assert {"drawing", "fulltext", "sentence"} <= set(hits[0]["channels"])
     assert hits[0]["channels"]["drawing"] == 1
-    drawing_only = _search(client, image=_upload(png_bytes(query)))
+    drawing_only = _search(examiner_api, image=_upload(png_bytes(query)))
     assert set(drawing_only[0]["channels"]) == {"drawing"}
     assert drawing_only[0]["score"] == pytest.approx(1.0, abs=1e-4)
 
 
-def test_text_channels_obey_the_filters(client, products):
-    hits = _search(client, text="pillow", us_class_main="D7")
+def test_text_channels_obey_the_filters(examiner_api, products):
+    hits = _search(examiner_api, text="pillow", us_class_main="D7")
     assert hits and {h["patent_id"] for h in hits} == {"USD900002"}
 
 
-def test_a_drawing_only_model_answers_text_through_the_text_channels(client, tmp_path, db):
+def test_a_drawing_only_model_answers_text_through_the_text_channels(examiner_api, tmp_path, db):
     from retrieval.services.models import model_register
 
     model = model_register(spec="classical", activate=True)
     result = corpus_ingest(path=products_corpus(tmp_path / "products"))
     figure_encode_batch(figure_ids=result.figure_ids, model_id=model.pk)
     figure_search_text_batch(figure_ids=result.figure_ids)
-    hits = _search(client, text="phone case")
+    hits = _search(examiner_api, text="phone case")
     assert hits[0]["patent_id"] == "USD900004"
     assert "text_tower" not in hits[0]["channels"]
 

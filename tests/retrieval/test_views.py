@@ -10,9 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def examiner_client(client):
-    user = User.objects.create_user("grace", password="pw-for-tests-only")
-    client.force_login(user)
+def examiner_client(client, examiner):
+    """The browser-side client (session login) of the suite's examiner."""
+    client.force_login(examiner)
     return client
 
 
@@ -73,3 +73,26 @@ def test_search_again_reuses_the_earlier_drawing(examiner_client, tmp_path, acti
     assert {hit.figure.patent.us_class_main for hit in again.context["result"].hits} == {"D21"}
     expired = examiner_client.post(reverse("retrieval:search"), {"query_token": "0" * 64})
     assert "The earlier drawing has expired" in expired.content.decode()
+
+
+def test_search_page_keeps_the_chosen_corpus_and_takes_k_limits_from_the_settings(
+    examiner_client, tmp_path, active_model, settings
+):
+    from retrieval.models import Corpus
+
+    settings.RETRIEVAL_MAX_K, settings.RETRIEVAL_DEFAULT_K = 150, 12
+    for name, seed in (("first", 0), ("second", 1)):
+        result = corpus_ingest(path=small_corpus(tmp_path / name, patents=2, views=1, seed=seed), name=name)
+        figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    first, second = Corpus.objects.get(name="first"), Corpus.objects.get(name="second")
+    page = examiner_client.get(reverse("retrieval:search")).content.decode()
+    assert 'name="k" min="1" max="150" value="12"' in page
+    assert "selected" not in page
+
+    response = examiner_client.post(reverse("retrieval:search"), {"text": "widget", "corpus": [second.pk], "k": "3"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'<option value="{second.pk}" selected>' in html
+    assert f'<option value="{first.pk}">' in html  # only the chosen one stays selected
+    assert 'max="150" value="3"' in html
+    assert "USD801000" in html and "USD800000" not in html  # the filter was applied

@@ -10,18 +10,12 @@ from django.core.management import call_command
 
 from accounts.models import User
 from retrieval.models import RetrievalModel
+from tests.accounts.factories import UserFactory
 from tests.drawings import small_corpus
 
 # Distinctive names, so that a scan of participant pages for them cannot match by chance.
 MODEL_A = "zebrafinch-model"
 MODEL_B = "quokka-model"
-
-
-@pytest.fixture(scope="session")
-def second_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from retrieval.ml.encoders.factory import init_checkpoint
-
-    return init_checkpoint("ps-tiny", tmp_path_factory.mktemp("ckpt2") / "tiny", seed=1, name="test-tiny-2")
 
 
 @pytest.fixture
@@ -44,10 +38,7 @@ def study_corpus(tmp_path: Path, two_models: tuple[RetrievalModel, RetrievalMode
 
 @pytest.fixture
 def participants(db: None) -> list[User]:
-    return [
-        User.objects.create_user("pia", password="pw-for-tests-only", role=User.Role.PARTICIPANT),
-        User.objects.create_user("paul", password="pw-for-tests-only", role=User.Role.PARTICIPANT),
-    ]
+    return [UserFactory(username=name, role=User.Role.PARTICIPANT) for name in ("pia", "paul")]
 
 
 @dataclass

@@ -15,7 +15,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from accounts.services import user_create
-from patentsearch.embedded import apply_migrations_if_embedded
 
 PASSWORD_VARIABLE = "PATENTSEARCH_PASSWORD"
 
@@ -29,7 +28,6 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        apply_migrations_if_embedded()
         username = options["username"]
         if User.objects.filter(username=username).exists():
             raise CommandError(f"A user named {username!r} exists already.")

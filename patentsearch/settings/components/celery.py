@@ -12,7 +12,7 @@ from kombu import Queue
 
 from patentsearch import embedded
 from patentsearch.env import env
-from patentsearch.settings.base import REDIS_URL, VAR_DIR  # noqa: E402  (base imports this module last)
+from patentsearch.settings.components.paths import REDIS_URL, VAR_DIR
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or embedded.celery_broker_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None

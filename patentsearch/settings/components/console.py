@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from patentsearch.env import env
-from patentsearch.settings.base import VAR_DIR
+from patentsearch.settings.components.paths import VAR_DIR
 
 # Corpus archives uploaded through the console or POST /api/v1/corpora/: at most this many bytes
 # (the request-size middleware lets this much through on the upload path only).
@@ -13,7 +13,6 @@ CONSOLE_UPLOAD_DIR = Path(env("CONSOLE_UPLOAD_DIR", default=str(VAR_DIR / "uploa
 # Request bodies over FILE_UPLOAD_MAX_MEMORY_SIZE stream to a temporary file here, on the same disk
 # as the upload folder, so keeping an uploaded archive is a rename, never a second copy.
 FILE_UPLOAD_TEMP_DIR = str(CONSOLE_UPLOAD_DIR / "incoming")
-Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 # "Add a folder on the server": only folders (or .zip files) under this root are accepted.
 CONSOLE_IMPORT_ROOT = Path(env("CONSOLE_IMPORT_ROOT", default=str(VAR_DIR / "import")))
 # Request bodies on these paths may be as large as the upload limit (patentsearch.middleware).

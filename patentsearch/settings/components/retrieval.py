@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from patentsearch.env import env
-from patentsearch.settings.base import VAR_DIR
+from patentsearch.settings.components.paths import VAR_DIR
 
 # Which model encodes figures when no model is registered yet: a shipped model name (default,
 # baseline, classical), a checkpoint folder or an open_clip hub name. Empty, or a shipped model
@@ -30,17 +30,17 @@ RETRIEVAL_MAX_ARCHIVE_BYTES = env.int("RETRIEVAL_MAX_ARCHIVE_BYTES", default=20 
 RETRIEVAL_PDF_DPI = env.int("RETRIEVAL_PDF_DPI", default=150)
 
 # LLM figure descriptions (Celery queue "llm"). Backends: offline (templates from metadata, no
-# model), openai (any OpenAI-compatible chat-completions endpoint), transformers (a local model
-# folder, RETRIEVAL_DESCRIBE_MODEL_PATH; needs `pip install transformers` on the llm worker).
+# model), openai (any OpenAI-compatible chat-completions endpoint, configured by
+# PATENTSEARCH_LLM_BASE_URL, PATENTSEARCH_LLM_MODEL and PATENTSEARCH_LLM_API_KEY, which the
+# backend itself reads: retrieval/ml/describe/openai_backend.py, the one reader for the app and
+# the training CLI), transformers (a local model folder, RETRIEVAL_DESCRIBE_MODEL_PATH; needs
+# `pip install transformers` on the llm worker).
 RETRIEVAL_DESCRIBE_BACKEND = env("RETRIEVAL_DESCRIBE_BACKEND", default="offline")
 # Describe new figures that came without descriptions (descriptions.jsonl) as part of ingest.
 RETRIEVAL_DESCRIBE_ON_INGEST = env.bool("RETRIEVAL_DESCRIBE_ON_INGEST", default=True)
 RETRIEVAL_DESCRIBE_N = env.int("RETRIEVAL_DESCRIBE_N", default=5)
 RETRIEVAL_DESCRIBE_BATCH_SIZE = env.int("RETRIEVAL_DESCRIBE_BATCH_SIZE", default=8)
 RETRIEVAL_DESCRIBE_MODEL_PATH = env("RETRIEVAL_DESCRIBE_MODEL_PATH", default="")
-RETRIEVAL_LLM_BASE_URL = env("PATENTSEARCH_LLM_BASE_URL", default="")
-RETRIEVAL_LLM_MODEL = env("PATENTSEARCH_LLM_MODEL", default="")
-RETRIEVAL_LLM_API_KEY = env("PATENTSEARCH_LLM_API_KEY", default="")
 
 # Fusion of the search channels (retrieval/selectors/search.py): reciprocal rank fusion with
 # constant RETRIEVAL_RRF_K, each channel ranked RETRIEVAL_FUSION_DEPTH deep (at least k), and

@@ -6,14 +6,22 @@ DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO so Django knows which requ
 https; only do so when the proxy always sets that header. A plain-http setup on one machine
 (`make demo` on 127.0.0.1) sets PATENTSEARCH_HTTPS=false.
 
-Without DEBUG the secret key must be long, varied and not a placeholder; the app refuses to start
-otherwise.
+Without DEBUG a secret key given in DJANGO_SECRET_KEY must be long, varied and not a
+placeholder; the app refuses to start otherwise. Without DJANGO_SECRET_KEY a random key is made
+once and kept in VAR_DIR (the self-hosted default), the first time it is used.
 """
 
 from django.core.exceptions import ImproperlyConfigured
 
+from patentsearch import secrets
 from patentsearch.env import env
-from patentsearch.settings.base import DEBUG, SECRET_KEY
+from patentsearch.settings.components.paths import VAR_DIR
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+_GIVEN_SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+SECRET_KEY = _GIVEN_SECRET_KEY or secrets.kept_secret_key(VAR_DIR)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # Values of DJANGO_SECRET_KEY shipped in examples; never accepted.
 PLACEHOLDER_SECRET_KEYS = {"change-me-to-a-long-random-string", "change-me", "secret", "build"}
@@ -34,8 +42,8 @@ def check_secret_key(key: str) -> None:
         )
 
 
-if not DEBUG:
-    check_secret_key(SECRET_KEY)
+if not DEBUG and _GIVEN_SECRET_KEY:  # a kept key is always a long random one
+    check_secret_key(_GIVEN_SECRET_KEY)
 
 HTTPS = env.bool("PATENTSEARCH_HTTPS", default=not DEBUG)
 SESSION_COOKIE_SECURE = HTTPS

@@ -1,18 +1,17 @@
-"""Shared behaviour of our commands: embedded schema upkeep and readable errors."""
+"""Shared behaviour of our commands: readable errors."""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from patentsearch.embedded import apply_migrations_if_embedded
 from patentsearch.exceptions import ApplicationError
 
 
 class AppCommand(BaseCommand):
-    """A command that needs the schema and turns application errors into CommandError."""
+    """A command that turns application errors into CommandError (manage.py has migrated the
+    embedded database before any command runs: patentsearch.embedded.prepare)."""
 
     def execute(self, *args: Any, **options: Any) -> str | None:
-        apply_migrations_if_embedded()
         try:
             return super().execute(*args, **options)
         except ApplicationError as exc:

@@ -135,7 +135,7 @@ def test_unreachable_backend_raises_and_keeps_what_was_written(monkeypatch):
 
 def test_misconfigured_backend_fails_before_queueing(settings, monkeypatch):
     monkeypatch.delenv("PATENTSEARCH_LLM_BASE_URL", raising=False)
-    settings.RETRIEVAL_DESCRIBE_BACKEND, settings.RETRIEVAL_LLM_BASE_URL = "openai", ""
+    settings.RETRIEVAL_DESCRIBE_BACKEND = "openai"
     _figure()
     with pytest.raises(DescriberNotConfiguredError, match="PATENTSEARCH_LLM_BASE_URL"):
         figures_describe_missing()

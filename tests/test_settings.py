@@ -1,0 +1,52 @@
+"""patentsearch/settings and embedded.prepare(): reading the settings starts nothing and writes
+nothing; prepare() makes what the process needs, and nothing embedded in production."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.faults.helpers import REPO, fresh_env
+
+
+def _run(code: str, env: dict[str, str]) -> dict:
+    setup = "import django, json; django.setup(); from django.conf import settings; "
+    done = subprocess.run([sys.executable, "-c", setup + code], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_reading_the_settings_starts_no_server_and_writes_no_file(tmp_path):
+    var = tmp_path / "var"
+    env = fresh_env(var, DJANGO_DEBUG="false")  # no DJANGO_SECRET_KEY: a kept one, made on first use
+    seen = _run(
+        "import os; before = os.path.exists(settings.VAR_DIR); "
+        "key = str(settings.SECRET_KEY); "
+        "print(json.dumps({'before': before, 'key': len(key), 'servers': sorted(settings.PATENTSEARCH_EMBEDDED_SERVERS), "
+        "'db': settings.DATABASES['default']['HOST'], 'redis': settings.REDIS_URL}))",
+        env,
+    )
+    assert seen["before"] is False  # nothing at all was written by reading the settings
+    assert seen["servers"] == ["cache", "postgres", "redis"]
+    assert seen["db"] == str(var / "postgres") and seen["redis"] == f"unix://{var / 'redis' / 'redis.sock'}"
+    # the kept secret key was made when it was first used, private, and is the same next time
+    key_file = var / "secret_key"
+    assert seen["key"] >= 50 and len(key_file.read_text().strip()) == seen["key"]
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert sorted(p.name for p in var.iterdir()) == ["secret_key"]
+
+
+def test_with_external_servers_prepare_starts_nothing_and_makes_the_folders(tmp_path):
+    var = tmp_path / "var"
+    env = fresh_env(var, DATABASE_URL="postgres://nobody@127.0.0.1:9/none", REDIS_URL="redis://127.0.0.1:9/0",
+                    REDIS_CACHE_URL="redis://127.0.0.1:9/1")
+    seen = _run(
+        "from patentsearch import embedded; embedded.prepare(); "
+        "print(json.dumps({'servers': list(settings.PATENTSEARCH_EMBEDDED_SERVERS)}))",
+        env,
+    )
+    assert seen["servers"] == []
+    made = {p.relative_to(var).as_posix() for p in var.rglob("*")}
+    assert made == {"media", "staticfiles", "uploads", "uploads/incoming"}  # no postgres, no redis
