@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("retrieval", "0005_merge_encoding_state_text_channel"),
+        ("retrieval", "0006_figure_label"),
     ]
 
     operations = [
