@@ -104,8 +104,8 @@ def examiner_api(examiner):  # noqa: ANN001, ANN201
 def encoded_corpus(tmp_path: Path, active_model):  # noqa: ANN001, ANN201
     """4 patents × 3 views (USD800000-USD800003, granted 2010-01-05 to 2013-01-05), ingested and
     encoded with the active model; the IngestResult."""
-    from retrieval.services.encoding import figure_encode_batch
     from retrieval.ingest.pipeline import corpus_ingest
+    from retrieval.services.encoding import figure_encode_batch
     from tests.drawings import small_corpus
 
     result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=4, views=3))

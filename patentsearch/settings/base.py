@@ -6,14 +6,14 @@ and the secret key in components/security.py, one component per app.
 """
 
 from patentsearch.env import BASE_DIR, env
-from patentsearch.settings.components.paths import *  # noqa: F403
-from patentsearch.settings.components.security import *  # noqa: F403
-from patentsearch.settings.components.celery import *  # noqa: F403
-from patentsearch.settings.components.retrieval import *  # noqa: F403
 from patentsearch.settings.components.cases import *  # noqa: F403
+from patentsearch.settings.components.celery import *  # noqa: F403
 from patentsearch.settings.components.console import *  # noqa: F403
-from patentsearch.settings.components.paths import MEDIA_ROOT, STATIC_ROOT, VAR_DIR
 from patentsearch.settings.components.console import FILE_UPLOAD_TEMP_DIR
+from patentsearch.settings.components.paths import *  # noqa: F403
+from patentsearch.settings.components.paths import MEDIA_ROOT, STATIC_ROOT, VAR_DIR
+from patentsearch.settings.components.retrieval import *  # noqa: F403
+from patentsearch.settings.components.security import *  # noqa: F403
 
 # Folders made by patentsearch.embedded.prepare() before the process works (VAR_DIR holds Celery
 # beat's schedule; WhiteNoise serves STATIC_ROOT once collected; large uploads stream to

@@ -8,9 +8,9 @@ from django.test import Client
 
 from accounts.models import User
 from console.models import Job, ModelActivation
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import FigureEmbedding, RetrievalModel
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.ingest.pipeline import corpus_ingest
 from tests.drawings import small_corpus
 
 

@@ -6,7 +6,12 @@ import pytest
 from retrieval import index
 from retrieval.models import Figure
 from retrieval.selectors.corpora import corpus_encoding_progress, corpus_list
-from tests.retrieval.factories import CorpusFactory, FigureFactory, PatentFactory, VectorModelFactory
+from tests.retrieval.factories import (
+    CorpusFactory,
+    FigureFactory,
+    PatentFactory,
+    VectorModelFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

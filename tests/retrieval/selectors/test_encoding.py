@@ -8,7 +8,12 @@ from django.utils import timezone
 
 from retrieval import index
 from retrieval.models import Figure
-from retrieval.selectors.encoding import EncodingBacklog, encoding_backlog, figures_lost, figures_without_vector
+from retrieval.selectors.encoding import (
+    EncodingBacklog,
+    encoding_backlog,
+    figures_lost,
+    figures_without_vector,
+)
 from tests.retrieval.factories import FigureFactory, VectorModelFactory
 
 pytestmark = pytest.mark.django_db
