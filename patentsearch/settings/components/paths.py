@@ -1,9 +1,9 @@
 """Where the project keeps its data, and where its servers are: folders and URLs only.
 
 Reading this starts no server and writes nothing: an embedded server is only named here (its
-socket path is known before it runs) and listed in PATENTSEARCH_EMBEDDED_SERVERS; the folders in
-PATENTSEARCH_FOLDERS are only named. `patentsearch.embedded.prepare()`, called once by every kind
-of process, makes the folders and starts (or joins) the listed servers.
+socket path is known before it runs) and listed in PATENTSEARCH_EMBEDDED_SERVERS, and folders are
+only named (base.PATENTSEARCH_FOLDERS lists those a process needs). `patentsearch.embedded.prepare()`,
+called once by every kind of process, makes the folders and starts (or joins) the listed servers.
 """
 
 from pathlib import Path
