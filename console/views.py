@@ -25,7 +25,7 @@ from console.selectors.jobs import (
     last_activation,
     model_list,
 )
-from console.plots import map_svg
+from console.plots import map_svg, pr_svg
 from console.selectors.evaluation import KS, evaluation_rows, latest_evaluations
 from retrieval.models import Corpus, RetrievalModel
 from retrieval.selectors.evaluation import RELEVANCES
@@ -94,17 +94,33 @@ class EvaluationView(ConsoleView):
                             *[row["metrics"][f"mrr@{k}"] for k in KS],
                             *[row["bands"][b].get("mAP") for b in ("head", "middle", "tail")]]
             groups.setdefault((row["corpus"], row["relevance"]), []).append(row)
+        curves = {
+            key: mark_safe(pr_svg(
+                [(f'{r["model"]} ({r["date"]:%Y-%m-%d %H:%M})' if r["date"] else r["model"],
+                  r["pr_curve"].get("recall") or [], r["pr_curve"].get("precision") or [])
+                 for r in _latest_per_model(rows)],
+                f"Interpolated precision-recall, {key[0]}, relevance {key[1]}",
+            ))
+            for key, rows in groups.items()
+        }
         running = Job.objects.filter(kind=Job.Kind.EVALUATE, state__in=[Job.State.QUEUED, Job.State.RUNNING])
         maps = [
             {"job": job, "svg": mark_safe(map_svg(job.embedding_map or [], f"{job.model.name} on {job.corpus.name}"))}
             for job in latest_evaluations()
         ]
         return render(request, "console/evaluation.html", {
-            "groups": [{"corpus": c, "relevance": r, "rows": rows} for (c, r), rows in groups.items()],
+            "groups": [{"corpus": c, "relevance": r, "rows": rows, "pr": curves[(c, r)]}
+                       for (c, r), rows in groups.items()],
             "corpora": Corpus.objects.order_by("name"), "models": RetrievalModel.objects.order_by("name"),
             "relevances": RELEVANCES, "ks": KS, "running": running.select_related("corpus", "model"),
             "section": "evaluation", "maps": maps,
         })
+
+
+def _latest_per_model(rows: list[dict]) -> list[dict]:
+    """The newest run of each model (rows come newest first)."""
+    seen: set[str] = set()
+    return [r for r in rows if not (r["model"] in seen or seen.add(r["model"]))]
 
 
 class FigureView(ConsoleView):

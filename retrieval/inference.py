@@ -24,6 +24,7 @@ from retrieval.exceptions import (
     TextSearchNotSupportedError,
 )
 from retrieval.ml.encoders.base import Encoder
+from retrieval.ml.evaluation.metrics import RECALL_LEVELS  # noqa: F401  (the PR curve's levels, for reports)
 from retrieval.ml.errors import ModelLoadError
 
 if TYPE_CHECKING:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from console.models import Job
+from retrieval.inference import RECALL_LEVELS
 
 KS = (1, 5, 10, 20)
 METRIC_KEYS = ["mAP", *[f"recall@{k}" for k in KS], *[f"recall_fraction@{k}" for k in KS], *[f"mrr@{k}" for k in KS]]
 BANDS = ("head", "middle", "tail")
+PR_KEYS = [f"precision@recall{level:.1f}" for level in RECALL_LEVELS]
 CSV_HEADER = ["job", "date", "corpus", "model", "model_version", "relevance", "exclude_same_patent",
-              *METRIC_KEYS, "queries", "skipped", *[f"{band}_mAP" for band in BANDS]]
+              *METRIC_KEYS, "queries", "skipped", *[f"{band}_mAP" for band in BANDS], *PR_KEYS]
 
 
 def evaluation_rows(*, corpus_id: int | None = None) -> list[dict[str, Any]]:
@@ -29,6 +31,7 @@ def evaluation_rows(*, corpus_id: int | None = None) -> list[dict[str, Any]]:
                 "metrics": {key: report.get(key) for key in METRIC_KEYS},
                 "queries": report.get("queries"), "skipped": report.get("skipped"),
                 "bands": {band: (report.get("bands") or {}).get(band, {}) for band in BANDS},
+                "pr_curve": report.get("pr_curve") or {},
             })
     return rows
 
@@ -37,7 +40,8 @@ def evaluation_csv_rows(rows: list[dict[str, Any]]) -> list[list[object]]:
     return [
         [r["job"], r["date"].isoformat() if r["date"] else "", r["corpus"], r["model"], r["model_version"],
          r["relevance"], r["exclude_same_patent"], *[r["metrics"][k] for k in METRIC_KEYS], r["queries"],
-         r["skipped"], *[r["bands"][band].get("mAP", "") for band in BANDS]]
+         r["skipped"], *[r["bands"][band].get("mAP", "") for band in BANDS],
+         *(r["pr_curve"].get("precision") or [""] * len(PR_KEYS))]
         for r in rows
     ]
 

@@ -52,6 +52,9 @@ def test_evaluate_two_models_side_by_side(two_models, admin_api, admin_user, dja
     csv = b"".join(admin_api.get("/api/v1/evaluations.csv").streaming_content).decode().splitlines()
     assert csv[0].startswith("job,date,corpus,model,model_version,relevance,exclude_same_patent,mAP,recall@1")
     assert len(csv) == 5
+    assert csv[0].endswith(",tail_mAP," + ",".join(f"precision@recall{i / 10:.1f}" for i in range(11)))
+    other_us = next(line for line in csv[1:] if ",other," in line and ",us_class," in line).split(",")
+    assert [float(v) for v in other_us[-11:]] == pytest.approx(stored["pr_curve"]["precision"])
     report = admin_api.get(f"/api/v1/jobs/{other_job.pk}/report.json")
     assert report.status_code == 200 and report.json()["us_class"]["mAP"] == stored["mAP"]
 
@@ -63,7 +66,12 @@ def test_evaluate_two_models_side_by_side(two_models, admin_api, admin_user, dja
     # the 2-D map of each model's vectors: one dot per figure, coloured by US main class
     assert len(other_job.embedding_map) == 12
     assert {p[2] for p in other_job.embedding_map} == {"D14", "D21"}
-    assert page.count('<svg class="plot map"') == 2 and page.count("<circle") == 24
+    assert page.count('<svg class="plot map"') == 2
+    # the precision-recall curves: one per corpus and relevance kind, one line per model
+    assert stored["pr_curve"] == expected["pr_curve"]
+    assert stored["pr_curve"]["recall"] == pytest.approx([i / 10 for i in range(11)])
+    assert page.count('<svg class="plot pr"') == 2 and page.count('class="pr-line"') == 4
+    assert 'data-model="other' in page
 
 
 def test_evaluation_input_refused(two_models, admin_api):
