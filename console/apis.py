@@ -27,7 +27,7 @@ from console.services.jobs import (
     corpus_upload_accept,
     describe_job_start,
     job_cancel,
-    job_retry_failed,
+    job_retry,
 )
 from console.services.models import (
     console_model_activate,
@@ -95,16 +95,20 @@ class JobDetailApi(ConsoleApi):
 
 
 class JobCancelApi(ConsoleApi):
+    """Cancel a job of any kind that has not finished (queued work of it is skipped)."""
+
     @extend_schema(request=None, responses=s.JobSerializer)
     def post(self, request: Request, id: int) -> Response:
         return Response(job_data(job_cancel(job=_job(id))))
 
 
 class JobRetryApi(ConsoleApi):
+    """Retry what the job did not finish: failed figures of encode/re-index/describe jobs (and the
+    rest of a cancelled one), a whole failed or cancelled evaluate job, or ingest of a folder."""
+
     @extend_schema(request=None, responses=s.JobSerializer)
     def post(self, request: Request, id: int) -> Response:
-        job = _job(id)
-        job_retry_failed(job=job)
+        job_retry(job=_job(id))
         return Response(job_data(_job(id)))
 
 
@@ -239,9 +243,14 @@ class JobReportApi(ConsoleApi):
 
 
 class CorpusDescribeApi(ConsoleApi):
-    """Describe the corpus's figures with the configured LLM backend (queue "llm"); 202 {"job": ID}."""
+    """Describe the corpus's figures with a chosen LLM backend (`backend`: offline, openai,
+    transformers with `model_path`; empty: the server's) on queue "llm"; 202 {"job": ID}."""
 
-    @extend_schema(request=None, responses={202: s.JobCreatedSerializer})
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(request=s.DescribeInputSerializer, responses={202: s.JobCreatedSerializer})
     def post(self, request: Request, id: int) -> Response:
-        job = describe_job_start(corpus_id=id, user_id=request.user.pk)
+        form = s.DescribeInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        job = describe_job_start(corpus_id=id, user_id=request.user.pk, **form.validated_data)
         return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)

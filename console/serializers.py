@@ -21,6 +21,14 @@ class CorpusUploadSerializer(serializers.Serializer):
         return data
 
 
+class DescribeInputSerializer(serializers.Serializer):
+    """The backend that writes the descriptions (empty: the server's RETRIEVAL_DESCRIBE_BACKEND)
+    and, for `transformers`, a local model folder under the import root."""
+
+    backend = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
+    model_path = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
 class ProblemSerializer(serializers.Serializer):
     file = serializers.CharField()
     line = serializers.IntegerField(allow_null=True)

@@ -51,6 +51,9 @@ class JobListView(ConsoleView):
             "page": page, "jobs": [job_progress(job) for job in page], "encoding": encoding,
             "section": "jobs", "corpora": Corpus.objects.order_by("name"),
             "describer": settings.RETRIEVAL_DESCRIBE_BACKEND,
+            "llm_endpoint": settings.RETRIEVAL_LLM_BASE_URL, "llm_model": settings.RETRIEVAL_LLM_MODEL,
+            "describe_model_path": settings.RETRIEVAL_DESCRIBE_MODEL_PATH,
+            "import_root": settings.CONSOLE_IMPORT_ROOT,
         })
 
 

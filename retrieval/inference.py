@@ -105,11 +105,14 @@ def make_sample_corpus(out_dir: Path, *, patents: int, seed: int) -> str:
 _describers: dict[tuple[object, ...], DescriptionBackend] = {}
 
 
-def describer() -> DescriptionBackend:
-    """The figure-description backend of the settings (RETRIEVAL_DESCRIBE_*), once per process."""
+def describer(backend: str | None = None, model_path: str | None = None) -> DescriptionBackend:
+    """A figure-description backend, once per process: the one of the settings
+    (RETRIEVAL_DESCRIBE_*), or ``backend`` (offline, openai with the settings' endpoint,
+    transformers from ``model_path`` or the settings' folder) when an admin chose one."""
     from retrieval.ml.describe import DescriptionBackendError, make_backend
 
-    name, options = settings.RETRIEVAL_DESCRIBE_BACKEND, _describer_options()
+    name = backend or settings.RETRIEVAL_DESCRIBE_BACKEND
+    options = _describer_options(name, model_path)
     key = (name, *sorted(options.items()))
     with _lock:
         if key not in _describers:
@@ -120,15 +123,17 @@ def describer() -> DescriptionBackend:
         return _describers[key]
 
 
-def describer_source() -> str:
+def describer_source(backend: str | None = None, model_path: str | None = None) -> str:
     """Who writes descriptions, as stored in FigureText.source: "backend:model"."""
-    backend = describer()
-    return f"{backend.name}:{backend.model}"
+    chosen = describer(backend, model_path)
+    return f"{chosen.name}:{chosen.model}"
 
 
-def describe_figure(metadata: Mapping[str, str], n: int) -> list[str]:
+def describe_figure(
+    metadata: Mapping[str, str], n: int, backend: str | None = None, model_path: str | None = None
+) -> list[str]:
     """``n`` descriptions of a figure from its metadata (keys: object_name, title, viewpoint,
-    caption, locarno_class, us_class, generated_caption) by the configured backend.
+    caption, locarno_class, us_class, generated_caption) by the configured (or chosen) backend.
 
     Raises:
         DescriberUnavailableError: the backend could not be reached (transient).
@@ -141,9 +146,9 @@ def describe_figure(metadata: Mapping[str, str], n: int) -> list[str]:
         DescriptionFormatError,
     )
 
-    backend = describer()
+    chosen = describer(backend, model_path)
     try:
-        return backend.describe(metadata, n)
+        return chosen.describe(metadata, n)
     except BackendUnavailableError as exc:
         raise DescriberUnavailableError(str(exc)) from exc
     except DescriptionBackendError as exc:
@@ -152,20 +157,26 @@ def describe_figure(metadata: Mapping[str, str], n: int) -> list[str]:
         raise DescriptionFailedError(str(exc)) from exc
 
 
-def _describer_options() -> dict[str, object]:
-    name = settings.RETRIEVAL_DESCRIBE_BACKEND
+def describe_backends() -> tuple[str, ...]:
+    """The names of the description backends the ML library has."""
+    from retrieval.ml.describe import BACKENDS
+
+    return tuple(BACKENDS)
+
+
+def _describer_options(name: str, model_path: str | None = None) -> dict[str, object]:
     if name == "openai":
         return {"base_url": settings.RETRIEVAL_LLM_BASE_URL or None,
                 "model": settings.RETRIEVAL_LLM_MODEL or None,
                 "api_key": settings.RETRIEVAL_LLM_API_KEY or None}
     if name == "transformers":
-        if not settings.RETRIEVAL_DESCRIBE_MODEL_PATH:
+        path = model_path or settings.RETRIEVAL_DESCRIBE_MODEL_PATH
+        if not path:
             raise DescriberNotConfiguredError(
                 "The transformers description backend needs RETRIEVAL_DESCRIBE_MODEL_PATH, "
                 "a local model folder."
             )
-        path, device = settings.RETRIEVAL_DESCRIBE_MODEL_PATH, settings.RETRIEVAL_DEVICE
-        return {"model_path": path, "device": device}
+        return {"model_path": path, "device": settings.RETRIEVAL_DEVICE}
     return {}
 
 

@@ -17,7 +17,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from sklearn.manifold import TSNE
 
-from console.exceptions import ConsoleInputError
+from console.exceptions import ConsoleInputError, JobCancelledError
 from console.models import Job
 from retrieval import index
 from retrieval.models import Corpus, Figure, RetrievalModel
@@ -63,7 +63,11 @@ def job_evaluate_run(*, job_id: int) -> str:
         return job.state if job else "gone"
     if job.corpus is None or job.model is None:
         return _finish(job_id, Job.State.FAILED, message="The corpus or the model has been deleted.")
-    Job.objects.filter(pk=job_id).update(state=Job.State.RUNNING, started_at=timezone.now())
+    started = Job.objects.filter(pk=job_id, state__in=[Job.State.QUEUED, Job.State.RUNNING]).update(
+        state=Job.State.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
+    )
+    if not started:
+        return Job.objects.get(pk=job_id).state  # cancelled meanwhile
     relevances = job.options.get("relevances") or ["patent"]
     result = {}
     for number, relevance in enumerate(relevances, start=1):
@@ -75,15 +79,19 @@ def job_evaluate_run(*, job_id: int) -> str:
 
         def progress(done: int, total: int, number: int = number) -> None:
             if done % 10 == 0 or done == total:
-                Job.objects.filter(pk=job_id).update(
-                    done=done, total=total, pending=total - done,
+                Job.objects.filter(pk=job_id).exclude(state=Job.State.CANCELLED).update(
+                    done=done, total=total, pending=total - done, updated_at=timezone.now(),  # heartbeat
                     message=f"relevance {relevance} ({number} of {len(relevances)})",
                 )
+                if Job.objects.filter(pk=job_id, state=Job.State.CANCELLED).exists():
+                    raise JobCancelledError()
 
         try:
             result[relevance] = evaluate_search(request, progress=progress, model=job.model)
         except (OperationalError, InterfaceError):
             raise
+        except JobCancelledError:
+            return Job.State.CANCELLED
         except ValueError as exc:
             return _finish(job_id, Job.State.FAILED, message=str(exc))
         except Exception as exc:
@@ -115,5 +123,8 @@ def embedding_map(*, corpus_id: int, model: RetrievalModel) -> list[list[object]
 
 
 def _finish(job_id: int, state: str, **fields: object) -> str:
-    Job.objects.filter(pk=job_id).update(state=state, finished_at=timezone.now(), **fields)
-    return state
+    # a cancel that arrived after the last progress check wins
+    Job.objects.filter(pk=job_id).exclude(state=Job.State.CANCELLED).update(
+        state=state, finished_at=timezone.now(), updated_at=timezone.now(), **fields
+    )
+    return Job.objects.get(pk=job_id).state

@@ -76,7 +76,8 @@
       const error = document.getElementById("describe-error");
       error.hidden = true;
       try {
-        const data = await api(describeForm.dataset.api.replace("/0/", "/" + describeForm.corpus.value + "/"), "POST", {});
+        const body = { backend: describeForm.backend.value, model_path: describeForm.model_path.value.trim() };
+        const data = await api(describeForm.dataset.api.replace("/0/", "/" + describeForm.corpus.value + "/"), "POST", body);
         window.location.href = "/console/jobs/" + data.job + "/";
       } catch (err) { error.textContent = err.message; error.hidden = false; }
     });
@@ -97,7 +98,7 @@
       const cancel = document.getElementById("cancel-job");
       if (cancel) cancel.hidden = !running(j.state);
       const retry = document.getElementById("retry-job");
-      if (retry) retry.hidden = !j.failed;
+      if (retry) retry.hidden = !(j.failed || j.state === "failed" || j.state === "cancelled");
     };
     let last = null;
     const poll = async () => {
@@ -113,7 +114,11 @@
     poll();
     const act = async (url) => {
       error.hidden = true;
-      try { show(await api(url, "POST", {})); } catch (err) { error.textContent = err.message; error.hidden = false; }
+      try {
+        const j = await api(url, "POST", {});
+        show(j);
+        last = j.state;
+      } catch (err) { error.textContent = err.message; error.hidden = false; }
     };
     const cancel = document.getElementById("cancel-job");
     if (cancel) cancel.addEventListener("click", () => act(jobPanel.dataset.cancel));
