@@ -36,7 +36,7 @@ from console.services.models import (
     console_model_rollback,
 )
 from console.selectors.evaluation import CSV_HEADER, evaluation_csv_rows, evaluation_rows
-from console.services.evaluation import evaluation_start
+from console.services.evaluation import evaluation_start, judgments_evaluation_start
 from patentsearch.csv_export import csv_response
 
 PROBLEM_HEADER = ["file", "line", "reason"]
@@ -193,7 +193,7 @@ class ModelRollbackApi(ConsoleApi):
 
 class EvaluationListApi(ConsoleApi):
     """Stored evaluation results (one row per model run and relevance kind, dated); POST starts
-    one evaluate job per model on a corpus."""
+    one evaluate job per model on a corpus, or against the examiners' judgments (`qrels`)."""
 
     parser_classes = [JSONParser, FormParser]
     renderer_classes = [JSONRenderer]
@@ -210,6 +210,9 @@ class EvaluationListApi(ConsoleApi):
         form = s.EvaluationInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
+        if data["qrels"]:
+            jobs = judgments_evaluation_start(model_ids=data["models"], user_id=request.user.pk)
+            return Response({"jobs": [job.pk for job in jobs]}, status=status.HTTP_202_ACCEPTED)
         jobs = evaluation_start(
             corpus_id=data["corpus"], model_ids=data["models"], relevances=data["relevance"],
             exclude_same_patent=data["exclude_same_patent"], user_id=request.user.pk,

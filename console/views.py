@@ -26,7 +26,7 @@ from console.selectors.jobs import (
     model_list,
 )
 from console.plots import map_svg, pr_svg
-from console.selectors.evaluation import KS, evaluation_rows, latest_evaluations
+from console.selectors.evaluation import KS, evaluation_rows, judged_cases, latest_evaluations
 from retrieval.models import Corpus, RetrievalModel
 from retrieval.selectors.evaluation import RELEVANCES
 
@@ -117,7 +117,13 @@ class EvaluationView(ConsoleView):
             "corpora": Corpus.objects.order_by("name"), "models": RetrievalModel.objects.order_by("name"),
             "relevances": RELEVANCES, "ks": KS, "running": running.select_related("corpus", "model"),
             "section": "evaluation", "maps": maps,
+            "judged": _judged_summary(),
         })
+
+
+def _judged_summary() -> dict[str, int] | None:
+    topics = judged_cases()
+    return {"cases": len(topics), "searches": sum(len(t.searches) for t in topics)} if topics else None
 
 
 def _latest_per_model(rows: list[dict]) -> list[dict]:

@@ -278,4 +278,17 @@
     });
     if (document.querySelector("#evaluations-running li")) setTimeout(() => window.location.reload(), 3000);
   }
+  const judgmentsForm = document.getElementById("judgments-form");
+  if (judgmentsForm) {
+    const error = document.getElementById("judgments-error");
+    judgmentsForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      const models = Array.from(judgmentsForm.querySelectorAll("input[name=models]:checked")).map((i) => Number(i.value));
+      try {
+        await api(judgmentsForm.action, "POST", { qrels: "judgments", models: models });
+        window.location.reload();
+      } catch (err) { error.textContent = err.message; error.hidden = false; }
+    });
+  }
 })();
