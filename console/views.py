@@ -95,7 +95,8 @@ class EvaluationView(ConsoleView):
         for row in evaluation_rows():
             row["cells"] = [row["metrics"]["mAP"], *[row["metrics"][f"recall@{k}"] for k in KS],
                             *[row["metrics"][f"mrr@{k}"] for k in KS],
-                            *[row["bands"][b].get("mAP") for b in ("head", "middle", "tail")]]
+                            *[row["bands"][b].get("mAP") if row["bands"][b].get("queries") else None
+                              for b in ("head", "middle", "tail")]]  # an empty band: no number
             groups.setdefault((row["corpus"], row["relevance"]), []).append(row)
         curves = {
             key: mark_safe(pr_svg(
