@@ -41,7 +41,10 @@ class JobProgress:
 
     @property
     def percent(self) -> int:
-        return 100 if not self.total else int(100 * (self.done + self.failed) / self.total)
+        if not self.total:  # nothing counted yet (queued), or nothing to do
+            return 100 if self.state == Job.State.SUCCEEDED else 0
+        # a refused ingest counts its checked rows as done and its bad ones also as failed
+        return min(100, int(100 * (self.done + self.failed) / self.total))
 
 
 def job_list() -> QuerySet[Job]:
