@@ -71,6 +71,11 @@
 
   const describeForm = document.getElementById("describe-form");
   if (describeForm) {
+    // the model folder is asked only for the transformers backend
+    const folderFields = [describeForm.model_path, document.getElementById("describe-model-path-label")];
+    const showFolder = () => folderFields.forEach((el) => { el.hidden = describeForm.backend.value !== "transformers"; });
+    describeForm.backend.addEventListener("change", showFolder);
+    showFolder();
     describeForm.addEventListener("submit", async (event) => {
       event.preventDefault();
       const error = document.getElementById("describe-error");
