@@ -14,6 +14,8 @@ from django.views import View
 
 from console.models import Job
 from console.permissions import can_use_console
+from console.plots import map_svg, pr_svg
+from console.selectors.evaluation import KS, evaluation_rows, judged_cases, latest_evaluations
 from console.selectors.jobs import (
     activations,
     description_samples,
@@ -25,8 +27,6 @@ from console.selectors.jobs import (
     last_activation,
     model_list,
 )
-from console.plots import map_svg, pr_svg
-from console.selectors.evaluation import KS, evaluation_rows, judged_cases, latest_evaluations
 from retrieval.models import Corpus, RetrievalModel
 from retrieval.selectors.evaluation import RELEVANCES
 

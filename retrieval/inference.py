@@ -24,8 +24,8 @@ from retrieval.exceptions import (
     TextSearchNotSupportedError,
 )
 from retrieval.ml.encoders.base import Encoder
-from retrieval.ml.evaluation.metrics import RECALL_LEVELS  # noqa: F401  (the PR curve's levels, for reports)
 from retrieval.ml.errors import ModelLoadError
+from retrieval.ml.evaluation.metrics import RECALL_LEVELS  # noqa: F401  (the PR curve's levels, for reports)
 
 if TYPE_CHECKING:
     from retrieval.ml.describe.backend import DescriptionBackend

@@ -38,7 +38,12 @@ from django.utils import timezone
 from console.exceptions import ConsoleInputError, JobCancelledError
 from console.models import Job
 from console.selectors.jobs import job_progress
-from retrieval.exceptions import CorpusValidationError, DescriberNotConfiguredError, InvalidArchiveError
+from retrieval import inference
+from retrieval.exceptions import (
+    CorpusValidationError,
+    DescriberNotConfiguredError,
+    InvalidArchiveError,
+)
 from retrieval.models import Corpus, Figure
 from retrieval.selectors.encoding import figures_without_vector
 from retrieval.services.describe import figures_describe_missing
@@ -238,11 +243,6 @@ def job_retry(*, job: Job) -> int:
     return _requeue(job)
 
 
-def job_retry_failed(*, job: Job) -> int:
-    """Kept name of :func:`job_retry` (the API's "retry failed")."""
-    return job_retry(job=job)
-
-
 @transaction.atomic
 def _requeue(job: Job) -> int:
     from console.tasks import job_evaluate_task, job_ingest_task
@@ -322,9 +322,6 @@ def jobs_sweep() -> int:
     return len(stale)
 
 
-DESCRIBE_BACKENDS = ("offline", "openai", "transformers")
-
-
 @transaction.atomic
 def describe_job_start(
     *, corpus_id: int, user_id: int | None, backend: str = "", model_path: str = ""
@@ -338,8 +335,9 @@ def describe_job_start(
     if corpus is None:
         raise ConsoleInputError("There is no such corpus.", {"corpus": corpus_id})
     backend = (backend or "").strip()
-    if backend and backend not in DESCRIBE_BACKENDS:
-        raise ConsoleInputError(f"The backend must be one of {', '.join(DESCRIBE_BACKENDS)}.", {"backend": backend})
+    if backend and backend not in inference.describe_backends():
+        raise ConsoleInputError(f"The backend must be one of {', '.join(inference.describe_backends())}.",
+                                {"backend": backend})
     path = ""
     if (model_path or "").strip():
         if backend != "transformers":
