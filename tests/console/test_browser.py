@@ -82,6 +82,11 @@ def test_admin_uploads_registers_activates_and_evaluates(
     expect(page.locator("tr[data-name='test-tiny'] .status-open")).to_have_text("active", timeout=LONG)
     assert RetrievalModel.objects.get(is_active=True).name == "test-tiny"
 
+    page.goto(f"{live_server.url}/console/jobs/{encode.pk}/")  # a finished job offers no cancel
+    expect(page.locator("[data-field=state]")).to_have_text("succeeded")
+    expect(page.locator("#cancel-job")).to_be_hidden()
+    expect(page.locator("#retry-job")).to_be_hidden()
+
 
 def test_examiner_is_refused_every_console_page(live_server, browser_page, db):  # noqa: F811
     User.objects.create_user("ex", password="pw-for-tests-only", role=User.Role.EXAMINER)
