@@ -155,13 +155,14 @@ def job_ingest_run(*, job_id: int) -> str:
     except Exception as exc:
         _finish(job, Job.State.FAILED, message=f"Ingest stopped by an unexpected error: {exc}")
         raise
-    state = _finish(
-        job, Job.State.SUCCEEDED, corpus_id=result.corpus_id,
-        message=(f"{result.figures_added} figures added, {result.figures_skipped} already present, "
-                 f"{result.patents_added} new patents."),
-    )
-    _encode_job_create(corpus_id=result.corpus_id, user_id=job.created_by_id)
-    return state
+    # the corpus is written: its encode job exists by the time anyone sees the ingest succeed
+    with transaction.atomic():
+        _encode_job_create(corpus_id=result.corpus_id, user_id=job.created_by_id)
+        return _finish(
+            job, Job.State.SUCCEEDED, corpus_id=result.corpus_id,
+            message=(f"{result.figures_added} figures added, {result.figures_skipped} already present, "
+                     f"{result.patents_added} new patents."),
+        )
 
 
 def _problem(file: str, line: int | None, reason: str) -> dict[str, object]:
