@@ -30,13 +30,13 @@ from console.selectors.jobs import (
     model_get,
     model_list,
 )
-from console.services.evaluation import evaluation_start
+from console.services.evaluation import evaluation_start, judgments_evaluation_start
 from console.services.jobs import (
     corpus_folder_accept,
     corpus_upload_accept,
     describe_job_start,
     job_cancel,
-    job_retry_failed,
+    job_retry,
 )
 from console.services.models import (
     console_model_activate,
@@ -102,16 +102,20 @@ class JobDetailApi(ConsoleApi):
 
 
 class JobCancelApi(ConsoleApi):
+    """Cancel a job of any kind that has not finished (queued work of it is skipped)."""
+
     @extend_schema(request=None, responses=s.JobSerializer)
     def post(self, request: Request, id: int) -> Response:
         return Response(job_data(job_cancel(job=_job(id))))
 
 
 class JobRetryApi(ConsoleApi):
+    """Retry what the job did not finish: failed figures of encode/re-index/describe jobs (and the
+    rest of a cancelled one), a whole failed or cancelled evaluate job, or ingest of a folder."""
+
     @extend_schema(request=None, responses=s.JobSerializer)
     def post(self, request: Request, id: int) -> Response:
-        job = _job(id)
-        job_retry_failed(job=job)
+        job_retry(job=_job(id))
         return Response(job_data(_job(id)))
 
 
@@ -196,7 +200,7 @@ class ModelRollbackApi(ConsoleApi):
 
 class EvaluationListApi(ConsoleApi):
     """Stored evaluation results (one row per model run and relevance kind, dated); POST starts
-    one evaluate job per model on a corpus."""
+    one evaluate job per model on a corpus, or against the examiners' judgments (`qrels`)."""
 
     parser_classes = [JSONParser, FormParser]
     renderer_classes = [JSONRenderer]
@@ -213,6 +217,9 @@ class EvaluationListApi(ConsoleApi):
         form = s.EvaluationInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
+        if data["qrels"]:
+            jobs = judgments_evaluation_start(model_ids=data["models"], user_id=request.user.pk)
+            return Response({"jobs": [job.pk for job in jobs]}, status=status.HTTP_202_ACCEPTED)
         jobs = evaluation_start(
             corpus_id=data["corpus"], model_ids=data["models"], relevances=data["relevance"],
             exclude_same_patent=data["exclude_same_patent"], user_id=request.user.pk,
@@ -246,9 +253,14 @@ class JobReportApi(ConsoleApi):
 
 
 class CorpusDescribeApi(ConsoleApi):
-    """Describe the corpus's figures with the configured LLM backend (queue "llm"); 202 {"job": ID}."""
+    """Describe the corpus's figures with a chosen LLM backend (`backend`: offline, openai,
+    transformers with `model_path`; empty: the server's) on queue "llm"; 202 {"job": ID}."""
 
-    @extend_schema(request=None, responses={202: s.JobCreatedSerializer})
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(request=s.DescribeInputSerializer, responses={202: s.JobCreatedSerializer})
     def post(self, request: Request, id: int) -> Response:
-        job = describe_job_start(corpus_id=id, user_id=request.user.pk)
+        form = s.DescribeInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        job = describe_job_start(corpus_id=id, user_id=request.user.pk, **form.validated_data)
         return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)

@@ -1,5 +1,6 @@
 """Server-rendered SVG of the evaluation dashboard: the 2-D map of a model's figure vectors,
-one dot per figure, coloured by class (the most frequent classes get their own colour)."""
+one dot per figure, coloured by class (the most frequent classes get their own colour), and the
+interpolated precision-recall curves of the models evaluated on one corpus and relevance kind."""
 
 from __future__ import annotations
 
@@ -36,4 +37,56 @@ def map_svg(points: Sequence[Sequence[object]], title: str) -> str:
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
         f'<rect width="{SIZE}" height="{SIZE}" fill="#fff"/>{"".join(dots)}</svg>'
         f'<div class="legend">{legend}{"<span class=legend-item>grey: other classes</span>" if len(color) < len({str(p[2]) for p in points}) else ""}</div>'
+    )
+
+
+PR_W, PR_H, PR_LEFT, PR_BOTTOM, PR_TOP, PR_RIGHT = 360, 260, 40, 32, 10, 10
+
+
+def pr_svg(curves: Sequence[tuple[str, Sequence[float], Sequence[float]]], title: str) -> str:
+    """One line per model: (label, recall levels, interpolated precision), axes 0-1."""
+    curves = [c for c in curves if c[1] and c[2]]
+    if not curves:
+        return f'<p class="empty">No precision-recall curve for {escape(title)}.</p>'
+    width, height = PR_W - PR_LEFT - PR_RIGHT, PR_H - PR_TOP - PR_BOTTOM
+
+    def x(value: float) -> float:
+        return PR_LEFT + width * float(value)
+
+    def y(value: float) -> float:
+        return PR_TOP + height * (1 - float(value))
+
+    grid = "".join(
+        f'<line x1="{x(0):.1f}" y1="{y(t):.1f}" x2="{x(1):.1f}" y2="{y(t):.1f}" stroke="#e3e6ea"/>'
+        f'<text x="{x(0) - 4:.1f}" y="{y(t) + 3:.1f}" text-anchor="end" font-size="9">{t:.1f}</text>'
+        f'<line x1="{x(t):.1f}" y1="{y(0):.1f}" x2="{x(t):.1f}" y2="{y(1):.1f}" stroke="#e3e6ea"/>'
+        f'<text x="{x(t):.1f}" y="{y(0) + 12:.1f}" text-anchor="middle" font-size="9">{t:.1f}</text>'
+        for t in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    )
+    lines = []
+    for i, (label, recall, precision) in enumerate(curves):
+        color = COLORS[i % len(COLORS)]
+        points = " ".join(f"{x(r):.1f},{y(p):.1f}" for r, p in zip(recall, precision, strict=True))
+        lines.append(
+            f'<polyline class="pr-line" data-model="{escape(label)}" points="{points}" fill="none" '
+            f'stroke="{color}" stroke-width="2"><title>{escape(label)}</title></polyline>'
+            + "".join(f'<circle cx="{x(r):.1f}" cy="{y(p):.1f}" r="2.5" fill="{color}">'
+                      f'<title>{escape(label)}: precision {float(p):.3f} at recall {float(r):.1f}</title></circle>'
+                      for r, p in zip(recall, precision, strict=True))
+        )
+    legend = "".join(
+        f'<span class="legend-item"><span class="swatch" style="background:{COLORS[i % len(COLORS)]}"></span>'
+        f'{escape(label)}</span>'
+        for i, (label, _, _) in enumerate(curves)
+    )
+    axes = (
+        f'<text x="{x(0.5):.1f}" y="{PR_H - 4}" text-anchor="middle" font-size="10">recall</text>'
+        f'<text x="10" y="{y(0.5):.1f}" text-anchor="middle" font-size="10" '
+        f'transform="rotate(-90 10 {y(0.5):.1f})">precision</text>'
+    )
+    return (
+        f'<svg class="plot pr" role="img" viewBox="0 0 {PR_W} {PR_H}" width="{PR_W}" height="{PR_H}" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+        f'<rect width="{PR_W}" height="{PR_H}" fill="#fff"/>{grid}{axes}{"".join(lines)}</svg>'
+        f'<div class="legend">{legend}</div>'
     )

@@ -21,6 +21,14 @@ class CorpusUploadSerializer(serializers.Serializer):
         return data
 
 
+class DescribeInputSerializer(serializers.Serializer):
+    """The backend that writes the descriptions (empty: the server's RETRIEVAL_DESCRIBE_BACKEND)
+    and, for `transformers`, a local model folder under the import root."""
+
+    backend = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
+    model_path = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
 class ProblemSerializer(serializers.Serializer):
     file = serializers.CharField()
     line = serializers.IntegerField(allow_null=True)
@@ -115,12 +123,21 @@ class ActivationSerializer(serializers.Serializer):
 
 
 class EvaluationInputSerializer(serializers.Serializer):
-    corpus = serializers.IntegerField()
+    """A labelled corpus (`corpus`, `relevance`), or the examiners' judgments (`qrels`:
+    "judgments", no corpus), and the models to evaluate."""
+
+    corpus = serializers.IntegerField(required=False)
+    qrels = serializers.ChoiceField(choices=["", "judgments"], required=False, default="")
     models = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=20)
     relevance = serializers.ListField(
         child=serializers.CharField(max_length=20), min_length=1, max_length=4, default=["patent"]
     )
     exclude_same_patent = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, data: dict) -> dict:
+        if not data.get("qrels") and data.get("corpus") is None:
+            raise serializers.ValidationError("Choose a corpus, or `qrels`: \"judgments\".")
+        return data
 
 
 class EvaluationStartedSerializer(serializers.Serializer):

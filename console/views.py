@@ -14,8 +14,8 @@ from django.views import View
 
 from console.models import Job
 from console.permissions import can_use_console
-from console.plots import map_svg
-from console.selectors.evaluation import KS, evaluation_rows, latest_evaluations
+from console.plots import map_svg, pr_svg
+from console.selectors.evaluation import KS, evaluation_rows, judged_cases, latest_evaluations
 from console.selectors.jobs import (
     activations,
     description_samples,
@@ -51,6 +51,9 @@ class JobListView(ConsoleView):
             "page": page, "jobs": [job_progress(job) for job in page], "encoding": encoding,
             "section": "jobs", "corpora": Corpus.objects.order_by("name"),
             "describer": settings.RETRIEVAL_DESCRIBE_BACKEND,
+            "llm_endpoint": settings.RETRIEVAL_LLM_BASE_URL, "llm_model": settings.RETRIEVAL_LLM_MODEL,
+            "describe_model_path": settings.RETRIEVAL_DESCRIBE_MODEL_PATH,
+            "import_root": settings.CONSOLE_IMPORT_ROOT,
         })
 
 
@@ -92,19 +95,42 @@ class EvaluationView(ConsoleView):
         for row in evaluation_rows():
             row["cells"] = [row["metrics"]["mAP"], *[row["metrics"][f"recall@{k}"] for k in KS],
                             *[row["metrics"][f"mrr@{k}"] for k in KS],
-                            *[row["bands"][b].get("mAP") for b in ("head", "middle", "tail")]]
+                            *[row["bands"][b].get("mAP") if row["bands"][b].get("queries") else None
+                              for b in ("head", "middle", "tail")]]  # an empty band: no number
             groups.setdefault((row["corpus"], row["relevance"]), []).append(row)
+        curves = {
+            key: mark_safe(pr_svg(
+                [(f'{r["model"]} ({r["date"]:%Y-%m-%d %H:%M})' if r["date"] else r["model"],
+                  r["pr_curve"].get("recall") or [], r["pr_curve"].get("precision") or [])
+                 for r in _latest_per_model(rows)],
+                f"Interpolated precision-recall, {key[0]}, relevance {key[1]}",
+            ))
+            for key, rows in groups.items()
+        }
         running = Job.objects.filter(kind=Job.Kind.EVALUATE, state__in=[Job.State.QUEUED, Job.State.RUNNING])
         maps = [
             {"job": job, "svg": mark_safe(map_svg(job.embedding_map or [], f"{job.model.name} on {job.corpus.name}"))}
             for job in latest_evaluations()
         ]
         return render(request, "console/evaluation.html", {
-            "groups": [{"corpus": c, "relevance": r, "rows": rows} for (c, r), rows in groups.items()],
+            "groups": [{"corpus": c, "relevance": r, "rows": rows, "pr": curves[(c, r)]}
+                       for (c, r), rows in groups.items()],
             "corpora": Corpus.objects.order_by("name"), "models": RetrievalModel.objects.order_by("name"),
             "relevances": RELEVANCES, "ks": KS, "running": running.select_related("corpus", "model"),
             "section": "evaluation", "maps": maps,
+            "judged": _judged_summary(),
         })
+
+
+def _judged_summary() -> dict[str, int] | None:
+    topics = judged_cases()
+    return {"cases": len(topics), "searches": sum(len(t.searches) for t in topics)} if topics else None
+
+
+def _latest_per_model(rows: list[dict]) -> list[dict]:
+    """The newest run of each model (rows come newest first)."""
+    seen: set[str] = set()
+    return [r for r in rows if not (r["model"] in seen or seen.add(r["model"]))]
 
 
 class FigureView(ConsoleView):

@@ -25,6 +25,7 @@ from retrieval.exceptions import (
 )
 from retrieval.ml.encoders.base import Encoder
 from retrieval.ml.errors import ModelLoadError
+from retrieval.ml.evaluation.metrics import RECALL_LEVELS  # noqa: F401  (the PR curve's levels, for reports)
 
 if TYPE_CHECKING:
     from retrieval.ml.describe.backend import DescriptionBackend
@@ -104,11 +105,14 @@ def make_sample_corpus(out_dir: Path, *, patents: int, seed: int) -> str:
 _describers: dict[tuple[object, ...], DescriptionBackend] = {}
 
 
-def describer() -> DescriptionBackend:
-    """The figure-description backend of the settings (RETRIEVAL_DESCRIBE_*), once per process."""
+def describer(backend: str | None = None, model_path: str | None = None) -> DescriptionBackend:
+    """A figure-description backend, once per process: the one of the settings
+    (RETRIEVAL_DESCRIBE_*), or ``backend`` (offline, openai with the settings' endpoint,
+    transformers from ``model_path`` or the settings' folder) when an admin chose one."""
     from retrieval.ml.describe import DescriptionBackendError, make_backend
 
-    name, options = settings.RETRIEVAL_DESCRIBE_BACKEND, _describer_options()
+    name = backend or settings.RETRIEVAL_DESCRIBE_BACKEND
+    options = _describer_options(name, model_path)
     key = (name, *sorted(options.items()))
     with _lock:
         if key not in _describers:
@@ -119,15 +123,17 @@ def describer() -> DescriptionBackend:
         return _describers[key]
 
 
-def describer_source() -> str:
+def describer_source(backend: str | None = None, model_path: str | None = None) -> str:
     """Who writes descriptions, as stored in FigureText.source: "backend:model"."""
-    backend = describer()
-    return f"{backend.name}:{backend.model}"
+    chosen = describer(backend, model_path)
+    return f"{chosen.name}:{chosen.model}"
 
 
-def describe_figure(metadata: Mapping[str, str], n: int) -> list[str]:
+def describe_figure(
+    metadata: Mapping[str, str], n: int, backend: str | None = None, model_path: str | None = None
+) -> list[str]:
     """``n`` descriptions of a figure from its metadata (keys: object_name, title, viewpoint,
-    caption, locarno_class, us_class, generated_caption) by the configured backend.
+    caption, locarno_class, us_class, generated_caption) by the configured (or chosen) backend.
 
     Raises:
         DescriberUnavailableError: the backend could not be reached (transient).
@@ -140,9 +146,9 @@ def describe_figure(metadata: Mapping[str, str], n: int) -> list[str]:
         DescriptionFormatError,
     )
 
-    backend = describer()
+    chosen = describer(backend, model_path)
     try:
-        return backend.describe(metadata, n)
+        return chosen.describe(metadata, n)
     except BackendUnavailableError as exc:
         raise DescriberUnavailableError(str(exc)) from exc
     except DescriptionBackendError as exc:
@@ -151,18 +157,24 @@ def describe_figure(metadata: Mapping[str, str], n: int) -> list[str]:
         raise DescriptionFailedError(str(exc)) from exc
 
 
-def _describer_options() -> dict[str, object]:
-    """Options of the configured backend from the settings; the openai backend reads its endpoint,
+def describe_backends() -> tuple[str, ...]:
+    """The names of the description backends the ML library has."""
+    from retrieval.ml.describe import BACKENDS
+
+    return tuple(BACKENDS)
+
+
+def _describer_options(name: str, model_path: str | None = None) -> dict[str, object]:
+    """Options of the chosen backend from the settings; the openai backend reads its endpoint,
     model and key (PATENTSEARCH_LLM_*) from the environment itself, in one place."""
-    name = settings.RETRIEVAL_DESCRIBE_BACKEND
     if name == "transformers":
-        if not settings.RETRIEVAL_DESCRIBE_MODEL_PATH:
+        path = model_path or settings.RETRIEVAL_DESCRIBE_MODEL_PATH
+        if not path:
             raise DescriberNotConfiguredError(
                 "The transformers description backend needs RETRIEVAL_DESCRIBE_MODEL_PATH, "
                 "a local model folder."
             )
-        path, device = settings.RETRIEVAL_DESCRIBE_MODEL_PATH, settings.RETRIEVAL_DEVICE
-        return {"model_path": path, "device": device}
+        return {"model_path": path, "device": settings.RETRIEVAL_DEVICE}
     return {}
 
 

@@ -36,8 +36,11 @@ def figure_encode_batch_task(figure_ids: list[int], model_id: int) -> int:
     max_retries=5,
     acks_late=True,
 )
-def figure_describe_batch_task(figure_ids: list[int]) -> int:
+def figure_describe_batch_task(
+    figure_ids: list[int], backend: str | None = None, model_path: str | None = None
+) -> int:
     """Write LLM descriptions (FigureText rows) for a batch of figures; runs on queue "llm".
+    ``backend``/``model_path``: a backend an admin chose (None: the settings' backend).
 
     Idempotent (figures already described by the configured backend and model are skipped),
     so a redelivered or retried message does no harm. Retries transient database and broker
@@ -46,7 +49,7 @@ def figure_describe_batch_task(figure_ids: list[int]) -> int:
     """
     from retrieval.services.describe import figure_describe_batch
 
-    return figure_describe_batch(figure_ids=figure_ids)
+    return figure_describe_batch(figure_ids=figure_ids, backend=backend, model_path=model_path)
 
 
 @shared_task(name="retrieval.encoding_sweep", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)

@@ -110,6 +110,27 @@ def case_search_rerun(*, search: CaseSearch, user: User) -> CaseSearch:
     return _log(case, user, spec, result, [], copy_from=original)
 
 
+def case_search_replay(*, search: CaseSearch, model: RetrievalModel, k: int) -> SearchResult:
+    """The ranking a logged search's query gets today under ``model``, logging nothing (for
+    evaluation against the case's judgments). Its stored drawings (cropped) and text, or its
+    "more like this" figure's vector under the model, with the search's filters and cutoff.
+
+    Raises:
+        ApplicationError: a refined search (its query is made from the judgments it would be
+            scored against) or a re-run (ask its original), or a seed figure without a vector.
+    """
+    if search.origin == CaseSearch.Origin.REFINE or search.origin == CaseSearch.Origin.RERUN:
+        raise ApplicationError("Only original queries (drawings, text, more like this) are replayed.",
+                               {"search": search.pk, "origin": search.origin})
+    filters = _figure_filters(search.filters or {}, search.cutoff_date)
+    if search.origin == CaseSearch.Origin.LIKE_FIGURE:
+        return figure_search(query_vector=_stored_vector(model, search.like_figure), k=k, filters=filters,
+                             model=model)
+    images = [stored_query_image(image) for image in search.images.all()]
+    return figure_search(images=images, text=search.text, text_weight=search.text_weight, k=k,
+                         filters=filters, model=model)
+
+
 @dataclass
 class _Spec:
     """What a logged search records about its query (everything but the drawings)."""

@@ -41,7 +41,10 @@ class JobProgress:
 
     @property
     def percent(self) -> int:
-        return 100 if not self.total else int(100 * (self.done + self.failed) / self.total)
+        if not self.total:  # nothing counted yet (queued), or nothing to do
+            return 100 if self.state == Job.State.SUCCEEDED else 0
+        # a refused ingest counts its checked rows as done and its bad ones also as failed
+        return min(100, int(100 * (self.done + self.failed) / self.total))
 
 
 def job_list() -> QuerySet[Job]:
@@ -187,3 +190,28 @@ def figure_get(*, figure_id: int) -> Figure | None:
     """A figure with its patent, corpus, texts and the models it has a vector under."""
     return (Figure.objects.select_related("patent", "corpus")
             .prefetch_related("texts", "embeddings__model").filter(pk=figure_id).first())
+
+
+def figures_held_by_cancelled_jobs(work: str, model_id: int | None, figure_ids: list[int]) -> set[int]:
+    """The gate the console registers with retrieval.services.work_gates: a figure is held when
+    the newest job covering it (encode/re-index jobs of that model for ``encode``, describe jobs
+    for ``describe``; a job covers its corpus, or every corpus when it has none) was cancelled,
+    and the figure existed when it was (figures ingested later are new work)."""
+    if not figure_ids:
+        return set()
+    if work == "encode":
+        jobs = Job.objects.filter(kind__in=MEASURED_KINDS, model_id=model_id)
+    elif work == "describe":
+        jobs = Job.objects.filter(kind=Job.Kind.DESCRIBE)
+    else:
+        return set()
+    newest = list(jobs.order_by("-created_at", "-id").values("corpus_id", "state", "finished_at")[:200])
+    if not any(j["state"] == Job.State.CANCELLED for j in newest):
+        return set()
+    held = set()
+    for figure in Figure.objects.filter(pk__in=figure_ids).values("pk", "corpus_id", "created_at"):
+        job = next((j for j in newest if j["corpus_id"] in (None, figure["corpus_id"])), None)
+        if (job is not None and job["state"] == Job.State.CANCELLED
+                and (job["finished_at"] is None or figure["created_at"] <= job["finished_at"])):
+            held.add(figure["pk"])
+    return held

@@ -31,6 +31,7 @@ from retrieval.models import Figure, FigureText
 from retrieval.selectors.descriptions import DESCRIBE_ERROR_PREFIX
 from retrieval.services.batches import enqueue_on_commit
 from retrieval.services.search_text import figures_search_text_enqueue
+from retrieval.services.work_gates import DESCRIBE, figures_held
 from retrieval.tasks import figure_describe_batch_task
 
 logger = logging.getLogger(__name__)
@@ -45,26 +46,34 @@ class DescribeQueued:
     batches: int
 
 
-def figures_describe_enqueue(*, figure_ids: Sequence[int]) -> int:
-    """Queue describing of these figures once the transaction commits; returns the batch count."""
-    return enqueue_on_commit(
-        figure_ids, settings.RETRIEVAL_DESCRIBE_BATCH_SIZE, figure_describe_batch_task.delay
-    )
+def figures_describe_enqueue(
+    *, figure_ids: Sequence[int], backend: str | None = None, model_path: str | None = None
+) -> int:
+    """Queue describing of these figures once the transaction commits; returns the batch count.
+    ``backend``/``model_path``: a backend chosen instead of the settings' (see inference.describer)."""
+    def send(batch: list[int]) -> None:
+        if backend is None and model_path is None:
+            figure_describe_batch_task.delay(batch)
+        else:
+            figure_describe_batch_task.delay(batch, backend=backend, model_path=model_path)
+
+    return enqueue_on_commit(figure_ids, settings.RETRIEVAL_DESCRIBE_BATCH_SIZE, send)
 
 
 def figures_describe_missing(
-    *, corpus_id: int | None = None, missing_only: bool = False
+    *, corpus_id: int | None = None, missing_only: bool = False, backend: str | None = None,
+    model_path: str | None = None,
 ) -> DescribeQueued:
     """Queue the ready figures (of one corpus, or all) that lack descriptions.
 
-    By default, figures with no descriptions from the configured backend and model; with
-    ``missing_only``, only figures with no description at all (imported ones count). The
+    By default, figures with no descriptions from the configured (or chosen) backend and model;
+    with ``missing_only``, only figures with no description at all (imported ones count). The
     description errors of the queued figures are cleared: they are about to be tried again.
 
     Raises:
         DescriberNotConfiguredError: the backend cannot work as configured (checked first).
     """
-    source = inference.describer_source()
+    source = inference.describer_source(backend, model_path)
     figures = Figure.objects.filter(status=Figure.Status.READY)
     if corpus_id is not None:
         figures = figures.filter(corpus_id=corpus_id)
@@ -72,23 +81,32 @@ def figures_describe_missing(
     ids = list(figures.exclude(pk__in=described).order_by("pk").values_list("pk", flat=True))
     Figure.objects.filter(pk__in=ids, error__startswith=DESCRIBE_ERROR_PREFIX).update(error="")
     return DescribeQueued(
-        figure_ids=ids, source=source, batches=figures_describe_enqueue(figure_ids=ids)
+        figure_ids=ids, source=source,
+        batches=figures_describe_enqueue(figure_ids=ids, backend=backend, model_path=model_path),
     )
 
 
-def figure_describe_batch(*, figure_ids: Sequence[int]) -> int:
-    """Describe the figures of the batch that have no descriptions from the configured backend.
+def figure_describe_batch(
+    *, figure_ids: Sequence[int], backend: str | None = None, model_path: str | None = None
+) -> int:
+    """Describe the figures of the batch that have no descriptions from the configured (or
+    chosen) backend.
 
-    Idempotent: figures already described by this backend and model, gone, or not ready are
-    skipped, and rows are written once per figure under a row lock. See the module docstring
-    for what each failure does. Returns how many figures got descriptions.
+    Idempotent: figures already described by this backend and model, gone, not ready, or held
+    by a cancelled job (retrieval.services.work_gates) are skipped, and rows are written once
+    per figure under a row lock. See the module docstring for what each failure does. Returns
+    how many figures got descriptions.
     """
-    source = inference.describer_source()
+    source = inference.describer_source(backend, model_path)
+    held = figures_held(work=DESCRIBE, model_id=None, figure_ids=figure_ids)
+    chosen = {"backend": backend, "model_path": model_path} if backend or model_path else {}
     described = 0
-    for figure in _figures_to_describe(figure_ids, source):
+    for figure in _figures_to_describe([i for i in figure_ids if i not in held], source):
+        if figures_held(work=DESCRIBE, model_id=None, figure_ids=[figure.pk]):
+            continue  # cancelled while this batch was running
         try:
             texts = inference.describe_figure(
-                figure_metadata(figure), settings.RETRIEVAL_DESCRIBE_N
+                figure_metadata(figure), settings.RETRIEVAL_DESCRIBE_N, **chosen
             )
         except DescriptionFailedError as exc:
             _record_failure(figure, source, exc.message)

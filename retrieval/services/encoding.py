@@ -17,6 +17,7 @@ from retrieval.models import Figure, RetrievalModel
 from retrieval.selectors.encoding import figures_lost, figures_without_vector
 from retrieval.selectors.models import active_model
 from retrieval.services.batches import enqueue_on_commit
+from retrieval.services.work_gates import ENCODE, figures_held
 from retrieval.tasks import figure_encode_batch_task
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ def encoding_sweep() -> int:
     if model is None:
         return 0
     ids = list(figures_lost(model=model).values_list("id", flat=True))
+    held = figures_held(work=ENCODE, model_id=model.pk, figure_ids=ids) if ids else set()
+    ids = [i for i in ids if i not in held]  # cancelled by an admin: not lost
     if ids:
         logger.warning("Encoding sweep: queueing %d figures that have no vector under %s", len(ids), model.name)
         figures_encode_enqueue(figure_ids=ids, model=model)
@@ -69,15 +72,17 @@ def encoding_sweep() -> int:
 def figure_encode_batch(*, figure_ids: Sequence[int], model_id: int) -> int:
     """Encode the figures of the batch that still need it; returns how many were encoded.
 
-    Idempotent: figures already encoded under the model, or gone, are skipped. A figure whose
-    image cannot be decoded is marked failed with the reason (and is not retried).
+    Idempotent: figures already encoded under the model, or gone, are skipped; so are figures
+    held by a cancelled job (retrieval.services.work_gates). A figure whose image cannot be
+    decoded is marked failed with the reason (and is not retried).
     """
     model = RetrievalModel.objects.filter(pk=model_id).first()
     if model is None:
         logger.info("Model %s is gone; skipping %d figures", model_id, len(figure_ids))
         return 0
+    held = figures_held(work=ENCODE, model_id=model_id, figure_ids=figure_ids)
     figures = list(
-        Figure.objects.filter(pk__in=figure_ids, status=Figure.Status.READY)
+        Figure.objects.filter(pk__in=[i for i in figure_ids if i not in held], status=Figure.Status.READY)
         .exclude(embeddings__model=model)
         .order_by("pk")
     )

@@ -71,12 +71,18 @@
 
   const describeForm = document.getElementById("describe-form");
   if (describeForm) {
+    // the model folder is asked only for the transformers backend
+    const folderFields = [describeForm.model_path, document.getElementById("describe-model-path-label")];
+    const showFolder = () => folderFields.forEach((el) => { el.hidden = describeForm.backend.value !== "transformers"; });
+    describeForm.backend.addEventListener("change", showFolder);
+    showFolder();
     describeForm.addEventListener("submit", async (event) => {
       event.preventDefault();
       const error = document.getElementById("describe-error");
       error.hidden = true;
       try {
-        const data = await api(describeForm.dataset.api.replace("/0/", "/" + describeForm.corpus.value + "/"), "POST", {});
+        const body = { backend: describeForm.backend.value, model_path: describeForm.model_path.value.trim() };
+        const data = await api(describeForm.dataset.api.replace("/0/", "/" + describeForm.corpus.value + "/"), "POST", body);
         window.location.href = "/console/jobs/" + data.job + "/";
       } catch (err) { error.textContent = err.message; error.hidden = false; }
     });
@@ -97,7 +103,7 @@
       const cancel = document.getElementById("cancel-job");
       if (cancel) cancel.hidden = !running(j.state);
       const retry = document.getElementById("retry-job");
-      if (retry) retry.hidden = !j.failed;
+      if (retry) retry.hidden = !(j.failed || j.state === "failed" || j.state === "cancelled");
     };
     let last = null;
     const poll = async () => {
@@ -113,7 +119,11 @@
     poll();
     const act = async (url) => {
       error.hidden = true;
-      try { show(await api(url, "POST", {})); } catch (err) { error.textContent = err.message; error.hidden = false; }
+      try {
+        const j = await api(url, "POST", {});
+        show(j);
+        last = j.state;
+      } catch (err) { error.textContent = err.message; error.hidden = false; }
     };
     const cancel = document.getElementById("cancel-job");
     if (cancel) cancel.addEventListener("click", () => act(jobPanel.dataset.cancel));
@@ -272,5 +282,18 @@
       } catch (err) { error.textContent = err.message; error.hidden = false; }
     });
     if (document.querySelector("#evaluations-running li")) setTimeout(() => window.location.reload(), 3000);
+  }
+  const judgmentsForm = document.getElementById("judgments-form");
+  if (judgmentsForm) {
+    const error = document.getElementById("judgments-error");
+    judgmentsForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      const models = Array.from(judgmentsForm.querySelectorAll("input[name=models]:checked")).map((i) => Number(i.value));
+      try {
+        await api(judgmentsForm.action, "POST", { qrels: "judgments", models: models });
+        window.location.reload();
+      } catch (err) { error.textContent = err.message; error.hidden = false; }
+    });
   }
 })();

@@ -45,3 +45,28 @@ def test_existing_name_and_weak_password_are_refused(monkeypatch):
 def test_unknown_role_is_refused():
     with pytest.raises(CommandError):
         call_command("create_user", "dee", "--role", "wizard")
+
+
+def test_drf_create_token_gives_a_token_the_api_accepts(monkeypatch):
+    """The check's recipe: create_user NAME --role admin, then drf_create_token NAME, then the
+    console API with that token (an examiner's token is refused there)."""
+    import io
+
+    from rest_framework.test import APIClient
+
+    monkeypatch.setenv("PATENTSEARCH_PASSWORD", "a long enough passphrase 7")
+    call_command("create_user", "boss", "--role", "admin")
+    call_command("create_user", "ada", "--role", "examiner")
+    tokens = {}
+    for name in ("boss", "ada"):
+        out = io.StringIO()
+        call_command("drf_create_token", name, stdout=out)
+        tokens[name] = out.getvalue().split()[2]  # "Generated token KEY for user NAME"
+        assert len(tokens[name]) == 40, out.getvalue()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens['boss']}")
+    assert client.get("/api/v1/jobs/").status_code == 200
+    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens['ada']}")
+    assert client.get("/api/v1/jobs/").status_code == 403
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert client.get("/api/v1/jobs/").status_code in (401, 403)

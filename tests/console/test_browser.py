@@ -71,7 +71,21 @@ def test_admin_uploads_registers_activates_and_evaluates(
     assert sorted(names) == ["second", "test-tiny"]
     for cell in table.locator("tbody tr td:nth-child(3)").all_inner_texts():
         assert 0.0 <= float(cell) <= 1.0
+    curve = page.locator(".pr-box[data-relevance='us_class'] svg.plot.pr")
+    expect(curve.locator("polyline.pr-line")).to_have_count(2)
+    expect(page.locator("svg.plot.map")).to_have_count(2)
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+    page.keyboard.press("m")  # and back to the first model in one click
+    page.wait_for_url("**/console/models/")
+    page.locator("tr[data-name='second'] button[data-action=rollback]").click()
+    expect(page.locator("tr[data-name='test-tiny'] .status-open")).to_have_text("active", timeout=LONG)
+    assert RetrievalModel.objects.get(is_active=True).name == "test-tiny"
+
+    page.goto(f"{live_server.url}/console/jobs/{encode.pk}/")  # a finished job offers no cancel
+    expect(page.locator("[data-field=state]")).to_have_text("succeeded")
+    expect(page.locator("#cancel-job")).to_be_hidden()
+    expect(page.locator("#retry-job")).to_be_hidden()
 
 
 def test_examiner_is_refused_every_console_page(live_server, browser_page, db):  # noqa: F811

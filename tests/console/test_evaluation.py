@@ -52,6 +52,9 @@ def test_evaluate_two_models_side_by_side(two_models, admin_api, admin_user, dja
     csv = b"".join(admin_api.get("/api/v1/evaluations.csv").streaming_content).decode().splitlines()
     assert csv[0].startswith("job,date,corpus,model,model_version,relevance,exclude_same_patent,mAP,recall@1")
     assert len(csv) == 5
+    assert csv[0].endswith(",tail_mAP," + ",".join(f"precision@recall{i / 10:.1f}" for i in range(11)))
+    other_us = next(line for line in csv[1:] if ",other," in line and ",us_class," in line).split(",")
+    assert [float(v) for v in other_us[-11:]] == pytest.approx(stored["pr_curve"]["precision"])
     report = admin_api.get(f"/api/v1/jobs/{other_job.pk}/report.json")
     assert report.status_code == 200 and report.json()["us_class"]["mAP"] == stored["mAP"]
 
@@ -63,7 +66,12 @@ def test_evaluate_two_models_side_by_side(two_models, admin_api, admin_user, dja
     # the 2-D map of each model's vectors: one dot per figure, coloured by US main class
     assert len(other_job.embedding_map) == 12
     assert {p[2] for p in other_job.embedding_map} == {"D14", "D21"}
-    assert page.count('<svg class="plot map"') == 2 and page.count("<circle") == 24
+    assert page.count('<svg class="plot map"') == 2
+    # the precision-recall curves: one per corpus and relevance kind, one line per model
+    assert stored["pr_curve"] == expected["pr_curve"]
+    assert stored["pr_curve"]["recall"] == pytest.approx([i / 10 for i in range(11)])
+    assert page.count('<svg class="plot pr"') == 2 and page.count('class="pr-line"') == 4
+    assert 'data-model="other' in page
 
 
 def test_evaluation_input_refused(two_models, admin_api):
@@ -76,3 +84,73 @@ def test_evaluation_input_refused(two_models, admin_api):
         assert response.status_code == 400, body
         assert response.json()["message"]
     assert not Job.objects.filter(kind=Job.Kind.EVALUATE).exists()
+
+
+def test_evaluate_against_the_examiners_judgments(two_models, admin_api, admin_user, examiner,
+                                                  django_capture_on_commit_callbacks):
+    """The cases' logged original queries, run again under each model, scored against the case's
+    grades (>= 2 relevant, unjudged not relevant); the active model reproduces the logged
+    rankings, so its numbers are checked by hand from the log."""
+    import datetime as dt
+
+    from PIL import Image
+
+    from cases.models import LoggedHit
+    from cases.services.cases import case_create
+    from cases.services.judgments import judgment_set
+    from cases.services.searches import QueryDrawing, case_search_run
+    from retrieval.models import Figure
+
+    result, active, other = two_models
+    refused = admin_api.post("/api/v1/evaluations/", {"qrels": "judgments", "models": [active.pk]}, format="json")
+    assert refused.status_code == 400 and "graded relevant" in refused.json()["message"]
+
+    figures = list(Figure.objects.filter(pk__in=result.figure_ids).select_related("patent").order_by("pk"))
+    case = case_create(examiner=examiner, application_number="29/000,001", title="Widget",
+                       cutoff_date=dt.date(2030, 1, 1), locarno_class="14-04")
+    seed = figures[0]
+    with seed.image.open("rb") as f:
+        data = f.read()
+    drawn = case_search_run(case=case, user=examiner, k=12,
+                            drawings=[QueryDrawing(data, "query.png", Image.open(seed.image.path))])
+    like = case_search_run(case=case, user=examiner, k=12, like_figure=figures[4].pk)
+    same_patent = [f for f in figures if f.patent_id == seed.patent_id]
+    for figure in same_patent:
+        judgment_set(case=case, figure_id=figure.pk, user=examiner, grade=3)
+    marginal = next(f for f in figures if f.patent_id != seed.patent_id)
+    judgment_set(case=case, figure_id=marginal.pk, user=examiner, grade=1)  # below the relevant grade
+
+    with django_capture_on_commit_callbacks(execute=False):
+        started = admin_api.post("/api/v1/evaluations/", {"qrels": "judgments", "models": [active.pk, other.pk]},
+                                 format="json")
+    assert started.status_code == 202, started.content
+    for job_id in started.json()["jobs"]:
+        assert job_evaluate_run(job_id=job_id) == Job.State.SUCCEEDED
+    report = Job.objects.get(pk=started.json()["jobs"][0]).result["judgments"]
+    assert (report["queries"], report["cases"], report["searches"], report["skipped"]) == (2, 1, 2, 0)
+
+    relevant_ids = {f.pk for f in same_patent}
+    aps, first_ranks = [], []
+    for search in (drawn, like):
+        ranked = list(LoggedHit.objects.filter(search=search).order_by("rank").values_list("figure_id", flat=True))
+        flags = [f in relevant_ids for f in ranked]
+        found, total = 0, 0.0
+        for rank, flag in enumerate(flags, start=1):
+            if flag:
+                found += 1
+                total += found / rank
+        aps.append(total / len(relevant_ids))
+        first_ranks.append(flags.index(True) + 1)
+    assert report["mAP"] == pytest.approx(sum(aps) / 2)
+    assert report["mrr@10"] == pytest.approx(sum(1 / r for r in first_ranks if r <= 10) / 2)
+    assert report["mrr@1"] == pytest.approx(sum(1 for r in first_ranks if r == 1) / 2)
+    assert len(report["pr_curve"]["precision"]) == 11
+
+    rows = admin_api.get("/api/v1/evaluations/").json()
+    judged = sorted(r["model"] for r in rows if r["relevance"] == "judgments")
+    assert judged == ["other", "test-tiny"]
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get("/console/evaluation/").content.decode()
+    assert "examiners&#x27; judgments · relevance judgments" in page
+    assert f"{report['mAP']:.3f}" in page

@@ -6,35 +6,48 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from console import api_urls, urls
 from console.models import Job
 from tests.console.conftest import api_client
 
-PAGES = ["/console/", "/console/upload/", "/console/models/", "/console/jobs/{job}/", "/console/evaluation/", "/console/figures/999999/"]
+
+def _every(patterns, prefix: str) -> list[str]:
+    """Every URL pattern of a URLconf, its <int:id>/<int:pk> as {job}, {model}, {figure} or {corpus}."""
+    out = []
+    for pattern in patterns:
+        route = str(pattern.pattern)
+        kind = next((k for k in ("model", "figure", "corpus") if f"{k}s/" in route or f"{k}a/" in route), "job")
+        for name in ("id", "pk"):
+            route = route.replace(f"<int:{name}>", "{" + kind + "}")
+        out.append(prefix + route)
+    return out
+
+
+def _methods(pattern) -> list[str]:
+    view = pattern.callback.view_class
+    return [m for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)]
+
+
+# Built from the URLconfs, so a URL added later is covered without editing this list.
+PAGES = _every(urls.urlpatterns, "/console/")
 ENDPOINTS = [
-    ("post", "/api/v1/corpora/"),
-    ("get", "/api/v1/jobs/"),
-    ("get", "/api/v1/jobs/{job}/"),
-    ("post", "/api/v1/jobs/{job}/cancel/"),
-    ("post", "/api/v1/jobs/{job}/retry/"),
-    ("get", "/api/v1/jobs/{job}/problems.csv"),
-    ("get", "/api/v1/models/"),
-    ("post", "/api/v1/models/"),
-    ("get", "/api/v1/models/{model}/"),
-    ("delete", "/api/v1/models/{model}/"),
-    ("post", "/api/v1/models/{model}/activate/"),
-    ("post", "/api/v1/models/{model}/rollback/"),
-    ("get", "/api/v1/jobs/{job}/report.json"),
-    ("get", "/api/v1/evaluations/"),
-    ("post", "/api/v1/evaluations/"),
-    ("get", "/api/v1/evaluations.csv"),
-    ("post", "/api/v1/corpora/1/describe/"),
+    (method, url)
+    for pattern, url in zip(api_urls.urlpatterns, _every(api_urls.urlpatterns, "/api/v1/"), strict=True)
+    for method in _methods(pattern)
 ]
+
+
+def test_the_lists_cover_the_urlconfs():
+    assert len(PAGES) == len(urls.urlpatterns) >= 6
+    assert {url for _, url in ENDPOINTS} == set(_every(api_urls.urlpatterns, "/api/v1/"))
+    assert ("post", "/api/v1/models/{model}/rollback/") in ENDPOINTS
+    assert ("delete", "/api/v1/models/{model}/") in ENDPOINTS
 
 
 @pytest.fixture
 def ids(admin_user, active_model):
     job = Job.objects.create(kind=Job.Kind.INGEST, corpus_name="x", created_by=admin_user)
-    return {"job": job.pk, "model": active_model.pk}
+    return {"job": job.pk, "model": active_model.pk, "figure": 999999, "corpus": 999999}
 
 
 @pytest.mark.parametrize("page", PAGES)

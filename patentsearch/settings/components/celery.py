@@ -40,5 +40,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("RETRIEVAL_SWEEP_SECONDS", default=10 * 60),
         "options": {"expires": 60},
     },
+    "console-jobs-sweep": {
+        "task": "console.jobs_sweep",
+        "schedule": env.float("CONSOLE_SWEEP_SECONDS", default=5 * 60),
+        "options": {"expires": 60},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

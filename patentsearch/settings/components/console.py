@@ -17,3 +17,7 @@ FILE_UPLOAD_TEMP_DIR = str(CONSOLE_UPLOAD_DIR / "incoming")
 CONSOLE_IMPORT_ROOT = Path(env("CONSOLE_IMPORT_ROOT", default=str(VAR_DIR / "import")))
 # Request bodies on these paths may be as large as the upload limit (patentsearch.middleware).
 PATENTSEARCH_LARGE_BODY_PATHS = {"/api/v1/corpora/": CONSOLE_MAX_UPLOAD_BYTES}
+# A running ingest or evaluate job whose heartbeat (a progress write) is older than this is failed
+# by the jobs sweep (Celery beat, every CONSOLE_SWEEP_SECONDS): its worker died or lost the database.
+CONSOLE_JOB_STALE_SECONDS = env.int("CONSOLE_JOB_STALE_SECONDS", default=20 * 60)
+CONSOLE_SWEEP_SECONDS = env.float("CONSOLE_SWEEP_SECONDS", default=5 * 60)

@@ -16,6 +16,9 @@ Definitions (``n_rel`` = relevant images in the query's gallery, ranks start at 
 - ``recall_fraction@K``: relevant images in the top K divided by ``min(K, n_rel)``, so a
   perfect ranking scores 1.0 at every K even when ``n_rel < K``.
 - ``mrr@K``: 1 / rank of the first relevant image when that rank is <= K, else 0.
+- ``pr_curve``: the 11-point interpolated precision-recall curve: at each recall level r in
+  0, 0.1, ..., 1, the highest precision at any rank whose recall is >= r (0 when the ranking
+  never reaches r), averaged over the queries.
 
 Each is averaged over the evaluated (not skipped) queries. Scores are computed in blocks of
 queries so that a 20,000 x 20,000 corpus never holds its full similarity matrix.
@@ -31,6 +34,8 @@ from numpy.typing import ArrayLike, NDArray
 
 KS: tuple[int, ...] = (1, 5, 10, 20)
 BANDS: tuple[str, ...] = ("head", "middle", "tail")
+#: Recall levels of the interpolated precision-recall curve: 0, 0.1, ..., 1 (the 11 points of TREC).
+RECALL_LEVELS: tuple[float, ...] = tuple(i / 10 for i in range(11))
 #: Scores (query rows x gallery size) held at once per block: 2**22 float32 = 16 MiB, and a
 #: few int arrays of the same shape beside them.
 DEFAULT_BLOCK_SCORES = 1 << 22
@@ -49,6 +54,8 @@ class QueryResults:
         ks: the cut-offs of ``hits``.
         skipped_no_label: queries skipped because they have no label.
         skipped_no_relevant: queries skipped because nothing in their gallery is relevant.
+        interpolated_precision: ``(Q, len(RECALL_LEVELS))`` float64 interpolated precision of
+            each query at each recall level (see the module docstring).
     """
 
     query_index: NDArray[np.int64]
@@ -59,6 +66,7 @@ class QueryResults:
     ks: tuple[int, ...]
     skipped_no_label: int
     skipped_no_relevant: int
+    interpolated_precision: NDArray[np.float64]
 
     @property
     def skipped(self) -> int:
@@ -111,8 +119,10 @@ def _block(
     group_ids: NDArray[np.int64] | None,
     queries: NDArray[np.int64],
     ks: tuple[int, ...],
-) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """AP, first relevant rank, hits@K and n_relevant of one block of queries."""
+) -> tuple[
+    NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]
+]:
+    """AP, first relevant rank, hits@K, n_relevant and interpolated precision of one block of queries."""
     scores = vectors[queries] @ vectors.T
     # A stable sort of the negated scores keeps equal scores in gallery index order.
     order = np.argsort(-scores, axis=1, kind="stable")
@@ -131,12 +141,34 @@ def _block(
     big = np.iinfo(np.int32).max
     first_rank = np.where(relevant_sorted, rank, big).min(axis=1, initial=big)
     hits = np.stack([(relevant_sorted & (rank <= k)).sum(axis=1) for k in ks], axis=1)
-    return ap, first_rank, hits.astype(np.int64), n_relevant.astype(np.int64)
+    curve = _interpolated_precision(relevant_sorted, found, precision, n_relevant)
+    return ap, first_rank, hits.astype(np.int64), n_relevant.astype(np.int64), curve
+
+
+def _interpolated_precision(
+    relevant_sorted: NDArray[np.bool_], found: NDArray[np.int32], precision: NDArray[np.float64],
+    n_relevant: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """``(Q, len(RECALL_LEVELS))``: per query and recall level r, the best precision at a
+    relevant rank whose recall (found / n_relevant) is >= r; integer comparisons, so recall
+    0.3 of 10 relevant is reached at exactly the third."""
+    steps = len(RECALL_LEVELS) - 1
+    n = np.asarray(n_relevant, dtype=np.int64)[:, None]
+    columns = [
+        np.where(relevant_sorted & (found.astype(np.int64) * steps >= level * n), precision, 0.0).max(
+            axis=1, initial=0.0
+        )
+        for level in range(steps + 1)
+    ]
+    return np.stack(columns, axis=1).astype(np.float64)
 
 
 def _collect(
     parts: list[
-        tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]
+        tuple[
+            NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
+            NDArray[np.float64],
+        ]
     ],
     queries: NDArray[np.int64],
     ks: tuple[int, ...],
@@ -144,10 +176,11 @@ def _collect(
     skipped_no_label: int,
 ) -> QueryResults:
     if parts:
-        ap, first, hits, n_rel = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+        ap, first, hits, n_rel, curve = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
     else:
         ap, first = np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.int64)
         hits, n_rel = np.zeros((0, len(ks)), dtype=np.int64), np.zeros(0, dtype=np.int64)
+        curve = np.zeros((0, len(RECALL_LEVELS)), dtype=np.float64)
     keep = n_rel > 0
     return QueryResults(
         query_index=queries[keep].astype(np.int64),
@@ -158,6 +191,7 @@ def _collect(
         ks=ks,
         skipped_no_label=int(skipped_no_label),
         skipped_no_relevant=int((~keep).sum()),
+        interpolated_precision=curve[keep].astype(np.float64),
     )
 
 
@@ -183,6 +217,14 @@ def summarise(results: QueryResults, rows: NDArray[np.bool_] | None = None) -> d
         out[f"mrr@{k}"] = _mean(np.where(first <= k, 1.0 / np.maximum(first, 1), 0.0))
     out["queries"] = n
     return out
+
+
+def pr_curve(results: QueryResults) -> dict[str, list[float]]:
+    """The mean interpolated precision-recall curve of the evaluated queries:
+    ``{"recall": RECALL_LEVELS, "precision": [...]}`` (precision 0.0 everywhere without queries)."""
+    curve = results.interpolated_precision
+    precision = curve.mean(axis=0) if curve.shape[0] else np.zeros(len(RECALL_LEVELS))
+    return {"recall": list(RECALL_LEVELS), "precision": [round(float(p), 6) for p in precision]}
 
 
 def frequency_bands(band_labels: Sequence[str]) -> dict[str, list[str]]:
@@ -227,11 +269,12 @@ def retrieval_metrics(
 
     Returns:
         The keys of :func:`summarise` (``queries`` = evaluated queries) plus ``skipped``,
-        ``skipped_no_label``, ``skipped_no_relevant`` and ``bands``: per band, the metrics of
-        its queries plus ``classes`` (how many classes it holds). Queries whose band label is
-        empty belong to no band.
+        ``skipped_no_label``, ``skipped_no_relevant``, ``pr_curve`` (:func:`pr_curve`) and
+        ``bands``: per band, the metrics of its queries plus ``classes`` (how many classes it
+        holds). Queries whose band label is empty belong to no band.
     """
     report: dict[str, object] = dict(summarise(results))
+    report["pr_curve"] = pr_curve(results)
     report["skipped"] = results.skipped
     report["skipped_no_label"] = results.skipped_no_label
     report["skipped_no_relevant"] = results.skipped_no_relevant
@@ -326,7 +369,7 @@ def ranked_query_results(
     """
     ks = tuple(int(k) for k in ks)
     big = np.iinfo(np.int32).max
-    aps, firsts, hits = [], [], []
+    aps, firsts, hits, curves = [], [], [], []
     for flags, total in zip(relevant, n_relevant, strict=True):
         flags_arr = np.asarray(flags, dtype=bool)
         found = np.cumsum(flags_arr)
@@ -334,9 +377,15 @@ def ranked_query_results(
         aps.append(float((found / ranks)[flags_arr].sum() / max(int(total), 1)))
         firsts.append(int(ranks[flags_arr][0]) if flags_arr.any() else big)
         hits.append([int(flags_arr[:k].sum()) for k in ks])
+        precision = np.where(flags_arr, found / np.maximum(ranks, 1), 0.0)
+        curves.append(_interpolated_precision(
+            flags_arr[None, :], found[None, :].astype(np.int32), precision[None, :],
+            np.asarray([int(total)]),
+        )[0])
     part = (
         np.asarray(aps, dtype=np.float64), np.asarray(firsts, dtype=np.int64),
         np.asarray(hits, dtype=np.int64).reshape(len(aps), len(ks)),
         np.asarray(n_relevant, dtype=np.int64),
+        np.asarray(curves, dtype=np.float64).reshape(len(aps), len(RECALL_LEVELS)),
     )
     return _collect([part], np.asarray(query_index, dtype=np.int64), ks, skipped_no_label=skipped_no_label)

@@ -11,6 +11,7 @@ from retrieval.ml.evaluation.metrics import (
     band_metrics,
     frequency_bands,
     query_results,
+    ranked_query_results,
     retrieval_metrics,
     summarise,
 )
@@ -231,3 +232,72 @@ def test_bad_arguments_raise_value_error() -> None:
         query_results(vectors, ["a", "b", "a"], ks=(0,))
     with pytest.raises(ValueError, match="non-finite"):
         query_results(np.full((3, 2), np.nan), ["a", "b", "a"])
+
+
+def _naive_interpolated(relevant: list[bool], n_rel: int) -> list[float]:
+    """Reference 11-point curve: for each level, max precision over ranks with recall >= level."""
+    points, found = [], 0
+    for rank, is_rel in enumerate(relevant, start=1):
+        found += is_rel
+        points.append((found / n_rel, found / rank))
+    return [
+        max([p for r, p in points if r >= level - 1e-12] or [0.0])
+        for level in [i / 10 for i in range(11)]
+    ]
+
+
+@pytest.mark.parametrize("exclude", [False, True])
+def test_interpolated_precision_matches_the_naive_reference(exclude: bool) -> None:
+    vectors, labels, groups = _random_case(11, n=60, ties=True)
+
+    results = query_results(vectors, labels, groups=groups, exclude_same_group=exclude, block_scores=90)
+
+    n = len(labels)
+    for row, q in enumerate(results.query_index):
+        gallery = [j for j in range(n) if j != q and (not exclude or groups[j] != groups[q])]
+        scores = {j: float(vectors[q] @ vectors[j]) for j in gallery}
+        ranked = sorted(gallery, key=lambda j: (-scores[j], j))
+        relevant = [labels[j] == labels[q] for j in ranked]
+        expected = _naive_interpolated(relevant, sum(relevant))
+        assert results.interpolated_precision[row] == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_known_ranking_gives_a_known_precision_recall_curve() -> None:
+    # Query 0 sees: 1 (b), 2 (a), 3 (b), 4 (a): precision 1/2 at recall 0.5, 2/4 at recall 1.
+    vectors = _fan([0, 10, 20, 30, 40])
+    labels = ["a", "b", "a", "b", "a"]
+
+    results = query_results(vectors, labels)
+    row = list(results.query_index).index(0)
+
+    assert list(results.interpolated_precision[row]) == pytest.approx([0.5] * 11)
+    report = retrieval_metrics(results)
+    assert report["pr_curve"]["recall"] == pytest.approx([i / 10 for i in range(11)])
+    assert report["pr_curve"]["precision"] == pytest.approx(
+        list(results.interpolated_precision.mean(axis=0)), abs=1e-6
+    )
+
+
+def test_a_truncated_ranking_scores_zero_precision_past_the_recall_it_reached() -> None:
+    # 4 relevant in the gallery, the search returned 3 items: relevant, not, relevant.
+    results = ranked_query_results([[True, False, True]], [4], [0])
+
+    # recall 0.25 at rank 1 (precision 1), 0.5 at rank 3 (2/3); never above 0.5.
+    expected = [1.0, 1.0, 1.0, 2 / 3, 2 / 3, 2 / 3, 0, 0, 0, 0, 0]
+    assert list(results.interpolated_precision[0]) == pytest.approx(expected)
+
+
+def test_ranked_lists_and_embeddings_give_the_same_curve() -> None:
+    vectors, labels, _ = _random_case(4, n=40)
+    from_vectors = query_results(vectors, labels)
+
+    relevant, n_relevant = [], []
+    for q in from_vectors.query_index:
+        gallery = [j for j in range(len(labels)) if j != q]
+        ranked = sorted(gallery, key=lambda j: (-float(vectors[q] @ vectors[j]), j))
+        flags = [labels[j] == labels[q] for j in ranked]
+        relevant.append(flags)
+        n_relevant.append(sum(flags))
+    from_lists = ranked_query_results(relevant, n_relevant, list(from_vectors.query_index))
+
+    assert from_lists.interpolated_precision == pytest.approx(from_vectors.interpolated_precision)
