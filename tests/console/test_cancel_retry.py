@@ -14,10 +14,10 @@ from console.services import evaluation as evaluation_service
 from console.services.evaluation import job_evaluate_run
 from console.services.jobs import _encode_job_create, jobs_sweep
 from console.tasks import job_evaluate_task, job_ingest_task
+from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import FigureEmbedding, FigureText
 from retrieval.services.describe import figure_describe_batch
 from retrieval.services.encoding import encoding_sweep, figure_encode_batch
-from retrieval.ingest.pipeline import corpus_ingest
 from tests.drawings import small_corpus
 
 
