@@ -45,7 +45,7 @@ from retrieval.models import Figure, RetrievalModel
 
 
 #: Channel names, in the order the API lists them.
-CHANNELS = ("drawing", "text_tower", "fulltext", "trigram", "sentence")
+CHANNELS = ("drawing", "text_tower", "fulltext", "trigram", "sentence", "joint")
 TEXT_CHANNELS = ("text_tower", "fulltext", "trigram", "sentence")
 
 
@@ -117,7 +117,7 @@ def figure_search(
         drawing = fuse_views(inference.embed_images(model.checkpoint, drawings))
     else:
         drawing = None
-    rankings = channel_rankings(model=model, drawing=drawing, text=text, k=k, filters=filters)
+    rankings = channel_rankings(model=model, drawing=drawing, text=text, k=k, filters=filters, text_weight=text_weight)
     weights = channel_weights(rankings, text_weight=text_weight)
     fused = fuse(rankings, weights, k=k)
     figures = Figure.objects.select_related("patent", "corpus").in_bulk([f for f, _, _ in fused])
@@ -133,9 +133,14 @@ def figure_search(
 def channel_rankings(
     *, model: RetrievalModel, text: str, k: int, filters: FigureFilters | None,
     image: Image.Image | None = None, drawing: NDArray[np.float32] | None = None,
+    text_weight: float = 0.5, joint_drawing_weight: float | None = None,
 ) -> dict[str, list[index.Neighbor]]:
     """Each channel's ranked figures (at least ``RETRIEVAL_FUSION_DEPTH`` deep) for the query:
-    a drawing (``image``, or its unit vector ``drawing``), a text, or both."""
+    a drawing (``image``, or its unit vector ``drawing``), a text, or both.
+
+    ``joint_drawing_weight``: the drawing's share α in the ``joint`` channel's query vector
+    (None: ``settings.RETRIEVAL_JOINT_DRAWING_WEIGHT``).
+    """
     if drawing is None and image is not None:
         drawing = inference.embed_images(model.checkpoint, [image])[0]
     if drawing is None and not text.strip():
@@ -152,7 +157,28 @@ def channel_rankings(
         rankings["trigram"] = index.trigram_figures(text=text, k=depth, filters=filters)
         sentence = inference.embed_sentences([text])[0]
         rankings["sentence"] = index.sentence_figures(query=sentence, k=depth, filters=filters)
+        if drawing is not None and inference.model_in_sentence_space(model.checkpoint):
+            alpha = settings.RETRIEVAL_JOINT_DRAWING_WEIGHT if joint_drawing_weight is None else joint_drawing_weight
+            joint = joint_vector(sentence, drawing, alpha=float(alpha), text_weight=text_weight)
+            rankings["joint"] = index.sentence_figures(query=joint, k=depth, filters=filters)
     return rankings
+
+
+def joint_vector(
+    text: NDArray[np.float32], drawing: NDArray[np.float32], *, alpha: float, text_weight: float = 0.5,
+) -> NDArray[np.float32]:
+    """The ``joint`` channel's query: ``normalize(2·w·t + 2·(1 − w)·α·d)`` for the text's
+    sentence vector t, the drawing's vector d in the same sentence space and the user's text
+    weight w (the default 0.5 gives ``normalize(t + α·d)``).
+
+    Why: for unit t and d and a figure's sentence vector x, the inner product is
+    ``t·x + α·d·x``, the text's cosine plus α times the drawing's cross-modal cosine, summed
+    as scores rather than ranks. The text's wide score gaps (a matching title against an
+    unrelated one) survive; the drawing moves figures whose texts score alike. One index scan
+    ranks by the sum.
+    """
+    w = float(text_weight)
+    return _unit(2.0 * w * np.asarray(text, np.float32) + 2.0 * (1.0 - w) * float(alpha) * np.asarray(drawing, np.float32))
 
 
 def channel_weights(
@@ -169,8 +195,11 @@ def channel_weights(
     weights = {}
     for channel in rankings:
         weight = float(base.get(channel, 1.0))
-        if both:
-            weight *= 2.0 * (text_weight if channel in TEXT_CHANNELS else 1.0 - text_weight)
+        if both and channel in TEXT_CHANNELS:
+            weight *= 2.0 * text_weight
+        elif both and channel == "drawing":
+            weight *= 2.0 * (1.0 - text_weight)
+        # ``joint`` holds the text weight inside its query vector (joint_vector).
         weights[channel] = weight
     return weights
 
@@ -188,7 +217,8 @@ def fuse(
     for channel in CHANNELS:
         for rank, neighbor in enumerate(rankings.get(channel, []), start=1):
             ranks.setdefault(neighbor.figure_id, {})[channel] = rank
-    used = [c for c in rankings if weights.get(c, 0.0) > 0]
+    # A query of one channel (a drawing alone) keeps that channel whatever its weight.
+    used = list(rankings) if len(rankings) == 1 else [c for c in rankings if weights.get(c, 0.0) > 0]
     if len(used) <= 1:
         # One channel: its own order and scores (cosine similarity for the vector channels).
         only = rankings[used[0]] if used else []
