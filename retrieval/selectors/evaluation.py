@@ -47,7 +47,13 @@ from retrieval import index, inference
 from retrieval.images import read_pages
 from retrieval.index import FigureFilters
 from retrieval.models import Corpus, Figure, RetrievalModel
-from retrieval.selectors.search import CHANNELS, channel_weights, fuse, model_get_active
+from retrieval.selectors.search import (
+    CHANNELS,
+    channel_weights,
+    fuse,
+    fusion_weights,
+    model_get_active,
+)
 
 RELEVANCES = ("patent", "us_class", "locarno", "object")
 QUERY_TEXTS = ("none", "title", "object")
@@ -145,8 +151,8 @@ def evaluate_search(
         if progress is not None:
             progress(number, len(queries))
     search_seconds = time.perf_counter() - started
-    defaults = settings.RETRIEVAL_FUSION_WEIGHTS if request.query_drawing else settings.RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY
-    base = {**defaults, **request.weights}
+    channels = {c for q in queries for c in q.rankings if c not in REFERENCE_RANKINGS}
+    base = {**fusion_weights(channels or (["drawing"] if request.query_drawing else [])), **request.weights}
     report = _report(queries, figures, labels, request, base, skipped_no_label)
     report.update({
         "corpus": corpus.name, "model": {"name": model.name, "version": model.version},
@@ -187,20 +193,18 @@ def default_grid() -> list[dict[str, float]]:
 
 
 def joint_grid() -> list[dict[str, float]]:
-    """Weight settings with the ``joint`` channel (drawing and text as one sentence-space query)
-    beside the others: how much the rank-fused channels add to it."""
-    values = {
-        "drawing": (0.0, 0.25, 0.5),
-        "text_tower": (0.0, 0.5),
-        "fulltext": (0.0, 0.5),
-        "trigram": (0.0, 0.5),
-        "sentence": (0.0, 0.5, 1.0, 2.0),
-        "joint": (0.0, 1.0, 2.0),
-    }
-    names = list(values)
-    return [
-        dict(zip(names, combo, strict=True)) for combo in itertools.product(*values.values()) if any(combo)
+    """Weight settings around the ``joint`` channel (drawing and text as one sentence-space
+    query): alone, with each other channel beside it, and the references without it (the
+    sentence channel alone; the rank-fusion weights chosen before it existed)."""
+    zero = dict.fromkeys(CHANNELS, 0.0)
+    rank_fusion = {"drawing": 0.25, "text_tower": 0.5, "fulltext": 0.5, "trigram": 0.5, "sentence": 2.0}
+    settings_ = [
+        {"joint": 1.0}, {"sentence": 1.0}, rank_fusion, {**rank_fusion, "joint": 2.0},
+        {"joint": 1.0, "sentence": 0.5}, {"joint": 1.0, "sentence": 1.0},
+        {"joint": 1.0, "drawing": 0.1}, {"joint": 1.0, "drawing": 0.25},
+        {"joint": 1.0, "text_tower": 0.5}, {"joint": 1.0, "fulltext": 0.5}, {"joint": 1.0, "trigram": 0.5},
     ]
+    return [{**zero, **w} for w in settings_]
 
 
 GRIDS = {"channels": default_grid, "joint": joint_grid}

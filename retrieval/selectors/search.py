@@ -11,26 +11,34 @@ A query is a drawing, a text, or both. Each *channel* ranks figures on its own:
 - ``trigram``: share of the query's word trigrams in the title and object name (pg_trgm's
   method; forgives misspellings and compounds written apart or together);
 - ``sentence``: the locked sentence model (all-MiniLM-L6-v2) of the text against each
-  figure's sentence vector.
+  figure's sentence vector;
+- ``joint`` (a drawing plus a text, with a model whose drawings live in the sentence space,
+  trained LiT-style like ``default``): the text's and the drawing's vectors as one query,
+  ``normalize(t + α·d)`` (:func:`joint_vector`, α = ``RETRIEVAL_JOINT_DRAWING_WEIGHT``),
+  against each figure's sentence vector: the text's cosine plus α times the drawing's,
+  fused by score, so the text's wide gaps survive and the drawing reorders near-ties.
 
 The channels' ranks are fused by weighted reciprocal rank fusion (Cormack et al. 2009):
 ``score(f) = sum_c w_c / (RRF_K + rank_c(f))``. A drawing-only query uses ``drawing``; a
 text-only query the text channels; a drawing plus a text all of them, the drawing channel
 weighted by ``1 - text_weight`` and the text channels by ``text_weight`` (both times 2, so the
-default 0.5 leaves the channel weights as they are). The channel weights of drawing queries
-(``settings.RETRIEVAL_FUSION_WEIGHTS``) were chosen on the validation patents of the dev corpus
-with ``manage.py evaluate_search`` (docs/evaluation.md); text-only queries have their own
-setting (``RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY``), by default the same weights, which the
-validation patents also preferred for title-only queries over equal weights. Each hit says which channels found it
-and at which rank. With a single channel, a hit's score is that channel's own score (cosine
-similarity for the vector channels); with several, the fused score.
+default 0.5 leaves the channel weights as they are; the joint channel carries the text weight
+inside its query vector instead). The channel weights come from the settings
+(:func:`fusion_weights`), chosen on the validation patents of the dev corpus with
+``manage.py evaluate_search`` (docs/evaluation.md): ``RETRIEVAL_FUSION_WEIGHTS_JOINT`` when the
+joint channel is there (by default the joint channel alone: rank fusion with the drawing
+channel diluted the words), ``RETRIEVAL_FUSION_WEIGHTS`` for other drawing-plus-text queries,
+``RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY`` for text-only ones. A channel of weight 0 does not
+rank but still reports its ranks: each hit says which channels found it and at which rank.
+With a single ranking channel, a hit's score is that channel's own score (cosine similarity
+for the vector channels); with several, the fused score.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,7 +50,6 @@ from retrieval import index, inference
 from retrieval.exceptions import NoActiveModelError
 from retrieval.index import FigureFilters
 from retrieval.models import Figure, RetrievalModel
-
 
 #: Channel names, in the order the API lists them.
 CHANNELS = ("drawing", "text_tower", "fulltext", "trigram", "sentence", "joint")
@@ -181,16 +188,25 @@ def joint_vector(
     return _unit(2.0 * w * np.asarray(text, np.float32) + 2.0 * (1.0 - w) * float(alpha) * np.asarray(drawing, np.float32))
 
 
+def fusion_weights(channels: Iterable[str]) -> dict[str, float]:
+    """The settings' channel weights for a query with these channels: text-only queries
+    ``RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY``; a drawing plus a text with the ``joint`` channel
+    ``RETRIEVAL_FUSION_WEIGHTS_JOINT``; otherwise ``RETRIEVAL_FUSION_WEIGHTS``."""
+    channels = set(channels)
+    if "drawing" not in channels:
+        return dict(settings.RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY)
+    if "joint" in channels:
+        return dict(settings.RETRIEVAL_FUSION_WEIGHTS_JOINT)
+    return dict(settings.RETRIEVAL_FUSION_WEIGHTS)
+
+
 def channel_weights(
     rankings: dict[str, list[index.Neighbor]], *, text_weight: float,
     base: dict[str, float] | None = None,
 ) -> dict[str, float]:
-    """The fusion weight of each channel of the query (see the module docstring): text-only
-    queries use ``RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY`` unless ``base`` is given."""
-    if base is None:
-        text_only = "drawing" not in rankings
-        base = settings.RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY if text_only else settings.RETRIEVAL_FUSION_WEIGHTS
-    base = dict(base)
+    """The fusion weight of each channel of the query (see the module docstring): the settings'
+    weights for the query's channels (:func:`fusion_weights`) unless ``base`` is given."""
+    base = dict(fusion_weights(rankings) if base is None else base)
     both = "drawing" in rankings and any(c in rankings for c in TEXT_CHANNELS)
     weights = {}
     for channel in rankings:

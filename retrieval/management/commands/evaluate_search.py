@@ -8,9 +8,9 @@ from django.core.management.base import CommandError, CommandParser
 
 from retrieval.management.commands._base import AppCommand
 from retrieval.selectors.evaluation import (
+    GRIDS,
     QUERY_TEXTS,
     RELEVANCES,
-    GRIDS,
     SearchEvaluationRequest,
     evaluate_search,
 )
