@@ -235,9 +235,8 @@ def test_a_drawing_cannot_push_an_unrelated_title_above_an_exact_title_match(cli
     hits = _search(client, image=_upload(bottle), text="Pregnancy pillow", k=8)
     assert hits[0]["patent_id"] == "USD900001"
     assert hits[0]["channels"]["joint"] == 1 and hits[0]["channels"]["sentence"] == 1
-    # The drawing still takes part: its own figure is found and ranked by the drawing channel.
-    own = [h for h in hits if h["patent_id"] == "USD900002"]
-    assert own and own[0]["channels"]["drawing"] == 1
+    # The drawing channel still reports its ranks: the query's own figure is its first.
+    assert any(h["channels"].get("drawing") == 1 for h in hits if h["patent_id"] == "USD900002")
 
 
 def test_the_joint_channel_needs_a_model_in_the_sentence_space(client, products):
