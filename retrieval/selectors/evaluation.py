@@ -113,7 +113,7 @@ class _Query:
     figure: Figure
     label: str
     n_relevant: int
-    #: Each channel's ranked figures with their channel scores (score-level fusion reads them).
+    #: Each channel's ranked figures with their scores, as the search service returns them.
     rankings: dict[str, list[index.Neighbor]] = field(default_factory=dict)
 
 
