@@ -42,7 +42,7 @@ class FigureHitSerializer(serializers.Serializer):
     channels = serializers.DictField(
         child=serializers.IntegerField(),
         help_text="Rank of the figure in each search channel that found it (drawing, text_tower, "
-        "fulltext, trigram, sentence): why it matched.",
+        "fulltext, trigram, sentence, joint): why it matched.",
     )
 
     def get_image_url(self, hit: FigureHit) -> str:

@@ -206,6 +206,14 @@ def model_embeds_texts(spec: str) -> bool:
     return bool(getattr(encoder, "has_text_tower", True))
 
 
+def model_in_sentence_space(spec: str) -> bool:
+    """Whether the model's drawing vectors live in the locked sentence model's space (its text
+    tower is that model, trained LiT-style), so a drawing compares with figures' sentence vectors."""
+    from retrieval.ml.encoders.sentence import NAME
+
+    return getattr(load_encoder(spec), "text_tower", None) == NAME
+
+
 def patent_side(patent_id: str, *, test_fraction: float, seed: int, val_fraction: float) -> str:
     """The side ('train', 'val', 'test') of the ML library's fixed split a patent falls on."""
     from retrieval.ml.data import patent_side as ml_patent_side

@@ -18,6 +18,10 @@ library's metrics, so the report has the keys of ``python -m retrieval.ml evalua
   each patent asks once, and its own figures count as relevant (with ``patent`` relevance:
   "a text query by the object's name finds a figure of that patent").
 - ``random_seed``: instead of searching, rank the gallery at random (the reference row).
+- ``title_reference``: instead of searching, rank the gallery by the cosine of the locked
+  sentence model's vectors of the query's title and each candidate's patent title (the issue's
+  "title alone through the sentence model"; computed here, not through the search channels,
+  whose sentence vector also holds captions and descriptions).
 
 Channel rankings are computed once per query and can be fused under several weight settings
 (``weight_grid``), which is how the fusion weights were chosen on the validation patents.
@@ -34,7 +38,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.conf import settings
+from numpy.typing import NDArray
 from PIL import Image
 
 from retrieval import index, inference
@@ -42,10 +48,12 @@ from retrieval.images import read_pages
 from retrieval.index import FigureFilters
 from retrieval.models import Corpus, Figure, RetrievalModel
 from retrieval.selectors.models import model_get_active
-from retrieval.selectors.search import CHANNELS, channel_weights, fuse
+from retrieval.selectors.search import CHANNELS, channel_weights, fuse, fusion_weights
 
 RELEVANCES = ("patent", "us_class", "locarno", "object")
 QUERY_TEXTS = ("none", "title", "object")
+#: Rankings that are not search channels but reference orders of the gallery (not fused).
+REFERENCE_RANKINGS = ("random", "title_reference")
 #: Patent-level rankings need more figures than patents: patents hold several figures.
 PATENT_LEVEL_FIGURES = 4
 
@@ -66,6 +74,9 @@ class SearchEvaluationRequest:
     weights: dict[str, float] = field(default_factory=dict)
     text_weight: float = 0.5
     random_seed: int | None = None
+    title_reference: bool = False
+    #: The drawing's share α in the ``joint`` channel (None: the setting).
+    joint_drawing_weight: float | None = None
 
     def __post_init__(self) -> None:
         if self.relevance not in RELEVANCES:
@@ -74,6 +85,8 @@ class SearchEvaluationRequest:
             raise ValueError(f"--query-text must be one of {', '.join(QUERY_TEXTS)}")
         if not self.query_drawing and self.query_text == "none" and self.random_seed is None:
             raise ValueError("a query needs a drawing or a text: drop --no-drawing or add --query-text title")
+        if self.title_reference and (self.query_text != "title" or self.random_seed is not None):
+            raise ValueError("--title-reference ranks by titles: use it with --query-text title and without --random")
         if self.patent_level and self.relevance == "patent":
             raise ValueError("--patent-level ranks other patents: use it with a class relevance")
         if not 1 <= self.k <= 1000:
@@ -85,6 +98,8 @@ class SearchEvaluationRequest:
             raise ValueError(f"unknown channel(s) {', '.join(sorted(unknown))}: choose from {', '.join(CHANNELS)}")
         if not 0.0 <= self.text_weight <= 1.0:
             raise ValueError("--text-weight must be between 0 and 1")
+        if self.joint_drawing_weight is not None and not 0.0 <= self.joint_drawing_weight <= 10.0:
+            raise ValueError("--joint-drawing-weight must be between 0 and 10")
 
 
 @dataclass
@@ -93,7 +108,8 @@ class _Query:
     figure: Figure
     label: str
     n_relevant: int
-    rankings: dict[str, list[int]] = field(default_factory=dict)
+    #: Each channel's ranked figures with their scores, as the search service returns them.
+    rankings: dict[str, list[index.Neighbor]] = field(default_factory=dict)
 
 
 def evaluate_search(
@@ -123,14 +139,15 @@ def evaluate_search(
     for f in figures:
         by_patent.setdefault(f.patent.patent_id, []).append(f.pk)
     depth = request.k * (PATENT_LEVEL_FIGURES if request.patent_level else 1)
+    titles = _title_vectors(figures) if request.title_reference else {}
     for number, query in enumerate(queries, start=1):
         if query.n_relevant:
-            query.rankings = _rankings(query, request, model, figures, by_patent, outside, depth)
+            query.rankings = _rankings(query, request, model, figures, by_patent, outside, depth, titles)
         if progress is not None:
             progress(number, len(queries))
     search_seconds = time.perf_counter() - started
-    defaults = settings.RETRIEVAL_FUSION_WEIGHTS if request.query_drawing else settings.RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY
-    base = {**defaults, **request.weights}
+    channels = {c for q in queries for c in q.rankings if c not in REFERENCE_RANKINGS}
+    base = {**fusion_weights(channels or (["drawing"] if request.query_drawing else [])), **request.weights}
     report = _report(queries, figures, labels, request, base, skipped_no_label)
     report.update({
         "corpus": corpus.name, "model": {"name": model.name, "version": model.version},
@@ -140,9 +157,13 @@ def evaluate_search(
             "query_drawing": request.query_drawing, "k": request.k, "split": request.split,
             "split_seed": request.split_seed, "test_fraction": request.test_fraction,
             "val_fraction": request.val_fraction, "text_weight": request.text_weight,
-            "random_seed": request.random_seed,
+            "random_seed": request.random_seed, "title_reference": request.title_reference,
         },
-        "fusion": {"rrf_k": settings.RETRIEVAL_RRF_K, "weights": base},
+        "fusion": {
+            "rrf_k": settings.RETRIEVAL_RRF_K, "weights": base,
+            "joint_drawing_weight": (settings.RETRIEVAL_JOINT_DRAWING_WEIGHT if request.joint_drawing_weight is None
+                                     else request.joint_drawing_weight),
+        },
         "figures": len(figures), "seconds": round(search_seconds, 1),
     })
     if weight_grid:
@@ -164,6 +185,24 @@ def default_grid() -> list[dict[str, float]]:
     }
     names = list(values)
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values.values())]
+
+
+def joint_grid() -> list[dict[str, float]]:
+    """Weight settings around the ``joint`` channel (drawing and text as one sentence-space
+    query): alone, with each other channel beside it, and the references without it (the
+    sentence channel alone; the rank-fusion weights chosen before it existed)."""
+    zero = dict.fromkeys(CHANNELS, 0.0)
+    rank_fusion = {"drawing": 0.25, "text_tower": 0.5, "fulltext": 0.5, "trigram": 0.5, "sentence": 2.0}
+    settings_ = [
+        {"joint": 1.0}, {"sentence": 1.0}, rank_fusion, {**rank_fusion, "joint": 2.0},
+        {"joint": 1.0, "sentence": 0.5}, {"joint": 1.0, "sentence": 1.0},
+        {"joint": 1.0, "drawing": 0.1}, {"joint": 1.0, "drawing": 0.25},
+        {"joint": 1.0, "text_tower": 0.5}, {"joint": 1.0, "fulltext": 0.5}, {"joint": 1.0, "trigram": 0.5},
+    ]
+    return [{**zero, **w} for w in settings_]
+
+
+GRIDS = {"channels": default_grid, "joint": joint_grid}
 
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:
@@ -231,7 +270,8 @@ def _queries(
 def _rankings(
     query: _Query, request: SearchEvaluationRequest, model: Any, figures: list[Figure],
     by_patent: dict[str, list[int]], outside: list[int], depth: int,
-) -> dict[str, list[int]]:
+    titles: dict[str, NDArray[np.float32]],
+) -> dict[str, list[index.Neighbor]]:
     own = by_patent[query.figure.patent.patent_id]
     exclude_own = (request.exclude_same_patent and request.relevance != "patent") or request.patent_level
     itself = {query.figure.pk} if request.query_drawing else set()
@@ -239,7 +279,12 @@ def _rankings(
     if request.random_seed is not None:
         gallery = [f.pk for f in figures if f.pk not in excluded]
         random.Random(f"{request.random_seed}:{query.figure.pk}").shuffle(gallery)
-        return {"random": gallery}
+        return {"random": [index.Neighbor(f, 0.0) for f in gallery]}
+    if request.title_reference:
+        query_vector = titles[_title(query.figure)]
+        scored = [(float(titles[_title(f)] @ query_vector), f.pk) for f in figures if f.pk not in excluded]
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return {"title_reference": [index.Neighbor(f, score) for score, f in scored[:depth]]}
     from retrieval.selectors.search import channel_rankings
 
     filters = FigureFilters(corpus_ids=[query.figure.corpus_id], exclude_figure_ids=sorted(excluded))
@@ -247,8 +292,16 @@ def _rankings(
     text = {"title": _title, "object": _object_name}.get(request.query_text, lambda f: "")(query.figure)
     if image is None and not text:
         return {}
-    rankings = channel_rankings(model=model, image=image, text=text, k=depth, filters=filters)
-    return {channel: [n.figure_id for n in found] for channel, found in rankings.items()}
+    return channel_rankings(
+        model=model, image=image, text=text, k=depth, filters=filters, text_weight=request.text_weight,
+        joint_drawing_weight=request.joint_drawing_weight,
+    )
+
+
+def _title_vectors(figures: list[Figure]) -> dict[str, NDArray[np.float32]]:
+    """The locked sentence model's unit vector of each distinct title (the title reference)."""
+    texts = sorted({_title(f) for f in figures})
+    return dict(zip(texts, inference.embed_sentences(texts), strict=True)) if texts else {}
 
 
 def _title(figure: Figure) -> str:
@@ -296,9 +349,10 @@ def _report(
 def _fused(query: _Query, request: SearchEvaluationRequest, base: dict[str, float]) -> list[int]:
     if not query.rankings:
         return []
-    if "random" in query.rankings:
-        return query.rankings["random"]
-    neighbours = {c: [index.Neighbor(f, 0.0) for f in ids] for c, ids in query.rankings.items()}
+    for reference in REFERENCE_RANKINGS:
+        if reference in query.rankings:
+            return [n.figure_id for n in query.rankings[reference]]
+    neighbours = query.rankings
     weights = channel_weights(neighbours, text_weight=request.text_weight, base=base)
     size = request.k * (PATENT_LEVEL_FIGURES if request.patent_level else 1)
     return [figure_id for figure_id, _, _ in fuse(neighbours, weights, k=size)]

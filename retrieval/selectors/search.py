@@ -11,25 +11,33 @@ A query is a drawing, a text, or both. Each *channel* ranks figures on its own:
 - ``trigram``: share of the query's word trigrams in the title and object name (pg_trgm's
   method; forgives misspellings and compounds written apart or together);
 - ``sentence``: the locked sentence model (all-MiniLM-L6-v2) of the text against each
-  figure's sentence vector.
+  figure's sentence vector;
+- ``joint`` (a drawing plus a text, with a model whose drawings live in the sentence space,
+  trained LiT-style like ``default``): the text's and the drawing's vectors as one query,
+  ``normalize(t + α·d)`` (:func:`joint_vector`, α = ``RETRIEVAL_JOINT_DRAWING_WEIGHT``),
+  against each figure's sentence vector: the text's cosine plus α times the drawing's,
+  fused by score, so the text's wide gaps survive and the drawing reorders near-ties.
 
 The channels' ranks are fused by weighted reciprocal rank fusion (Cormack et al. 2009):
 ``score(f) = sum_c w_c / (RRF_K + rank_c(f))``. A drawing-only query uses ``drawing``; a
 text-only query the text channels; a drawing plus a text all of them, the drawing channel
 weighted by ``1 - text_weight`` and the text channels by ``text_weight`` (both times 2, so the
-default 0.5 leaves the channel weights as they are). The channel weights of drawing queries
-(``settings.RETRIEVAL_FUSION_WEIGHTS``) were chosen on the validation patents of the dev corpus
-with ``manage.py evaluate_search`` (docs/evaluation.md); text-only queries have their own
-setting (``RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY``), by default the same weights, which the
-validation patents also preferred for title-only queries over equal weights. Each hit says which channels found it
-and at which rank. With a single channel, a hit's score is that channel's own score (cosine
-similarity for the vector channels); with several, the fused score.
+default 0.5 leaves the channel weights as they are; the joint channel carries the text weight
+inside its query vector instead). The channel weights come from the settings
+(:func:`fusion_weights`), chosen on the validation patents of the dev corpus with
+``manage.py evaluate_search`` (docs/evaluation.md): ``RETRIEVAL_FUSION_WEIGHTS_JOINT`` when the
+joint channel is there (by default the joint channel alone: rank fusion with the drawing
+channel diluted the words), ``RETRIEVAL_FUSION_WEIGHTS`` for other drawing-plus-text queries,
+``RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY`` for text-only ones. A channel of weight 0 does not
+rank but still reports its ranks: each hit says which channels found it and at which rank.
+With a single ranking channel, a hit's score is that channel's own score (cosine similarity
+for the vector channels); with several, the fused score.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +52,7 @@ from retrieval.models import Figure, RetrievalModel
 from retrieval.selectors.models import model_get_active
 
 #: Channel names, in the order the API lists them.
-CHANNELS = ("drawing", "text_tower", "fulltext", "trigram", "sentence")
+CHANNELS = ("drawing", "text_tower", "fulltext", "trigram", "sentence", "joint")
 TEXT_CHANNELS = ("text_tower", "fulltext", "trigram", "sentence")
 
 
@@ -117,7 +125,7 @@ def figure_search(
         drawing = fuse_views(inference.embed_images(model.checkpoint, drawings))
     else:
         drawing = None
-    rankings = channel_rankings(model=model, drawing=drawing, text=text, k=k, filters=filters)
+    rankings = channel_rankings(model=model, drawing=drawing, text=text, k=k, filters=filters, text_weight=text_weight)
     weights = channel_weights(rankings, text_weight=text_weight)
     fused = fuse(rankings, weights, k=k)
     figures = Figure.objects.select_related("patent", "corpus").in_bulk([f for f, _, _ in fused])
@@ -133,9 +141,14 @@ def figure_search(
 def channel_rankings(
     *, model: RetrievalModel, text: str, k: int, filters: FigureFilters | None,
     image: Image.Image | None = None, drawing: NDArray[np.float32] | None = None,
+    text_weight: float = 0.5, joint_drawing_weight: float | None = None,
 ) -> dict[str, list[index.Neighbor]]:
     """Each channel's ranked figures (at least ``RETRIEVAL_FUSION_DEPTH`` deep) for the query:
-    a drawing (``image``, or its unit vector ``drawing``), a text, or both."""
+    a drawing (``image``, or its unit vector ``drawing``), a text, or both.
+
+    ``joint_drawing_weight``: the drawing's share α in the ``joint`` channel's query vector
+    (None: ``settings.RETRIEVAL_JOINT_DRAWING_WEIGHT``).
+    """
     if drawing is None and image is not None:
         drawing = inference.embed_images(model.checkpoint, [image])[0]
     if drawing is None and not text.strip():
@@ -152,25 +165,58 @@ def channel_rankings(
         rankings["trigram"] = index.trigram_figures(text=text, k=depth, filters=filters)
         sentence = inference.embed_sentences([text])[0]
         rankings["sentence"] = index.sentence_figures(query=sentence, k=depth, filters=filters)
+        if drawing is not None and inference.model_in_sentence_space(model.checkpoint):
+            alpha = settings.RETRIEVAL_JOINT_DRAWING_WEIGHT if joint_drawing_weight is None else joint_drawing_weight
+            joint = joint_vector(sentence, drawing, alpha=float(alpha), text_weight=text_weight)
+            rankings["joint"] = index.sentence_figures(query=joint, k=depth, filters=filters)
     return rankings
+
+
+def joint_vector(
+    text: NDArray[np.float32], drawing: NDArray[np.float32], *, alpha: float, text_weight: float = 0.5,
+) -> NDArray[np.float32]:
+    """The ``joint`` channel's query: ``normalize(2·w·t + 2·(1 − w)·α·d)`` for the text's
+    sentence vector t, the drawing's vector d in the same sentence space and the user's text
+    weight w (the default 0.5 gives ``normalize(t + α·d)``).
+
+    Why: for unit t and d and a figure's sentence vector x, the inner product is
+    ``t·x + α·d·x``, the text's cosine plus α times the drawing's cross-modal cosine, summed
+    as scores rather than ranks. The text's wide score gaps (a matching title against an
+    unrelated one) survive; the drawing moves figures whose texts score alike. One index scan
+    ranks by the sum.
+    """
+    w = float(text_weight)
+    return _unit(2.0 * w * np.asarray(text, np.float32) + 2.0 * (1.0 - w) * float(alpha) * np.asarray(drawing, np.float32))
+
+
+def fusion_weights(channels: Iterable[str]) -> dict[str, float]:
+    """The settings' channel weights for a query with these channels: text-only queries
+    ``RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY``; a drawing plus a text with the ``joint`` channel
+    ``RETRIEVAL_FUSION_WEIGHTS_JOINT``; otherwise ``RETRIEVAL_FUSION_WEIGHTS``."""
+    channels = set(channels)
+    if "drawing" not in channels:
+        return dict(settings.RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY)
+    if "joint" in channels:
+        return dict(settings.RETRIEVAL_FUSION_WEIGHTS_JOINT)
+    return dict(settings.RETRIEVAL_FUSION_WEIGHTS)
 
 
 def channel_weights(
     rankings: dict[str, list[index.Neighbor]], *, text_weight: float,
     base: dict[str, float] | None = None,
 ) -> dict[str, float]:
-    """The fusion weight of each channel of the query (see the module docstring): text-only
-    queries use ``RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY`` unless ``base`` is given."""
-    if base is None:
-        text_only = "drawing" not in rankings
-        base = settings.RETRIEVAL_FUSION_WEIGHTS_TEXT_ONLY if text_only else settings.RETRIEVAL_FUSION_WEIGHTS
-    base = dict(base)
+    """The fusion weight of each channel of the query (see the module docstring): the settings'
+    weights for the query's channels (:func:`fusion_weights`) unless ``base`` is given."""
+    base = dict(fusion_weights(rankings) if base is None else base)
     both = "drawing" in rankings and any(c in rankings for c in TEXT_CHANNELS)
     weights = {}
     for channel in rankings:
         weight = float(base.get(channel, 1.0))
-        if both:
-            weight *= 2.0 * (text_weight if channel in TEXT_CHANNELS else 1.0 - text_weight)
+        if both and channel in TEXT_CHANNELS:
+            weight *= 2.0 * text_weight
+        elif both and channel == "drawing":
+            weight *= 2.0 * (1.0 - text_weight)
+        # ``joint`` holds the text weight inside its query vector (joint_vector).
         weights[channel] = weight
     return weights
 
@@ -188,7 +234,8 @@ def fuse(
     for channel in CHANNELS:
         for rank, neighbor in enumerate(rankings.get(channel, []), start=1):
             ranks.setdefault(neighbor.figure_id, {})[channel] = rank
-    used = [c for c in rankings if weights.get(c, 0.0) > 0]
+    # A query of one channel (a drawing alone) keeps that channel whatever its weight.
+    used = list(rankings) if len(rankings) == 1 else [c for c in rankings if weights.get(c, 0.0) > 0]
     if len(used) <= 1:
         # One channel: its own order and scores (cosine similarity for the vector channels).
         only = rankings[used[0]] if used else []

@@ -180,3 +180,97 @@ def _upload(data: bytes) -> io.BytesIO:
     file = io.BytesIO(data)
     file.name = "query.png"
     return file
+
+
+# --- The joint channel: drawing and text as one query in the sentence space (models trained LiT-style)
+
+
+@pytest.fixture
+def shipped_default(db):
+    from retrieval.services.models import model_register
+
+    return model_register(spec="default", activate=True)
+
+
+@pytest.fixture
+def products_default(tmp_path, shipped_default):
+    result = corpus_ingest(path=products_corpus(tmp_path / "products"))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=shipped_default.pk)
+    figure_search_text_batch(figure_ids=result.figure_ids)
+    return result
+
+
+def test_joint_vector_adds_the_drawings_cosine_to_the_texts():
+    import numpy as np
+
+    from retrieval.selectors.search import joint_vector
+
+    rng = np.random.default_rng(0)
+    t, d, x = (v / np.linalg.norm(v) for v in rng.normal(size=(3, 384)).astype(np.float32))
+    joint = joint_vector(t, d, alpha=0.5)
+    assert np.linalg.norm(joint) == pytest.approx(1.0, abs=1e-5)
+    # The inner product with a figure's vector is the text's cosine plus α × the drawing's, scaled.
+    scale = np.linalg.norm(t + 0.5 * d)
+    assert float(joint @ x) * scale == pytest.approx(float(t @ x) + 0.5 * float(d @ x), abs=1e-5)
+    # The user's text weight still applies: all text, all drawing.
+    assert np.allclose(joint_vector(t, d, alpha=0.5, text_weight=1.0), t, atol=1e-6)
+    assert np.allclose(joint_vector(t, d, alpha=0.5, text_weight=0.0), d, atol=1e-6)
+
+
+def test_a_drawing_cannot_push_an_unrelated_title_above_an_exact_title_match(client, products_default):
+    bottle = png_bytes(drawing(5_000 + 1 * 100 + 0))  # USD900002 (water bottle) FIG. 1
+    # The drawing alone finds its own figure first ...
+    assert _search(client, image=_upload(bottle))[0]["patent_id"] == "USD900002"
+    # ... but with the exact title of another patent the text's wide score gap wins.
+    hits = _search(client, image=_upload(bottle), text="Pregnancy pillow", k=8)
+    assert hits[0]["patent_id"] == "USD900001"
+    assert hits[0]["channels"]["joint"] == 1 and hits[0]["channels"]["sentence"] == 1
+    # The drawing channel still reports its ranks: the query's own figure is its first.
+    assert any(h["channels"].get("drawing") == 1 for h in hits if h["patent_id"] == "USD900002")
+
+
+def test_the_joint_channel_needs_a_model_in_the_sentence_space(client, products):
+    # The test model (random open_clip) has its own text space: no joint channel, the rest fuse.
+    query = png_bytes(drawing(5_000 + 1 * 100 + 0))
+    hits = _search(client, image=_upload(query), text="water bottle")
+    assert hits[0]["patent_id"] == "USD900002"
+    assert all("joint" not in h["channels"] for h in hits)
+
+
+def test_a_drawing_query_keeps_its_channel_whatever_its_fusion_weight(client, products):
+    query = png_bytes(drawing(5_000 + 2 * 100 + 1))
+    with override_settings(RETRIEVAL_FUSION_WEIGHTS={"drawing": 0.0, "sentence": 1.0}):
+        hits = _search(client, image=_upload(query))
+    assert hits and hits[0]["patent_id"] == "USD900003" and hits[0]["score"] == pytest.approx(1.0, abs=1e-4)
+
+
+def classes_corpus(root):
+    """Four patents, two US classes of two patents each; titles share the class's word."""
+    products = [
+        ("USD910001", "Pregnancy pillow", "D6"), ("USD910002", "Travel neck pillow", "D6"),
+        ("USD910003", "Water bottle", "D7"), ("USD910004", "Sports drinking bottle", "D7"),
+    ]
+    rows, images = [], {}
+    for p, (patent_id, title, us_class) in enumerate(products):
+        name = f"images/{patent_id}-1.png"
+        images[name] = png_bytes(drawing(6_000 + p))
+        rows.append({"image_file": name, "patent_id": patent_id, "figure_id": "1", "title": title,
+                     "object_name": title.lower(), "us_class": f"{us_class}/100", "grant_date": "20210105"})
+    return write_corpus(root, rows, images=images)
+
+
+def test_evaluate_search_title_reference_ranks_by_titles_alone(tmp_path, active_model):
+    result = corpus_ingest(path=classes_corpus(tmp_path / "classes"))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    figure_search_text_batch(figure_ids=result.figure_ids)
+    report_path = tmp_path / "r.json"
+    call_command("evaluate_search", "classes", "--relevance", "us_class", "--patent-level", "--query-text",
+                 "title", "--no-drawing", "--title-reference", "--json", str(report_path), stdout=io.StringIO())
+    report = json.loads(report_path.read_text())
+    # Each title's nearest other title is the one of its class: every query finds it first.
+    assert report["queries"] == 4 and report["mAP"] == 1.0
+    assert report["options"]["title_reference"] is True
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="title-reference"):
+        call_command("evaluate_search", "classes", "--title-reference", stdout=io.StringIO())

@@ -56,6 +56,17 @@ RETRIEVAL_FUSION_WEIGHTS = {
     "trigram": env.float("RETRIEVAL_FUSION_WEIGHT_TRIGRAM", default=0.5),
     "sentence": env.float("RETRIEVAL_FUSION_WEIGHT_SENTENCE", default=2.0),
 }
+# The joint channel (drawing + text queries, models whose drawings live in the sentence space):
+# the query normalize(t + α·d) of the text's and the drawing's sentence-space vectors against
+# each figure's sentence vector, α = RETRIEVAL_JOINT_DRAWING_WEIGHT (chosen on the validation
+# patents, docs/evaluation.md).
+RETRIEVAL_JOINT_DRAWING_WEIGHT = env.float("RETRIEVAL_JOINT_DRAWING_WEIGHT", default=0.3)
+# Drawing + text queries that have the joint channel: chosen on the validation patents (US class,
+# patent level, drawing + title): the joint channel alone; the others still report their ranks.
+RETRIEVAL_FUSION_WEIGHTS_JOINT = {
+    name: env.float(f"RETRIEVAL_FUSION_WEIGHT_JOINT_{name.upper()}", default=1.0 if name == "joint" else 0.0)
+    for name in ("drawing", "text_tower", "fulltext", "trigram", "sentence", "joint")
+}
 # Text-only queries (no drawing): by default the same validation-chosen weights (on the
 # validation patents, title-only US-class mAP 0.448 with them against 0.404 with equal weights).
 # Equal weights (1.0 each) bring misspelt names found only by the trigram channel higher

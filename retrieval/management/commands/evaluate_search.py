@@ -8,10 +8,10 @@ from django.core.management.base import CommandError, CommandParser
 
 from retrieval.management.commands._base import AppCommand
 from retrieval.selectors.evaluation import (
+    GRIDS,
     QUERY_TEXTS,
     RELEVANCES,
     SearchEvaluationRequest,
-    default_grid,
     evaluate_search,
 )
 from retrieval.selectors.search import CHANNELS
@@ -39,6 +39,9 @@ class Command(AppCommand):
         parser.add_argument("--no-drawing", action="store_true", help="text-only queries (title-only reference)")
         parser.add_argument("--random", type=int, default=None, metavar="SEED",
                             help="rank the gallery at random instead of searching (reference row)")
+        parser.add_argument("--title-reference", action="store_true",
+                            help="rank by the sentence model's cosine of the query's title and each candidate's "
+                            "title, outside the search channels (reference row; with --query-text title)")
         parser.add_argument("--k", type=int, default=100, help="ranking depth (default 100)")
         parser.add_argument("--split", choices=("all", "train", "val", "test"), default="all",
                             help="evaluate one side of the ML library's fixed patent split (default all)")
@@ -49,8 +52,12 @@ class Command(AppCommand):
                             help=f"fusion weights to use instead of the settings, e.g. drawing=1,sentence=2 "
                             f"(channels: {', '.join(CHANNELS)})")
         parser.add_argument("--text-weight", type=float, default=0.5)
-        parser.add_argument("--grid", action="store_true",
-                            help="also fuse under a grid of channel weights and list the best (for the val split)")
+        parser.add_argument("--grid", nargs="?", const="channels", choices=sorted(GRIDS), default=None,
+                            help="also fuse under a grid of channel weights and list the best (for the val split); "
+                            "channels (default): the five first channels; joint: with the joint channel")
+        parser.add_argument("--joint-drawing-weight", type=float, default=None, metavar="ALPHA",
+                            help="the drawing's share in the joint channel's query normalize(t + ALPHA·d) "
+                            "(default: the setting RETRIEVAL_JOINT_DRAWING_WEIGHT)")
         parser.add_argument("--json", type=Path, default=None, help="write the full report here")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -62,7 +69,8 @@ class Command(AppCommand):
                 split=options["split"], split_seed=options["split_seed"],
                 test_fraction=options["test_fraction"], val_fraction=options["val_fraction"],
                 weights=_weights(options["weights"]), text_weight=options["text_weight"],
-                random_seed=options["random"],
+                random_seed=options["random"], title_reference=options["title_reference"],
+                joint_drawing_weight=options["joint_drawing_weight"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
@@ -78,7 +86,7 @@ class Command(AppCommand):
                 self.stderr.write(f"  {done}/{total} queries")
 
         try:
-            report = evaluate_search(request, progress=progress, weight_grid=default_grid() if options["grid"] else ())
+            report = evaluate_search(request, progress=progress, weight_grid=GRIDS[options["grid"]]() if options["grid"] else ())
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         if options["json"]:
@@ -107,6 +115,7 @@ def _format(report: dict[str, Any]) -> str:
         f"{' excluding the same patent' if o['exclude_same_patent'] else ''}"
         f"{', patent level' if o['patent_level'] else ''}, query: "
         + ("random ranking" if o["random_seed"] is not None else
+           "title reference (title against titles, sentence model)" if o.get("title_reference") else
            " + ".join(x for x in ("drawing" if o["query_drawing"] else "", o["query_text"] if o["query_text"] != "none" else "") if x)),
         "  " + "  ".join(f"{key} {report[key]:.3f}" if isinstance(report[key], float) else f"{key} {report[key]}"
                          for key in KEYS if key in report),

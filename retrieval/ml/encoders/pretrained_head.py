@@ -104,6 +104,11 @@ class PretrainedHeadEncoder(ConfiguredEncoder):
         """Whether texts embed into this model's space."""
         return bool(self._text_tower)
 
+    @property
+    def text_tower(self) -> str | None:
+        """The name of the locked sentence model whose space this model's drawings meet (or None)."""
+        return self._text_tower or None
+
     def _embed_image_batch(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
         pixels = preprocess_batch(images, self._config.preprocess)
         with torch.inference_mode():
