@@ -141,7 +141,7 @@ def _block(
     big = np.iinfo(np.int32).max
     first_rank = np.where(relevant_sorted, rank, big).min(axis=1, initial=big)
     hits = np.stack([(relevant_sorted & (rank <= k)).sum(axis=1) for k in ks], axis=1)
-    curve = _interpolated_precision(relevant_sorted, found, precision, n_relevant)
+    curve = _interpolated_precision(relevant_sorted, found, precision, n_relevant.astype(np.int64))
     return ap, first_rank, hits.astype(np.int64), n_relevant.astype(np.int64), curve
 
 
