@@ -145,12 +145,11 @@ def channel_rankings(
     if drawing is not None:
         rankings["drawing"] = index.nearest_figures(model=model, query=drawing, k=depth, filters=filters)
     if text.strip():
-        if inference.model_embeds_texts(model.checkpoint):
-            query = inference.embed_texts(model.checkpoint, [text])[0]
-            rankings["text_tower"] = index.nearest_figures(model=model, query=query, k=depth, filters=filters)
+        tower, sentence = inference.embed_query_text(model.checkpoint, text)
+        if tower is not None:
+            rankings["text_tower"] = index.nearest_figures(model=model, query=tower, k=depth, filters=filters)
         rankings["fulltext"] = index.fulltext_figures(text=text, k=depth, filters=filters)
         rankings["trigram"] = index.trigram_figures(text=text, k=depth, filters=filters)
-        sentence = inference.embed_sentences([text])[0]
         rankings["sentence"] = index.sentence_figures(query=sentence, k=depth, filters=filters)
     return rankings
 
