@@ -1,8 +1,22 @@
-"""Ingest and encoding throughput on a generated sample corpus (and the shared dev data if present)."""
+"""Ingest and encoding throughput on a generated sample corpus (and the shared dev data if present),
+and the worker's encoding against plain eager inference on the same images.
+
+The worker's path is ``figure_encode_batch`` as the ``gpu`` queue runs it, batch after batch:
+read the figures' rows, read and decode their files in threads while the model encodes the ones
+before, the backbone optimised for inference, vectors upserted into the index. The reference is
+what a naive open_clip-style user writes: the same model, eager PyTorch under ``no_grad``, one
+image at a time, ``model(preprocess(img).unsqueeze(0))`` with the model's own preprocessing, on
+the same stored images, in the same process with the same torch thread count (so neither gets
+more cores than the other), and without writing anything to the database.
+"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+
+import torch
+from django.conf import settings
 
 from benchmarks.common import report, timed
 from retrieval import inference
@@ -11,6 +25,7 @@ from retrieval.services.encoding import figure_encode_batch
 from retrieval.services.ingest import corpus_ingest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "design-patents-dev"
+EAGER_IMAGES = 200  # images through the eager reference (a sample of those the worker encoded)
 
 
 def run(*, model: RetrievalModel, sample_dir: Path, sample_patents: int, results: dict[str, object]) -> None:
@@ -19,27 +34,93 @@ def run(*, model: RetrievalModel, sample_dir: Path, sample_patents: int, results
         summary = inference.make_sample_corpus(sample_dir, patents=sample_patents, seed=0)
     report(f"generate sample corpus ({summary.split(' in ')[0]})", t[0], "s")
     results["sample_corpus_generation_s"] = round(t[0], 2)
-    results["ingest_sample_figures_per_s"], results["encode_sample_figures_per_s"] = (
+    results["ingest_sample_figures_per_s"], results["encode_sample_figures_per_s"], ids = (
         _ingest_and_encode(sample_dir, "sample", model))
     if (SHARED / "metadata.csv").exists():
-        results["ingest_dev_figures_per_s"], results["encode_images_per_s"] = (
+        results["ingest_dev_figures_per_s"], results["encode_images_per_s"], ids = (
             _ingest_and_encode(SHARED, "design-patents-dev", model))
+        results["encode_images"] = "the shared dev corpus (real USPTO drawings)"
     else:
-        print(f"  (shared dev data not found at {SHARED}: skipped)")
+        print(f"  (shared dev data not found at {SHARED}: the sample corpus stands in)")
         results["encode_images_per_s"] = results["encode_sample_figures_per_s"]
+        results["encode_images"] = "the generated sample corpus"
+    eager = _eager_rate(model, ids[:EAGER_IMAGES])
+    report(f"eager reference: one image at a time, no_grad ({min(len(ids), EAGER_IMAGES)} of the images)",
+           eager, "images/s")
+    speedup = float(results["encode_images_per_s"]) / eager  # type: ignore[arg-type]
+    report("encoding speed-up of the worker over eager inference", speedup, "x")
+    results["encode_eager_images_per_s"] = round(eager, 2)
+    results["encode_speedup_vs_eager"] = round(speedup, 2)
+    results["encode_cuda"] = _cuda_rate(model, ids) if torch.cuda.is_available() else (
+        "not measured: no CUDA device on this machine")
 
 
-def _ingest_and_encode(path: Path, name: str, model: RetrievalModel) -> tuple[float, float]:
+def _ingest_and_encode(path: Path, name: str, model: RetrievalModel) -> tuple[float, float, list[int]]:
     with timed() as t:
         result = corpus_ingest(path=path, name=name)
     n = result.figures_added
     ingest_rate = n / t[0]
     report(f"ingest {name}: {n} figures (check + store + rows)", ingest_rate, "figures/s")
-    ids = list(Figure.objects.filter(corpus_id=result.corpus_id).values_list("pk", flat=True))
-    inference.load_encoder(model.checkpoint)  # load once, outside the timing
+    ids = list(Figure.objects.filter(corpus_id=result.corpus_id).order_by("pk").values_list("pk", flat=True))
+    inference.load_encoder(model.checkpoint)  # load once, outside the timing, as a worker does
+    batch = settings.RETRIEVAL_ENCODE_BATCH_SIZE
     with timed() as t:
-        for start in range(0, len(ids), 64):
-            figure_encode_batch(figure_ids=ids[start : start + 64], model_id=model.pk)
+        for start in range(0, len(ids), batch):
+            figure_encode_batch(figure_ids=ids[start : start + batch], model_id=model.pk)
     encode_rate = len(ids) / t[0]
-    report(f"encode {name} on CPU (decode + preprocess + model + upsert)", encode_rate, "figures/s")
-    return round(ingest_rate, 1), round(encode_rate, 1)
+    report(f"encode {name} on CPU, worker path (read + decode + model + upsert, batches of {batch})",
+           encode_rate, "figures/s")
+    return round(ingest_rate, 1), round(encode_rate, 1), ids
+
+
+def _eager_model(spec: str):  # noqa: ANN202 - (network, preprocessing config)
+    """The model as plain eager PyTorch: the backbone network and the trained head of a
+    pretrained-head folder, or an open_clip model's encode_image."""
+    from retrieval.ml.encoders.backbones import load_backbone
+    from retrieval.ml.encoders.checkpoint import load_weights_into, read_weights
+    from retrieval.ml.encoders.factory import load_model
+    from retrieval.ml.encoders.pretrained_head import build_head, is_pretrained_head_folder
+    from retrieval.ml.config import read_model_json
+    from retrieval.ml.shipped import resolve_model_spec
+
+    folder = Path(resolve_model_spec(spec))
+    if folder.exists() and is_pretrained_head_folder(folder):
+        config = read_model_json(folder)
+        head = build_head(config)
+        load_weights_into(head, read_weights(folder / str(config.weights)), folder / str(config.weights))
+        network = torch.nn.Sequential(load_backbone(str(config.training["backbone"])), head.float().eval())
+        return network, config.preprocess
+    loaded = load_model(spec)
+    return loaded.model.encode_image, loaded.config.preprocess
+
+
+def _eager_rate(model: RetrievalModel, ids: list[int]) -> float:
+    from retrieval.ml.preprocessing import load_image, preprocess_image
+
+    network, preprocess = _eager_model(model.checkpoint)
+    paths = [Path(f.image.path) for f in Figure.objects.filter(pk__in=ids).order_by("pk")]
+    with torch.no_grad():
+        network(preprocess_image(load_image(paths[0]), preprocess).unsqueeze(0))  # warm-up
+        started = time.perf_counter()
+        for path in paths:
+            network(preprocess_image(load_image(path), preprocess).unsqueeze(0))
+    return len(paths) / (time.perf_counter() - started)
+
+
+def _cuda_rate(model: RetrievalModel, ids: list[int]) -> dict[str, object]:
+    """The CUDA path (bfloat16, channels-last, batches of 128) on the same images: decode and
+    model only (the database side is the CPU path's)."""
+    from retrieval.ml.encoders.factory import load_encoder
+    from retrieval.ml.preprocessing import load_image
+
+    encoder = load_encoder(model.checkpoint, device="cuda", batch_size=128)
+    paths = [Path(f.image.path) for f in Figure.objects.filter(pk__in=ids).order_by("pk")]
+    loaders = [lambda p=p: load_image(p) for p in paths]
+    encoder.embed_loaded(loaders[:128], threads=settings.RETRIEVAL_DECODE_THREADS)  # warm-up
+    torch.cuda.synchronize()
+    started = time.perf_counter()
+    encoder.embed_loaded(loaders, threads=settings.RETRIEVAL_DECODE_THREADS)
+    torch.cuda.synchronize()
+    rate = len(paths) / (time.perf_counter() - started)
+    report(f"encode on CUDA ({torch.cuda.get_device_name(0)}, bf16, batches of 128)", rate, "images/s")
+    return {"device": torch.cuda.get_device_name(0), "images_per_s": round(rate, 1), "batch": 128}

@@ -1,0 +1,22 @@
+"""gunicorn settings of the web process: `make demo`, the Docker image and benchmarks/load.py
+(`gunicorn -c python:patentsearch.gunicorn_conf patentsearch.wsgi`).
+
+A search spends most of its time in PyTorch encoding the query drawing, which holds one core
+for tens of milliseconds; the rest is waiting on PostgreSQL and Redis. So: one worker process
+per core, each PyTorch operator on one thread of its own core (RETRIEVAL_TORCH_THREADS, see
+retrieval/ml/runtime.py), and a few threads per worker so that one request's database waits
+overlap another's encoding. Measured with 16 concurrent examiners on the 2-core machine
+(`python -m benchmarks`, docs/scaling.md). Override with WEB_CONCURRENCY (workers),
+PATENTSEARCH_WEB_THREADS and RETRIEVAL_TORCH_THREADS.
+"""
+
+from __future__ import annotations
+
+import os
+
+cores = os.cpu_count() or 1
+workers = int(os.environ.get("WEB_CONCURRENCY", cores))
+threads = int(os.environ.get("PATENTSEARCH_WEB_THREADS", 2))
+timeout = 300
+# Each worker's share of the cores for PyTorch; read by the settings in every worker.
+os.environ.setdefault("RETRIEVAL_TORCH_THREADS", str(max(1, cores // max(1, workers))))
