@@ -14,6 +14,7 @@ import json
 import time
 from pathlib import Path
 
+import torch
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -72,6 +73,7 @@ def run(*, page: bytes, queries: int, client: Client, results: dict[str, object]
         "api_image_query_p99_ms": image_p["p99"], "api_image_split_ms": image_split,
         "api_text_query_p50_ms": text_p["p50"], "api_text_query_p95_ms": text_p["p95"],
         "api_text_query_p99_ms": text_p["p99"], "api_text_split_ms": text_split,
+        "api_torch_threads": torch.get_num_threads(),
         "api_split_note": "p50 of each stage timed on its own with the same input; http_stack_and_rest = "
                           "end-to-end p50 minus the stages (multipart parsing, authentication, "
                           "throttling, validation, the query cache, the search log, JSON rendering)",

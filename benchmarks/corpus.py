@@ -87,7 +87,8 @@ def _eager_model(spec: str):  # noqa: ANN202 - (network, preprocessing config)
     if folder.exists() and is_pretrained_head_folder(folder):
         config = read_model_json(folder)
         head = build_head(config)
-        load_weights_into(head, read_weights(folder / str(config.weights)), folder / str(config.weights))
+        weights = folder / str(config.weights)
+        load_weights_into(head, read_weights(weights, expected_sha256=config.weights_sha256), weights)
         network = torch.nn.Sequential(load_backbone(str(config.training["backbone"])), head.float().eval())
         return network, config.preprocess
     loaded = load_model(spec)

@@ -12,6 +12,7 @@ PATENTSEARCH_WEB_THREADS and RETRIEVAL_TORCH_THREADS.
 
 from __future__ import annotations
 
+import logging
 import os
 
 cores = os.cpu_count() or 1
@@ -20,3 +21,18 @@ threads = int(os.environ.get("PATENTSEARCH_WEB_THREADS", 2))
 timeout = 300
 # Each worker's share of the cores for PyTorch; read by the settings in every worker.
 os.environ.setdefault("RETRIEVAL_TORCH_THREADS", str(max(1, cores // max(1, workers))))
+
+
+def post_worker_init(worker) -> None:  # noqa: ANN001 - a gunicorn worker
+    """Load the active model once per worker before it takes requests: the first examiner of
+    each worker would otherwise wait seconds for it. A worker that cannot (no database yet)
+    starts anyway and loads the model with its first search."""
+    from retrieval.selectors.search import search_warm_up
+
+    try:
+        name = search_warm_up()
+    except Exception as exc:  # noqa: BLE001 - serving without a warm model beats not serving
+        logging.getLogger("gunicorn.error").warning("Model warm-up skipped: %s", exc)
+        return
+    if name:
+        logging.getLogger("gunicorn.error").info("Worker %s: model %s loaded", worker.pid, name)

@@ -95,6 +95,18 @@ def model_get_active() -> RetrievalModel:
     return model
 
 
+def search_warm_up() -> str | None:
+    """Load the active model and the sentence model into this process before the first query
+    (a web worker calls it once at start, see patentsearch/gunicorn_conf.py), so that no
+    examiner waits for a model load. Returns the model's name; None when no model is active."""
+    model = RetrievalModel.objects.filter(is_active=True).first()
+    if model is None:
+        return None
+    inference.load_encoder(model.checkpoint)
+    inference.embed_sentences(["warm-up"])
+    return model.name
+
+
 def figure_search(
     *, image: Image.Image | None = None, text: str = "", text_weight: float = 0.5, k: int = 20,
     filters: FigureFilters | None = None, images: Sequence[Image.Image] = (),
