@@ -2,12 +2,13 @@
 (`gunicorn -c python:patentsearch.gunicorn_conf patentsearch.wsgi`).
 
 A search spends most of its time in PyTorch encoding the query drawing, which holds one core
-for tens of milliseconds; the rest is waiting on PostgreSQL and Redis. So: one worker process
-per core, each PyTorch operator on one thread of its own core (RETRIEVAL_TORCH_THREADS, see
-retrieval/ml/runtime.py), and a few threads per worker so that one request's database waits
-overlap another's encoding. Measured with 16 concurrent examiners on the 2-core machine
-(`python -m benchmarks`, docs/scaling.md). Override with WEB_CONCURRENCY (workers),
-PATENTSEARCH_WEB_THREADS and RETRIEVAL_TORCH_THREADS.
+for tens of milliseconds. So: one worker process per core, each with one thread (gunicorn's sync
+worker) and PyTorch on its share of the cores (RETRIEVAL_TORCH_THREADS, see
+retrieval/ml/runtime.py). With 16 concurrent examiners on the 2-core machine, 2 workers x 1
+thread answered the most queries with the shortest tail; more threads per worker added no
+throughput and let requests starve (p95 3.6 s against 13.7 s with 2 threads and 29 s with 4;
+docs/scaling.md). The sync worker wants a buffering proxy in front (Caddy in docker/). Override
+with WEB_CONCURRENCY (workers), PATENTSEARCH_WEB_THREADS and RETRIEVAL_TORCH_THREADS.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 
 cores = os.cpu_count() or 1
 workers = int(os.environ.get("WEB_CONCURRENCY", cores))
-threads = int(os.environ.get("PATENTSEARCH_WEB_THREADS", 2))
+threads = int(os.environ.get("PATENTSEARCH_WEB_THREADS", 1))
 timeout = 300
 # Each worker's share of the cores for PyTorch; read by the settings in every worker.
 os.environ.setdefault("RETRIEVAL_TORCH_THREADS", str(max(1, cores // max(1, workers))))
