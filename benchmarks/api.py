@@ -25,7 +25,13 @@ from retrieval import index, inference
 from retrieval.apis import SearchOutputSerializer
 from retrieval.images import read_first_page
 from retrieval.models import Figure
-from retrieval.selectors.search import FigureHit, SearchResult, channel_weights, fuse, model_get_active
+from retrieval.selectors.search import (
+    FigureHit,
+    SearchResult,
+    channel_weights,
+    fuse,
+    model_get_active,
+)
 
 TEXT_QUERIES = ("chair with armrests", "bottle", "lamp shade", "mobile phone case", "shoe sole")
 
@@ -53,8 +59,8 @@ def run(*, page: bytes, queries: int, client: Client, results: dict[str, object]
     text_stages: dict[str, list[float]] = {"encode": [], "ann": [], "text_sql": [], "fetch": [], "serialise": []}
     for i in range(queries):
         text = TEXT_QUERIES[i % len(TEXT_QUERIES)]
-        image_s.append(_timed(lambda: _post(client, _image_form(page, i))))
-        text_s.append(_timed(lambda: _post(client, {"text": text, "k": 20})))
+        image_s.append(_timed(lambda i=i: _post(client, _image_form(page, i))))
+        text_s.append(_timed(lambda text=text: _post(client, {"text": text, "k": 20})))
         _image_stages(model, page, image_stages)
         _text_stages(model, text, text_stages)
     image_p, text_p = percentiles_ms(image_s), percentiles_ms(text_s)
@@ -80,7 +86,7 @@ def run(*, page: bytes, queries: int, client: Client, results: dict[str, object]
     })
 
 
-def _image_stages(model, page: bytes, stages: dict[str, list[float]]) -> None:  # noqa: ANN001
+def _image_stages(model, page: bytes, stages: dict[str, list[float]]) -> None:
     box: dict[str, object] = {}
     # what the API's form does: decode and verify the first page, a fresh PNG for the query cache
     stages["decode"].append(_timed(lambda: box.update(image=read_first_page(
@@ -91,7 +97,7 @@ def _image_stages(model, page: bytes, stages: dict[str, list[float]]) -> None:  
         model=model, query=box["vector"], k=settings.RETRIEVAL_FUSION_DEPTH)})
 
 
-def _text_stages(model, text: str, stages: dict[str, list[float]]) -> None:  # noqa: ANN001
+def _text_stages(model, text: str, stages: dict[str, list[float]]) -> None:
     box: dict[str, object] = {}
     stages["encode"].append(_timed(lambda: box.update(vectors=inference.embed_query_text(model.checkpoint, text))))
     tower, sentence = box["vectors"]  # type: ignore[misc]
@@ -112,7 +118,7 @@ def _text_stages(model, text: str, stages: dict[str, list[float]]) -> None:  # n
     _search_stages(model, box, stages, sql, sql_stage="text_sql")
 
 
-def _search_stages(model, box, stages, rank, sql_stage: str = "ann") -> None:  # noqa: ANN001
+def _search_stages(model, box, stages, rank, sql_stage: str = "ann") -> None:
     """Time ``rank`` (the channels' SQL) under ``sql_stage``, then fusion and fetching the hits'
     rows (``fetch``) and their JSON (``serialise``)."""
     stages[sql_stage].append(_timed(lambda: box.update(rankings=rank())))
@@ -139,7 +145,7 @@ def _image_form(page: bytes, i: int) -> dict[str, object]:
     return {"image": SimpleUploadedFile(f"q{i}.png", page, content_type="image/png"), "k": 20}
 
 
-def _timed(call) -> float:  # noqa: ANN001
+def _timed(call) -> float:
     started = time.perf_counter()
     call()
     return time.perf_counter() - started

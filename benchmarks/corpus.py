@@ -73,14 +73,14 @@ def _ingest_and_encode(path: Path, name: str, model: RetrievalModel) -> tuple[fl
     return round(ingest_rate, 1), round(encode_rate, 1), ids
 
 
-def _eager_model(spec: str):  # noqa: ANN202 - (network, preprocessing config)
+def _eager_model(spec: str):
     """The model as plain eager PyTorch: the backbone network and the trained head of a
     pretrained-head folder, or an open_clip model's encode_image."""
+    from retrieval.ml.config import read_model_json
     from retrieval.ml.encoders.backbones import load_backbone
     from retrieval.ml.encoders.checkpoint import load_weights_into, read_weights
     from retrieval.ml.encoders.factory import load_model
     from retrieval.ml.encoders.pretrained_head import build_head, is_pretrained_head_folder
-    from retrieval.ml.config import read_model_json
     from retrieval.ml.shipped import resolve_model_spec
 
     folder = Path(resolve_model_spec(spec))

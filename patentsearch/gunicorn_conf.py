@@ -17,14 +17,14 @@ import logging
 import os
 
 cores = os.cpu_count() or 1
-workers = int(os.environ.get("WEB_CONCURRENCY", cores))
-threads = int(os.environ.get("PATENTSEARCH_WEB_THREADS", 1))
+workers = int(os.environ.get("WEB_CONCURRENCY", str(cores)))
+threads = int(os.environ.get("PATENTSEARCH_WEB_THREADS", "1"))
 timeout = 300
 # Each worker's share of the cores for PyTorch; read by the settings in every worker.
 os.environ.setdefault("RETRIEVAL_TORCH_THREADS", str(max(1, cores // max(1, workers))))
 
 
-def post_worker_init(worker) -> None:  # noqa: ANN001 - a gunicorn worker
+def post_worker_init(worker) -> None:
     """Load the active model once per worker before it takes requests: the first examiner of
     each worker would otherwise wait seconds for it. A worker that cannot (no database yet)
     starts anyway and loads the model with its first search."""

@@ -206,7 +206,7 @@ def nearest_figures(
     return sorted(hits, key=lambda hit: (-hit.score, hit.figure_id))
 
 
-def _set_scan_options(cursor, ef_search: int, *, max_scan_tuples: int | None = None) -> None:  # noqa: ANN001
+def _set_scan_options(cursor, ef_search: int, *, max_scan_tuples: int | None = None) -> None:
     """The HNSW scan settings of this transaction, in one round trip to the server (a search
     pays each round trip, and more so on a busy machine)."""
     options = [f"SET LOCAL hnsw.ef_search = {int(ef_search)}", "SET LOCAL hnsw.iterative_scan = relaxed_order"]

@@ -10,9 +10,13 @@ import pytest
 import torch
 from PIL import Image
 
-from retrieval.ml.encoders import load_encoder
-from retrieval.ml.encoders import wheel_weights
-from retrieval.ml.encoders.backbones import BACKBONES, backbone_preprocess, inference_backbone, load_backbone
+from retrieval.ml.encoders import load_encoder, wheel_weights
+from retrieval.ml.encoders.backbones import (
+    BACKBONES,
+    backbone_preprocess,
+    inference_backbone,
+    load_backbone,
+)
 from retrieval.ml.encoders.classical import NotSupportedError
 from retrieval.ml.encoders.factory import load_model
 from retrieval.ml.encoders.pretrained_head import PretrainedHeadEncoder
