@@ -3,8 +3,8 @@
 Each simulated examiner is a thread with its own HTTP connection that posts a drawing page to
 POST /api/v1/search/, waits for the answer and posts again, for the whole duration (closed loop,
 no think time: the worst case of 16 people pressing search together). The server runs the
-configuration `make demo` uses (gunicorn workers x threads); --gunicorn-workers and
---gunicorn-threads try others.
+configuration `make demo` and the Docker image use (patentsearch/gunicorn_conf.py: workers x
+threads, torch threads per worker); --gunicorn-workers and --gunicorn-threads try others.
 """
 
 from __future__ import annotations
@@ -26,15 +26,18 @@ from benchmarks.common import percentiles_ms, report
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run(*, page: bytes, token: str, users: int, seconds: float, workers: int, threads: int,
+def run(*, page: bytes, token: str, users: int, seconds: float, workers: int | None, threads: int | None,
         results: dict[str, object]) -> None:
     port = _free_port()
+    workers, threads, torch_threads = _configuration(workers, threads)
     print(f"Load: {users} concurrent examiners, image queries for {seconds:.0f} s "
-          f"(gunicorn {workers} workers x {threads} threads)", flush=True)
+          f"(gunicorn {workers} workers x {threads} threads, {torch_threads} torch thread(s) each)", flush=True)
+    env = {**os.environ, "WEB_CONCURRENCY": str(workers), "PATENTSEARCH_WEB_THREADS": str(threads),
+           "RETRIEVAL_TORCH_THREADS": str(torch_threads)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "patentsearch.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", str(threads), "--timeout", "300", "--log-level", "warning"],
-        cwd=REPO, env={**os.environ},
+        [sys.executable, "-m", "gunicorn", "-c", "python:patentsearch.gunicorn_conf", "patentsearch.wsgi",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=REPO, env=env,
     )
     try:
         _wait_for(port, server)
@@ -75,9 +78,35 @@ def run(*, page: bytes, token: str, users: int, seconds: float, workers: int, th
     report("latency p95 under load", p["p95"], "ms")
     report("errors", float(len(errors)), "")
     results["load"] = {"users": users, "seconds": round(elapsed, 1), "workers": workers, "threads": threads,
+                       "torch_threads": torch_threads,
                        "queries": len(latencies), "queries_per_s": round(len(latencies) / elapsed, 2),
                        **p, "errors": len(errors), "error_examples": sorted(set(errors))[:5],
                        "mean_ms": round(1000 * float(np.mean(latencies)), 2) if latencies else None}
+
+
+def _configuration(workers: int | None, threads: int | None) -> tuple[int, int, int]:
+    """gunicorn workers, threads and torch threads per worker: patentsearch/gunicorn_conf.py's
+    (what `make demo` and the Docker image run) unless the command line chose others."""
+    saved = {name: os.environ.get(name) for name in ("WEB_CONCURRENCY", "PATENTSEARCH_WEB_THREADS",
+                                                      "RETRIEVAL_TORCH_THREADS")}
+    try:
+        if workers is not None:
+            os.environ["WEB_CONCURRENCY"] = str(workers)
+        if threads is not None:
+            os.environ["PATENTSEARCH_WEB_THREADS"] = str(threads)
+        os.environ.pop("RETRIEVAL_TORCH_THREADS", None)
+        import importlib
+
+        import patentsearch.gunicorn_conf as conf
+
+        conf = importlib.reload(conf)
+        return conf.workers, conf.threads, int(os.environ["RETRIEVAL_TORCH_THREADS"])
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _post(port: int, body: bytes, headers: dict[str, str], connection: http.client.HTTPConnection | None = None) -> int:

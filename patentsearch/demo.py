@@ -106,7 +106,7 @@ def _start_beat(env: dict[str, str]) -> subprocess.Popen[bytes]:
 def _start_web(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", "gunicorn", "patentsearch.wsgi", "--bind", f"127.0.0.1:{port}",
-        "--workers", "2", "--threads", "4", "--timeout", "300", "--log-level", "warning",
+        "-c", "python:patentsearch.gunicorn_conf", "--log-level", "warning",
     ]
     return subprocess.Popen(command, env=env)
 

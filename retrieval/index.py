@@ -194,14 +194,21 @@ def nearest_figures(
     params = [literal, *sql.params, literal, int(k)]
     ef = max(int(ef_search or settings.RETRIEVAL_HNSW_EF_SEARCH), int(k))
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {ef}")
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {int(settings.RETRIEVAL_HNSW_MAX_SCAN_TUPLES)}")
+        _set_scan_options(cursor, ef, max_scan_tuples=int(settings.RETRIEVAL_HNSW_MAX_SCAN_TUPLES))
         cursor.execute(query_sql, params)
         rows = cursor.fetchall()
     # relaxed_order may return hits slightly out of order; the scores are exact.
     hits = [Neighbor(figure_id=row[0], score=float(row[1])) for row in rows]
     return sorted(hits, key=lambda hit: (-hit.score, hit.figure_id))
+
+
+def _set_scan_options(cursor, ef_search: int, *, max_scan_tuples: int | None = None) -> None:
+    """The HNSW scan settings of this transaction, in one round trip to the server (a search
+    pays each round trip, and more so on a busy machine)."""
+    options = [f"SET LOCAL hnsw.ef_search = {int(ef_search)}", "SET LOCAL hnsw.iterative_scan = relaxed_order"]
+    if max_scan_tuples is not None:
+        options.append(f"SET LOCAL hnsw.max_scan_tuples = {int(max_scan_tuples)}")
+    cursor.execute("; ".join(options))
 
 
 @dataclass(frozen=True)
@@ -417,8 +424,7 @@ def sentence_figures(
     literal = _literal(query)
     ef = max(int(settings.RETRIEVAL_HNSW_EF_SEARCH), int(k))
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {ef}")
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        _set_scan_options(cursor, ef)
         cursor.execute(query_sql, [literal, *sql.params, literal, int(k)])
         hits = [Neighbor(figure_id=row[0], score=float(row[1])) for row in cursor.fetchall()]
     return sorted(hits, key=lambda hit: (-hit.score, hit.figure_id))

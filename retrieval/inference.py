@@ -7,7 +7,7 @@ Errors of the library become the app's own errors here.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,9 +45,11 @@ def load_encoder(spec: str) -> Encoder:
 
 def _load(spec: str) -> Encoder:
     from retrieval.ml.encoders.factory import load_encoder as ml_load_encoder
+    from retrieval.ml.runtime import set_cpu_threads
 
+    set_cpu_threads(settings.RETRIEVAL_TORCH_THREADS)
     try:
-        return ml_load_encoder(spec, device=settings.RETRIEVAL_DEVICE)
+        return ml_load_encoder(spec, device=settings.RETRIEVAL_DEVICE, batch_size=settings.RETRIEVAL_ENCODE_BATCH_SIZE)
     except (ModelLoadError, ValueError, OSError) as exc:
         raise ModelRegistrationError(f"Model {spec!r} could not be loaded: {exc}") from exc
 
@@ -69,6 +71,28 @@ def embed_images(spec: str, images: Sequence[Image.Image]) -> NDArray[np.float32
     return load_encoder(spec).embed_images(images)
 
 
+def embed_image_loaders(
+    spec: str, loaders: Sequence[Callable[[], Image.Image]]
+) -> tuple[NDArray[np.float32], list[int], dict[int, Exception]]:
+    """Embed the images the loaders read (each a callable returning a decoded image or raising),
+    decoding and preprocessing in ``RETRIEVAL_DECODE_THREADS`` threads while the model encodes
+    the images before. Returns the vectors of the images that loaded, their positions in
+    ``loaders``, and each failed loader's exception by position (nothing is embedded for it)."""
+    encoder = load_encoder(spec)
+    embed_loaded = getattr(encoder, "embed_loaded", None)
+    if embed_loaded is None:  # an encoder of the protocol without the streaming path
+        images, ok, errors = [], [], {}
+        for i, loader in enumerate(loaders):
+            try:
+                images.append(loader())
+                ok.append(i)
+            except Exception as exc:  # noqa: BLE001 - handed back to the caller, who decides
+                errors[i] = exc
+        return encoder.embed_images(images), ok, errors
+    out = embed_loaded(loaders, threads=settings.RETRIEVAL_DECODE_THREADS)
+    return out.vectors, out.ok, out.errors
+
+
 def embed_texts(spec: str, texts: Sequence[str]) -> NDArray[np.float32]:
     """(N, dim) unit vectors for the texts, in the space of the model's image vectors."""
     from retrieval.ml.encoders.classical import NotSupportedError
@@ -80,6 +104,20 @@ def embed_texts(spec: str, texts: Sequence[str]) -> NDArray[np.float32]:
         raise TextSearchNotSupportedError(
             f"The active model ({encoder.name}) searches by drawing only; upload a drawing."
         ) from exc
+
+
+def embed_query_text(spec: str, text: str) -> tuple[NDArray[np.float32] | None, NDArray[np.float32]]:
+    """A query text's unit vector in the model's drawing space (None when the model has no text
+    tower) and in the sentence space of the text channel, each computed once: the shipped
+    models' text tower is the locked sentence model itself, so one pass gives both."""
+    from retrieval.ml.encoders.sentence import NAME
+
+    sentence = embed_sentences([text])[0]
+    if not model_embeds_texts(spec):
+        return None, sentence
+    if getattr(load_encoder(spec), "text_tower", None) == NAME:
+        return sentence, sentence
+    return embed_texts(spec, [text])[0], sentence
 
 
 def make_random_checkpoint(out_dir: Path, *, architecture: str, seed: int, name: str) -> Path:
@@ -181,7 +219,9 @@ def _describer_options(name: str, model_path: str | None = None) -> dict[str, ob
 def embed_sentences(texts: Sequence[str]) -> NDArray[np.float32]:
     """(N, 384) unit vectors of the locked sentence model (all-MiniLM-L6-v2): the text channel."""
     from retrieval.ml.encoders.sentence import sentence_encoder
+    from retrieval.ml.runtime import set_cpu_threads
 
+    set_cpu_threads(settings.RETRIEVAL_TORCH_THREADS)
     try:
         return sentence_encoder().embed(texts)
     except ModelLoadError as exc:

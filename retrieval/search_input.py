@@ -72,7 +72,7 @@ class SearchInputSerializer(serializers.Serializer):
         self._token = hashlib.sha256(data).hexdigest()
         # the decoded first page (a fresh PNG), never the upload as sent
         query_cache().set(f"{QUERY_CACHE_PREFIX}{self._token}", page.data, QUERY_CACHE_SECONDS)
-        return Image.open(io.BytesIO(page.data))
+        return page.image
 
     def validate_corpus(self, values: list[str]) -> list[int]:
         """Corpus ids or names; any that names no corpus is an error."""

@@ -103,6 +103,18 @@ def search_filters(data: Mapping[str, Any]) -> FigureFilters:
     )
 
 
+def search_warm_up() -> str | None:
+    """Load the active model and the sentence model into this process before the first query
+    (a web worker calls it once at start, see patentsearch/gunicorn_conf.py), so that no
+    examiner waits for a model load. Returns the model's name; None when no model is active."""
+    model = RetrievalModel.objects.filter(is_active=True).first()
+    if model is None:
+        return None
+    inference.load_encoder(model.checkpoint)
+    inference.embed_sentences(["warm-up"])
+    return model.name
+
+
 def figure_search(
     *, image: Image.Image | None = None, text: str = "", text_weight: float = 0.5, k: int = 20,
     filters: FigureFilters | None = None, images: Sequence[Image.Image] = (),
@@ -158,12 +170,11 @@ def channel_rankings(
     if drawing is not None:
         rankings["drawing"] = index.nearest_figures(model=model, query=drawing, k=depth, filters=filters)
     if text.strip():
-        if inference.model_embeds_texts(model.checkpoint):
-            query = inference.embed_texts(model.checkpoint, [text])[0]
-            rankings["text_tower"] = index.nearest_figures(model=model, query=query, k=depth, filters=filters)
+        tower, sentence = inference.embed_query_text(model.checkpoint, text)
+        if tower is not None:
+            rankings["text_tower"] = index.nearest_figures(model=model, query=tower, k=depth, filters=filters)
         rankings["fulltext"] = index.fulltext_figures(text=text, k=depth, filters=filters)
         rankings["trigram"] = index.trigram_figures(text=text, k=depth, filters=filters)
-        sentence = inference.embed_sentences([text])[0]
         rankings["sentence"] = index.sentence_figures(query=sentence, k=depth, filters=filters)
         if drawing is not None and inference.model_in_sentence_space(model.checkpoint):
             alpha = settings.RETRIEVAL_JOINT_DRAWING_WEIGHT if joint_drawing_weight is None else joint_drawing_weight

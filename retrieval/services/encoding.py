@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import functools
 import logging
 from collections.abc import Sequence
 
@@ -12,7 +12,7 @@ from PIL import Image
 
 from retrieval import index, inference
 from retrieval.exceptions import InvalidImageError
-from retrieval.images import read_pages
+from retrieval.images import decode_first_page
 from retrieval.models import Figure, RetrievalModel
 from retrieval.selectors.encoding import figures_lost, figures_without_vector
 from retrieval.selectors.models import active_model
@@ -86,25 +86,28 @@ def figure_encode_batch(*, figure_ids: Sequence[int], model_id: int) -> int:
         .exclude(embeddings__model=model)
         .order_by("pk")
     )
-    images, ready = _load_images(figures)
-    if not ready:
+    if not figures:
         return 0
-    vectors = inference.embed_images(model.checkpoint, images)
-    return index.upsert_embeddings(model, [f.pk for f in ready], vectors)
+    # Each figure's file is read, checked and decoded once, in threads, while the model
+    # encodes the figures before it (retrieval.inference.embed_image_loaders).
+    vectors, ok, errors = inference.embed_image_loaders(
+        model.checkpoint, [functools.partial(_open_figure_image, figure) for figure in figures]
+    )
+    for position, exc in errors.items():
+        if not isinstance(exc, (InvalidImageError, OSError)):
+            raise exc
+        reason = exc.message if isinstance(exc, InvalidImageError) else f"image unreadable: {exc}"
+        _mark_failed(figures[position], reason)
+    if not ok:
+        return 0
+    return index.upsert_embeddings(model, [figures[i].pk for i in ok], vectors)
 
 
-def _load_images(figures: Sequence[Figure]) -> tuple[list[Image.Image], list[Figure]]:
-    images, ready = [], []
-    for figure in figures:
-        try:
-            with figure.image.open("rb") as f:
-                page = read_pages(f.read(), max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS)[0]
-            images.append(Image.open(io.BytesIO(page.data)))
-            ready.append(figure)
-        except (InvalidImageError, OSError) as exc:
-            reason = exc.message if isinstance(exc, InvalidImageError) else f"image unreadable: {exc}"
-            _mark_failed(figure, reason)
-    return images, ready
+def _open_figure_image(figure: Figure) -> Image.Image:
+    """The figure's stored page, checked (type, size, integrity) and decoded."""
+    with figure.image.open("rb") as f:
+        data = f.read()
+    return decode_first_page(data, max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS)
 
 
 def _mark_failed(figure: Figure, reason: str) -> None:

@@ -74,7 +74,8 @@ def test_only_the_first_page_of_a_query_is_decoded(examiner_api, active_model, m
     pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:])
     decoded = []
     real = images._as_png
-    monkeypatch.setattr(images, "_as_png", lambda frame, page, limit: decoded.append(page) or real(frame, page, limit))
+    monkeypatch.setattr(images, "_as_png", lambda frame, page, limit, **options: decoded.append(page)
+                        or real(frame, page, limit, **options))
     response = examiner_api.post(URL, {"image": _upload(buffer.getvalue(), "q.tiff")}, format="multipart")
     assert response.status_code == 200, response.content
     assert decoded == [0]

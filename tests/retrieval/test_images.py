@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from retrieval.exceptions import InvalidImageError
-from retrieval.images import open_query_image, read_pages
+from retrieval.images import decode_first_page, open_query_image, read_first_page, read_pages
 from tests.drawings import drawing, png_bytes
 
 LIMIT = 50_000_000
@@ -66,3 +66,26 @@ def test_decompression_bomb_is_refused():
 def test_query_image_is_the_first_page_decoded():
     image = open_query_image(png_bytes(drawing(4, mode="1")), max_pixels=LIMIT)
     assert image.size == (320, 240)
+
+
+@pytest.mark.parametrize("kind", ["PNG", "TIFF", "PDF"])
+def test_a_query_page_is_decoded_once_and_its_png_holds_the_same_pixels(kind):
+    buffer = io.BytesIO()
+    first, second = drawing(5), drawing(6)
+    if kind == "PDF":
+        first.convert("RGB").save(buffer, format="PDF", save_all=True, append_images=[second.convert("RGB")])
+    else:
+        first.save(buffer, format=kind, save_all=kind == "TIFF", append_images=[second] if kind == "TIFF" else [])
+    page = read_first_page(buffer.getvalue(), max_pixels=LIMIT, pdf_dpi=72)
+    decoded = decode_first_page(buffer.getvalue(), max_pixels=LIMIT, pdf_dpi=72)
+    stored = Image.open(io.BytesIO(page.data))
+    assert stored.format == "PNG" and page.image is not None
+    assert page.image.tobytes() == stored.tobytes() == decoded.tobytes()
+    if kind != "PDF":  # the PDF page is rendered, not the drawing's pixels
+        assert decoded.tobytes() == first.tobytes()
+
+
+@pytest.mark.parametrize(("data", "reason"), [(b"", "empty"), (b"not an image", "not an image")])
+def test_decoding_a_first_page_refuses_what_reading_it_refuses(data, reason):
+    with pytest.raises(InvalidImageError, match=reason):
+        decode_first_page(data, max_pixels=LIMIT)

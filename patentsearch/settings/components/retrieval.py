@@ -19,6 +19,14 @@ RETRIEVAL_HNSW_BUILD_WORKERS = env.int("RETRIEVAL_HNSW_BUILD_WORKERS", default=2
 RETRIEVAL_MAX_K = env.int("RETRIEVAL_MAX_K", default=200)
 RETRIEVAL_DEFAULT_K = env.int("RETRIEVAL_DEFAULT_K", default=20)
 RETRIEVAL_ENCODE_BATCH_SIZE = env.int("RETRIEVAL_ENCODE_BATCH_SIZE", default=32)
+# PyTorch threads per process on the CPU (retrieval/ml/runtime.py says why): its share of the
+# cores. 1 suits the 2-core box, where two gunicorn workers or a worker beside the web share
+# them (measured: docs/scaling.md); 0 is PyTorch's default, one thread per core. gunicorn's
+# config (patentsearch/gunicorn.conf.py) sets cores / workers for the web processes.
+RETRIEVAL_TORCH_THREADS = env.int("RETRIEVAL_TORCH_THREADS", default=1)
+# Threads that read, decode and preprocess a batch's drawings while the model encodes the ones
+# before (the encoding worker): decoding and resizing run beside the model's thread.
+RETRIEVAL_DECODE_THREADS = env.int("RETRIEVAL_DECODE_THREADS", default=2)
 # A figure without a vector whose encoding task the broker took longer ago than this is counted
 # lost and queued again by the sweep (longer than any queue takes to drain; see
 # retrieval.selectors.encoding). The sweep runs every RETRIEVAL_SWEEP_SECONDS (Celery beat).

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
 from PIL import Image
 
 from retrieval.ml.config import ModelConfig
+from retrieval.ml.preprocessing import preprocess_batch, preprocess_image
 
 _T = TypeVar("_T")
 
@@ -61,17 +65,38 @@ class Encoder(Protocol):
         ...
 
 
+@dataclass
+class LoadedEmbeddings:
+    """What :meth:`ConfiguredEncoder.embed_loaded` made of a list of image loaders.
+
+    Attributes:
+        vectors: ``(len(ok), D)`` float32 unit rows, in the order of ``ok``.
+        ok: the positions (in the loaders' list) of the images that loaded.
+        errors: position -> the exception its loader raised (nothing was embedded for it).
+    """
+
+    vectors: NDArray[np.float32]
+    ok: list[int] = field(default_factory=list)
+    errors: dict[int, Exception] = field(default_factory=dict)
+
+
 class ConfiguredEncoder:
-    """What every encoder shares: the :class:`Encoder` properties read from its ``model.json``
-    and the batching of :meth:`embed_images`.
+    """What every encoder shares: the :class:`Encoder` properties read from its ``model.json``,
+    the batching of :meth:`embed_images` and the decode-while-encoding of :meth:`embed_loaded`.
 
     Subclasses set ``_config``, ``_version`` and ``batch_size`` in their ``__init__`` and
-    implement ``_embed_image_batch`` (one batch of images -> unit vectors).
+    implement ``_embed_pixels`` (one preprocessed batch -> unit vectors).
     """
 
     _config: ModelConfig
     _version: str
     batch_size: int
+
+    #: Drawings per forward pass in :meth:`embed_loaded` (the CPU path of a subclass may prefer
+    #: small batches that stay in the processor's caches).
+    @property
+    def stream_batch(self) -> int:
+        return self.batch_size
 
     def embed_images(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
         """Embed drawings.
@@ -89,7 +114,53 @@ class ConfiguredEncoder:
             raise TypeError("images must be a sequence of PIL images, not a single image")
         return self._concat([self._embed_image_batch(b) for b in batches(images, self.batch_size)])
 
+    def embed_loaded(
+        self, loaders: Sequence[Callable[[], Image.Image]], *, threads: int = 2
+    ) -> LoadedEmbeddings:
+        """Embed the images that ``loaders`` read and decode, decoding and preprocessing the next
+        images in ``threads`` threads while the model runs on the ones before (image decoding,
+        resizing and numpy release the GIL). The vectors are those of :meth:`embed_images`.
+
+        Args:
+            loaders: one callable per image; each returns the decoded image or raises.
+            threads: decoding and preprocessing threads.
+
+        Returns:
+            The vectors of the images that loaded and, for each loader that raised, its
+            exception (a loader's failure costs only its own image).
+        """
+        out = LoadedEmbeddings(np.zeros((0, self.dim), dtype=np.float32))
+        cfg = self._config.preprocess
+
+        def load(i: int) -> torch.Tensor | Exception:
+            try:
+                image = loaders[i]()
+            except Exception as exc:  # noqa: BLE001 - the caller's loader; handed back to the caller
+                return exc
+            return preprocess_image(image, cfg)
+
+        chunks: list[NDArray[np.float32]] = []
+        pending: list[torch.Tensor] = []
+        with ThreadPoolExecutor(max_workers=max(1, int(threads)), thread_name_prefix="preprocess") as pool:
+            for i, result in enumerate(pool.map(load, range(len(loaders)))):
+                if isinstance(result, Exception):
+                    out.errors[i] = result
+                    continue
+                out.ok.append(i)
+                pending.append(result)
+                if len(pending) >= self.stream_batch:
+                    chunks.append(self._embed_pixels(torch.stack(pending)))
+                    pending = []
+        if pending:
+            chunks.append(self._embed_pixels(torch.stack(pending)))
+        out.vectors = self._concat(chunks)
+        return out
+
     def _embed_image_batch(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
+        return self._embed_pixels(preprocess_batch(images, self._config.preprocess))
+
+    def _embed_pixels(self, pixels: torch.Tensor) -> NDArray[np.float32]:
+        """``(N, C, S, S)`` preprocessed pixels -> ``(N, D)`` unit rows."""
         raise NotImplementedError
 
     def _concat(self, chunks: list[NDArray[np.float32]]) -> NDArray[np.float32]:

@@ -32,7 +32,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
-from PIL import Image
 
 from retrieval.ml.config import (
     MODEL_JSON,
@@ -53,7 +52,6 @@ from retrieval.ml.encoders.hog import (
 )
 from retrieval.ml.encoders.open_clip_encoder import parse_device
 from retrieval.ml.errors import MLError, ModelLoadError
-from retrieval.ml.preprocessing import preprocess_batch
 
 ARCHITECTURE = "hog-pca"
 PCA_FILE = "pca.npz"
@@ -144,8 +142,8 @@ class ClassicalEncoder(ConfiguredEncoder):
             f"the classical model {self.name!r} embeds drawings only: it cannot embed texts"
         )
 
-    def _embed_image_batch(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
-        pixels = preprocess_batch(images, self._config.preprocess).to(self._device)
+    def _embed_pixels(self, pixels: torch.Tensor) -> NDArray[np.float32]:
+        pixels = pixels.to(self._device)
         with torch.inference_mode():
             raw = raw_descriptors(pixels, self._hog)
             projected = ((raw - self._mean) @ self._components.T) * self._whiten

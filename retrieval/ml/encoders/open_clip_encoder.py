@@ -10,11 +10,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
-from PIL import Image
 
 from retrieval.ml.config import ModelConfig
 from retrieval.ml.encoders.base import ConfiguredEncoder, batches
-from retrieval.ml.preprocessing import preprocess_batch
 
 Tokenizer = Callable[[list[str]], torch.Tensor]
 Encode = Callable[[torch.Tensor], torch.Tensor]
@@ -76,8 +74,8 @@ class OpenClipEncoder(ConfiguredEncoder):
         """The wrapped open_clip model (in eval mode)."""
         return self._model
 
-    def _embed_image_batch(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
-        return self.embed_pixels(preprocess_batch(images, self._config.preprocess))
+    def _embed_pixels(self, pixels: torch.Tensor) -> NDArray[np.float32]:
+        return self.embed_pixels(pixels)
 
     def embed_pixels(self, pixels: torch.Tensor) -> NDArray[np.float32]:
         """Embed already preprocessed pixels (see ``preprocessing.preprocess_batch``).

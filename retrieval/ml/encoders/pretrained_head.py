@@ -26,6 +26,7 @@ Folder form::
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,11 +35,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
-from PIL import Image
 from torch import nn
 
 from retrieval.ml.config import MODEL_JSON, ModelConfig, read_model_json
-from retrieval.ml.encoders.backbones import backbone_spec, load_backbone
+from retrieval.ml.encoders.backbones import backbone_spec, inference_backbone, load_backbone
 from retrieval.ml.encoders.base import ConfiguredEncoder
 from retrieval.ml.encoders.checkpoint import load_weights_into, read_weights
 from retrieval.ml.encoders.classical import NotSupportedError
@@ -47,11 +47,11 @@ from retrieval.ml.encoders.sentence import DIM as SENTENCE_DIM
 from retrieval.ml.encoders.sentence import NAME as SENTENCE_NAME
 from retrieval.ml.encoders.sentence import sentence_encoder
 from retrieval.ml.errors import ModelLoadError
-from retrieval.ml.preprocessing import preprocess_batch
 
 ARCHITECTURE = "pretrained-head"
 HEAD_FILE = "head.safetensors"
 TEXT_TOWERS = (SENTENCE_NAME,)
+CPU_BATCH = 2
 
 
 class ProjectionHead(nn.Module):
@@ -95,9 +95,23 @@ class PretrainedHeadEncoder(ConfiguredEncoder):
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self._device = parse_device(device)
         self._config, self._version, self.batch_size = config, version, batch_size
-        self._backbone = load_backbone(str(config.training["backbone"]))
-        self._head = head.eval()
+        name = str(config.training["backbone"])
+        if self._device.type == "cuda":
+            # A private copy on the GPU (the process-wide CPU backbone stays where it is), run in
+            # channels-last memory under bfloat16 autocast: vectors differ from the CPU ones in
+            # the third decimal or so, like the open_clip encoder's CUDA path.
+            self._backbone = copy.deepcopy(load_backbone(name)).to(self._device, memory_format=torch.channels_last)
+        else:
+            self._backbone = inference_backbone(name, config.preprocess.image_size)
+        self._head = head.eval().to(self._device)
         self._text_tower = config.training.get("text_tower")
+
+    @property
+    def stream_batch(self) -> int:
+        """Drawings per forward pass while streaming: on the CPU, small batches whose
+        activations stay in the caches (per drawing, 2 is faster than 32 for this network by
+        about a third on the 2-core development machine); on a GPU, ``batch_size``."""
+        return self.batch_size if self._device.type == "cuda" else min(self.batch_size, CPU_BATCH)
 
     @property
     def has_text_tower(self) -> bool:
@@ -106,15 +120,24 @@ class PretrainedHeadEncoder(ConfiguredEncoder):
 
     @property
     def text_tower(self) -> str | None:
-        """The name of the locked sentence model whose space this model's drawings meet (or None)."""
-        return self._text_tower or None
+        """The name of the locked sentence model that embeds texts (None: drawings only)."""
+        return str(self._text_tower) if self._text_tower else None
 
-    def _embed_image_batch(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
-        pixels = preprocess_batch(images, self._config.preprocess)
+    def _embed_pixels(self, pixels: torch.Tensor) -> NDArray[np.float32]:
+        step = self.stream_batch
+        chunks = []
         with torch.inference_mode():
-            out = self._head(self._backbone(pixels))
-        vectors: NDArray[np.float32] = out.numpy().astype(np.float32, copy=False)
-        return vectors
+            for start in range(0, pixels.shape[0], step):
+                batch = pixels[start : start + step]
+                if self._device.type == "cuda":
+                    batch = batch.to(self._device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+                    with torch.autocast(device_type="cuda", dtype=torch.bfloat16):
+                        features = self._backbone(batch)
+                    features = features.float()
+                else:
+                    features = self._backbone(batch)
+                chunks.append(self._head(features).cpu().numpy().astype(np.float32, copy=False))
+        return self._concat(chunks)
 
     def embed_texts(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Texts through the locked sentence model (the space the head was trained to meet).

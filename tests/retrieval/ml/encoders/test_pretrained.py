@@ -11,7 +11,12 @@ import torch
 from PIL import Image
 
 from retrieval.ml.encoders import load_encoder, wheel_weights
-from retrieval.ml.encoders.backbones import BACKBONES, backbone_preprocess, load_backbone
+from retrieval.ml.encoders.backbones import (
+    BACKBONES,
+    backbone_preprocess,
+    inference_backbone,
+    load_backbone,
+)
 from retrieval.ml.encoders.classical import NotSupportedError
 from retrieval.ml.encoders.factory import load_model
 from retrieval.ml.encoders.pretrained_head import PretrainedHeadEncoder
@@ -116,3 +121,30 @@ def test_the_shipped_models_are_small_heads_on_the_pretrained_backbone() -> None
     assert baseline.config.training["losses"] == ["patent"] and not baseline.has_text_tower
     words = default.embed_texts(["chair"])
     assert words.shape == (1, 384)
+
+
+def test_the_inference_backbone_gives_the_eager_features() -> None:
+    eager = load_backbone("mobilenetv2-imagenet")
+    fast = inference_backbone("mobilenetv2-imagenet", 96)
+    pixels = torch.randn(3, 3, 96, 96)
+    with torch.inference_mode():
+        reference, optimised = eager(pixels), fast(pixels)
+    assert optimised.shape == reference.shape
+    assert torch.allclose(optimised, reference, atol=1e-4, rtol=1e-4)
+    assert inference_backbone("mobilenetv2-imagenet", 96) is fast  # one per process and size
+
+
+def test_streamed_drawings_get_the_vectors_of_embed_images_and_a_bad_loader_costs_only_its_image() -> None:
+    encoder = load_encoder("default")
+    images = [drawing(i) for i in range(5)]
+
+    def broken() -> Image.Image:
+        raise OSError("disk gone")
+
+    loaders = [lambda image=image: image for image in images[:2]] + [broken] + [
+        lambda image=image: image for image in images[2:]]
+    out = encoder.embed_loaded(loaders, threads=2)
+    assert out.ok == [0, 1, 3, 4, 5] and list(out.errors) == [2] and isinstance(out.errors[2], OSError)
+    assert np.allclose(out.vectors, encoder.embed_images(images), atol=1e-5)
+    assert np.allclose(np.linalg.norm(out.vectors, axis=1), 1.0, atol=1e-5)
+    assert encoder.embed_loaded([], threads=2).vectors.shape == (0, 384)
