@@ -204,10 +204,10 @@ def _inference_backbone(name: str, image_size: int) -> Callable[[torch.Tensor], 
             # TorchScript is deprecated in favour of torch.compile, which needs a C++ compiler and
             # minutes per process at run time; this needs neither and is pinned with torch.
             warnings.simplefilter("ignore")
-            traced = torch.jit.trace(_folded(eager), example, check_trace=False)
+            traced = torch.jit.trace(_folded(eager), example, check_trace=False)  # type: ignore[no-untyped-call]
             optimised = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
             optimised(example)
-        return optimised  # type: ignore[no-any-return]
+        return optimised
     except (RuntimeError, AttributeError, TypeError) as exc:  # TorchScript gone or unable
         logger.warning("Backbone %s runs eagerly: TorchScript could not optimise it (%s)", name, exc)
         folded = _folded(eager).to(memory_format=torch.channels_last)
@@ -224,7 +224,8 @@ def _folded(model: nn.Module) -> nn.Module:
     def fold(module: nn.Module) -> None:
         for name, child in list(module.named_children()):
             if isinstance(child, nn.Sequential):
-                layers, out, i = list(child), [], 0
+                layers, i = list(child), 0
+                out: list[nn.Module] = []
                 while i < len(layers):
                     pair = layers[i : i + 2]
                     if len(pair) == 2 and isinstance(pair[0], nn.Conv2d) and isinstance(pair[1], nn.BatchNorm2d):

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +100,10 @@ class PretrainedHeadEncoder(ConfiguredEncoder):
             # A private copy on the GPU (the process-wide CPU backbone stays where it is), run in
             # channels-last memory under bfloat16 autocast: vectors differ from the CPU ones in
             # the third decimal or so, like the open_clip encoder's CUDA path.
-            self._backbone = copy.deepcopy(load_backbone(name)).to(self._device, memory_format=torch.channels_last)
+            gpu_backbone = copy.deepcopy(load_backbone(name)).to(self._device)
+            self._backbone: Callable[[torch.Tensor], torch.Tensor] = gpu_backbone.to(
+                memory_format=torch.channels_last
+            )
         else:
             self._backbone = inference_backbone(name, config.preprocess.image_size)
         self._head = head.eval().to(self._device)
