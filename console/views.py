@@ -27,6 +27,7 @@ from console.selectors.jobs import (
     last_activation,
     model_list,
 )
+from retrieval import inference
 from retrieval.models import Corpus, RetrievalModel
 from retrieval.selectors.evaluation import RELEVANCES
 
@@ -47,11 +48,12 @@ class JobListView(ConsoleView):
             {"model": model, "rows": encoding_by_corpus(model=model)}
             for model in RetrievalModel.objects.order_by("-is_active", "name")
         ]
+        llm_endpoint, llm_model = inference.describe_endpoint()
         return render(request, "console/jobs.html", {
             "page": page, "jobs": [job_progress(job) for job in page], "encoding": encoding,
             "section": "jobs", "corpora": Corpus.objects.order_by("name"),
             "describer": settings.RETRIEVAL_DESCRIBE_BACKEND,
-            "llm_endpoint": settings.RETRIEVAL_LLM_BASE_URL, "llm_model": settings.RETRIEVAL_LLM_MODEL,
+            "llm_endpoint": llm_endpoint, "llm_model": llm_model,
             "describe_model_path": settings.RETRIEVAL_DESCRIBE_MODEL_PATH,
             "import_root": settings.CONSOLE_IMPORT_ROOT,
         })

@@ -202,6 +202,13 @@ def describe_backends() -> tuple[str, ...]:
     return tuple(BACKENDS)
 
 
+def describe_endpoint() -> tuple[str, str]:
+    """The OpenAI-compatible endpoint and model the environment configures ("" when unset)."""
+    from retrieval.ml.describe.openai_backend import configured_endpoint
+
+    return configured_endpoint()
+
+
 def _describer_options(name: str, model_path: str | None = None) -> dict[str, object]:
     """Options of the chosen backend from the settings; the openai backend reads its endpoint,
     model and key (PATENTSEARCH_LLM_*) from the environment itself, in one place."""

@@ -72,10 +72,10 @@ def test_cancel_a_reindex_job(admin_api, corpus, active_model, tmp_path, django_
     assert figure_encode_batch(figure_ids=corpus.figure_ids, model_id=active_model.pk) == 4
 
 
-def test_cancel_and_retry_a_describe_job_with_a_chosen_backend(admin_api, corpus, settings,
+def test_cancel_and_retry_a_describe_job_with_a_chosen_backend(admin_api, corpus, settings, monkeypatch,
                                                                 django_capture_on_commit_callbacks):
     settings.RETRIEVAL_DESCRIBE_BACKEND = "openai"  # the server's default is not what is chosen
-    settings.RETRIEVAL_LLM_BASE_URL = ""
+    monkeypatch.delenv("PATENTSEARCH_LLM_BASE_URL", raising=False)
     with django_capture_on_commit_callbacks(execute=False) as sent:
         response = admin_api.post(f"/api/v1/corpora/{corpus.corpus_id}/describe/", {"backend": "offline"},
                                   format="json")

@@ -30,6 +30,15 @@ ENV_API_KEY = "PATENTSEARCH_LLM_API_KEY"
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
+def configured_endpoint() -> tuple[str, str]:
+    """The endpoint and model name the environment configures (PATENTSEARCH_LLM_BASE_URL,
+    PATENTSEARCH_LLM_MODEL; "" when unset): the one place that reads them."""
+    return (
+        os.environ.get(ENV_BASE_URL, "").strip().rstrip("/"),
+        os.environ.get(ENV_MODEL, "").strip(),
+    )
+
+
 class OpenAIBackend(ChatBackend):
     """Descriptions from a chat-completions endpoint, with retries and re-asking.
 
@@ -68,8 +77,9 @@ class OpenAIBackend(ChatBackend):
         json_mode: bool = True,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.base_url = (base_url or os.environ.get(ENV_BASE_URL, "")).strip().rstrip("/")
-        self.model = (model or os.environ.get(ENV_MODEL, "")).strip()
+        env_url, env_model = configured_endpoint()
+        self.base_url = (base_url or env_url).strip().rstrip("/")
+        self.model = (model or env_model).strip()
         self._api_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY, "")
         if not self.base_url:
             raise DescriptionBackendError(
