@@ -17,7 +17,7 @@ from retrieval.index import FigureFilters
 from retrieval.ml.exact_search import exact_top_k
 
 K = 10
-EF_CURVE = (40, 64, 100, 200, 400)
+EF_CURVE = (40, 64, 100, 150, 200, 400)
 
 
 def run(cat: Catalogue, *, queries: int, results: dict[str, object]) -> None:
