@@ -13,7 +13,8 @@ from retrieval.services.ingest import corpus_ingest
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "design-patents-dev"
 
 
-def run(*, model: RetrievalModel, sample_dir: Path, sample_patents: int, results: dict[str, object]) -> None:
+def run(*, model: RetrievalModel, sample_dir: Path, sample_patents: int, results: dict[str, object],
+        dev_corpus: bool = True) -> None:
     print(f"Corpus benchmarks (model {model.name})", flush=True)
     with timed() as t:
         summary = inference.make_sample_corpus(sample_dir, patents=sample_patents, seed=0)
@@ -21,11 +22,11 @@ def run(*, model: RetrievalModel, sample_dir: Path, sample_patents: int, results
     results["sample_corpus_generation_s"] = round(t[0], 2)
     results["ingest_sample_figures_per_s"], results["encode_sample_figures_per_s"] = (
         _ingest_and_encode(sample_dir, "sample", model))
-    if (SHARED / "metadata.csv").exists():
+    if dev_corpus and (SHARED / "metadata.csv").exists():
         results["ingest_dev_figures_per_s"], results["encode_images_per_s"] = (
             _ingest_and_encode(SHARED, "design-patents-dev", model))
     else:
-        print(f"  (shared dev data not found at {SHARED}: skipped)")
+        print(f"  (shared dev data {'skipped (--skip-dev-corpus)' if not dev_corpus else f'not found at {SHARED}'})")
         results["encode_images_per_s"] = results["encode_sample_figures_per_s"]
 
 

@@ -160,3 +160,23 @@ def test_changed_patent_classes_reach_the_search_filters(indexed):
     index.refresh_attributes(patent_ids=[patent.pk])
     hits = index.nearest_figures(model=model, query=vectors[1], k=5, filters=filters)
     assert hits[0].figure_id == figures[1].pk and len(hits) == 5
+
+
+def test_binary_copy_rows_are_what_pgvectors_dumper_writes():
+    """The upsert's vectorised COPY stream is byte for byte psycopg's binary COPY of
+    (bigint, HalfVector) rows through pgvector-python's dumper."""
+    import struct
+
+    from pgvector import HalfVector
+
+    rng = np.random.default_rng(3)
+    vectors = _unit(rng, 3, 8)
+    header, rows, trailer = index._binary_copy_rows([7, 2**40, 1], vectors)
+    expected = b"".join(
+        struct.pack(">hiq", 2, 8, figure_id) + struct.pack(">i", len(payload)) + payload
+        for figure_id, payload in ((7, HalfVector(vectors[0]).to_binary()),
+                                   (2**40, HalfVector(vectors[1]).to_binary()),
+                                   (1, HalfVector(vectors[2]).to_binary()))
+    )
+    assert bytes(rows) == expected
+    assert header == b"PGCOPY\n\xff\r\n\x00" + bytes(8) and trailer == b"\xff\xff"
