@@ -242,6 +242,13 @@ def nearest_figures(
         cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {int(settings.RETRIEVAL_HNSW_MAX_SCAN_TUPLES)}")
         cursor.execute(query_sql, params)
         rows = cursor.fetchall()
+        if len(rows) < k:
+            # Fewer than k rows: either fewer figures pass the filters, or the iterative scan gave
+            # up (hnsw.max_scan_tuples) before k passed a very selective filter. An exact scan of
+            # the rows that pass settles it and returns min(k, matches) rows, the true nearest.
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute(query_sql, params)
+            rows = cursor.fetchall()
     # relaxed_order may return hits slightly out of order; the scores are exact.
     hits = [Neighbor(figure_id=row[0], score=float(row[1])) for row in rows]
     return sorted(hits, key=lambda hit: (-hit.score, hit.figure_id))
