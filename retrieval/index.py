@@ -2,13 +2,27 @@
 nearest neighbours, and the text channels (full-text, trigram, sentence vectors; see below).
 
 One table holds the vectors of every model; each model gets a partial HNSW index on the
-vector cast to its dimension (`(embedding::vector(D)) vector_ip_ops WHERE model_id = M`), so
+vector cast to its dimension (`(embedding::halfvec(D)) halfvec_ip_ops WHERE model_id = M`), so
 models of any dimension live side by side. Vectors are unit length: inner product = cosine.
+They are stored in half precision (``STORAGE``): half the bytes of float32 in the table and in
+the index, the same recall against float32 exact search (docs/scaling.md has the measurements).
 The figure attributes that searches filter on are copied into the embedding rows, so every
 search is one ordered index scan over one table; pgvector's iterative scans continue that scan
 until k rows pass a selective filter.
-"""
 
+How exact a search is (settings RETRIEVAL_HNSW_*; measured by ``python -m benchmarks``):
+the HNSW graph is built with m = 16, ef_construction = 64 and searched with ef_search = 100
+(or k, if larger), which finds 99 % of the true 10 nearest at 100k figures on vectors with the
+structure of real ones (0.98 or more is the target; the ef_search/recall/latency curve is in
+the benchmark JSON). Exact search is left to the planner where it is cheaper: a selective
+filter on a small catalogue is a scan of the rows that pass, which is exact. When the index
+scan returns fewer than k rows (fewer figures pass the filters, or the iterative scan gave up
+at hnsw.max_scan_tuples), the search is repeated as an exact scan of the rows that pass, so a
+filtered search returns exactly min(k, matches) rows.
+
+Bulk loads (a new model's vectors, re-indexing): drop the model's index, upsert by binary COPY,
+build the index once (``bulk_load_embeddings``); HNSW inserts one by one are 50-100x slower.
+"""
 from __future__ import annotations
 
 import datetime as dt
