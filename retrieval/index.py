@@ -13,8 +13,9 @@ until k rows pass a selective filter.
 How exact a search is (settings RETRIEVAL_HNSW_*; measured by ``python -m benchmarks``):
 the HNSW graph is built with m = 16, ef_construction = 64 and searched with ef_search = 100
 (or k, if larger), which finds 99 % of the true 10 nearest at 100k figures on vectors with the
-structure of real ones (0.98 or more is the target; the ef_search/recall/latency curve is in
-the benchmark JSON). Exact search is left to the planner where it is cheaper: a selective
+structure of real ones, 96 % at 1M (0.98 or more is the target: a million-figure catalogue
+wants RETRIEVAL_HNSW_EF_SEARCH=300; the ef_search/recall/latency curves are in the benchmark
+JSON files and docs/scaling.md). Exact search is left to the planner where it is cheaper: a selective
 filter on a small catalogue is a scan of the rows that pass, which is exact. When the index
 scan returns fewer than k rows (fewer figures pass the filters, or the iterative scan gave up
 at hnsw.max_scan_tuples), the search is repeated as an exact scan of the rows that pass, so a
