@@ -5,7 +5,7 @@ One table holds the vectors of every model; each model gets a partial HNSW index
 vector cast to its dimension (`(embedding::halfvec(D)) halfvec_ip_ops WHERE model_id = M`), so
 models of any dimension live side by side. Vectors are unit length: inner product = cosine.
 They are stored in half precision (``STORAGE``): half the bytes of float32 in the table and in
-the index, the same recall against float32 exact search (docs/scaling.md has the measurements).
+the index (docs/scaling.md has the measurements).
 The figure attributes that searches filter on are copied into the embedding rows, so every
 search is one ordered index scan over one table; pgvector's iterative scans continue that scan
 until k rows pass a selective filter.
@@ -22,8 +22,10 @@ at hnsw.max_scan_tuples), the search is repeated as an exact scan of the rows th
 filtered search returns exactly min(k, matches) rows.
 
 Bulk loads (a new model's vectors, re-indexing): drop the model's index, upsert by binary COPY,
-build the index once (``bulk_load_embeddings``); HNSW inserts one by one are 50-100x slower.
+build the index once (``bulk_load_embeddings``): at 1M figures 9,400 vectors/s went in without
+the index and a 10-minute build followed, against 300 vectors/s into a live index.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -79,9 +81,9 @@ def index_name(model: RetrievalModel) -> str:
 
 
 #: How the drawing vectors are stored and indexed: pgvector's ``halfvec`` (IEEE half precision,
-#: 2 bytes a dimension instead of 4). Unit vectors lose nothing that ranks figures: a stored
-#: component is within 2**-11 of its float32 value relative, a score within about 1e-3 of the
-#: float32 inner product, and recall against float32 exact search is unchanged (docs/scaling.md).
+#: 2 bytes a dimension instead of 4). A stored component is within 2**-11 of its float32 value
+#: (relative), a score within about 1e-3 of the float32 inner product; recall@10 against float32
+#: exact search was 0.99 at 100k figures (docs/scaling.md).
 STORAGE = "halfvec"
 
 
@@ -184,8 +186,8 @@ def _binary_copy_rows(figure_ids: Sequence[int], vectors: NDArray[np.float32]) -
 
     Each row is what psycopg's ``write_row((figure_id, HalfVector(vector)))`` sends with
     pgvector-python's binary dumper (tests/retrieval/test_index.py checks it byte for byte),
-    without a Python call per row: the half-precision conversion and the row framing were two
-    thirds of an upsert's time (docs/scaling.md).
+    without a Python call per row (the per-row conversion and framing were about a quarter of
+    an upsert's time; COPY went from 44k to 70-80k rows/s on the loaded development box).
     """
     vectors = np.asarray(vectors, dtype=np.float32)
     n, dim = vectors.shape
