@@ -25,7 +25,11 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=20_000, help="figures in the searched catalogue")
     parser.add_argument("--queries", type=int, default=200, help="queries per latency measurement")
     parser.add_argument("--sample-patents", type=int, default=50, help="generated patents to ingest and encode")
-    parser.add_argument("--page-files", type=int, default=20, help="multi-page TIFF/PDF files (3 pages each)")
+    parser.add_argument("--page-files", type=int, default=20, help="multi-page TIFF/PDF files (3 pages each; 0: skip)")
+    parser.add_argument("--skip-dev-corpus", action="store_true",
+                        help="do not ingest and encode the shared dev corpus (fewer real vectors, much faster)")
+    parser.add_argument("--storage-compare-max", type=int, default=200_000,
+                        help="compare vector and halfvec storage (two extra index builds) up to this scale")
     parser.add_argument("--users", type=int, default=16, help="concurrent examiners in the load test")
     parser.add_argument("--load-seconds", type=float, default=120, help="length of the load test (0: skip)")
     parser.add_argument("--gunicorn-workers", type=int, default=None,
@@ -62,12 +66,16 @@ def main() -> int:
     results["model"] = model.name
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / "sample"
-        corpus.run(model=model, sample_dir=sample, sample_patents=args.sample_patents, results=results)
+        corpus.run(model=model, sample_dir=sample, sample_patents=args.sample_patents, results=results,
+                   dev_corpus=not args.skip_dev_corpus)
         page = api.drawing_page(sample)
-        pages.run(model=model, drawings=sorted(sample.rglob("*.png")), work=Path(tmp) / "pages",
-                  files=args.page_files, results=results)
+        if args.page_files > 0:
+            pages.run(model=model, drawings=sorted(sample.rglob("*.png")), work=Path(tmp) / "pages",
+                      files=args.page_files, results=results)
     cat = catalogue.build(model, args.scale, results)
     ann.run(cat, queries=args.queries, results=results)
+    if args.scale <= args.storage_compare_max:
+        ann.compare_storage(cat, queries=args.queries, results=results)
     user = user_create(username="bench", password="bench-passphrase-1", role="examiner")
     token = Token.objects.create(user=user).key
     api.run(page=page, queries=args.queries, client=Client(HTTP_AUTHORIZATION=f"Token {token}"), results=results)

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from numpy.typing import NDArray
 
@@ -28,19 +29,19 @@ class Catalogue:
     real: NDArray[np.float32]
 
 
-def real_vectors(model: RetrievalModel) -> NDArray[np.float32]:
-    """Every vector the model has made of the ingested drawings."""
-    ids = list(FigureEmbedding.objects.filter(model=model).values_list("figure_id", flat=True))
+def real_vectors(model: RetrievalModel) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """Every vector the model has made of the ingested drawings, and their figure ids."""
+    ids = list(FigureEmbedding.objects.filter(model=model).order_by("figure_id").values_list("figure_id", flat=True))
     stored = index.embeddings_for(model, ids)
-    return np.stack([stored[i] for i in ids]).astype(np.float32)
+    return np.array(ids, dtype=np.int64), np.stack([stored[i] for i in ids]).astype(np.float32)
 
 
 def build(model: RetrievalModel, n: int, results: dict[str, object]) -> Catalogue:
     """Add synthetic figures until the model's catalogue has n vectors; measure the loading."""
-    real = real_vectors(model)
+    real_ids, real = real_vectors(model)
     print(f"Catalogue of {n:,} figures ({len(real):,} real vectors of the model, dim {model.dim}, "
           "the rest drawn around them: benchmarks/vectors.py)", flush=True)
-    existing = FigureEmbedding.objects.filter(model=model).count()
+    existing = len(real_ids)
     extra = max(n - existing, 0)
     started = time.perf_counter()
     ids, classes = _figure_rows(extra)
@@ -64,7 +65,8 @@ def build(model: RetrievalModel, n: int, results: dict[str, object]) -> Catalogu
     started = time.perf_counter()
     index.build_model_index(model)
     build_s = time.perf_counter() - started
-    report("HNSW index build (m=16, ef_construction=64)", build_s, "s")
+    report(f"HNSW index build ({index.STORAGE}, m={settings.RETRIEVAL_HNSW_M}, "
+           f"ef_construction={settings.RETRIEVAL_HNSW_EF_CONSTRUCTION})", build_s, "s")
     total = FigureEmbedding.objects.filter(model=model).count()
     rate = extra / max(load_s + build_s, 1e-9)
     report("bulk load rate, index build included", rate, "vectors/s")
@@ -75,18 +77,19 @@ def build(model: RetrievalModel, n: int, results: dict[str, object]) -> Catalogu
         "figures": total, "upsert_live_index_vectors_per_s": round(live, 1),
         "upsert_vectors_per_s": round(extra / max(load_s, 1e-9), 1),
         "bulk_load_with_index_build_vectors_per_s": round(rate, 1),
-        "index_build_s": round(build_s, 2), **sizes,
+        "index_build_s": round(build_s, 2), "index_storage": index.STORAGE, **sizes,
     })
-    all_ids = np.array(list(FigureEmbedding.objects.filter(model=model).order_by("figure_id")
-                            .values_list("figure_id", flat=True)))
-    stored = _all_vectors(model, all_ids)
-    # Search leaves front-page copies out by default, so the exact reference must too.
-    attributes = {pk: (cls, front) for pk, cls, front in Figure.objects.values_list(
-        "pk", "patent__us_class_main", "is_front_page").iterator(chunk_size=50_000)}
-    keep = np.array([not attributes[int(i)][1] for i in all_ids], dtype=bool)
-    all_ids, stored = all_ids[keep], stored[keep]
-    all_classes = np.array([attributes[int(i)][0] for i in all_ids])
-    return Catalogue(model=model, ids=all_ids, vectors=stored, classes=all_classes, real=real)
+    # The exact reference: the real vectors as stored, the synthetic ones as drawn (float32, so
+    # recall counts what half-precision storage loses). Search leaves front-page copies out by
+    # default, so the reference must too.
+    all_ids = np.concatenate([real_ids, ids])
+    all_vectors = np.concatenate([real, vectors])
+    real_classes = dict(Figure.objects.filter(pk__in=real_ids.tolist()).values_list("pk", "patent__us_class_main"))
+    all_classes = np.array([real_classes[int(i)] for i in real_ids] + classes.tolist())
+    front = set(Figure.objects.filter(is_front_page=True).values_list("pk", flat=True))
+    keep = np.array([int(i) not in front for i in all_ids], dtype=bool)
+    return Catalogue(model=model, ids=all_ids[keep], vectors=all_vectors[keep], classes=all_classes[keep],
+                     real=real)
 
 
 def _figure_rows(n: int) -> tuple[NDArray[np.int64], NDArray[np.str_]]:  # ids, classes
@@ -119,16 +122,6 @@ def _class(patent_number: int) -> str:
         if patent_number % every == 0:
             return name
     return "D14"
-
-
-def _all_vectors(model: RetrievalModel, ids: NDArray[np.int64]) -> NDArray[np.float32]:
-    out = np.empty((len(ids), model.dim), dtype=np.float32)
-    position = {int(i): row for row, i in enumerate(ids)}
-    for start in range(0, len(ids), 50_000):
-        chunk = index.embeddings_for(model, ids[start : start + 50_000].tolist())
-        for figure_id, vector in chunk.items():
-            out[position[figure_id]] = vector
-    return out
 
 
 def _sizes(model: RetrievalModel) -> dict[str, float]:

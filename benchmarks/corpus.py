@@ -29,13 +29,14 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "design-paten
 EAGER_IMAGES = 256  # images through the eager reference: the first batches the worker encodes
 
 
-def run(*, model: RetrievalModel, sample_dir: Path, sample_patents: int, results: dict[str, object]) -> None:
+def run(*, model: RetrievalModel, sample_dir: Path, sample_patents: int, results: dict[str, object],
+        dev_corpus: bool = True) -> None:
     print(f"Corpus benchmarks (model {model.name})", flush=True)
     with timed() as t:
         summary = inference.make_sample_corpus(sample_dir, patents=sample_patents, seed=0)
     report(f"generate sample corpus ({summary.split(' in ')[0]})", t[0], "s")
     results["sample_corpus_generation_s"] = round(t[0], 2)
-    shared = is_corpus_folder(SHARED)
+    shared = dev_corpus and is_corpus_folder(SHARED)
     results["ingest_sample_figures_per_s"], results["encode_sample_figures_per_s"], paired = (
         _ingest_and_encode(sample_dir, "sample", model, eager=not shared))
     if shared:
@@ -43,7 +44,8 @@ def run(*, model: RetrievalModel, sample_dir: Path, sample_patents: int, results
             _ingest_and_encode(SHARED, "design-patents-dev", model, eager=True))
         results["encode_images"] = "the shared dev corpus (real USPTO drawings)"
     else:
-        print(f"  (shared dev data not found at {SHARED}: the sample corpus stands in)")
+        print(f"  (shared dev data {'skipped (--skip-dev-corpus)' if not dev_corpus else f'not found at {SHARED}'}:"
+              " the sample corpus stands in)")
         results["encode_images_per_s"] = results["encode_sample_figures_per_s"]
         results["encode_images"] = "the generated sample corpus"
     worker_s, eager_s, n = paired

@@ -2,11 +2,28 @@
 nearest neighbours, and the text channels (full-text, trigram, sentence vectors; see below).
 
 One table holds the vectors of every model; each model gets a partial HNSW index on the
-vector cast to its dimension (`(embedding::vector(D)) vector_ip_ops WHERE model_id = M`), so
+vector cast to its dimension (`(embedding::halfvec(D)) halfvec_ip_ops WHERE model_id = M`), so
 models of any dimension live side by side. Vectors are unit length: inner product = cosine.
+They are stored in half precision (``STORAGE``): half the bytes of float32 in the table and in
+the index (docs/scaling.md has the measurements).
 The figure attributes that searches filter on are copied into the embedding rows, so every
 search is one ordered index scan over one table; pgvector's iterative scans continue that scan
 until k rows pass a selective filter.
+
+How exact a search is (settings RETRIEVAL_HNSW_*; measured by ``python -m benchmarks``):
+the HNSW graph is built with m = 16, ef_construction = 64 and searched with ef_search = 100
+(or k, if larger), which finds 99 % of the true 10 nearest at 100k figures on vectors with the
+structure of real ones, 96 % at 1M (0.98 or more is the target: a million-figure catalogue
+wants RETRIEVAL_HNSW_EF_SEARCH=300; the ef_search/recall/latency curves are in the benchmark
+JSON files and docs/scaling.md). Exact search is left to the planner where it is cheaper: a selective
+filter on a small catalogue is a scan of the rows that pass, which is exact. When the index
+scan returns fewer than k rows (fewer figures pass the filters, or the iterative scan gave up
+at hnsw.max_scan_tuples), the search is repeated as an exact scan of the rows that pass, so a
+filtered search returns exactly min(k, matches) rows.
+
+Bulk loads (a new model's vectors, re-indexing): drop the model's index, upsert by binary COPY,
+build the index once (``bulk_load_embeddings``): at 1M figures 9,400 vectors/s went in without
+the index and a 10-minute build followed, against 300 vectors/s into a live index.
 """
 
 from __future__ import annotations
@@ -59,8 +76,15 @@ def index_name(model: RetrievalModel) -> str:
     return f"figemb_hnsw_ip_m{int(model.id)}_d{int(model.dim)}"
 
 
+#: How the drawing vectors are stored and indexed: pgvector's ``halfvec`` (IEEE half precision,
+#: 2 bytes a dimension instead of 4). A stored component is within 2**-11 of its float32 value
+#: (relative), a score within about 1e-3 of the float32 inner product; recall@10 against float32
+#: exact search was 0.99 at 100k figures (docs/scaling.md).
+STORAGE = "halfvec"
+
+
 def _vector_expr(model: RetrievalModel) -> str:
-    return f"(e.embedding::vector({int(model.dim)}))"
+    return f"(e.embedding::{STORAGE}({int(model.dim)}))"
 
 
 def ensure_model_index(model: RetrievalModel) -> None:
@@ -70,8 +94,9 @@ def ensure_model_index(model: RetrievalModel) -> None:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             f"CREATE INDEX IF NOT EXISTS {index_name(model)} ON {TABLE} USING hnsw "
-            f"((embedding::vector({int(model.dim)})) vector_ip_ops) "
-            f"WITH (m = 16, ef_construction = 64) WHERE model_id = {int(model.id)}"
+            f"((embedding::{STORAGE}({int(model.dim)})) {STORAGE}_ip_ops) "
+            f"WITH (m = {int(settings.RETRIEVAL_HNSW_M)}, "
+            f"ef_construction = {int(settings.RETRIEVAL_HNSW_EF_CONSTRUCTION)}) WHERE model_id = {int(model.id)}"
         )
 
 
@@ -140,13 +165,41 @@ def _copy_to_load_table(figure_ids: Sequence[int], vectors: NDArray[np.float32])
     raw = _vector_aware(connection.connection)  # same transaction as Django's cursor
     with raw.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_LOAD_TABLE} (figure_id bigint, vec vector) ON COMMIT DELETE ROWS"
+            f"CREATE TEMP TABLE IF NOT EXISTS {_LOAD_TABLE} (figure_id bigint, vec {STORAGE}) ON COMMIT DELETE ROWS"
         )
         cursor.execute(f"TRUNCATE {_LOAD_TABLE}")
         with cursor.copy(f"COPY {_LOAD_TABLE} (figure_id, vec) FROM STDIN WITH (FORMAT BINARY)") as copy:
-            copy.set_types(["int8", "vector"])
-            for figure_id, vector in zip(figure_ids, np.asarray(vectors, dtype=np.float32), strict=True):
-                copy.write_row((int(figure_id), vector))
+            for part in _binary_copy_rows(figure_ids, vectors):
+                copy.write(part)
+
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8  # signature, flags, header extension length
+_COPY_TRAILER = b"\xff\xff"
+
+
+def _binary_copy_rows(figure_ids: Sequence[int], vectors: NDArray[np.float32]) -> list[bytes | memoryview]:
+    """A whole binary COPY stream of (bigint, halfvec) rows, built by numpy in one pass.
+
+    Each row is what psycopg's ``write_row((figure_id, HalfVector(vector)))`` sends with
+    pgvector-python's binary dumper (tests/retrieval/test_index.py checks it byte for byte),
+    without a Python call per row (the per-row conversion and framing were about a quarter of
+    an upsert's time; COPY went from 44k to 70-80k rows/s on the loaded development box).
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    n, dim = vectors.shape
+    row = np.dtype([
+        ("fields", ">i2"), ("id_len", ">i4"), ("id", ">i8"),
+        ("vec_len", ">i4"), ("dim", ">u2"), ("unused", ">u2"), ("vec", ">f2", (dim,)),
+    ])
+    rows = np.empty(n, dtype=row)
+    rows["fields"] = 2
+    rows["id_len"] = 8
+    rows["id"] = np.asarray(figure_ids, dtype=np.int64)
+    rows["vec_len"] = 4 + 2 * dim
+    rows["dim"] = dim
+    rows["unused"] = 0
+    rows["vec"] = vectors.astype(">f2")  # one contiguous conversion, then a strided copy
+    return [_COPY_HEADER, memoryview(rows).cast("B"), _COPY_TRAILER]
 
 
 def refresh_attributes(*, figure_ids: Sequence[int] = (), patent_ids: Sequence[int] = ()) -> int:
@@ -184,9 +237,12 @@ def nearest_figures(
     """The k figures nearest to the query vector under the model, best first."""
     filters = filters or FigureFilters()
     sql = _filter_sql(model, filters)
-    vector = f"%s::vector({int(model.dim)})"
+    vector = f"%s::{STORAGE}({int(model.dim)})"
+    # The index orders by half-precision inner products; the score is the stored vector against
+    # the float32 query (within about 2**-11 of the float32 inner product, rather than twice that).
+    float_score = f"(e.embedding::vector({int(model.dim)}) <#> %s::vector({int(model.dim)}))"
     query_sql = (
-        f"SELECT e.figure_id, -({_vector_expr(model)} <#> {vector}) AS score FROM {TABLE} e "
+        f"SELECT e.figure_id, -{float_score} AS score FROM {TABLE} e "
         f"WHERE {' AND '.join(sql.where)} "
         f"ORDER BY {_vector_expr(model)} <#> {vector} LIMIT %s"
     )
@@ -197,6 +253,13 @@ def nearest_figures(
         _set_scan_options(cursor, ef, max_scan_tuples=int(settings.RETRIEVAL_HNSW_MAX_SCAN_TUPLES))
         cursor.execute(query_sql, params)
         rows = cursor.fetchall()
+        if len(rows) < k:
+            # Fewer than k rows: either fewer figures pass the filters, or the iterative scan gave
+            # up (hnsw.max_scan_tuples) before k passed a very selective filter. An exact scan of
+            # the rows that pass settles it and returns min(k, matches) rows, the true nearest.
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute(query_sql, params)
+            rows = cursor.fetchall()
     # relaxed_order may return hits slightly out of order; the scores are exact.
     hits = [Neighbor(figure_id=row[0], score=float(row[1])) for row in rows]
     return sorted(hits, key=lambda hit: (-hit.score, hit.figure_id))
@@ -267,14 +330,14 @@ def embeddings_for(model: RetrievalModel, figure_ids: Sequence[int]) -> dict[int
                 f"SELECT figure_id, embedding FROM {TABLE} WHERE model_id = %s AND figure_id = ANY(%s)",
                 [model.id, [int(i) for i in figure_ids]],
             )
-            return {fid: vec.to_numpy().astype(np.float32) for fid, vec in cursor.fetchall()}
+            return {fid: np.asarray(vec.to_numpy(), dtype=np.float32) for fid, vec in cursor.fetchall()}
 
 
 def _vector_aware(raw):  # noqa: ANN001, ANN202 - a psycopg connection
-    """The psycopg connection under Django's, taught pgvector's binary vector type (once)."""
+    """The psycopg connection under Django's, taught pgvector's binary vector types (once)."""
     from pgvector.psycopg import register_vector
 
-    if raw.adapters.types.get("vector") is None:
+    if raw.adapters.types.get(STORAGE) is None:
         register_vector(raw)
     return raw
 

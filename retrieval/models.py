@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from pgvector.django import VectorField
+from pgvector.django import HalfVectorField, VectorField
 
 
 class Corpus(models.Model):
@@ -147,7 +147,7 @@ class FigureEmbedding(models.Model):
 
     figure = models.ForeignKey(Figure, on_delete=models.CASCADE, related_name="embeddings")
     model = models.ForeignKey(RetrievalModel, on_delete=models.CASCADE, related_name="embeddings")
-    embedding = VectorField()
+    embedding = HalfVectorField()  # retrieval.index.STORAGE
     corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="+")
     us_class_main = models.CharField(max_length=16, blank=True)
     locarno_class = models.CharField(max_length=16, blank=True)

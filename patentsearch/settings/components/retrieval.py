@@ -11,10 +11,14 @@ from patentsearch.settings.components.paths import VAR_DIR
 RETRIEVAL_DEFAULT_MODEL = env("RETRIEVAL_DEFAULT_MODEL", default="default")
 RETRIEVAL_MODELS_DIR = Path(env("RETRIEVAL_MODELS_DIR", default=str(VAR_DIR / "models")))
 RETRIEVAL_DEVICE = env("RETRIEVAL_DEVICE", default="cpu")
+# The drawing index (retrieval/index.py; docs/scaling.md has the measurements behind these):
+# HNSW graph degree and build effort, and the candidate list a search keeps (ef_search).
+RETRIEVAL_HNSW_M = env.int("RETRIEVAL_HNSW_M", default=16)
+RETRIEVAL_HNSW_EF_CONSTRUCTION = env.int("RETRIEVAL_HNSW_EF_CONSTRUCTION", default=64)
 RETRIEVAL_HNSW_EF_SEARCH = env.int("RETRIEVAL_HNSW_EF_SEARCH", default=100)
 RETRIEVAL_HNSW_MAX_SCAN_TUPLES = env.int("RETRIEVAL_HNSW_MAX_SCAN_TUPLES", default=20000)
 # Building an HNSW index (bulk loads, re-indexing): memory and parallel workers of the build.
-RETRIEVAL_HNSW_BUILD_MEMORY = env("RETRIEVAL_HNSW_BUILD_MEMORY", default="1GB")
+RETRIEVAL_HNSW_BUILD_MEMORY = env("RETRIEVAL_HNSW_BUILD_MEMORY", default="2GB")
 RETRIEVAL_HNSW_BUILD_WORKERS = env.int("RETRIEVAL_HNSW_BUILD_WORKERS", default=2)
 RETRIEVAL_MAX_K = env.int("RETRIEVAL_MAX_K", default=200)
 RETRIEVAL_DEFAULT_K = env.int("RETRIEVAL_DEFAULT_K", default=20)
