@@ -120,20 +120,22 @@ def test_selective_filters_still_return_k_hits(indexed):
 
 
 def test_a_scan_that_gives_up_early_falls_back_to_exact_search(indexed, settings):
-    """When the iterative scan stops (hnsw.max_scan_tuples) before k figures pass the filter, the
-    search still returns min(k, matches) rows: the exact nearest among those that pass."""
+    """The contract of a filtered search: min(k, matches) rows, here every match, though the index
+    scan is told to give up after one candidate list (then the exact scan of the rows that pass
+    settles it). On a table this small the iterative scan may find every match by itself, so this
+    checks the contract, not that the fallback ran; the benchmark's 0.1 % filters at scale do."""
     model, figures, vectors = indexed
     settings.RETRIEVAL_HNSW_MAX_SCAN_TUPLES = 1  # the scan stops after its first candidate list
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {index.TABLE}")  # statistics under which the planner picks the index
     rare = FigureFilters(us_class_main=["D99"])  # 10 % of the figures
     passing = [i for i, f in enumerate(figures) if f.patent.us_class_main == "D99" and not f.is_front_page]
-    ids = np.array([figures[i].pk for i in passing])
-    for query in _unit(np.random.default_rng(4), 5, 32):
-        hits = index.nearest_figures(model=model, query=query, k=25, filters=rare, ef_search=25)
-        exact, _ = exact_top_k(query[None], vectors[passing], 25)
-        assert len(hits) == 25
-        assert len({h.figure_id for h in hits} & set(ids[exact[0]].tolist())) >= 24  # ties within 2e-3 aside
+    ids = {figures[i].pk for i in passing}
+    for query in _unit(np.random.default_rng(4), 3, 32):
+        hits = index.nearest_figures(model=model, query=query, k=len(passing) + 5, filters=rare, ef_search=25)
+        assert {h.figure_id for h in hits} == ids  # min(k, matches) = every match, none twice
+        assert len(hits) == len(passing)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
 def test_filters_by_corpus_and_grant_date(indexed):

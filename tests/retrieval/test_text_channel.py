@@ -217,30 +217,30 @@ def test_joint_vector_adds_the_drawings_cosine_to_the_texts():
     assert np.allclose(joint_vector(t, d, alpha=0.5, text_weight=0.0), d, atol=1e-6)
 
 
-def test_a_drawing_cannot_push_an_unrelated_title_above_an_exact_title_match(client, products_default):
+def test_a_drawing_cannot_push_an_unrelated_title_above_an_exact_title_match(examiner_api, products_default):
     bottle = png_bytes(drawing(5_000 + 1 * 100 + 0))  # USD900002 (water bottle) FIG. 1
     # The drawing alone finds its own figure first ...
-    assert _search(client, image=_upload(bottle))[0]["patent_id"] == "USD900002"
+    assert _search(examiner_api, image=_upload(bottle))[0]["patent_id"] == "USD900002"
     # ... but with the exact title of another patent the text's wide score gap wins.
-    hits = _search(client, image=_upload(bottle), text="Pregnancy pillow", k=8)
+    hits = _search(examiner_api, image=_upload(bottle), text="Pregnancy pillow", k=8)
     assert hits[0]["patent_id"] == "USD900001"
     assert hits[0]["channels"]["joint"] == 1 and hits[0]["channels"]["sentence"] == 1
     # The drawing channel still reports its ranks: the query's own figure is its first.
     assert any(h["channels"].get("drawing") == 1 for h in hits if h["patent_id"] == "USD900002")
 
 
-def test_the_joint_channel_needs_a_model_in_the_sentence_space(client, products):
+def test_the_joint_channel_needs_a_model_in_the_sentence_space(examiner_api, products):
     # The test model (random open_clip) has its own text space: no joint channel, the rest fuse.
     query = png_bytes(drawing(5_000 + 1 * 100 + 0))
-    hits = _search(client, image=_upload(query), text="water bottle")
+    hits = _search(examiner_api, image=_upload(query), text="water bottle")
     assert hits[0]["patent_id"] == "USD900002"
     assert all("joint" not in h["channels"] for h in hits)
 
 
-def test_a_drawing_query_keeps_its_channel_whatever_its_fusion_weight(client, products):
+def test_a_drawing_query_keeps_its_channel_whatever_its_fusion_weight(examiner_api, products):
     query = png_bytes(drawing(5_000 + 2 * 100 + 1))
     with override_settings(RETRIEVAL_FUSION_WEIGHTS={"drawing": 0.0, "sentence": 1.0}):
-        hits = _search(client, image=_upload(query))
+        hits = _search(examiner_api, image=_upload(query))
     assert hits and hits[0]["patent_id"] == "USD900003" and hits[0]["score"] == pytest.approx(1.0, abs=1e-4)
 
 
