@@ -29,11 +29,9 @@ Django is set up: manage.py, the WSGI application, the Celery worker and beat
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -41,13 +39,13 @@ from typing import Any
 import fasteners
 import psutil
 
+from patentsearch.sockets import REDIS_SOCKET_NAME, private_socket_dir, socket_dir_for
+
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "patentsearch"
 MIGRATION_LOCK_KEY = 7_301_000  # pg_advisory_lock key of schema upkeep (ingest uses 7_301_001)
-SOCKET_PATH_LIMIT = 100  # sun_path is 108 bytes on Linux, 104 on macOS
 PG_SOCKET_NAME = ".s.PGSQL.5432"
-REDIS_SOCKET_NAME = "redis.sock"
 _SOCKET_SETTING = "unix_socket_permissions = 0700  # patentsearch: the socket is private\n"
 
 _prepared = False
@@ -205,51 +203,6 @@ def postgres_serves(pid: int, data_dir: Path) -> bool:
 
 
 # --- private sockets ---------------------------------------------------------------------------
-
-
-def socket_dir_for(data_dir: Path, kind: str, socket_name: str) -> Path:
-    """The socket folder of a server whose data is in data_dir: the folder itself when the socket
-    path fits, else a folder in the temp folder named after data_dir (only named here: see
-    private_socket_dir)."""
-    if len(str(data_dir / socket_name)) < SOCKET_PATH_LIMIT:
-        return data_dir
-    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"patentsearch-{kind}-{os.getuid()}-{digest}"
-
-
-def private_socket_dir(data_dir: Path, kind: str, socket_name: str) -> Path:
-    """socket_dir_for, made (0700, ours) whenever it is missing when it is not data_dir itself."""
-    folder = socket_dir_for(data_dir, kind, socket_name)
-    if folder == data_dir:
-        return folder
-    try:
-        folder.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
-    _check_private(folder)
-    return folder
-
-
-def _check_private(folder: Path) -> None:
-    info = folder.lstat()
-    if folder.is_symlink() or not folder.is_dir() or info.st_uid not in _our_uids():
-        raise RuntimeError(
-            f"{folder} exists but is not a private folder of this user; remove it and start again"
-        )
-    if info.st_mode & 0o077:
-        folder.chmod(0o700)
-
-
-def _our_uids() -> set[int]:
-    uids = {os.getuid()}
-    if os.geteuid() == 0:  # pgserver runs postgres as the system user "pgserver" under root
-        import pwd
-
-        try:
-            uids.add(pwd.getpwnam("pgserver").pw_uid)
-        except KeyError:
-            pass
-    return uids
 
 
 def _use_private_socket_dirs() -> None:

@@ -10,7 +10,7 @@ Two kinds run from the same code:
 - the cache (`cache_max_memory`): no persistence, a memory cap and least-recently-used eviction,
   so cached uploads can never fill the machine or push out queued tasks.
 
-The socket lives in data_dir, or in a private folder (see embedded.private_socket_dir) when
+The socket lives in data_dir, or in a private folder (see patentsearch.sockets) when
 that path is too long for a unix socket; that folder is made again whenever it is missing.
 """
 
@@ -27,7 +27,7 @@ import fasteners
 import psutil
 import redis
 
-from patentsearch.embedded import REDIS_SOCKET_NAME, private_socket_dir
+from patentsearch.sockets import REDIS_SOCKET_NAME, private_socket_dir
 
 _signed_in: set[Path] = set()
 SOCKET_NAME = REDIS_SOCKET_NAME  # embedded.redis_url names the same socket before it exists
