@@ -10,15 +10,18 @@ The figure attributes that searches filter on are copied into the embedding rows
 search is one ordered index scan over one table; pgvector's iterative scans continue that scan
 until k rows pass a selective filter.
 
-How exact a search is (settings RETRIEVAL_HNSW_*; measured by ``python -m benchmarks``):
-the HNSW graph is built with m = 16, ef_construction = 64 and searched with ef_search = 100
-(or k, if larger), which finds 99 % of the true 10 nearest at 100k figures on vectors with the
-structure of real ones, 96 % at 1M (0.98 or more is the target: a million-figure catalogue
-wants RETRIEVAL_HNSW_EF_SEARCH=300; the ef_search/recall/latency curves are in the benchmark
-JSON files and docs/scaling.md). Exact search is left to the planner where it is cheaper: a selective
-filter on a small catalogue is a scan of the rows that pass, which is exact. When the index
-scan returns fewer than k rows (fewer figures pass the filters, or the iterative scan gave up
-at hnsw.max_scan_tuples), the search is repeated as an exact scan of the rows that pass, so a
+How exact a search is (settings RETRIEVAL_HNSW_* and RETRIEVAL_EXACT_SEARCH_MAX_ROWS; measured
+by ``python -m benchmarks``): the HNSW graph is built with m = 16, ef_construction = 64 and searched
+with ef_search = 150 (or k, if larger), which finds 98.6 % of the true 10 nearest at 1M figures
+on vectors with the structure of real ones, 99.8 % at 100k (the target is 0.98; the
+ef_search/recall/latency curves are in the benchmark JSON files and docs/scaling.md). A filter
+that few figures pass is where an HNSW walk is weakest (it walks near the query, and the passing
+rows may lie anywhere: at 1M figures it found 77 % of the true 10 nearest for a 0.9 % filter and
+49 % for 0.1 %), so when the filters (corpus, class, grant dates) leave at most
+RETRIEVAL_EXACT_SEARCH_MAX_ROWS figures, counted through the attribute indexes and the count
+stopped there, the search is an exact scan of those figures. When an index scan returns fewer
+than k rows (fewer figures pass the filters, or the iterative scan gave up at
+hnsw.max_scan_tuples), the search is repeated as an exact scan of the rows that pass, so a
 filtered search returns exactly min(k, matches) rows.
 
 Bulk loads (a new model's vectors, re-indexing): drop the model's index, upsert by binary COPY,
@@ -237,32 +240,60 @@ def nearest_figures(
     """The k figures nearest to the query vector under the model, best first."""
     filters = filters or FigureFilters()
     sql = _filter_sql(model, filters)
-    vector = f"%s::{STORAGE}({int(model.dim)})"
+    where = " AND ".join(sql.where)
     # The index orders by half-precision inner products; the score is the stored vector against
     # the float32 query (within about 2**-11 of the float32 inner product, rather than twice that).
+    # Ordering by the score itself is an exact scan of the rows that pass (no index has that
+    # expression); ordering by the index's expression lets the planner walk the HNSW graph.
     float_score = f"(e.embedding::vector({int(model.dim)}) <#> %s::vector({int(model.dim)}))"
-    query_sql = (
-        f"SELECT e.figure_id, -{float_score} AS score FROM {TABLE} e "
-        f"WHERE {' AND '.join(sql.where)} "
-        f"ORDER BY {_vector_expr(model)} <#> {vector} LIMIT %s"
-    )
+    select = f"SELECT e.figure_id, -{float_score} AS score FROM {TABLE} e WHERE {where} "
+    approximate_sql = select + f"ORDER BY {_vector_expr(model)} <#> %s::{STORAGE}({int(model.dim)}) LIMIT %s"
+    exact_sql = select + f"ORDER BY {float_score}, e.figure_id LIMIT %s"
     literal = _literal(query)
     params = [literal, *sql.params, literal, int(k)]
     ef = max(int(ef_search or settings.RETRIEVAL_HNSW_EF_SEARCH), int(k))
     with transaction.atomic(), connection.cursor() as cursor:
-        _set_scan_options(cursor, ef, max_scan_tuples=int(settings.RETRIEVAL_HNSW_MAX_SCAN_TUPLES))
-        cursor.execute(query_sql, params)
-        rows = cursor.fetchall()
-        if len(rows) < k:
-            # Fewer than k rows: either fewer figures pass the filters, or the iterative scan gave
-            # up (hnsw.max_scan_tuples) before k passed a very selective filter. An exact scan of
-            # the rows that pass settles it and returns min(k, matches) rows, the true nearest.
-            cursor.execute("SET LOCAL enable_indexscan = off")
-            cursor.execute(query_sql, params)
+        if _few_pass(cursor, f"SELECT 1 FROM {TABLE} e WHERE {where}", sql.params, filters):
+            cursor.execute(exact_sql, params)
             rows = cursor.fetchall()
+        else:
+            _set_scan_options(cursor, ef, max_scan_tuples=int(settings.RETRIEVAL_HNSW_MAX_SCAN_TUPLES))
+            cursor.execute(approximate_sql, params)
+            rows = cursor.fetchall()
+            if len(rows) < k:
+                # Fewer than k rows: either fewer figures pass the filters, or the iterative scan
+                # gave up (hnsw.max_scan_tuples) before k passed a selective filter. An exact scan
+                # of the rows that pass settles it: min(k, matches) rows, the true nearest.
+                cursor.execute(exact_sql, params)
+                rows = cursor.fetchall()
     # relaxed_order may return hits slightly out of order; the scores are exact.
     hits = [Neighbor(figure_id=row[0], score=float(row[1])) for row in rows]
     return sorted(hits, key=lambda hit: (-hit.score, hit.figure_id))
+
+
+def _selective(filters: FigureFilters) -> bool:
+    """Whether the filters may leave a small share of the catalogue (front pages and excluded
+    figures never do)."""
+    return bool(
+        filters.corpus_ids or filters.us_class_main or filters.locarno_class
+        or filters.grant_date_from or filters.grant_date_to
+    )
+
+
+def _few_pass(cursor, passing_sql: str, params: Sequence[object], filters: FigureFilters) -> bool:
+    """Whether at most RETRIEVAL_EXACT_SEARCH_MAX_ROWS rows pass a selective filter, so an exact
+    scan of them (found through the attribute indexes) is both exact and cheap.
+
+    An HNSW scan with a filter that few rows pass is where approximate search is worst: the graph
+    is walked near the query, and the rows that pass may lie anywhere (at 1M figures, recall@10
+    fell to 0.77 for a filter that 0.9 % pass, and 0.49 for 0.1 %, at ef_search 100). The count
+    stops at the threshold, so it costs at most that many index entries.
+    """
+    limit = int(settings.RETRIEVAL_EXACT_SEARCH_MAX_ROWS)
+    if limit <= 0 or not _selective(filters):
+        return False
+    cursor.execute(f"SELECT count(*) FROM ({passing_sql} LIMIT %s) AS passing", [*params, limit + 1])
+    return int(cursor.fetchone()[0]) <= limit
 
 
 def _set_scan_options(cursor, ef_search: int, *, max_scan_tuples: int | None = None) -> None:
@@ -475,20 +506,27 @@ def trigram_figures(*, text: str, k: int, filters: FigureFilters | None = None) 
 def sentence_figures(
     *, query: NDArray[np.float32], k: int, filters: FigureFilters | None = None
 ) -> list[Neighbor]:
-    """Figures whose texts' sentence vector is nearest to the query's (cosine), best first."""
-    sql = _text_filter_sql(filters or FigureFilters())
+    """Figures whose texts' sentence vector is nearest to the query's (cosine), best first.
+
+    Like the drawing index: an HNSW scan, or an exact scan when a selective filter leaves few
+    figures (``_few_pass``)."""
+    filters = filters or FigureFilters()
+    sql = _text_filter_sql(filters)
     vector = f"%s::vector({SENTENCE_DIM})"
-    query_sql = (
-        f"SELECT s.figure_id, -(s.sentence <#> {vector}) AS score FROM {TEXT_TABLE} s "
-        "JOIN retrieval_figure f ON f.id = s.figure_id JOIN retrieval_patent p ON p.id = f.patent_id "
+    source = (
+        f"FROM {TEXT_TABLE} s JOIN retrieval_figure f ON f.id = s.figure_id "
+        "JOIN retrieval_patent p ON p.id = f.patent_id "
         f"WHERE s.sentence IS NOT NULL AND {' AND '.join(sql.where)} "
-        f"ORDER BY s.sentence <#> {vector} LIMIT %s"
     )
+    select = f"SELECT s.figure_id, -(s.sentence <#> {vector}) AS score " + source
     literal = _literal(query)
     ef = max(int(settings.RETRIEVAL_HNSW_EF_SEARCH), int(k))
     with transaction.atomic(), connection.cursor() as cursor:
-        _set_scan_options(cursor, ef)
-        cursor.execute(query_sql, [literal, *sql.params, literal, int(k)])
+        if _few_pass(cursor, "SELECT 1 " + source, sql.params, filters):
+            cursor.execute(select + "ORDER BY score DESC, s.figure_id LIMIT %s", [literal, *sql.params, int(k)])
+        else:
+            _set_scan_options(cursor, ef)
+            cursor.execute(select + f"ORDER BY s.sentence <#> {vector} LIMIT %s", [literal, *sql.params, literal, int(k)])
         hits = [Neighbor(figure_id=row[0], score=float(row[1])) for row in cursor.fetchall()]
     return sorted(hits, key=lambda hit: (-hit.score, hit.figure_id))
 

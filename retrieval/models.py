@@ -159,6 +159,13 @@ class FigureEmbedding(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["figure", "model"], name="figureembedding_unique"),
         ]
+        # A selective filter is counted, and searched exactly, through these (retrieval.index).
+        indexes = [
+            models.Index(fields=["model", "corpus"], name="figemb_model_corpus"),
+            models.Index(fields=["model", "us_class_main"], name="figemb_model_us_class"),
+            models.Index(fields=["model", "locarno_class"], name="figemb_model_locarno"),
+            models.Index(fields=["model", "grant_date"], name="figemb_model_grant_date"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.figure_id} @ {self.model_id}"

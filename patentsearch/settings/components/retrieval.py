@@ -15,8 +15,12 @@ RETRIEVAL_DEVICE = env("RETRIEVAL_DEVICE", default="cpu")
 # HNSW graph degree and build effort, and the candidate list a search keeps (ef_search).
 RETRIEVAL_HNSW_M = env.int("RETRIEVAL_HNSW_M", default=16)
 RETRIEVAL_HNSW_EF_CONSTRUCTION = env.int("RETRIEVAL_HNSW_EF_CONSTRUCTION", default=64)
-RETRIEVAL_HNSW_EF_SEARCH = env.int("RETRIEVAL_HNSW_EF_SEARCH", default=100)
+RETRIEVAL_HNSW_EF_SEARCH = env.int("RETRIEVAL_HNSW_EF_SEARCH", default=150)
 RETRIEVAL_HNSW_MAX_SCAN_TUPLES = env.int("RETRIEVAL_HNSW_MAX_SCAN_TUPLES", default=20000)
+# A search whose filters (corpus, class, grant dates) at most this many figures pass is an exact
+# scan of those figures instead of an HNSW walk (exact, and fast through the attribute indexes);
+# 0 leaves every search to the index.
+RETRIEVAL_EXACT_SEARCH_MAX_ROWS = env.int("RETRIEVAL_EXACT_SEARCH_MAX_ROWS", default=20000)
 # Building an HNSW index (bulk loads, re-indexing): memory and parallel workers of the build.
 RETRIEVAL_HNSW_BUILD_MEMORY = env("RETRIEVAL_HNSW_BUILD_MEMORY", default="2GB")
 RETRIEVAL_HNSW_BUILD_WORKERS = env.int("RETRIEVAL_HNSW_BUILD_WORKERS", default=2)
