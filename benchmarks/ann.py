@@ -68,11 +68,12 @@ def _filtered(cat: Catalogue, probes: np.ndarray) -> dict[str, object]:
             ratios.append(len(hits) / want)
             recalls.append(len({h.figure_id for h in hits} & set(ids[row].tolist())) / want)
         share = 100 * matches / len(cat.ids)
-        report(f"filtered search, {share:.2f} % pass ({matches:,}): hits/min(k, matches) worst",
+        path = "exact scan" if matches <= settings.RETRIEVAL_EXACT_SEARCH_MAX_ROWS else "HNSW, iterative scan"
+        report(f"filtered search, {share:.2f} % pass ({matches:,}; {path}): hits/min(k, matches) worst",
                min(ratios), "")
         report(f"  recall@10 vs exact filtered search (mean), p95 {percentiles_ms(latencies)['p95']} ms",
                float(np.mean(recalls)), "")
-        rows[f"{share:.2f}%"] = {"matches": matches, "hits_ratio_min": min(ratios),
+        rows[f"{share:.2f}%"] = {"matches": matches, "path": path, "hits_ratio_min": min(ratios),
                                  "recall_at_10": round(float(np.mean(recalls)), 4), **percentiles_ms(latencies)}
         worst_ratio = min(worst_ratio, min(ratios))
         worst_recall = min(worst_recall, float(np.mean(recalls)))
