@@ -20,7 +20,7 @@ fails loudly (ModelRegistrationError) rather than writing rows without vectors.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from django.conf import settings
@@ -85,6 +85,19 @@ def search_texts_missing(*, figure_ids: Sequence[int] | None = None) -> list[int
     """Ready figures (of ``figure_ids`` or all) whose text row is missing or outdated (another
     sentence model or composition: :func:`text_row_version`)."""
     return index.figures_without_search_text(figure_ids=figure_ids, sentence_version=text_row_version())
+
+
+def search_texts_rebuild_missing(*, batch_size: int = 64, progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild, in this process, every text row that is missing or outdated (after a change of
+    the sentence model or of the composition); returns how many figures were rebuilt.
+    ``progress(done, total)`` is called after each batch. Safe to rerun: a rebuilt row is
+    current and is not rebuilt again."""
+    missing = search_texts_missing()
+    for start in range(0, len(missing), batch_size):
+        figure_search_text_batch(figure_ids=missing[start : start + batch_size])
+        if progress is not None:
+            progress(min(start + batch_size, len(missing)), len(missing))
+    return len(missing)
 
 
 def text_row_version() -> str:

@@ -1,12 +1,14 @@
 """The composition of each figure's sentence vector (retrieval.services.search_text) and the
 version that makes rows of an earlier composition count as outdated."""
 
+import io
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 from django.test import override_settings
 
 from retrieval import inference
@@ -104,3 +106,21 @@ def test_a_names_share_outside_zero_to_one_is_refused_at_start_up():
     )
     assert run.returncode != 0
     assert "RETRIEVAL_SENTENCE_NAMES_SHARE is 1.5: it must be between 0 and 1" in run.stderr
+
+
+@pytest.mark.django_db
+def test_rebuild_search_texts_rebuilds_only_the_outdated_rows(tmp_path, active_model):
+    result = corpus_ingest(path=_corpus(tmp_path / "mugs"))
+    figure_search_text_batch(figure_ids=result.figure_ids)
+    FigureSearchText.objects.update(sentence_version=inference.sentence_version())  # the plain mean's rows
+    out = io.StringIO()
+    call_command("rebuild_search_texts", "--dry-run", stdout=out)
+    assert out.getvalue().startswith("1 text rows are missing or not of version ")
+    assert search_texts_missing() == result.figure_ids  # a dry run changes nothing
+    out = io.StringIO()
+    call_command("rebuild_search_texts", stdout=out)
+    assert out.getvalue().strip() == f"Rebuilt 1 text rows (version {text_row_version()})."
+    assert search_texts_missing() == []
+    out = io.StringIO()
+    call_command("rebuild_search_texts", stdout=out)
+    assert out.getvalue().startswith("Rebuilt 0 text rows")
