@@ -179,7 +179,9 @@ class FigureSearchText(models.Model):
     examiner's words may match: title, object name, viewpoint, caption and the LLM descriptions
     (matched by PostgreSQL full-text search on a generated ``tsvector`` column with a GIN
     index, see migration 0004); ``sentence`` is the locked sentence model's vector of those
-    texts (mean of the unit vectors of each text, renormalised). The filter attributes are
+    texts (the names' and the descriptions' unit vectors weighted and renormalised, see
+    retrieval.services.search_text.sentence_weights; ``sentence_version`` names the model and
+    that composition). The filter attributes are
     read through the figure, so the text channels obey the same filters as the drawing index.
     Written by retrieval.services.search_text through retrieval.index.
     """

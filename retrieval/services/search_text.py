@@ -5,21 +5,40 @@ caption) and its FigureText rows (LLM descriptions, generated captions): after i
 after describing, the affected figures are queued on commit (retrieval.tasks); a batch is
 rebuilt idempotently (same inputs, same row), so a redelivered task does no harm.
 
+Every piece goes into the full-text document; the sentence vector is composed
+(:func:`sentence_weights`): the names (title and object name) take the share
+``RETRIEVAL_SENTENCE_NAMES_SHARE`` of it and the LLM descriptions the rest, so that generic
+words ("a front perspective view of an ornamental design", "a black and white drawing") do not
+pull every figure's vector towards "a drawing of an object" and figures with many texts weigh
+their names as much as those with few (docs/evaluation.md has the comparison on the validation
+patents). A row's ``sentence_version`` names the sentence model and this composition
+(:func:`text_row_version`); rows of another version count as outdated (:func:`search_texts_missing`).
+
 Failure policy: the sentence model is a pinned local dependency; if it cannot load, the task
 fails loudly (ModelRegistrationError) rather than writing rows without vectors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from django.conf import settings
+from numpy.typing import NDArray
 
 from retrieval import index, inference
 from retrieval.models import Figure, FigureText
 from retrieval.services.batches import enqueue_on_commit
 from retrieval.tasks import figure_search_text_batch_task
+
+#: The kinds of a figure's texts (``_pieces``); FigureText rows bring their own kind
+#: (FigureText.Kind: description, generated_caption).
+NAME, VIEWPOINT, CAPTION = "name", "viewpoint", "caption"
+DESCRIPTION, GENERATED_CAPTION = FigureText.Kind.DESCRIPTION.value, FigureText.Kind.GENERATED_CAPTION.value
+#: The composition's own version, part of :func:`text_row_version`: bump it when
+#: :func:`sentence_weights` changes, so stored vectors are rebuilt. (Rows written before it
+#: existed, the plain mean of every text, carry the model's version alone.)
+COMPOSITION_VERSION = "names-share-1"
 
 
 def figures_search_text_enqueue(*, figure_ids: Sequence[int]) -> int:
@@ -40,33 +59,88 @@ def figure_search_text_batch(*, figure_ids: Sequence[int]) -> int:
     )
     if not figures:
         return 0
-    described: dict[int, list[str]] = {}
-    for figure_id, text in (
-        FigureText.objects.filter(figure__in=figures).order_by("figure_id", "id").values_list("figure_id", "text")
+    described: dict[int, list[tuple[str, str]]] = {}
+    for figure_id, kind, text in (
+        FigureText.objects.filter(figure__in=figures).order_by("figure_id", "id")
+        .values_list("figure_id", "kind", "text")
     ):
-        described.setdefault(figure_id, []).append(text)
+        described.setdefault(figure_id, []).append((kind, text))
     pieces = [_pieces(f, described.get(f.pk, [])) for f in figures]
-    flat = [p for row in pieces for p in row]
+    flat = [text for row in pieces for _, text in row]
     vectors = inference.embed_sentences(flat) if flat else np.zeros((0, index.SENTENCE_DIM), np.float32)
-    version = inference.sentence_version()
+    version = text_row_version()
+    share = float(settings.RETRIEVAL_SENTENCE_NAMES_SHARE)
     rows, start = [], 0
     for figure, row in zip(figures, pieces, strict=True):
-        sentence = None
-        if row:
-            mean = vectors[start : start + len(row)].mean(axis=0)
-            norm = float(np.linalg.norm(mean))
-            sentence = (mean / norm).astype(np.float32) if norm > 0 else None
+        sentence = sentence_vector([kind for kind, _ in row], vectors[start : start + len(row)], names_share=share)
         start += len(row)
         rows.append(index.SearchTextRow(
-            figure_id=figure.pk, names=_names(figure), document="\n".join(row),
+            figure_id=figure.pk, names=_names(figure), document="\n".join(text for _, text in row),
             sentence=sentence, sentence_version=version,
         ))
     return index.upsert_search_texts(rows)
 
 
 def search_texts_missing(*, figure_ids: Sequence[int] | None = None) -> list[int]:
-    """Ready figures (of ``figure_ids`` or all) whose text row is missing or outdated."""
-    return index.figures_without_search_text(figure_ids=figure_ids, sentence_version=inference.sentence_version())
+    """Ready figures (of ``figure_ids`` or all) whose text row is missing or outdated (another
+    sentence model or composition: :func:`text_row_version`)."""
+    return index.figures_without_search_text(figure_ids=figure_ids, sentence_version=text_row_version())
+
+
+def search_texts_rebuild_missing(*, batch_size: int = 64, progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild, in this process, every text row that is missing or outdated (after a change of
+    the sentence model or of the composition); returns how many figures were rebuilt.
+    ``progress(done, total)`` is called after each batch. Safe to rerun: a rebuilt row is
+    current and is not rebuilt again."""
+    missing = search_texts_missing()
+    for start in range(0, len(missing), batch_size):
+        figure_search_text_batch(figure_ids=missing[start : start + batch_size])
+        if progress is not None:
+            progress(min(start + batch_size, len(missing)), len(missing))
+    return len(missing)
+
+
+def text_row_version() -> str:
+    """The version stored with each text row: the sentence model (name and weights digest),
+    the composition and its names share, e.g. ``all-minilm-l6-v2@53aa51172d14/names-share-1:0.2``."""
+    return f"{inference.sentence_version()}/{COMPOSITION_VERSION}:{float(settings.RETRIEVAL_SENTENCE_NAMES_SHARE):g}"
+
+
+def sentence_weights(kinds: Sequence[str], *, names_share: float) -> list[float]:
+    """The weight of each of a figure's texts (by kind) in its sentence vector; they sum to 1,
+    or are all 0 when the figure has no text that says what the article is.
+
+    The names (title, object name) share ``names_share`` equally, the words the rest equally:
+    the LLM descriptions, or where the figure has none its caption and generated caption. The
+    viewpoint ("front perspective") never counts. A figure without names gives its words the
+    whole vector, one without words its names.
+    """
+    names = [i for i, kind in enumerate(kinds) if kind == NAME]
+    words = [i for i, kind in enumerate(kinds) if kind == DESCRIPTION] or [
+        i for i, kind in enumerate(kinds) if kind in (CAPTION, GENERATED_CAPTION)
+    ]
+    if not names:
+        names_share = 0.0
+    elif not words:
+        names_share = 1.0
+    weights = [0.0] * len(kinds)
+    for group, share in ((names, names_share), (words, 1.0 - names_share)):
+        for i in group:
+            weights[i] = share / len(group)
+    return weights
+
+
+def sentence_vector(
+    kinds: Sequence[str], vectors: NDArray[np.float32], *, names_share: float
+) -> NDArray[np.float32] | None:
+    """A figure's sentence vector: the unit vectors of its texts (rows of ``vectors``, of the
+    given kinds) weighted by :func:`sentence_weights`, renormalised; None without a text that counts."""
+    weights = np.asarray(sentence_weights(kinds, names_share=names_share), dtype=np.float32)
+    if not weights.any():
+        return None
+    combined = weights @ np.asarray(vectors, dtype=np.float32)
+    norm = float(np.linalg.norm(combined))
+    return (combined / norm).astype(np.float32) if norm > 0 else None
 
 
 def _names(figure: Figure) -> str:
@@ -74,8 +148,16 @@ def _names(figure: Figure) -> str:
     return " ".join(dict.fromkeys(t.strip() for t in (patent.title, patent.object_name) if t.strip()))
 
 
-def _pieces(figure: Figure, descriptions: list[str]) -> list[str]:
-    """The distinct non-empty texts of a figure, title first."""
+def _pieces(figure: Figure, texts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The distinct non-empty texts of a figure with their kind, title first (a text that
+    appears twice keeps its first kind). ``texts``: its FigureText rows as (kind, text)."""
     patent = figure.patent
-    texts = [patent.title, patent.object_name, figure.viewpoint, figure.caption, *descriptions]
-    return list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
+    candidates = [
+        (NAME, patent.title), (NAME, patent.object_name), (VIEWPOINT, figure.viewpoint),
+        (CAPTION, figure.caption), *texts,
+    ]
+    distinct: dict[str, str] = {}
+    for kind, text in candidates:
+        if text and text.strip():
+            distinct.setdefault(text.strip(), kind)
+    return [(kind, text) for text, kind in distinct.items()]

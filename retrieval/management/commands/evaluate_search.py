@@ -15,7 +15,7 @@ from retrieval.selectors.evaluation import (
     evaluate_search,
 )
 from retrieval.selectors.search import CHANNELS
-from retrieval.services.search_text import figure_search_text_batch, search_texts_missing
+from retrieval.services.search_text import search_texts_missing, search_texts_rebuild_missing
 
 KEYS = ("mAP", "recall@1", "recall@5", "recall@10", "recall@20", "mrr@10", "queries", "skipped")
 
@@ -74,11 +74,10 @@ class Command(AppCommand):
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        missing = search_texts_missing()
+        missing = len(search_texts_missing())
         if missing:
-            self.stderr.write(f"Building the text-channel rows of {len(missing)} figures first ...")
-            for start in range(0, len(missing), 64):
-                figure_search_text_batch(figure_ids=missing[start : start + 64])
+            self.stderr.write(f"Building the text-channel rows of {missing} figures first ...")
+            search_texts_rebuild_missing()
         verbose = options["verbosity"] > 1
 
         def progress(done: int, total: int) -> None:
