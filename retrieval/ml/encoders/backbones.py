@@ -275,8 +275,9 @@ def inference_backbone(name: str, image_size: int) -> Callable[[torch.Tensor], t
     2-core development machine 2-3x faster per drawing than the eager network, most at batches
     of 1-4 (benchmarks/corpus.py measures it against eager inference).
 
-    Falls back to the eager network (batch norms folded, channels-last) where TorchScript
-    cannot optimise it. One instance per process, name and size; calls may run from several
+    Falls back to the eager network (channels-last; batch norms folded where they follow a
+    convolution in a Sequential, as in MobileNetV2, not in EfficientNet-Lite2's blocks, which
+    keep theirs) where TorchScript cannot optimise it. One instance per process, name and size; calls may run from several
     threads at once (the module is read-only).
 
     Raises:
