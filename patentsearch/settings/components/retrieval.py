@@ -17,7 +17,7 @@ RETRIEVAL_DEVICE = env("RETRIEVAL_DEVICE", default="cpu")
 # HNSW graph degree and build effort, and the candidate list a search keeps (ef_search).
 RETRIEVAL_HNSW_M = env.int("RETRIEVAL_HNSW_M", default=16)
 RETRIEVAL_HNSW_EF_CONSTRUCTION = env.int("RETRIEVAL_HNSW_EF_CONSTRUCTION", default=64)
-RETRIEVAL_HNSW_EF_SEARCH = env.int("RETRIEVAL_HNSW_EF_SEARCH", default=150)
+RETRIEVAL_HNSW_EF_SEARCH = env.int("RETRIEVAL_HNSW_EF_SEARCH", default=200)
 RETRIEVAL_HNSW_MAX_SCAN_TUPLES = env.int("RETRIEVAL_HNSW_MAX_SCAN_TUPLES", default=20000)
 # A search whose filters (corpus, class, grant dates) at most this many figures pass is an exact
 # scan of those figures instead of an HNSW walk (exact, and fast through the attribute indexes);
