@@ -22,6 +22,17 @@ library's metrics, so the report has the keys of ``python -m retrieval.ml evalua
   sentence model's vectors of the query's title and each candidate's patent title (the issue's
   "title alone through the sentence model"; computed here, not through the search channels,
   whose sentence vector also holds captions and descriptions).
+- ``judged_only`` (``us_class``/``locarno``, an extra protocol reported beside the primary one):
+  candidates without a label (figures at image level, patents at patent level) cannot be judged
+  relevant or not, so they are removed from every ranking before it is scored instead of counting
+  as misses: the "condensed list" of IR evaluation with incomplete judgments (Sakai). Removal
+  happens after ranking and fusion, in :func:`_report`, the one place that says whether a ranked
+  candidate is relevant, so it applies alike to the search path, the grid's weight settings and
+  the reference rankings. Rankings are then fetched deeper by the number of unlabelled figures,
+  so that the condensed list still holds ``k`` judged candidates where the gallery has them. The
+  number of relevant candidates is unchanged (an unlabelled candidate is never relevant), so a
+  condensed AP is never below the primary one of the same ranking. ``patent``/``object``
+  relevance judge every candidate: the option is refused there.
 
 Channel rankings are computed once per query and can be fused under several weight settings
 (``weight_grid``), which is how the fusion weights were chosen on the validation patents.
@@ -56,6 +67,8 @@ QUERY_TEXTS = ("none", "title", "object")
 REFERENCE_RANKINGS = ("random", "title_reference")
 #: Patent-level rankings need more figures than patents: patents hold several figures.
 PATENT_LEVEL_FIGURES = 4
+#: Relevance kinds under which a candidate can lack a label (unjudged): ``--judged-only`` applies.
+JUDGED_ONLY_RELEVANCES = ("us_class", "locarno")
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,8 @@ class SearchEvaluationRequest:
     title_reference: bool = False
     #: The drawing's share α in the ``joint`` channel (None: the setting).
     joint_drawing_weight: float | None = None
+    #: Remove unlabelled candidates from the rankings before scoring (condensed lists).
+    judged_only: bool = False
 
     def __post_init__(self) -> None:
         if self.relevance not in RELEVANCES:
@@ -89,6 +104,11 @@ class SearchEvaluationRequest:
             raise ValueError("--title-reference ranks by titles: use it with --query-text title and without --random")
         if self.patent_level and self.relevance == "patent":
             raise ValueError("--patent-level ranks other patents: use it with a class relevance")
+        if self.judged_only and self.relevance not in JUDGED_ONLY_RELEVANCES:
+            raise ValueError(
+                f"--judged-only leaves out candidates without a class: use it with --relevance "
+                f"{' or '.join(JUDGED_ONLY_RELEVANCES)} (under {self.relevance!r} every candidate is judged)"
+            )
         if not 1 <= self.k <= 1000:
             raise ValueError("--k must be between 1 and 1000")
         if self.split not in {"all", "train", "val", "test"}:
@@ -138,7 +158,7 @@ def evaluate_search(
     by_patent: dict[str, list[int]] = {}
     for f in figures:
         by_patent.setdefault(f.patent.patent_id, []).append(f.pk)
-    depth = request.k * (PATENT_LEVEL_FIGURES if request.patent_level else 1)
+    depth = _depth(request, labels)
     titles = _title_vectors(figures) if request.title_reference else {}
     for number, query in enumerate(queries, start=1):
         if query.n_relevant:
@@ -158,6 +178,7 @@ def evaluate_search(
             "split_seed": request.split_seed, "test_fraction": request.test_fraction,
             "val_fraction": request.val_fraction, "text_weight": request.text_weight,
             "random_seed": request.random_seed, "title_reference": request.title_reference,
+            "judged_only": request.judged_only,
         },
         "fusion": {
             "rrf_k": settings.RETRIEVAL_RRF_K, "weights": base,
@@ -207,6 +228,13 @@ GRIDS = {"channels": default_grid, "joint": joint_grid}
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:
     return {key: report[key] for key in ("mAP", "recall@10", "mrr@10", "queries")}
+
+
+def _depth(request: SearchEvaluationRequest, labels: list[str]) -> int:
+    """Figures each ranking holds: ``k`` (patent level: ``PATENT_LEVEL_FIGURES``·k); with
+    ``judged_only``, plus every unlabelled figure, which the condensed list leaves out."""
+    depth = request.k * (PATENT_LEVEL_FIGURES if request.patent_level else 1)
+    return depth + (sum(1 for lab in labels if not lab) if request.judged_only else 0)
 
 
 def _figures(corpus: Corpus, request: SearchEvaluationRequest) -> list[Figure]:
@@ -327,17 +355,21 @@ def _report(
     first_label: dict[str, str] = {}
     for f in figures:
         first_label.setdefault(f.patent.patent_id, label_of[f.pk])
+    depth = _depth(request, labels)
     relevant, n_relevant, rows = [], [], []
     for query in queries:
-        ranked = _fused(query, request, base)
+        ranked = _fused(query, request, base, depth)
+        # A candidate is relevant when its label is the query's; an unlabelled one is a miss,
+        # or with judged_only is left out of the list (the condensed list).
         if request.patent_level:
             seen: dict[str, None] = {}
             for figure_id in ranked:
                 seen.setdefault(patent_of[figure_id], None)
-            patents = list(seen)[: request.k]
+            patents = [p for p in seen if first_label[p] or not request.judged_only][: request.k]
             flags = [first_label[p] == query.label for p in patents]
         else:
-            flags = [label_of.get(f) == query.label for f in ranked[: request.k]]
+            judged = [f for f in ranked if label_of.get(f) or not request.judged_only]
+            flags = [label_of.get(f) == query.label for f in judged[: request.k]]
         relevant.append(flags)
         n_relevant.append(query.n_relevant)
         rows.append(query.row)
@@ -346,7 +378,7 @@ def _report(
     return dict(inference.ranking_metrics(relevant, n_relevant, rows, bands, skipped_no_label=skipped_no_label))
 
 
-def _fused(query: _Query, request: SearchEvaluationRequest, base: dict[str, float]) -> list[int]:
+def _fused(query: _Query, request: SearchEvaluationRequest, base: dict[str, float], depth: int) -> list[int]:
     if not query.rankings:
         return []
     for reference in REFERENCE_RANKINGS:
@@ -354,5 +386,4 @@ def _fused(query: _Query, request: SearchEvaluationRequest, base: dict[str, floa
             return [n.figure_id for n in query.rankings[reference]]
     neighbours = query.rankings
     weights = channel_weights(neighbours, text_weight=request.text_weight, base=base)
-    size = request.k * (PATENT_LEVEL_FIGURES if request.patent_level else 1)
-    return [figure_id for figure_id, _, _ in fuse(neighbours, weights, k=size)]
+    return [figure_id for figure_id, _, _ in fuse(neighbours, weights, k=depth)]

@@ -274,3 +274,69 @@ def test_evaluate_search_title_reference_ranks_by_titles_alone(tmp_path, active_
 
     with pytest.raises(CommandError, match="title-reference"):
         call_command("evaluate_search", "classes", "--title-reference", stdout=io.StringIO())
+
+
+def locarno_corpus(root):
+    """Two Locarno classes of two patents each, and one patent without a class beside each, whose
+    title is a labelled patent's own: for that patent's query it is the nearest candidate."""
+    products = [
+        ("USD920001", "Pregnancy pillow", "06-09"), ("USD920002", "Travel neck pillow", "06-09"),
+        ("USD920003", "Pregnancy pillow", ""), ("USD920004", "Water bottle", "07-01"),
+        ("USD920005", "Sports drinking bottle", "07-01"), ("USD920006", "Water bottle", ""),
+    ]
+    rows, images = [], {}
+    for p, (patent_id, title, locarno) in enumerate(products):
+        name = f"images/{patent_id}-1.png"
+        images[name] = png_bytes(drawing(7_000 + p))
+        rows.append({"image_file": name, "patent_id": patent_id, "figure_id": "1", "title": title,
+                     "object_name": title.lower(), "locarno_class": locarno, "us_class": "D6/100",
+                     "grant_date": "20210105"})
+    return write_corpus(root, rows, images=images)
+
+
+def test_evaluate_search_judged_only_leaves_unlabelled_candidates_out(tmp_path, active_model):
+    result = corpus_ingest(path=locarno_corpus(tmp_path / "locarno"))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    figure_search_text_batch(figure_ids=result.figure_ids)
+    report_path = tmp_path / "r.json"
+
+    def run(*options, judged_only=False):
+        out = io.StringIO()
+        call_command("evaluate_search", "locarno", "--relevance", "locarno", "--exclude-same-patent",
+                     "--query-text", "title", *options, *(["--judged-only"] if judged_only else []),
+                     "--json", str(report_path), stdout=out)
+        report = json.loads(report_path.read_text())
+        assert report["options"]["judged_only"] is judged_only
+        assert ("unlabelled candidates left out" in out.getvalue()) is judged_only
+        # The two patents without a class never ask; the four others each have one relevant patent.
+        assert report["queries"] == 4 and report["skipped"] == 2
+        return report
+
+    # Titles against titles: "Pregnancy pillow" finds the unlabelled "Pregnancy pillow" first (a
+    # miss, AP 1/2) and its class's "Travel neck pillow" second; left out, the partner is first.
+    title_reference = ("--patent-level", "--no-drawing", "--title-reference")
+    assert run(*title_reference)["mAP"] == pytest.approx(0.75)
+    assert run(*title_reference, judged_only=True)["mAP"] == 1.0
+    # Image level: figures without a class are left out the same way.
+    assert run("--no-drawing", "--title-reference", judged_only=True)["mAP"] == 1.0
+    # The search path, title only through the sentence channel.
+    sentence = ("--patent-level", "--no-drawing", "--weights", "text_tower=0,fulltext=0,trigram=0,sentence=1")
+    primary = run(*sentence)["mAP"]
+    assert primary <= 0.75 and run(*sentence, judged_only=True)["mAP"] == 1.0
+    # Drawing + title with every grid setting, and the random ranking: the same rankings, condensed,
+    # never score lower (removing a candidate that is never relevant only moves relevant ones up).
+    primary_report = run("--patent-level", "--grid", "channels")
+    judged_report = run("--patent-level", "--grid", "channels", judged_only=True)
+    assert judged_report["mAP"] >= primary_report["mAP"]
+    assert all(j["mAP"] >= p["mAP"] and j["weights"] == p["weights"]
+               for p, j in zip(primary_report["grid"], judged_report["grid"], strict=True))
+    assert run("--patent-level", "--no-drawing", "--random", "0", judged_only=True)["mAP"] >= run(
+        "--patent-level", "--no-drawing", "--random", "0")["mAP"]
+
+
+@pytest.mark.parametrize("relevance", ["patent", "object"])
+def test_evaluate_search_refuses_judged_only_where_every_candidate_is_judged(products, relevance):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--judged-only leaves out candidates without a class"):
+        call_command("evaluate_search", "products", "--relevance", relevance, "--judged-only", stdout=io.StringIO())

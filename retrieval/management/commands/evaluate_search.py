@@ -42,6 +42,9 @@ class Command(AppCommand):
         parser.add_argument("--title-reference", action="store_true",
                             help="rank by the sentence model's cosine of the query's title and each candidate's "
                             "title, outside the search channels (reference row; with --query-text title)")
+        parser.add_argument("--judged-only", action="store_true",
+                            help="us_class/locarno: leave candidates without a class out of every ranking before "
+                            "scoring instead of counting them as misses (condensed lists; an extra protocol)")
         parser.add_argument("--k", type=int, default=100, help="ranking depth (default 100)")
         parser.add_argument("--split", choices=("all", "train", "val", "test"), default="all",
                             help="evaluate one side of the ML library's fixed patent split (default all)")
@@ -70,7 +73,7 @@ class Command(AppCommand):
                 test_fraction=options["test_fraction"], val_fraction=options["val_fraction"],
                 weights=_weights(options["weights"]), text_weight=options["text_weight"],
                 random_seed=options["random"], title_reference=options["title_reference"],
-                joint_drawing_weight=options["joint_drawing_weight"],
+                joint_drawing_weight=options["joint_drawing_weight"], judged_only=options["judged_only"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
@@ -112,7 +115,8 @@ def _format(report: dict[str, Any]) -> str:
     lines = [
         f"corpus {report['corpus']} ({o['split']}), model {report['model']['name']}, relevance {o['relevance']}"
         f"{' excluding the same patent' if o['exclude_same_patent'] else ''}"
-        f"{', patent level' if o['patent_level'] else ''}, query: "
+        f"{', patent level' if o['patent_level'] else ''}"
+        f"{', unlabelled candidates left out' if o.get('judged_only') else ''}, query: "
         + ("random ranking" if o["random_seed"] is not None else
            "title reference (title against titles, sentence model)" if o.get("title_reference") else
            " + ".join(x for x in ("drawing" if o["query_drawing"] else "", o["query_text"] if o["query_text"] != "none" else "") if x)),
