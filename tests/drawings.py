@@ -82,3 +82,19 @@ def small_corpus(root: Path, *, patents: int = 4, views: int = 3, seed: int = 0)
                 "grant_date": f"20{10 + p:02d}0105",
             })
     return write_corpus(root, rows, images=images)
+
+
+def articles_corpus(
+    root: Path, articles: Sequence[tuple[str, str]], *, views: int, descriptions: bool = False
+) -> Path:
+    """One patent per (title, US class) article (USD700000, USD700001, ...), ``views`` distinct
+    drawings each; with ``descriptions``, two short texts per drawing that name the article."""
+    rows, images, texts = [], {}, []
+    for p, (title, us_class) in enumerate(articles):
+        for v in range(views):
+            name = f"images/P{p}-{v}.png"
+            images[name] = png_bytes(drawing(p * 100 + v))
+            rows.append({"image_file": name, "patent_id": f"USD70000{p}", "title": title,
+                         "object_name": title.lower(), "us_class": us_class})
+            texts.append({"image_file": name, "descriptions": [f"a {title.lower()}", f"{title} drawing"]})
+    return write_corpus(root, rows, images=images, descriptions=texts if descriptions else None)

@@ -24,7 +24,7 @@ from retrieval.ml.encoders.backbones import (
 from retrieval.ml.encoders.pretrained_head import PretrainedHeadEncoder
 from retrieval.ml.errors import ModelLoadError
 from retrieval.ml.training.heads import HeadRecipe, train_head
-from tests.drawings import drawing, png_bytes, write_corpus
+from tests.drawings import articles_corpus
 
 LITE2 = "efficientnet-lite2-imagenet"
 BOTH = "mobilenetv2+efficientnet-lite2"
@@ -109,20 +109,11 @@ def test_the_concatenation_feeds_each_part_its_own_normalisation() -> None:
         assert torch.allclose(joined[:, 1280:], lite2((raw - 0.5) / 0.5), atol=1e-4, rtol=1e-4)
 
 
-def _corpus(root: Path) -> Path:
-    rows, images = [], {}
-    for p, (title, us_class) in enumerate([("Chair", "D6/1"), ("Bottle", "D7/2")]):
-        for v in range(3):
-            name = f"images/P{p}-{v}.png"
-            images[name] = png_bytes(drawing(p * 100 + v))
-            rows.append({"image_file": name, "patent_id": f"USD70000{p}", "title": title,
-                         "object_name": title.lower(), "us_class": us_class})
-    return write_corpus(root, rows, images=images)
 
 
 @pytest.mark.parametrize("backbone", [LITE2, BOTH])
 def test_a_head_on_lite2_or_the_concatenation_trains_loads_and_embeds(tmp_path: Path, backbone: str) -> None:
-    corpus = _corpus(tmp_path / "c")
+    corpus = articles_corpus(tmp_path / "c", [("Chair", "D6/1"), ("Bottle", "D7/2")], views=3)
     recipe = HeadRecipe(backbone=backbone, image_size=64, losses=("patent",), epochs=2, batch_size=4,
                         test_fraction=0.0, val_fraction=0.0)
     out = train_head(corpus, tmp_path / "m", recipe, name="tiny", cache_dir=None, log=lambda *_: None)

@@ -24,7 +24,7 @@ from retrieval.ml.encoders.sentence import sentence_encoder
 from retrieval.ml.errors import ModelLoadError
 from retrieval.ml.shipped import SHIPPED_DIR
 from retrieval.ml.training.heads import HeadRecipe, train_head
-from tests.drawings import drawing, png_bytes, write_corpus
+from tests.drawings import articles_corpus, drawing
 
 
 def test_wheel_weights_are_found_and_digest_checked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,21 +69,11 @@ def test_the_sentence_model_knows_words_and_matches_the_reference_bert() -> None
     assert np.abs(pooled.numpy() - v).max() < 1e-4
 
 
-def _corpus(root: Path) -> Path:
-    rows, images, descriptions = [], {}, []
-    for p, (title, us_class) in enumerate([("Chair", "D6/1"), ("Bottle", "D7/2"), ("Lamp", "D26/3")]):
-        for v in range(3):
-            name = f"images/P{p}-{v}.png"
-            images[name] = png_bytes(drawing(p * 100 + v))
-            rows.append({"image_file": name, "patent_id": f"USD70000{p}", "title": title,
-                         "object_name": title.lower(), "us_class": us_class})
-            descriptions.append({"image_file": name, "descriptions": [f"a {title.lower()}", f"{title} drawing"]})
-    return write_corpus(root, rows, images=images, descriptions=descriptions)
 
 
 @pytest.mark.parametrize("losses", [("patent", "image-text", "class"), ("patent",)])
 def test_a_trained_head_loads_by_folder_and_embeds(tmp_path: Path, losses: tuple[str, ...]) -> None:
-    corpus = _corpus(tmp_path / "c")
+    corpus = articles_corpus(tmp_path / "c", [("Chair", "D6/1"), ("Bottle", "D7/2"), ("Lamp", "D26/3")], views=3, descriptions=True)
     recipe = HeadRecipe(image_size=64, losses=losses, epochs=3, batch_size=4, test_fraction=0.0,
                         val_fraction=0.0, sampler="class-aware" if "class" in losses else "random")
     out = train_head(corpus, tmp_path / "m", recipe, name="tiny-head", cache_dir=tmp_path / "cache", log=lambda *_: None)

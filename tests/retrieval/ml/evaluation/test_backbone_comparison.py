@@ -5,22 +5,11 @@ import json
 from pathlib import Path
 
 from retrieval.ml.evaluation import backbones as comparison
-from tests.drawings import drawing, png_bytes, write_corpus
-
-
-def _corpus(root: Path) -> Path:
-    rows, images = [], {}
-    for p, (title, us_class) in enumerate([("Chair", "D6/1"), ("Bottle", "D7/2"), ("Stool", "D6/1")]):
-        for v in range(2):
-            name = f"images/P{p}-{v}.png"
-            images[name] = png_bytes(drawing(p * 100 + v))
-            rows.append({"image_file": name, "patent_id": f"USD70000{p}", "title": title,
-                         "object_name": title.lower(), "us_class": us_class})
-    return write_corpus(root, rows, images=images)
+from tests.drawings import articles_corpus
 
 
 def test_the_comparison_reports_every_run_and_join(tmp_path: Path) -> None:
-    corpus = _corpus(tmp_path / "c")
+    corpus = articles_corpus(tmp_path / "c", [("Chair", "D6/1"), ("Bottle", "D7/2"), ("Stool", "D6/1")], views=2)
     out = tmp_path / "report.json"
     code = comparison.main([
         "--corpus", str(corpus), "--split", "all", "--cache", str(tmp_path / "cache"),
