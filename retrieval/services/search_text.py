@@ -66,14 +66,21 @@ def figure_search_text_batch(*, figure_ids: Sequence[int]) -> int:
     ):
         described.setdefault(figure_id, []).append((kind, text))
     pieces = [_pieces(f, described.get(f.pk, [])) for f in figures]
-    flat = [text for row in pieces for _, text in row]
+    share = float(settings.RETRIEVAL_SENTENCE_NAMES_SHARE)
+    # Only the texts that weigh in the sentence vector go through the sentence model (never the
+    # viewpoint; the captions only where a figure has no descriptions): same vector, less work.
+    counted = [
+        [piece for piece, weight in zip(row, sentence_weights([kind for kind, _ in row], names_share=share),
+                                        strict=True) if weight > 0]
+        for row in pieces
+    ]
+    flat = [text for row in counted for _, text in row]
     vectors = inference.embed_sentences(flat) if flat else np.zeros((0, index.SENTENCE_DIM), np.float32)
     version = text_row_version()
-    share = float(settings.RETRIEVAL_SENTENCE_NAMES_SHARE)
     rows, start = [], 0
-    for figure, row in zip(figures, pieces, strict=True):
-        sentence = sentence_vector([kind for kind, _ in row], vectors[start : start + len(row)], names_share=share)
-        start += len(row)
+    for figure, row, used in zip(figures, pieces, counted, strict=True):
+        sentence = sentence_vector([kind for kind, _ in used], vectors[start : start + len(used)], names_share=share)
+        start += len(used)
         rows.append(index.SearchTextRow(
             figure_id=figure.pk, names=_names(figure), document="\n".join(text for _, text in row),
             sentence=sentence, sentence_version=version,
