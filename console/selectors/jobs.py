@@ -68,6 +68,14 @@ def job_progress(job: Job) -> JobProgress:
 
 
 def _measured(job: Job) -> JobProgress:
+    # What is still missing is counted first: the worker keeps encoding between these queries,
+    # and counting the vectors afterwards means a job that reads "succeeded" (nothing missing)
+    # also shows every vector, never a count taken before the last batch landed.
+    missing = figures_without_vector(model=job.model)
+    lost = figures_lost(model=job.model)
+    if job.corpus_id:
+        missing, lost = missing.filter(corpus_id=job.corpus_id), lost.filter(corpus_id=job.corpus_id)
+    pending, lost_count = missing.count(), lost.count()
     figures = Figure.objects.all()
     if job.corpus_id:
         figures = figures.filter(corpus_id=job.corpus_id)
@@ -77,11 +85,6 @@ def _measured(job: Job) -> JobProgress:
             total=figures.count(), failed=figures.filter(status=Figure.Status.FAILED).count(),
             encoded=FigureEmbedding.objects.filter(model_id=job.model_id).count(),
         )
-    missing = figures_without_vector(model=job.model)
-    lost = figures_lost(model=job.model)
-    if job.corpus_id:
-        missing, lost = missing.filter(corpus_id=job.corpus_id), lost.filter(corpus_id=job.corpus_id)
-    pending, lost_count = missing.count(), lost.count()
     state = job.state
     if state not in (Job.State.CANCELLED,):
         state = Job.State.SUCCEEDED if pending == 0 else Job.State.RUNNING
