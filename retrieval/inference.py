@@ -261,6 +261,31 @@ def model_in_sentence_space(spec: str) -> bool:
     return getattr(load_encoder(spec), "text_tower", None) == NAME
 
 
+def figure_texts(
+    *, title: str, object_name: str, viewpoint: str, caption: str, texts: Sequence[tuple[str, str]] = ()
+) -> list[tuple[str, str]]:
+    """A figure's distinct texts as (kind, text), title first (retrieval.ml.sentence_composition)."""
+    from retrieval.ml.sentence_composition import figure_texts as ml_figure_texts
+
+    return ml_figure_texts(title=title, object_name=object_name, viewpoint=viewpoint, caption=caption, texts=texts)
+
+
+def sentence_weights(kinds: Sequence[str], *, names_share: float) -> list[float]:
+    """The weight of each of a figure's texts in its sentence vector (retrieval.ml.sentence_composition)."""
+    from retrieval.ml.sentence_composition import sentence_weights as ml_sentence_weights
+
+    return ml_sentence_weights(kinds, names_share=names_share)
+
+
+def sentence_vector(
+    kinds: Sequence[str], vectors: NDArray[np.float32], *, names_share: float
+) -> NDArray[np.float32] | None:
+    """A figure's sentence vector from its texts' unit vectors (retrieval.ml.sentence_composition)."""
+    from retrieval.ml.sentence_composition import sentence_vector as ml_sentence_vector
+
+    return ml_sentence_vector(kinds, vectors, names_share=names_share)
+
+
 def patent_side(patent_id: str, *, test_fraction: float, seed: int, val_fraction: float) -> str:
     """The side ('train', 'val', 'test') of the ML library's fixed split a patent falls on."""
     from retrieval.ml.data import patent_side as ml_patent_side

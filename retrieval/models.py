@@ -180,7 +180,7 @@ class FigureSearchText(models.Model):
     (matched by PostgreSQL full-text search on a generated ``tsvector`` column with a GIN
     index, see migration 0004); ``sentence`` is the locked sentence model's vector of those
     texts (the names' and the descriptions' unit vectors weighted and renormalised, see
-    retrieval.services.search_text.sentence_weights; ``sentence_version`` names the model and
+    retrieval.ml.sentence_composition; ``sentence_version`` names the model and
     that composition). The filter attributes are
     read through the figure, so the text channels obey the same filters as the drawing index.
     Written by retrieval.services.search_text through retrieval.index.

@@ -6,7 +6,7 @@ after describing, the affected figures are queued on commit (retrieval.tasks); a
 rebuilt idempotently (same inputs, same row), so a redelivered task does no harm.
 
 Every piece goes into the full-text document; the sentence vector is composed
-(:func:`sentence_weights`): the names (title and object name) take the share
+(retrieval.ml.sentence_composition, through retrieval.inference): the names (title and object name) take the share
 ``RETRIEVAL_SENTENCE_NAMES_SHARE`` of it and the LLM descriptions the rest, so that generic
 words ("a front perspective view of an ornamental design", "a black and white drawing") do not
 pull every figure's vector towards "a drawing of an object" and figures with many texts weigh
@@ -24,19 +24,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from django.conf import settings
-from numpy.typing import NDArray
 
 from retrieval import index, inference
 from retrieval.models import Figure, FigureText
 from retrieval.services.batches import enqueue_on_commit
 from retrieval.tasks import figure_search_text_batch_task
 
-#: The kinds of a figure's texts (``_pieces``); FigureText rows bring their own kind
-#: (FigureText.Kind: description, generated_caption).
-NAME, VIEWPOINT, CAPTION = "name", "viewpoint", "caption"
-DESCRIPTION, GENERATED_CAPTION = FigureText.Kind.DESCRIPTION.value, FigureText.Kind.GENERATED_CAPTION.value
 #: The composition's own version, part of :func:`text_row_version`: bump it when
-#: :func:`sentence_weights` changes, so stored vectors are rebuilt. (Rows written before it
+#: the composition (retrieval.ml.sentence_composition) changes, so stored vectors are rebuilt. (Rows written before it
 #: existed, the plain mean of every text, carry the model's version alone.)
 COMPOSITION_VERSION = "names-share-1"
 
@@ -70,7 +65,7 @@ def figure_search_text_batch(*, figure_ids: Sequence[int]) -> int:
     # Only the texts that weigh in the sentence vector go through the sentence model (never the
     # viewpoint; the captions only where a figure has no descriptions): same vector, less work.
     counted = [
-        [piece for piece, weight in zip(row, sentence_weights([kind for kind, _ in row], names_share=share),
+        [piece for piece, weight in zip(row, inference.sentence_weights([kind for kind, _ in row], names_share=share),
                                         strict=True) if weight > 0]
         for row in pieces
     ]
@@ -79,7 +74,7 @@ def figure_search_text_batch(*, figure_ids: Sequence[int]) -> int:
     version = text_row_version()
     rows, start = [], 0
     for figure, row, used in zip(figures, pieces, counted, strict=True):
-        sentence = sentence_vector([kind for kind, _ in used], vectors[start : start + len(used)], names_share=share)
+        sentence = inference.sentence_vector([kind for kind, _ in used], vectors[start : start + len(used)], names_share=share)
         start += len(used)
         rows.append(index.SearchTextRow(
             figure_id=figure.pk, names=_names(figure), document="\n".join(text for _, text in row),
@@ -113,58 +108,16 @@ def text_row_version() -> str:
     return f"{inference.sentence_version()}/{COMPOSITION_VERSION}:{float(settings.RETRIEVAL_SENTENCE_NAMES_SHARE):g}"
 
 
-def sentence_weights(kinds: Sequence[str], *, names_share: float) -> list[float]:
-    """The weight of each of a figure's texts (by kind) in its sentence vector; they sum to 1,
-    or are all 0 when the figure has no text that says what the article is.
-
-    The names (title, object name) share ``names_share`` equally, the words the rest equally:
-    the LLM descriptions, or where the figure has none its caption and generated caption. The
-    viewpoint ("front perspective") never counts. A figure without names gives its words the
-    whole vector, one without words its names.
-    """
-    names = [i for i, kind in enumerate(kinds) if kind == NAME]
-    words = [i for i, kind in enumerate(kinds) if kind == DESCRIPTION] or [
-        i for i, kind in enumerate(kinds) if kind in (CAPTION, GENERATED_CAPTION)
-    ]
-    if not names:
-        names_share = 0.0
-    elif not words:
-        names_share = 1.0
-    weights = [0.0] * len(kinds)
-    for group, share in ((names, names_share), (words, 1.0 - names_share)):
-        for i in group:
-            weights[i] = share / len(group)
-    return weights
-
-
-def sentence_vector(
-    kinds: Sequence[str], vectors: NDArray[np.float32], *, names_share: float
-) -> NDArray[np.float32] | None:
-    """A figure's sentence vector: the unit vectors of its texts (rows of ``vectors``, of the
-    given kinds) weighted by :func:`sentence_weights`, renormalised; None without a text that counts."""
-    weights = np.asarray(sentence_weights(kinds, names_share=names_share), dtype=np.float32)
-    if not weights.any():
-        return None
-    combined = weights @ np.asarray(vectors, dtype=np.float32)
-    norm = float(np.linalg.norm(combined))
-    return (combined / norm).astype(np.float32) if norm > 0 else None
-
-
 def _names(figure: Figure) -> str:
     patent = figure.patent
     return " ".join(dict.fromkeys(t.strip() for t in (patent.title, patent.object_name) if t.strip()))
 
 
 def _pieces(figure: Figure, texts: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The distinct non-empty texts of a figure with their kind, title first (a text that
-    appears twice keeps its first kind). ``texts``: its FigureText rows as (kind, text)."""
+    """The distinct non-empty texts of a figure with their kind, title first.
+    ``texts``: its FigureText rows as (kind, text)."""
     patent = figure.patent
-    candidates = [
-        (NAME, patent.title), (NAME, patent.object_name), (VIEWPOINT, figure.viewpoint),
-        (CAPTION, figure.caption), *texts,
-    ]
-    distinct: dict[str, str] = {}
-    for kind, text in candidates:
-        if text and text.strip():
-            distinct.setdefault(text.strip(), kind)
-    return [(kind, text) for text, kind in distinct.items()]
+    return inference.figure_texts(
+        title=patent.title, object_name=patent.object_name, viewpoint=figure.viewpoint,
+        caption=figure.caption, texts=texts,
+    )

@@ -1,5 +1,5 @@
-"""The composition of each figure's sentence vector (retrieval.services.search_text) and the
-version that makes rows of an earlier composition count as outdated."""
+"""Each figure's text row (retrieval.services.search_text) and the version that makes rows of an
+earlier composition count as outdated; the composition itself: tests/retrieval/ml/test_sentence_composition.py."""
 
 import io
 import os
@@ -13,17 +13,11 @@ from django.test import override_settings
 
 from retrieval import inference
 from retrieval.ingest.pipeline import corpus_ingest
-from retrieval.models import FigureSearchText
+from retrieval.ml.sentence_composition import DESCRIPTION, GENERATED_CAPTION
+from retrieval.models import FigureSearchText, FigureText
 from retrieval.services.search_text import (
-    CAPTION,
-    DESCRIPTION,
-    GENERATED_CAPTION,
-    NAME,
-    VIEWPOINT,
     figure_search_text_batch,
     search_texts_missing,
-    sentence_vector,
-    sentence_weights,
     text_row_version,
 )
 from tests.drawings import drawing, png_bytes, write_corpus
@@ -31,29 +25,10 @@ from tests.drawings import drawing, png_bytes, write_corpus
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
-def test_names_take_their_share_and_the_descriptions_the_rest():
-    kinds = [NAME, NAME, VIEWPOINT, CAPTION, DESCRIPTION, DESCRIPTION, GENERATED_CAPTION, DESCRIPTION, DESCRIPTION]
-    weights = sentence_weights(kinds, names_share=0.2)
-    assert weights == pytest.approx([0.1, 0.1, 0, 0, 0.2, 0.2, 0, 0.2, 0.2])
-    # A figure with fewer descriptions gives its names the same share.
-    assert sentence_weights([NAME, DESCRIPTION], names_share=0.2) == pytest.approx([0.2, 0.8])
-
-
-def test_without_descriptions_the_captions_stand_in_and_the_viewpoint_never_counts():
-    kinds = [NAME, VIEWPOINT, CAPTION, GENERATED_CAPTION]
-    assert sentence_weights(kinds, names_share=0.2) == pytest.approx([0.2, 0, 0.4, 0.4])
-    assert sentence_weights([NAME, VIEWPOINT], names_share=0.2) == pytest.approx([1, 0])
-    assert sentence_weights([VIEWPOINT, DESCRIPTION], names_share=0.2) == pytest.approx([0, 1])
-    assert sentence_weights([VIEWPOINT], names_share=0.2) == [0.0]
-    assert sentence_weights([], names_share=0.2) == []
-
-
-def test_the_sentence_vector_is_the_weighted_sum_renormalised():
-    basis = np.eye(4, dtype=np.float32)  # one unit vector per text
-    vector = sentence_vector([NAME, VIEWPOINT, DESCRIPTION, DESCRIPTION], basis, names_share=0.2)
-    expected = np.array([0.2, 0.0, 0.4, 0.4], np.float32)
-    np.testing.assert_allclose(vector, expected / np.linalg.norm(expected), rtol=1e-6)
-    assert sentence_vector([VIEWPOINT], basis[:1], names_share=0.2) is None
+def test_the_stored_text_kinds_are_the_compositions_kinds():
+    # FigureText rows bring their kind into the composition (retrieval.ml.sentence_composition).
+    assert {FigureText.Kind.DESCRIPTION.value, FigureText.Kind.GENERATED_CAPTION.value} == {
+        DESCRIPTION, GENERATED_CAPTION}
 
 
 def _corpus(root):
