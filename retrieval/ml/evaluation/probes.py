@@ -231,6 +231,7 @@ def class_probe(records: Sequence[Record], side: NDArray[np.str_], *, model: str
     methods: dict[str, Scorer] = {
         "random ranking (reference)": lambda i, g: np.asarray(
             random.Random(f"0:{records[i].image_file}").sample(range(len(g)), len(g)), np.float32),
+        "titles against titles, once per patent (reference)": lambda i, g: f32(titles[g] @ titles[i]),
         "titles against titles, per figure (reference)": lambda i, g: f32(titles[g] @ titles[i]),
         "title against the sentence vectors (reference)": lambda i, g: f32(sentence[g] @ titles[i]),
         "drawing + title, joint channel (shipped)": shipped,
@@ -246,7 +247,7 @@ def class_probe(records: Sequence[Record], side: NDArray[np.str_], *, model: str
         for relevance in ("us_class", "locarno"):
             labels = [_class(r, relevance) for r in records]
             for name, scorer in methods.items():
-                value, queries = patent_level_map(scorer, rows, labels, patent)
+                value, queries = patent_level_map(scorer, rows, labels, patent, once_per_patent="once" in name)
                 report[gallery].setdefault(name, {})[relevance] = {"mAP": round(value, 4), "queries": queries}
     return report
 
@@ -265,16 +266,19 @@ def gallery_rows(records: Sequence[Record], side: NDArray[np.str_], gallery: str
 
 
 def patent_level_map(scorer: Scorer, rows: NDArray[np.int64], labels: Sequence[str],
-                     patent: NDArray[np.str_]) -> tuple[float, int]:
+                     patent: NDArray[np.str_], *, once_per_patent: bool = False) -> tuple[float, int]:
     """Mean AP over the labelled queries in ``rows``: other patents ranked by their best figure,
-    a patent relevant when it has the query's label (unlabelled patents count as misses)."""
+    a patent relevant when it has the query's label (unlabelled patents count as misses).
+    ``once_per_patent``: only each patent's first row asks (a text-only query)."""
     label_of = {patent[i]: labels[i] for i in rows}
     per_label = Counter(v for v in label_of.values() if v)
     relevant, totals, queries = [], [], []
+    asked: set[str] = set()
     for i in rows:
         label = labels[i]
-        if not label or per_label[label] < 2:
+        if not label or per_label[label] < 2 or (once_per_patent and patent[i] in asked):
             continue
+        asked.add(patent[i])
         scores = scorer(int(i), rows)
         best: dict[str, float] = {}
         for p, s in zip(patent[rows], scores, strict=True):

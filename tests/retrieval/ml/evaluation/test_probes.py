@@ -34,6 +34,9 @@ def test_other_patents_are_ranked_by_their_best_figure_and_unlabelled_ones_are_m
     ap2 = (1 / 1 + 2 / 3) / 2  # B's list: A, C, D
     ap4 = (1 + 1) / 2  # D's list: A, B, C
     assert value == pytest.approx(np.mean([ap0, ap1, ap2, ap4]))
+    # Asked once per patent, A asks only with its first row.
+    value, queries = probes.patent_level_map(scorer, rows, labels, patent, once_per_patent=True)
+    assert queries == 3 and value == pytest.approx(np.mean([ap0, ap2, ap4]))
 
 
 def test_a_multiview_gallery_keeps_patents_with_two_or_more_drawings(tmp_path: Path):
@@ -68,6 +71,7 @@ def test_both_probes_report_every_variant_on_a_small_corpus(tmp_path: Path):
     assert whole["patents"] == 7 + 3  # the multi-view patents and one single-drawing patent per side
     # Titles name the article, so titles against titles find every same-class patent first.
     assert whole["titles against titles, per figure (reference)"]["us_class"]["mAP"] == pytest.approx(1.0)
+    assert whole["titles against titles, once per patent (reference)"]["us_class"]["queries"] == 10
     assert whole["random ranking (reference)"]["us_class"]["mAP"] < 1.0
     for method in ("drawing + title, joint channel (shipped)", "joint + names + feedback"):
         assert 0.0 < whole[method]["locarno"]["mAP"] <= 1.0
