@@ -167,6 +167,12 @@ def describer_source(backend: str | None = None, model_path: str | None = None) 
     return f"{chosen.name}:{chosen.model}"
 
 
+def describer_backend_of(source: str) -> str:
+    """The backend part of a stored FigureText.source ("offline:templates-v1-seed0" -> "offline";
+    "import" -> "import")."""
+    return source.partition(":")[0]
+
+
 def describe_figure(
     metadata: Mapping[str, str], n: int, backend: str | None = None, model_path: str | None = None
 ) -> list[str]:

@@ -51,13 +51,14 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.db.models import Count
 from numpy.typing import NDArray
 from PIL import Image
 
 from retrieval import index, inference
 from retrieval.images import read_pages
 from retrieval.index import FigureFilters
-from retrieval.models import Corpus, Figure, RetrievalModel
+from retrieval.models import Corpus, Figure, FigureText, RetrievalModel
 from retrieval.selectors.models import model_get_active
 from retrieval.selectors.search import CHANNELS, channel_weights, fuse, fusion_weights
 
@@ -185,7 +186,7 @@ def evaluate_search(
             "joint_drawing_weight": (settings.RETRIEVAL_JOINT_DRAWING_WEIGHT if request.joint_drawing_weight is None
                                      else request.joint_drawing_weight),
         },
-        "figures": len(figures), "seconds": round(search_seconds, 1),
+        "figures": len(figures), "texts": _texts(figures), "seconds": round(search_seconds, 1),
     })
     if weight_grid:
         report["grid"] = [
@@ -324,6 +325,19 @@ def _rankings(
         model=model, image=image, text=text, k=depth, filters=filters, text_weight=request.text_weight,
         joint_drawing_weight=request.joint_drawing_weight,
     )
+
+
+def _texts(figures: list[Figure]) -> dict[str, dict[str, int]]:
+    """The evaluated figures' stored texts by kind and source (``{"description": {"import": 2190}}``):
+    what the text channels read, so a report says whose descriptions it measured."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = (
+        FigureText.objects.filter(figure__in=[f.pk for f in figures])
+        .values_list("kind", "source").annotate(n=Count("id")).order_by("kind", "source")
+    )
+    for kind, source, n in rows:
+        counts.setdefault(kind, {})[source or "unknown"] = n
+    return counts
 
 
 def _title_vectors(figures: list[Figure]) -> dict[str, NDArray[np.float32]]:

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from retrieval import index
 from retrieval.ingest.pipeline import corpus_ingest
-from retrieval.models import FigureSearchText
+from retrieval.models import FigureSearchText, FigureText
 from retrieval.selectors.search import channel_weights, fuse
 from retrieval.services.encoding import figure_encode_batch
 from retrieval.services.search_text import figure_search_text_batch, search_texts_missing
@@ -274,6 +274,28 @@ def test_evaluate_search_title_reference_ranks_by_titles_alone(tmp_path, active_
 
     with pytest.raises(CommandError, match="title-reference"):
         call_command("evaluate_search", "classes", "--title-reference", stdout=io.StringIO())
+
+
+def test_evaluate_search_says_whose_descriptions_it_measured(tmp_path, active_model):
+    result = corpus_ingest(path=classes_corpus(tmp_path / "classes"))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    FigureText.objects.bulk_create([
+        FigureText(figure_id=f, text="A cushion, from the class of furnishing.", source="offline:templates-v1-seed0")
+        for f in result.figure_ids
+    ])
+    figure_search_text_batch(figure_ids=result.figure_ids)
+    report_path, out = tmp_path / "r.json", io.StringIO()
+    call_command("evaluate_search", "classes", "--relevance", "us_class", "--patent-level", "--query-text",
+                 "title", "--json", str(report_path), stdout=out)
+    assert json.loads(report_path.read_text())["texts"] == {"description": {"offline:templates-v1-seed0": 4}}
+    assert "descriptions 4 from offline:templates-v1-seed0" in out.getvalue()
+    # Template descriptions name the class heading: a class-level report says so.
+    assert "class heading" in out.getvalue()
+    FigureText.objects.filter(figure_id__in=result.figure_ids).update(source="import")
+    out = io.StringIO()
+    call_command("evaluate_search", "classes", "--relevance", "us_class", "--patent-level", "--query-text",
+                 "title", stdout=out)
+    assert "descriptions 4 from import" in out.getvalue() and "class heading" not in out.getvalue()
 
 
 def locarno_corpus(root):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from retrieval import inference
 from retrieval.management.commands._base import AppCommand
 from retrieval.selectors.evaluation import (
     GRIDS,
@@ -125,6 +126,16 @@ def _format(report: dict[str, Any]) -> str:
     ]
     for band, values in report.get("bands", {}).items():
         lines.append(f"  {band:<6} mAP {values['mAP']:.3f}  recall@10 {values['recall@10']:.3f}  queries {values['queries']}")
+    texts = report.get("texts", {})
+    if texts:
+        lines.append("  texts: " + "; ".join(
+            f"{kind.replace('_', ' ')}s " + ", ".join(f"{n} from {source}" for source, n in by_source.items())
+            for kind, by_source in texts.items()))
+    offline = any(inference.describer_backend_of(source) == "offline" for source in texts.get("description", {}))
+    if offline and o["relevance"] in ("us_class", "locarno"):
+        lines.append("  note: the offline describer's texts name each figure's class heading, read from the "
+                     "figure's own classification (the label this relevance uses); with them these class "
+                     "numbers do not measure language understanding alone")
     if "grid" in report:
         best = sorted(report["grid"], key=lambda r: -r["mAP"])[:10]
         lines.append("  best weight settings (mAP, recall@10, mrr@10):")
