@@ -141,6 +141,9 @@ def drawing_probe(records: Sequence[Record], side: NDArray[np.str_], *, model: s
             fa, fb = (a, b) if fit is None else (fit(a), fit(b))
             variants[f"frozen {pool}{name}"] = fa
             variants[f"frozen {pool}{name} + mirrored"] = unit(fa) + unit(fb)
+    rng = np.random.default_rng(0)
+    variants["random vectors (reference)"] = rng.standard_normal((len(records), 384)).astype(np.float32)
+    variants["classical: HOG (training-free reference)"] = model_vectors(records, "classical", mirrored=False, cache=cache)
     head, head_mirrored = (model_vectors(records, model, mirrored=m, cache=cache) for m in (False, True))
     variants[f"{model}"] = head
     variants[f"{model} + mirrored"] = unit(head) + unit(head_mirrored)

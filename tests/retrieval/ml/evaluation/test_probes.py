@@ -57,7 +57,8 @@ def test_both_probes_report_every_variant_on_a_small_corpus(tmp_path: Path):
     assert probes.main(["drawing", "--corpus", str(corpus), "--image-size", "64",
                         "--cache", str(tmp_path / "cache"), "--json", str(out)]) == 0
     report = json.loads(out.read_text())
-    assert {"frozen avg", "frozen gem3 standardised + mirrored", "default", "default + mirrored"} <= set(report)
+    assert {"frozen avg", "frozen gem3 standardised + mirrored", "default", "default + mirrored",
+            "random vectors (reference)", "classical: HOG (training-free reference)"} <= set(report)
     for row in report.values():
         for split in ("val", "test"):
             assert row[split]["queries"] == 4  # two patents of two drawings on each side
