@@ -124,5 +124,5 @@ def _test_rows(summary: dict) -> list[dict[str, object]]:
     rows = []
     for metric, pairs in summary["tests"].items():
         for pair, test in pairs.items():
-            rows.append({"metric": metric, "pair": pair, **test})
+            rows.append({"metric": metric, "title": METRIC_TITLES.get(metric, metric), "pair": pair, **test})
     return rows

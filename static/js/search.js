@@ -65,6 +65,15 @@
     if (e.key === "u") { e.preventDefault(); input.click(); }
     if (e.key === "/") { e.preventDefault(); form.querySelector("textarea").focus(); }
   });
+  form.addEventListener("submit", () => {
+    document.getElementById("search-progress").hidden = false;
+    document.getElementById("search-button").disabled = true;  // one search per click, however impatient
+  });
+  window.addEventListener("pageshow", (e) => {  // back from the results (bfcache): the form works again
+    if (!e.persisted) return;
+    document.getElementById("search-progress").hidden = true;
+    document.getElementById("search-button").disabled = false;
+  });
   form.querySelector("textarea").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
