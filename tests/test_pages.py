@@ -1,0 +1,120 @@
+"""What a user sees on the pages around the features: error pages in the app's look, the
+navigation, empty states, labelled forms and codes shown as words (Django's test client)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client, RequestFactory
+from django.views.defaults import server_error
+
+from accounts.models import User
+from retrieval.models import Corpus
+from studies.models import Study
+from tests.accounts.factories import UserFactory
+from tests.studies.conftest import make_study, participants, study_corpus, two_models  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user: User | None = None, **options: object) -> Client:
+    client = Client(**options)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def test_a_missing_page_is_the_apps_page_with_a_way_back(examiner):
+    page = _client(examiner).get("/cases/99999/")
+    assert page.status_code == 404
+    html = page.content.decode()
+    assert "<title>Not found · PatentSearch</title>" in html
+    assert "Page not found" in html and "/cases/99999/" in html
+    assert 'href="/"' in html and "Go to search" in html and "Log out" in html  # the app's top bar
+
+    anonymous = _client().get("/no-such-page/")
+    assert anonymous.status_code == 404
+    assert "Page not found" in anonymous.content.decode() and 'href="/accounts/login/"' in anonymous.content.decode()
+
+
+def test_a_participant_lost_in_the_examiners_pages_is_sent_to_the_study():
+    pia = UserFactory(username="pia", role=User.Role.PARTICIPANT)
+    page = _client(pia).get("/cases/99999/")
+    assert page.status_code == 404
+    assert "Go to your study" in page.content.decode()
+
+
+def test_a_server_error_is_the_apps_page_and_says_nothing_was_the_users_fault():
+    response = server_error(RequestFactory().get("/"))  # rendered as Django does: without a request context
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in html and "css/app.css" in html
+
+
+def test_an_expired_form_says_so_instead_of_a_bare_csrf_failure(examiner):
+    client = _client(examiner, enforce_csrf_checks=True)
+    refused = client.post("/cases/", {"application_number": "29/1", "title": "x", "cutoff_date": "2030-01-01"})
+    assert refused.status_code == 403
+    html = refused.content.decode()
+    assert "This form has expired" in html and "Nothing was saved" in html
+
+
+def test_the_top_bar_marks_the_current_section_and_shows_each_role_its_own_links(examiner):
+    html = _client(examiner).get("/cases/").content.decode()
+    assert re.search(r'<a href="/cases/" aria-current="page">Cases</a>', html)
+    assert 'href="/api/v1/docs/"' in html and 'class="skip" href="#main"' in html and '<main id="main">' in html
+
+    pia = UserFactory(username="pia", role=User.Role.PARTICIPANT)
+    run = _client(pia).get("/studies/run/").content.decode()
+    nav = run[run.index('<nav aria-label="Main">'):run.index("</nav>")]
+    assert "Studies" in nav and "Search" not in nav and "Cases" not in nav and "API" not in nav
+
+
+def test_the_search_page_says_when_there_is_nothing_to_search(examiner):
+    html = _client(examiner).get("/").content.decode()
+    assert "no patent corpus has been added" in html and "An administrator adds corpora" in html
+    Corpus.objects.create(name="one")
+    Corpus.objects.create(name="two")
+    html = _client(examiner).get("/").content.decode()
+    assert "similar figures in 2 corpora." in html
+    assert 'id="search-progress" role="status"' in html
+
+
+def test_the_studies_list_empty_state_links_to_the_form(admin_user):
+    html = _client(admin_user).get("/studies/").content.decode()
+    assert 'id="no-studies"' in html and 'href="/studies/new/">Create one</a>' in html
+
+
+def test_the_study_form_labels_every_field_and_puts_each_error_under_its_field(admin_user):
+    client = _client(admin_user)
+    html = client.get("/studies/new/").content.decode()
+    ids = re.findall(r'<label for="([^"]+)"', html)
+    assert len(ids) >= 10
+    for field_id in ids:
+        assert f'id="{field_id}"' in html  # every label is tied to its input
+    assert "empty: no limit" in html
+
+    refused = client.post("/studies/new/", {"name": "s", "n_tasks": "0", "views": "2", "k": "10", "seed": "0"})
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "fix the fields marked below" in html
+    assert 'class="field-error" id="id_n_tasks-error"' in html
+    assert "n_tasks:" not in html  # no field codes in the messages
+    assert 'aria-invalid="true"' in html
+
+
+def test_the_study_results_name_metrics_in_words(admin_user, study_corpus, participants):  # noqa: F811
+    study = Study.objects.get(pk=make_study("words", study_corpus, tasks=2).study_id)
+    html = _client(admin_user).get(f"/studies/{study.pk}/").content.decode()
+    tests_table = html[html.index('id="tests"'):]
+    tests_table = tests_table[:tests_table.index("</table>")]
+    assert "Precision@5 (grades ≥ 2)" in tests_table and "Seconds to the first relevant hit" in tests_table
+    assert ">time_to_first_relevant_s<" not in tests_table
+    assert '<a href="/studies/">Studies</a> › words' in html
+
+
+def test_the_evaluation_form_says_what_each_relevance_means(admin_user, study_corpus):  # noqa: F811
+    html = _client(admin_user).get("/console/evaluation/").content.decode()
+    assert "us_class <span class=\"hint\">(same US design main class, e.g. D14)</span>" in html
+    assert "(same Locarno class, e.g. 14-04)" in html
