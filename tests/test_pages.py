@@ -118,3 +118,10 @@ def test_the_evaluation_form_says_what_each_relevance_means(admin_user, study_co
     html = _client(admin_user).get("/console/evaluation/").content.decode()
     assert "us_class <span class=\"hint\">(same US design main class, e.g. D14)</span>" in html
     assert "(same Locarno class, e.g. 14-04)" in html
+
+
+def test_the_upload_page_explains_the_corpus_folder(admin_user):
+    html = _client(admin_user).get("/console/upload/").content.decode()
+    assert 'id="corpus-format"' in html and "<code>image_file</code>" in html and "<code>patent_id</code>" in html
+    assert "nothing is imported" in html
+    assert 'id="upload-text" role="status" aria-live="polite"' in html
