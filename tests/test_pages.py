@@ -125,3 +125,16 @@ def test_the_upload_page_explains_the_corpus_folder(admin_user):
     assert 'id="corpus-format"' in html and "<code>image_file</code>" in html and "<code>patent_id</code>" in html
     assert "nothing is imported" in html
     assert 'id="upload-text" role="status" aria-live="polite"' in html
+
+
+def test_a_long_studies_list_is_paged(admin_user, monkeypatch):
+    from studies import views
+
+    monkeypatch.setattr(views, "STUDIES_PER_PAGE", 2)
+    for n in range(5):
+        Study.objects.create(name=f"study-{n}")
+    first = _client(admin_user).get("/studies/").content.decode()
+    assert first.count('href="/studies/') >= 2 and "study-4" in first and "study-2" not in first
+    assert "page 1 of 3 · 5 in all" in first and 'href="?page=2" rel="next"' in first
+    last = _client(admin_user).get("/studies/?page=3").content.decode()
+    assert "study-0" in last and 'href="?page=2" rel="prev"' in last
