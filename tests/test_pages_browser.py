@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from accounts.models import User
+from cases.models import Judgment
 from cases.services.cases import case_create
 from cases.services.searches import QueryDrawing, case_search_run
 from console.models import Job
@@ -77,6 +78,23 @@ def test_examiner_and_admin_pages_fit_a_phone_screen(live_server, browser_page, 
     # the grade shown on a review card is text, not an empty bordered box (the study's grade buttons)
     border = page.evaluate("getComputedStyle(document.querySelector('.judge-card .judgment .grade')).borderTopWidth")
     assert border == "0px"
+    # grading side by side: the compare view says what the hit is graded, and takes the keys
+    from playwright.sync_api import expect
+
+    page.locator(".judge-card").first.focus()
+    page.keyboard.press("c")
+    expect(page.locator("#compare-judgment")).to_have_text("not judged yet")
+    page.keyboard.press("2")
+    expect(page.locator("#compare-judgment")).to_have_text("grade 2 (relevant)")
+    page.keyboard.press("x")
+    expect(page.locator("#compare-judgment")).to_have_text("grade 2 (relevant) · category X")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#compare-judgment")).to_have_text("not judged yet")
+    page.keyboard.press("Escape")
+    first = Judgment.objects.get(case=case)
+    assert (first.grade, first.category) == (2, "X")
+
+    page.goto(f"{url}/cases/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     assert page.is_visible("a.skip")  # shown once it has the focus
