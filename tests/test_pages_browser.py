@@ -94,6 +94,12 @@ def test_examiner_and_admin_pages_fit_a_phone_screen(live_server, browser_page, 
     first = Judgment.objects.get(case=case)
     assert (first.grade, first.category) == (2, "X")
 
+    # the drop zone's file input is invisible: the zone shows its focus, and is one tab stop, not two
+    page.goto(f"{url}/")
+    assert page.get_attribute("#dropzone", "tabindex") is None
+    page.focus("#image-input")
+    assert page.evaluate("getComputedStyle(document.querySelector('#dropzone')).outlineStyle") == "solid"
+
     page.goto(f"{url}/cases/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
