@@ -138,3 +138,16 @@ def test_a_long_studies_list_is_paged(admin_user, monkeypatch):
     assert "page 1 of 3 · 5 in all" in first and 'href="?page=2" rel="next"' in first
     last = _client(admin_user).get("/studies/?page=3").content.decode()
     assert "study-0" in last and 'href="?page=2" rel="prev"' in last
+
+
+def test_running_evaluations_show_their_progress_instead_of_a_blind_reload(admin_user, study_corpus):  # noqa: F811
+    from console.models import Job
+
+    job = Job.objects.create(kind=Job.Kind.EVALUATE, state=Job.State.RUNNING, done=3, total=12,
+                             corpus=Corpus.objects.get(name=study_corpus))
+    html = _client(admin_user).get("/console/evaluation/").content.decode()
+    running = html[html.index('id="evaluations-running"'):]
+    running = running[:running.index("</ul>")]
+    assert f'data-api="/api/v1/jobs/{job.pk}/"' in running
+    assert '<progress max="100" value="25"' in running and "3 / 12 queries" in running
+    assert "this page reloads itself then" in html
