@@ -151,3 +151,16 @@ def test_running_evaluations_show_their_progress_instead_of_a_blind_reload(admin
     assert f'data-api="/api/v1/jobs/{job.pk}/"' in running
     assert '<progress max="100" value="25"' in running and "3 / 12 queries" in running
     assert "this page reloads itself then" in html
+
+
+def test_search_results_name_their_channels_in_words(examiner, encoded_corpus):
+    page = _client(examiner).post("/", {"text": "widget", "k": "5"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    shown = re.findall(r'<span class="channel" data-channel="(\w+)" title="[^"]+">([^<#]+) #\d+</span>', html)
+    assert shown, "no channel shown"
+    words = {"drawing": "drawing", "text_tower": "text", "fulltext": "words", "trigram": "spelling",
+             "sentence": "meaning", "joint": "drawing + text"}
+    for code, label in shown:
+        assert label.strip() == words[code]
+    assert "texttower" not in html
