@@ -164,3 +164,29 @@ def test_search_results_name_their_channels_in_words(examiner, encoded_corpus):
     for code, label in shown:
         assert label.strip() == words[code]
     assert "texttower" not in html
+
+
+def test_long_lists_of_cases_and_jobs_are_paged_the_same_way(examiner, admin_user, monkeypatch):
+    import datetime as dt
+
+    from cases import views as case_views
+    from cases.services.cases import case_create
+    from console import views as console_views
+    from console.models import Job
+
+    monkeypatch.setattr(case_views, "CASES_PER_PAGE", 2)
+    for n in range(3):
+        case_create(examiner=examiner, application_number=f"29/000,00{n}", title=f"Case {n}",
+                    cutoff_date=dt.date(2030, 1, 1))
+    first = _client(examiner).get("/cases/").content.decode()
+    assert '<nav class="pager" aria-label="Pages">' in first and "page 1 of 2 · 3 in all" in first
+    assert 'href="?page=2" rel="next"' in first
+    second = _client(examiner).get("/cases/?page=2").content.decode()
+    assert second.count('<td><a href="/cases/') == 1 and 'rel="prev"' in second
+
+    monkeypatch.setattr(console_views, "JOBS_PER_PAGE", 2)
+    for n in range(3):
+        Job.objects.create(kind=Job.Kind.INGEST, corpus_name=f"c{n}", state=Job.State.SUCCEEDED)
+    jobs = _client(admin_user).get("/console/").content.decode()
+    assert "page 1 of 2 · 3 in all" in jobs and 'href="?page=2" rel="next"' in jobs
+    assert jobs.count("<tr data-job=") == 2
