@@ -55,6 +55,16 @@ def test_examiner_and_admin_pages_fit_a_phone_screen(live_server, browser_page, 
                  f"/cases/{case.pk}/citations/", "/cases/99999/"):
         page.goto(f"{url}{path}")
         assert not _wider_than_the_screen(page), path
+    query = tmp_path / "query.png"
+    query.write_bytes(png_bytes(drawing(1)))
+    page.goto(f"{url}/")
+    page.set_input_files("#image-input", str(query))
+    page.click("#search-button")
+    page.wait_for_selector(".card")
+    assert not _wider_than_the_screen(page)
+    assert page.evaluate("window.scrollY") > 0  # the results, below the form on a phone, are brought into view
+    assert 0 <= page.evaluate("document.querySelector('.patent-group').getBoundingClientRect().top") < PHONE["height"]
+
     page.goto(f"{url}/cases/")
     new_case = page.locator("a.small-only", has_text="New case")
     assert new_case.is_visible()  # the form is below the list on a phone: a way to it at the top

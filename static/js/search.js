@@ -43,6 +43,12 @@
     if (item) useFile(item.getAsFile());
   });
 
+  // On a phone the results are below the query form: bring them (or the error) into view.
+  const results = document.getElementById("results");
+  if (window.matchMedia("(max-width: 800px)").matches && results.querySelector(".card, .error")) {
+    results.scrollIntoView();
+  }
+
   function open(index) {
     if (index < 0 || index >= cards.length) return;
     current = index;
