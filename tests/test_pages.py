@@ -52,6 +52,15 @@ def test_a_server_error_is_the_apps_page_and_says_nothing_was_the_users_fault():
     assert "Something went wrong on our side" in html and "css/app.css" in html
 
 
+def test_a_request_the_server_cannot_read_is_the_apps_page_too():
+    from django.core.exceptions import SuspiciousOperation
+    from django.views.defaults import bad_request
+
+    response = bad_request(RequestFactory().get("/"), SuspiciousOperation("bad"))
+    assert response.status_code == 400
+    assert "The request could not be read" in response.content.decode() and "Nothing was changed" in response.content.decode()
+
+
 def test_an_expired_form_says_so_instead_of_a_bare_csrf_failure(examiner):
     client = _client(examiner, enforce_csrf_checks=True)
     refused = client.post("/cases/", {"application_number": "29/1", "title": "x", "cutoff_date": "2030-01-01"})
@@ -190,3 +199,10 @@ def test_long_lists_of_cases_and_jobs_are_paged_the_same_way(examiner, admin_use
     jobs = _client(admin_user).get("/console/").content.decode()
     assert "page 1 of 2 · 3 in all" in jobs and 'href="?page=2" rel="next"' in jobs
     assert jobs.count("<tr data-job=") == 2
+
+
+def test_the_login_page_says_what_the_app_is_and_why_it_is_asked(db):
+    html = _client().get("/accounts/login/?next=/cases/").content.decode()
+    assert "prior-art search of design patents by drawing" in html
+    assert "Log in to open the page you asked for." in html
+    assert 'name="next" value="/cases/"' in html
