@@ -88,6 +88,8 @@ def test_the_search_page_says_when_there_is_nothing_to_search(examiner):
     html = _client(examiner).get("/").content.decode()
     assert "similar figures in 2 corpora." in html
     assert 'id="search-progress" role="status"' in html
+    assert "none chosen: all" in html  # the corpus filter says what an empty choice does
+    assert '<dialog id="viewer" aria-label="Figure beside your drawing">' in html
 
 
 def test_the_studies_list_empty_state_links_to_the_form(admin_user):
