@@ -208,3 +208,21 @@ def test_the_login_page_says_what_the_app_is_and_why_it_is_asked(db):
     assert "prior-art search of design patents by drawing" in html
     assert "Log in to open the page you asked for." in html
     assert 'name="next" value="/cases/"' in html
+
+
+def test_the_patent_page_leads_back_to_the_search_it_was_opened_from(examiner, encoded_corpus):
+    import datetime as dt
+
+    from cases.services.cases import case_create
+    from cases.services.searches import case_search_run
+
+    case = case_create(examiner=examiner, application_number="29/1", title="Widget", cutoff_date=dt.date(2030, 1, 1))
+    search = case_search_run(case=case, user=examiner, text="widget", k=5)
+    client = _client(examiner)
+    review = client.get(f"/cases/{case.pk}/searches/{search.pk}/").content.decode()
+    patent_id = re.search(r'data-patent-url="/cases/\d+/patents/(\w+)/\?search=' + str(search.pk) + '"', review).group(1)
+    page = client.get(f"/cases/{case.pk}/patents/{patent_id}/?search={search.pk}").content.decode()
+    assert f'<a href="/cases/{case.pk}/searches/{search.pk}/#results" id="back-to-search">search {search.number}</a>' in page
+    for wrong in ("abc", "99999", "9" * 40, "²"):  # not a search of this case: no link, no error
+        other = client.get(f"/cases/{case.pk}/patents/{patent_id}/", {"search": wrong})
+        assert other.status_code == 200 and 'id="back-to-search"' not in other.content.decode()
