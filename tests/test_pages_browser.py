@@ -15,6 +15,7 @@ from console.models import Job
 from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.services.encoding import figure_encode_batch
 from tests.drawings import drawing, png_bytes, small_corpus
+from tests.studies.conftest import study_corpus, two_models  # noqa: F401 - fixtures
 from tests.test_browser import browser_page  # noqa: F401 - the Chromium page fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -114,3 +115,16 @@ def test_examiner_and_admin_pages_fit_a_phone_screen(live_server, browser_page, 
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     assert page.is_visible("a.skip")  # shown once it has the focus
+
+
+def test_a_double_click_on_run_the_evaluation_starts_it_once(live_server, browser_page, study_corpus):  # noqa: F811
+    from console.models import Job
+
+    User.objects.create_user("root", password=PASSWORD, role=User.Role.ADMIN)
+    page = browser_page
+    _login(page, live_server.url, "root")
+    page.goto(f"{live_server.url}/console/evaluation/")
+    page.dblclick("#evaluate-form button[type=submit]")
+    page.wait_for_selector("#evaluations-running li")  # the page reloads once the jobs are queued
+    # two models are ticked: one job each, not two
+    assert Job.objects.filter(kind=Job.Kind.EVALUATE).count() == 2
