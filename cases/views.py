@@ -197,9 +197,20 @@ class PatentView(CaseWorkerMixin, View):
         figures = list(patent.figures.order_by("source_file", "page"))
         judgments = case_judgments(case)
         histories = judgment_histories(case, [f.pk for f in figures])
-        context = {"case": case, "patent": patent,
+        context = {"case": case, "patent": patent, "from_search": _from_search(request, case),
                    "figures": [(f, figure_label(f), judgments.get(f.pk), histories.get(f.pk, [])) for f in figures]}
         return render(request, "cases/patent.html", context)
+
+
+def _from_search(request: HttpRequest, case: object) -> object | None:
+    """The case's search the examiner came from (?search=ID), for the way back; None when absent or not one."""
+    value = request.GET.get("search", "")
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):  # an id, not just any digits
+        return None
+    try:
+        return case_search_get(case, int(value))
+    except Http404:
+        return None
 
 
 class CitationsView(CaseWorkerMixin, View):

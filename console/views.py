@@ -89,6 +89,16 @@ class ModelListView(ConsoleView):
         })
 
 
+#: What each relevance code means, in words, beside the code on the dashboard.
+RELEVANCE_WORDS = {
+    "patent": "other figures of the same patent",
+    "us_class": "same US design main class, e.g. D14",
+    "locarno": "same Locarno class, e.g. 14-04",
+    "object": "same object name",
+    "judgments": "figures the examiners graded 2 or 3",
+}
+
+
 class EvaluationView(ConsoleView):
     """The dashboard: start evaluations; stored results side by side per corpus and relevance."""
 
@@ -115,10 +125,12 @@ class EvaluationView(ConsoleView):
             for job in latest_evaluations()
         ]
         return render(request, "console/evaluation.html", {
-            "groups": [{"corpus": c, "relevance": r, "rows": rows, "pr": curves[(c, r)]}
+            "groups": [{"corpus": c, "relevance": r, "words": RELEVANCE_WORDS.get(r, ""), "rows": rows,
+                        "pr": curves[(c, r)]}
                        for (c, r), rows in groups.items()],
             "corpora": Corpus.objects.order_by("name"), "models": RetrievalModel.objects.order_by("name"),
-            "relevances": RELEVANCES, "ks": KS, "running": running.select_related("corpus", "model"),
+            "relevances": [(r, RELEVANCE_WORDS.get(r, "")) for r in RELEVANCES], "ks": KS,
+            "running": running.select_related("corpus", "model"),
             "section": "evaluation", "maps": maps,
             "judged": _judged_summary(),
         })

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
@@ -23,6 +24,8 @@ from studies.services.definition import (
 )
 from studies.services.participation import SUS_STATEMENTS
 from studies.summary_text import metric_cell
+
+STUDIES_PER_PAGE = 50
 
 METRIC_TITLES = {
     "precision@5": "Precision@5 (grades ≥ 2)",
@@ -45,7 +48,8 @@ class StudyHomeView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_admin_role:
             return redirect("studies:run")
-        return render(request, "studies/list.html", {"studies": selectors.study_list()})
+        studies = Paginator(selectors.study_list(), STUDIES_PER_PAGE).get_page(request.GET.get("page"))
+        return render(request, "studies/list.html", {"studies": studies})
 
 
 class StudyRunView(LoginRequiredMixin, View):
@@ -124,5 +128,5 @@ def _test_rows(summary: dict) -> list[dict[str, object]]:
     rows = []
     for metric, pairs in summary["tests"].items():
         for pair, test in pairs.items():
-            rows.append({"metric": metric, "pair": pair, **test})
+            rows.append({"metric": metric, "title": METRIC_TITLES.get(metric, metric), "pair": pair, **test})
     return rows

@@ -153,4 +153,9 @@
     document.getElementById("search-button").disabled = true;
     document.getElementById("search-progress").hidden = false;
   });
+  window.addEventListener("pageshow", (e) => {  // back from the results (bfcache): the form works again
+    if (!e.persisted) return;
+    document.getElementById("search-progress").hidden = true;
+    document.getElementById("search-button").disabled = false;
+  });
 })();

@@ -31,6 +31,20 @@
     card.classList.toggle("judged", grade !== "" || category !== "");
     card.querySelectorAll("[data-grade]").forEach((b) => b.classList.toggle("on", b.dataset.grade === grade));
     card.querySelectorAll("button[data-category]").forEach((b) => b.classList.toggle("on", b.dataset.category === category));
+    if (compare.open && card === cards[current]) paintCompare();
+  }
+
+  // The compare view shows the judgment of the hit it shows: grades and categories set there by key.
+  const GRADE_WORDS = ["not relevant", "marginal", "relevant", "highly relevant"];
+  function paintCompare() {
+    const card = cards[current], out = document.getElementById("compare-judgment");
+    if (!card || !out) return;
+    const grade = card.dataset.grade, category = card.dataset.category;
+    const parts = [];
+    if (grade !== "") parts.push("grade " + grade + " (" + GRADE_WORDS[parseInt(grade, 10)] + ")");
+    if (category) parts.push("category " + category);
+    out.textContent = parts.length ? parts.join(" · ") : "not judged yet";
+    out.classList.toggle("judged", parts.length > 0);
   }
 
   // One request at a time per card, in the order the keys were pressed: a grade and a category
@@ -69,6 +83,8 @@
   function showError(message) {
     errorBox.textContent = message;
     errorBox.hidden = false;
+    const inCompare = document.getElementById("compare-error");  // the page's own box is under the dialog
+    if (inCompare && compare.open) { inCompare.textContent = message; inCompare.hidden = false; }
   }
 
   function focus(index) {
@@ -94,6 +110,8 @@
     const card = cards[current];
     document.getElementById("compare-hit").src = card.dataset.full;
     document.getElementById("compare-caption").textContent = card.dataset.caption;
+    document.getElementById("compare-error").hidden = true;
+    paintCompare();
   }
   function openCompare() {
     if (current < 0) focus(0);
@@ -183,6 +201,10 @@
       else if (e.key === "-") zoom(0.8);
       else if (e.key === "=") resetView();
       else if ("0123".includes(e.key) && e.key.length === 1) judge(cards[current], { grade: parseInt(e.key, 10) });
+      else if ("xya".includes(e.key.toLowerCase()) && e.key.length === 1) {
+        const card = cards[current], category = e.key.toUpperCase();
+        judge(card, { category: card.dataset.category === category ? "" : category });
+      }
       else if (e.key === "c") compare.close();
       return;
     }

@@ -23,6 +23,11 @@
     return data;
   }
 
+  // A form's submit button is disabled while its request runs: one click, one job.
+  function busy(form, on) {
+    form.querySelectorAll("button[type=submit], button:not([type])").forEach((b) => { b.disabled = on; });
+  }
+
   const running = (state) => state === "queued" || state === "running";
   const counts = (j) => j.done + " done · " + j.failed + " failed · " + j.pending + " pending of " + j.total;
 
@@ -80,11 +85,12 @@
       event.preventDefault();
       const error = document.getElementById("describe-error");
       error.hidden = true;
+      busy(describeForm, true);
       try {
         const body = { backend: describeForm.backend.value, model_path: describeForm.model_path.value.trim() };
         const data = await api(describeForm.dataset.api.replace("/0/", "/" + describeForm.corpus.value + "/"), "POST", body);
         window.location.href = "/console/jobs/" + data.job + "/";
-      } catch (err) { error.textContent = err.message; error.hidden = false; }
+      } catch (err) { error.textContent = err.message; error.hidden = false; busy(describeForm, false); }
     });
   }
 
@@ -180,6 +186,8 @@
       if (!file) { fail("Choose a .zip file first."); return; }
       if (file.size > Number(uploadForm.dataset.max)) { fail("The file is larger than the upload limit."); return; }
       const xhr = new XMLHttpRequest();
+      busy(uploadForm, true);
+      xhr.addEventListener("loadend", () => busy(uploadForm, false));
       const bar = document.getElementById("upload-bar"), text = document.getElementById("upload-text");
       document.getElementById("upload-progress").hidden = false;
       xhr.upload.addEventListener("progress", (e) => {
@@ -205,10 +213,11 @@
       event.preventDefault();
       error.hidden = true;
       const form = event.target;
+      busy(form, true);
       try {
         const data = await api(form.action, "POST", { folder: form.folder.value, name: form.elements["name"].value });
         follow(data.job);
-      } catch (err) { fail(err.message); }
+      } catch (err) { fail(err.message); } finally { busy(form, false); }
     });
   }
 
@@ -273,15 +282,35 @@
       event.preventDefault();
       error.hidden = true;
       const checked = (name) => Array.from(evalForm.querySelectorAll("input[name=" + name + "]:checked")).map((i) => i.value);
+      busy(evalForm, true);
       try {
         await api(evalForm.action, "POST", {
           corpus: Number(evalForm.corpus.value), models: checked("models").map(Number), relevance: checked("relevance"),
           exclude_same_patent: evalForm.exclude_same_patent.checked,
         });
         window.location.reload();
-      } catch (err) { error.textContent = err.message; error.hidden = false; }
+      } catch (err) { error.textContent = err.message; error.hidden = false; busy(evalForm, false); }
     });
-    if (document.querySelector("#evaluations-running li")) setTimeout(() => window.location.reload(), 3000);
+  }
+  // evaluations running: their progress, live; the page reloads (to show the results) once all have ended
+  const evalJobs = Array.from(document.querySelectorAll("#evaluations-running li[data-api]"));
+  if (evalJobs.length) {
+    const poll = async () => {
+      let still = 0;
+      for (const li of evalJobs) {
+        try {
+          const j = await api(li.dataset.api);
+          paintState(li.querySelector("[data-field=state]"), j.state);
+          li.querySelector("[data-field=bar]").value = j.percent;
+          li.querySelector("[data-field=counts]").textContent = j.done + " / " + j.total + " queries";
+          li.querySelector("[data-field=message]").textContent = j.message || "";
+          if (running(j.state)) still += 1;
+        } catch (err) { still += 1; /* keep polling */ }
+      }
+      if (still) setTimeout(poll, POLL_MS);
+      else window.location.reload();
+    };
+    setTimeout(poll, POLL_MS);
   }
   const judgmentsForm = document.getElementById("judgments-form");
   if (judgmentsForm) {
@@ -290,10 +319,11 @@
       event.preventDefault();
       error.hidden = true;
       const models = Array.from(judgmentsForm.querySelectorAll("input[name=models]:checked")).map((i) => Number(i.value));
+      busy(judgmentsForm, true);
       try {
         await api(judgmentsForm.action, "POST", { qrels: "judgments", models: models });
         window.location.reload();
-      } catch (err) { error.textContent = err.message; error.hidden = false; }
+      } catch (err) { error.textContent = err.message; error.hidden = false; busy(judgmentsForm, false); }
     });
   }
 })();

@@ -43,6 +43,12 @@
     if (item) useFile(item.getAsFile());
   });
 
+  // On a phone the results are below the query form: bring them (or the error) into view.
+  const results = document.getElementById("results");
+  if (window.matchMedia("(max-width: 800px)").matches && results.querySelector(".card, .error")) {
+    results.scrollIntoView();
+  }
+
   function open(index) {
     if (index < 0 || index >= cards.length) return;
     current = index;
@@ -64,6 +70,15 @@
     if (typing) return;
     if (e.key === "u") { e.preventDefault(); input.click(); }
     if (e.key === "/") { e.preventDefault(); form.querySelector("textarea").focus(); }
+  });
+  form.addEventListener("submit", () => {
+    document.getElementById("search-progress").hidden = false;
+    document.getElementById("search-button").disabled = true;  // one search per click, however impatient
+  });
+  window.addEventListener("pageshow", (e) => {  // back from the results (bfcache): the form works again
+    if (!e.persisted) return;
+    document.getElementById("search-progress").hidden = true;
+    document.getElementById("search-button").disabled = false;
   });
   form.querySelector("textarea").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
