@@ -13,7 +13,6 @@ from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -45,6 +44,7 @@ from cases.services.cases import case_create, case_update
 from cases.services.judgments import judgment_set
 from cases.services.searches import case_search_rerun, case_search_run
 from patentsearch.csv_export import csv_response
+from patentsearch.pagination import Pagination
 
 
 class IsCaseWorker(permissions.BasePermission):
@@ -96,7 +96,7 @@ class CaseListApi(CaseApi):
 
     @extend_schema(responses=s.CaseOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(case_list(request.user), request, view=self)
         return paginator.get_paginated_response(s.CaseOutputSerializer(page, many=True).data)
 
@@ -134,7 +134,7 @@ class CaseSearchListApi(CaseApi):
     @extend_schema(responses=s.CaseSearchSummarySerializer(many=True))
     def get(self, request: Request, id: int) -> Response:
         case = case_get(request.user, id)
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(case_searches(case), request, view=self)
         return paginator.get_paginated_response(s.CaseSearchSummarySerializer(page, many=True).data)
 
