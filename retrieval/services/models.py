@@ -22,7 +22,11 @@ PLACEHOLDER_ARCHITECTURE = "ps-tiny"
 
 def _normalise_spec(spec: str) -> str:
     path = Path(spec).expanduser()
-    return str(path.resolve()) if path.exists() else spec
+    try:
+        exists = path.exists()
+    except OSError:  # e.g. a name longer than a path may be: no folder, so a name for the loader to judge
+        exists = False
+    return str(path.resolve()) if exists else spec
 
 
 @transaction.atomic
