@@ -229,8 +229,10 @@ def _check_storable(model: type, values: dict[str, int | None], problems: _Probl
         if value is None:
             continue
         low, high = connection.ops.integer_field_range(model._meta.get_field(name).get_internal_type())
-        if not low <= value <= high:
-            problems.add(name, f"{name} must be between {low} and {high}")
+        if value > high:
+            problems.add(name, f"{name} must be at most {high}")
+        elif value < low:
+            problems.add(name, f"{name} must be at least {low}")
 
 
 def _check_participants(names: Sequence[str], problems: _Problems) -> list[User]:
