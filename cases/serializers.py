@@ -116,6 +116,8 @@ class CaseSearchInputSerializer(SearchInputSerializer):
             crops = json.loads(value)
         except json.JSONDecodeError as exc:
             raise serializers.ValidationError(f"not JSON: {exc.msg}.") from exc
+        except RecursionError as exc:  # "[[[[..." deeper than the decoder goes: no list of boxes either
+            raise serializers.ValidationError("not JSON: nested too deeply.") from exc
         if not isinstance(crops, list):
             raise serializers.ValidationError("a JSON list of [left, top, right, bottom] boxes (or null) expected.")
         try:
@@ -245,6 +247,17 @@ class RerunOutputSerializer(serializers.Serializer):
     new = LoggedHitSerializer(many=True)
     dropped = LoggedHitSerializer(many=True)
     kept = serializers.IntegerField()
+
+
+class JudgmentsCsvQuerySerializer(serializers.Serializer):
+    case = serializers.IntegerField(required=False, min_value=1, help_text="Only this case.")
+
+
+class LikeFigureInputSerializer(serializers.Serializer):
+    """The "more like this" button of a search page: the figure to search like."""
+
+    figure = serializers.IntegerField(min_value=1, error_messages={
+        "required": "Choose a figure for more like this.", "invalid": "Choose a figure for more like this."})
 
 
 class JudgmentInputSerializer(serializers.Serializer):

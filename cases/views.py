@@ -171,11 +171,12 @@ class CaseSearchActionView(CaseWorkerMixin, View):
             elif action == "refine":
                 new = case_search_run(case=case, user=request.user, k=search.k, refine=search.pk)
             elif action == "like":
-                figure = request.POST.get("figure", "")
-                if not figure.isdigit():
-                    raise ApplicationError("Choose a figure for more like this.")
+                form = s.LikeFigureInputSerializer(data=request.POST)
+                if not form.is_valid():
+                    raise ApplicationError("; ".join(_messages(form.errors)))
                 new = case_search_run(
-                    case=case, user=request.user, k=search.k, filters=search.filters, like_figure=int(figure),
+                    case=case, user=request.user, k=search.k, filters=search.filters,
+                    like_figure=form.validated_data["figure"],
                     cutoff=search.cutoff_date, ignore_cutoff=search.cutoff_date is None,
                 )
             else:

@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -45,6 +45,7 @@ from console.services.models import (
 )
 from patentsearch.csv_export import csv_response
 from patentsearch.pagination import Pagination
+from patentsearch.parsers import JSONParser
 
 PROBLEM_HEADER = ["file", "line", "reason"]
 

@@ -104,6 +104,11 @@ REST_FRAMEWORK = {
         "patentsearch.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "patentsearch.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "patentsearch.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "patentsearch.pagination.Pagination",
