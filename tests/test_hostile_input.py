@@ -284,6 +284,7 @@ def test_query_parameters_ids_and_methods_never_make_a_500(world):
     ]:
         for method in ("get", "post", "put", "patch", "delete", "options", "head"):
             problems += send(client, method, url)
+        problems += send(APIClient(), "get", url) + send(APIClient(), "post", url, {"x": NUL})  # anonymous
     for accept in ("text/csv", "image/png", "\x00", "*/*;q=abc"):
         problems += send(examiner, "get", f"/api/v1/cases/{case}/", HTTP_ACCEPT=accept)
         problems += send(examiner, "get", "/api/v1/judgments.csv", HTTP_ACCEPT=accept)
@@ -315,6 +316,13 @@ def test_pages_answer_every_hostile_form_field_with_a_page_that_says_what_is_wro
     for url in (f"/cases/{HUGE}/", f"/cases/{case}/patents/%00/", f"/cases/{case}/patents/{'x' * 3000}/",
                 f"/cases/{case}/searches/{HUGE}/", f"/cases/{case}/citations/", "/studies/run/"):
         problems += send(examiner, "get", url)
+    admin = browser(world["admin"])
+    for url in (f"/console/jobs/{HUGE}/", f"/console/figures/{HUGE}/", "/console/models/", "/console/evaluation/",
+                "/console/upload/", f"/studies/{HUGE}/", "/studies/new/"):
+        problems += send(admin, "get", url) + send(admin, "post", url, {"x": NUL})
+    for data in BAD_FILES:
+        problems += send(examiner, "post", "/", {"text": "", "image": upload(data)})
+        problems += send(examiner, "post", f"/cases/{case}/search", {"images": [upload(data), upload(data)]})
     assert problems == []
 
 
