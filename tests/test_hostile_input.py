@@ -485,3 +485,18 @@ def test_a_form_with_too_many_fields_is_refused_before_it_is_read(world):
     response = api(world["examiner"]).post("/api/v1/cases/", fields, content_type=form)
     assert response.status_code == 400 and "The request was refused" in response.json()["message"]
     assert browser(world["examiner"]).post("/cases/", fields, content_type=form).status_code == 400
+
+
+def test_acting_on_a_finished_task_says_it_is_finished(study_corpus, participants):  # noqa: F811
+    """Once its questionnaire is answered, a task told the participant to answer it (unclear)."""
+    make_study("finished", study_corpus, tasks=2)
+    pia = api(participants[0])
+    task = pia.get("/api/v1/study/tasks/next/").json()
+    url, hit = f"/api/v1/study/tasks/{task['task']}", task["hits"][0]["figure_id"]
+    assert pia.post(f"{url}/finish/", {"confidence": 3, "usefulness": 4}, format="json").status_code == 200
+    before = snapshot()
+    for action, body in (("grades", {"figure_id": hit, "grade": 2}), ("opened", {"figure_id": hit})):
+        response = pia.post(f"{url}/{action}/", body, format="json")
+        assert response.status_code == 400
+        assert response.json() == {"message": "This task is finished: its questionnaire has been answered.", "extra": {}}
+    assert snapshot() == before
