@@ -500,3 +500,20 @@ def test_acting_on_a_finished_task_says_it_is_finished(study_corpus, participant
         assert response.status_code == 400
         assert response.json() == {"message": "This task is finished: its questionnaire has been answered.", "extra": {}}
     assert snapshot() == before
+
+
+def test_a_refused_form_keeps_what_the_user_typed(world):
+    page, case = browser(world["examiner"]), world["case"]
+    search = page.post("/", {"text": "coffee mug with a square handle", "k": "abc", "us_class_main": "D7"})
+    assert search.status_code == 400
+    html = search.content.decode()
+    assert "k: A valid integer is required." in html
+    assert ">coffee mug with a square handle</textarea>" in html and 'value="D7"' in html
+    edit = page.post(f"/cases/{case.pk}/", {"action": "update", "title": "Folding lamp", "us_class": "D26/60",
+                                            "cutoff_date": "0001-01-01"})
+    assert edit.status_code == 400
+    html = edit.content.decode()
+    assert "A cutoff date is 1790-01-01 or later." in html
+    assert 'value="Folding lamp"' in html and 'value="D26/60"' in html and 'value="0001-01-01"' in html
+    case.refresh_from_db()
+    assert (case.title, case.us_class, case.cutoff_date) == ("Widget", "", dt.date(2030, 1, 1))
