@@ -517,3 +517,19 @@ def test_a_refused_form_keeps_what_the_user_typed(world):
     assert 'value="Folding lamp"' in html and 'value="D26/60"' in html and 'value="0001-01-01"' in html
     case.refresh_from_db()
     assert (case.title, case.us_class, case.cutoff_date) == ("Widget", "", dt.date(2030, 1, 1))
+
+
+def test_deleting_a_model_that_a_study_uses_is_refused_and_keeps_its_index(study_corpus, participants):  # noqa: F811
+    from retrieval import index
+
+    make_study("keeps", study_corpus, tasks=1)
+    model = RetrievalModel.objects.get(name=MODEL_B)  # inactive, an arm of the study
+    index.ensure_model_index(model)
+    admin = api(UserFactory(username="root", role=User.Role.ADMIN))
+    response = admin.delete(f"/api/v1/models/{model.pk}/")
+    assert response.status_code == 400
+    assert response.json()["message"] == f"Model '{MODEL_B}' cannot be deleted while 1 arm record(s) refer to it."
+    assert RetrievalModel.objects.filter(pk=model.pk).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = %s", [index.index_name(model)])
+        assert cursor.fetchone() == (1,)
