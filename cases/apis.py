@@ -13,8 +13,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -45,6 +44,8 @@ from cases.services.cases import case_create, case_update
 from cases.services.judgments import judgment_set
 from cases.services.searches import case_search_rerun, case_search_run
 from patentsearch.csv_export import csv_response
+from patentsearch.pagination import Pagination
+from patentsearch.parsers import JSONParser
 
 
 class IsCaseWorker(permissions.BasePermission):
@@ -96,7 +97,7 @@ class CaseListApi(CaseApi):
 
     @extend_schema(responses=s.CaseOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(case_list(request.user), request, view=self)
         return paginator.get_paginated_response(s.CaseOutputSerializer(page, many=True).data)
 
@@ -134,7 +135,7 @@ class CaseSearchListApi(CaseApi):
     @extend_schema(responses=s.CaseSearchSummarySerializer(many=True))
     def get(self, request: Request, id: int) -> Response:
         case = case_get(request.user, id)
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(case_searches(case), request, view=self)
         return paginator.get_paginated_response(s.CaseSearchSummarySerializer(page, many=True).data)
 
@@ -231,15 +232,13 @@ class JudgmentsCsvApi(CaseApi):
 
     renderer_classes = [JSONRenderer, CsvRenderer]
 
-    @extend_schema(parameters=[OpenApiParameter("case", int, description="Only this case.")],
-                   responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(parameters=[s.JudgmentsCsvQuerySerializer], responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request) -> StreamingHttpResponse:
-        case_id = request.query_params.get("case")
+        query = s.JudgmentsCsvQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        case_id = query.validated_data.get("case")
         if case_id is not None:
-            if not case_id.isdigit():
-                return Response({"message": "case must be a case id (a number).", "extra": {"case": case_id}},
-                                status=400)
-            case_id = case_get(request.user, int(case_id)).pk
+            case_id = case_get(request.user, case_id).pk
         return csv_response("judgments.csv", JUDGMENT_HEADER, judgment_rows(request.user, case_id))
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -14,6 +16,15 @@ from cases.selectors.cases import figure_label
 from cases.services.searches import QueryDrawing
 from patentsearch.exceptions import ApplicationError
 from retrieval.search_input import SearchInputSerializer
+
+EARLIEST_CUTOFF = dt.date(1790, 1, 1)  # before the first patent (US, 1790): nothing is prior art to it
+
+
+def cutoff_field(**kwargs: object) -> serializers.DateField:
+    """A cutoff (filing or priority) date: searches keep grant_date < it. One field for the case's
+    cutoff and a search's override; a year-1 date left no day before it (an overflow, a 500)."""
+    message = f"A cutoff date is {EARLIEST_CUTOFF.isoformat()} or later."
+    return serializers.DateField(validators=[MinValueValidator(EARLIEST_CUTOFF, message=message)], **kwargs)
 
 
 class _CutoffAlias:
@@ -31,7 +42,7 @@ class CaseInputSerializer(_CutoffAlias, serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     locarno_class = serializers.CharField(required=False, allow_blank=True, max_length=16, default="")
     us_class = serializers.CharField(required=False, allow_blank=True, max_length=32, default="")
-    cutoff_date = serializers.DateField(help_text="Filing or priority date: searches keep grant_date < it.")
+    cutoff_date = cutoff_field(help_text="Filing or priority date: searches keep grant_date < it.")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -41,7 +52,7 @@ class CasePatchSerializer(_CutoffAlias, serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
     locarno_class = serializers.CharField(required=False, allow_blank=True, max_length=16)
     us_class = serializers.CharField(required=False, allow_blank=True, max_length=32)
-    cutoff_date = serializers.DateField(required=False)
+    cutoff_date = cutoff_field(required=False)
     notes = serializers.CharField(required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=Case.Status.choices, required=False,
                                      help_text="closed: read-only; open: reopen.")
@@ -81,7 +92,7 @@ class CaseSearchInputSerializer(SearchInputSerializer):
         required=False, allow_blank=True, default="",
         help_text="JSON list, one [left, top, right, bottom] (fractions 0..1) or null per image.",
     )
-    cutoff = serializers.DateField(required=False, help_text="Override the case's cutoff for this search (logged).")
+    cutoff = cutoff_field(required=False, help_text="Override the case's cutoff for this search (logged).")
     ignore_cutoff = serializers.BooleanField(required=False, default=False, help_text="No cutoff (logged).")
     like_figure = serializers.IntegerField(required=False, min_value=1, help_text="More like this figure.")
     refine = serializers.IntegerField(required=False, min_value=1, help_text="Refine this logged search.")
@@ -105,6 +116,8 @@ class CaseSearchInputSerializer(SearchInputSerializer):
             crops = json.loads(value)
         except json.JSONDecodeError as exc:
             raise serializers.ValidationError(f"not JSON: {exc.msg}.") from exc
+        except RecursionError as exc:  # "[[[[..." deeper than the decoder goes: no list of boxes either
+            raise serializers.ValidationError("not JSON: nested too deeply.") from exc
         if not isinstance(crops, list):
             raise serializers.ValidationError("a JSON list of [left, top, right, bottom] boxes (or null) expected.")
         try:
@@ -234,6 +247,17 @@ class RerunOutputSerializer(serializers.Serializer):
     new = LoggedHitSerializer(many=True)
     dropped = LoggedHitSerializer(many=True)
     kept = serializers.IntegerField()
+
+
+class JudgmentsCsvQuerySerializer(serializers.Serializer):
+    case = serializers.IntegerField(required=False, min_value=1, help_text="Only this case.")
+
+
+class LikeFigureInputSerializer(serializers.Serializer):
+    """The "more like this" button of a search page: the figure to search like."""
+
+    figure = serializers.IntegerField(min_value=1, error_messages={
+        "required": "Choose a figure for more like this.", "invalid": "Choose a figure for more like this."})
 
 
 class JudgmentInputSerializer(serializers.Serializer):

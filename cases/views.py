@@ -112,8 +112,9 @@ class CaseDetailView(CaseWorkerMixin, View):
                 if not form.is_valid():
                     raise ApplicationError("; ".join(_messages(form.errors)))
                 case_update(case=case, **form.validated_data)
-        except ApplicationError as exc:
-            context = _case_context(request, case_get(request.user, pk), errors=[exc.message])
+        except ApplicationError as exc:  # the edit form shows what was sent, not the stored values
+            edit = request.POST if action not in ("close", "reopen") else None
+            context = _case_context(request, case_get(request.user, pk), errors=[exc.message], edit=edit)
             return render(request, self.template_name, context, status=400)
         return HttpResponseRedirect(reverse("cases:detail", args=[pk]))
 
@@ -171,11 +172,12 @@ class CaseSearchActionView(CaseWorkerMixin, View):
             elif action == "refine":
                 new = case_search_run(case=case, user=request.user, k=search.k, refine=search.pk)
             elif action == "like":
-                figure = request.POST.get("figure", "")
-                if not figure.isdigit():
-                    raise ApplicationError("Choose a figure for more like this.")
+                form = s.LikeFigureInputSerializer(data=request.POST)
+                if not form.is_valid():
+                    raise ApplicationError("; ".join(_messages(form.errors)))
                 new = case_search_run(
-                    case=case, user=request.user, k=search.k, filters=search.filters, like_figure=int(figure),
+                    case=case, user=request.user, k=search.k, filters=search.filters,
+                    like_figure=form.validated_data["figure"],
                     cutoff=search.cutoff_date, ignore_cutoff=search.cutoff_date is None,
                 )
             else:

@@ -10,8 +10,7 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -45,6 +44,8 @@ from console.services.models import (
     console_model_rollback,
 )
 from patentsearch.csv_export import csv_response
+from patentsearch.pagination import Pagination
+from patentsearch.parsers import JSONParser
 
 PROBLEM_HEADER = ["file", "line", "reason"]
 
@@ -87,7 +88,7 @@ class JobListApi(ConsoleApi):
 
     @extend_schema(responses=s.JobSerializer(many=True))
     def get(self, request: Request) -> Response:
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(job_list(), request, view=self)
         return paginator.get_paginated_response([job_data(job) for job in page])
 

@@ -39,11 +39,12 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
         if not throttle.allow_request(request, self):
             wait = int(throttle.wait() or 1)
             error = f"Too many searches in a short time; try again in {wait} s."
-            return render(request, self.template_name, self._context(errors=[error]), status=429)
+            return render(request, self.template_name, self._context(errors=[error], query=request.POST), status=429)
         fields = {key: value for key, value in request.POST.dict().items() if value != ""}
         form = SearchInputSerializer(data={**fields, **_lists(request), **request.FILES.dict()})
-        if not form.is_valid():
-            return render(request, self.template_name, self._context(errors=_messages(form.errors)), status=400)
+        if not form.is_valid():  # the form keeps what was typed
+            context = self._context(errors=_messages(form.errors), query=request.POST)
+            return render(request, self.template_name, context, status=400)
         data = form.validated_data
         try:
             result = figure_search(
@@ -51,7 +52,8 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
                 k=data["k"], filters=search_filters(data),
             )
         except ApplicationError as exc:
-            return render(request, self.template_name, self._context(errors=[exc.message]), status=400)
+            return render(request, self.template_name, self._context(errors=[exc.message], query=request.POST),
+                          status=400)
         context = self._context(
             result=result, query=request.POST, query_image=_thumbnail(data.get("image")),
             query_token=data["query_token"], selected_corpora=data.get("corpus", []),

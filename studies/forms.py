@@ -1,4 +1,5 @@
-"""The admin's form to define a study whose tasks come from a corpus (the page's create_study)."""
+"""The admin's forms: define a study whose tasks come from a corpus (the page's create_study), add
+participants to one."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ def _arm_choices() -> list[tuple[str, str]]:
     return choices
 
 
+def _participant_choices() -> list[tuple[str, str]]:
+    users = User.objects.filter(role__in=PARTICIPANT_ROLES).order_by("role", "username")
+    return [(u.username, f"{u.username} ({u.get_role_display()})") for u in users]
+
+
 class StudyFromCorpusForm(forms.Form):
     name = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -34,5 +40,14 @@ class StudyFromCorpusForm(forms.Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["arms"].choices = _arm_choices()
-        users = User.objects.filter(role__in=PARTICIPANT_ROLES).order_by("role", "username")
-        self.fields["participants"].choices = [(u.username, f"{u.username} ({u.get_role_display()})") for u in users]
+        self.fields["participants"].choices = _participant_choices()
+
+
+class AddParticipantsForm(forms.Form):
+    """Participants to add to a study (the study page's select): users who may take part."""
+
+    participants = forms.MultipleChoiceField()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["participants"].choices = _participant_choices()

@@ -12,7 +12,7 @@ from django.views import View
 
 from patentsearch.exceptions import ApplicationError
 from studies.analysis import METRICS
-from studies.forms import StudyFromCorpusForm
+from studies.forms import AddParticipantsForm, StudyFromCorpusForm
 from studies.models import Study
 from studies.plots import metric_svg
 from studies.selectors import studies as selectors
@@ -116,8 +116,12 @@ class StudyParticipantsView(_AdminOnly):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         study = get_object_or_404(Study, pk=pk)
+        form = AddParticipantsForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
+            return redirect("studies:detail", pk=study.pk)
         try:
-            study_add_participants(study=study, participants=request.POST.getlist("participants"))
+            study_add_participants(study=study, participants=form.cleaned_data["participants"])
         except ApplicationError as exc:
             problems = [f"{p['where']}: {p['reason']}" for p in exc.extra.get("problems", [])] or [exc.message]
             messages.error(request, "; ".join(problems))

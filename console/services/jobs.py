@@ -94,7 +94,11 @@ def server_path_check(folder: str) -> Path:
         raise ConsoleInputError(
             f"Only folders under the import root {root} can be added.", {"folder": folder, "root": str(root)}
         )
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError:  # e.g. a name longer than the file system allows: there is no such folder either
+        exists = False
+    if not exists:
         raise ConsoleInputError(f"There is no folder or file {path}.", {"folder": folder})
     return path
 

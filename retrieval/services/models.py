@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from retrieval import index, inference
 from retrieval.exceptions import ModelRegistrationError
@@ -22,7 +23,11 @@ PLACEHOLDER_ARCHITECTURE = "ps-tiny"
 
 def _normalise_spec(spec: str) -> str:
     path = Path(spec).expanduser()
-    return str(path.resolve()) if path.exists() else spec
+    try:
+        exists = path.exists()
+    except OSError:  # e.g. a name longer than a path may be: no folder, so a name for the loader to judge
+        exists = False
+    return str(path.resolve()) if exists else spec
 
 
 @transaction.atomic
@@ -88,9 +93,18 @@ def _bootstrap_default() -> RetrievalModel:
 
 
 @transaction.atomic
+@transaction.atomic
 def model_delete(*, model: RetrievalModel) -> None:
-    """Remove a model, its vectors and its index. The active model cannot be removed."""
+    """Remove a model, its vectors and its index. The active model cannot be removed, nor one that
+    other records keep (a study's arm): then nothing is removed, its index included."""
     if model.is_active:
         raise ModelRegistrationError("Activate another model before deleting the active one.")
-    index.drop_model_index(model)
-    model.delete()
+    index.drop_model_index(model)  # in this transaction: undone if the delete is refused
+    try:
+        model.delete()
+    except ProtectedError as exc:
+        kinds = sorted({str(obj._meta.verbose_name) for obj in exc.protected_objects})
+        raise ModelRegistrationError(
+            f"Model {model.name!r} cannot be deleted while {len(exc.protected_objects)} "
+            f"{' and '.join(kinds)} record(s) refer to it."
+        ) from exc

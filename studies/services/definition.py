@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from accounts.models import User
@@ -92,6 +92,7 @@ def study_create(
         problems.add("k", "k must be between 1 and 100")
     if time_limit_s is not None and time_limit_s < 10:
         problems.add("time_limit_s", "a time limit must be at least 10 seconds")
+    _check_storable(Study, {"time_limit_s": time_limit_s, "seed": seed}, problems)
     problems.raise_if_any()
     with transaction.atomic():
         models = _arm_models(arms, unregistered)
@@ -219,6 +220,19 @@ def _arm_models(specs: Sequence[str], unregistered: Sequence[str]) -> dict[str, 
     names = {arm_parse(s)[0] for s in specs}
     models = {m.name: m for m in RetrievalModel.objects.filter(name__in=names)}
     return {s.strip(): models[arm_parse(s)[0]] for s in specs}
+
+
+def _check_storable(model: type, values: dict[str, int | None], problems: _Problems) -> None:
+    """Numbers the model's integer columns can hold (the database's own range): PostgreSQL
+    refuses a larger one with an error that would surface as a 500."""
+    for name, value in values.items():
+        if value is None:
+            continue
+        low, high = connection.ops.integer_field_range(model._meta.get_field(name).get_internal_type())
+        if value > high:
+            problems.add(name, f"{name} must be at most {high}")
+        elif value < low:
+            problems.add(name, f"{name} must be at least {low}")
 
 
 def _check_participants(names: Sequence[str], problems: _Problems) -> list[User]:

@@ -66,6 +66,8 @@ def _own_assignment(user: User, task_id: int) -> Assignment:
 def _check_open(assignment: Assignment) -> None:
     if assignment.started_at is None:
         raise StudyInputError("This task has not been started yet.")
+    if assignment.finished_at is not None:
+        raise StudyInputError("This task is finished: its questionnaire has been answered.")
     if assignment.ended_at is not None:
         raise StudyInputError("This task has ended; answer its questionnaire to go on.")
     limit = assignment.task.study.time_limit_s

@@ -97,7 +97,7 @@ def test_grades_end_questionnaire_and_sus(study_corpus, participants):
         participation.sus_submit(user=pia, answers=[3] * 10)
     participation.assignment_finish(user=pia, task_id=first.task_id, confidence=4, usefulness=5, comment="ok",
                                     found_citable=True)
-    with pytest.raises(StudyInputError, match="has ended"):
+    with pytest.raises(StudyInputError, match="is finished"):
         participation.hit_grade(user=pia, task_id=first.task_id, figure_id=hit.figure_id, grade=0)
     second = participation.assignment_next(user=pia)
     assert second.task_id != first.task_id

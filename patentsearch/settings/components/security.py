@@ -57,6 +57,7 @@ SECURE_PROXY_SSL_HEADER = (_proxy_header, "https") if _proxy_header else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_ENGINE = "patentsearch.authentication"  # database sessions; a malformed cookie is no session
 X_FRAME_OPTIONS = "DENY"
 
 # Request bodies: refused over this size before any of it is read (patentsearch.middleware);

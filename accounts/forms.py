@@ -1,0 +1,20 @@
+"""The login form."""
+
+from __future__ import annotations
+
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, its username's length checked as well as shown.
+
+    AuthenticationForm sets the username field's ``max_length`` after the field is made, so the
+    limit reaches the HTML but no validator: a longer name went on to authentication, where
+    django-axes logs failed logins in a 255-character column and PostgreSQL refused it (a 500).
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
