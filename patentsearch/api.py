@@ -1,10 +1,13 @@
-"""Maps every error to one JSON shape: {"message": ..., "extra": {...}}."""
+"""Maps every error to one JSON shape: {"message": ..., "extra": {...}}: DRF's exception handler for
+the API views, and Django's error handlers (``handler404`` etc. in patentsearch/urls.py) for
+requests under /api/ that no API view answered; pages keep their HTML error pages."""
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -44,3 +47,33 @@ def _first_message(data: Any) -> str:
     if isinstance(data, list) and data:
         return _first_message(data[0])
     return str(data)
+
+
+API_PREFIX = "/api/"
+
+
+def _api_error(request: HttpRequest, status: int, message: str) -> JsonResponse | None:
+    """The error shape for a request under /api/ that no API view answered (unknown path,
+    or an error raised before DRF); None for a page, which gets the HTML error page."""
+    if not request.path.startswith(API_PREFIX):
+        return None
+    return JsonResponse({"message": message, "extra": {}}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _api_error(request, 400, "The request was refused as malformed.") or defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _api_error(request, 403, "You do not have permission to do this.") or defaults.permission_denied(
+        request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    message = f"No API endpoint at {request.path}: the endpoints are listed at /api/v1/docs/."
+    return _api_error(request, 404, message) or defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    message = "Something went wrong on the server; the error was logged."
+    return _api_error(request, 500, message) or defaults.server_error(request)

@@ -16,3 +16,8 @@ urlpatterns = [
     path("console/", include("console.urls")),
     path("", include("retrieval.urls")),
 ]
+
+handler400 = "patentsearch.api.bad_request"
+handler403 = "patentsearch.api.permission_denied"
+handler404 = "patentsearch.api.page_not_found"
+handler500 = "patentsearch.api.server_error"
