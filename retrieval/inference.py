@@ -301,14 +301,22 @@ def patent_side(patent_id: str, *, test_fraction: float, seed: int, val_fraction
 
 def ranking_metrics(
     relevant: Sequence[Sequence[bool]], n_relevant: Sequence[int], query_index: Sequence[int],
-    band_labels: Sequence[str], *, skipped_no_label: int,
+    band_labels: Sequence[str], *, skipped_no_label: int, patent_labels: Sequence[str] | None = None,
 ) -> dict[str, object]:
     """The report keys of ``python -m retrieval.ml evaluate`` (mAP, recall@K, recall_fraction@K,
-    mrr@K, queries, skipped, bands) from ranked lists."""
-    from retrieval.ml.evaluation.metrics import ranked_query_results, retrieval_metrics
+    mrr@K, queries, skipped, bands) from ranked lists; with ``patent_labels`` (the patent of
+    every row) also ``mAP_patent_weighted``, each query patent weighing once."""
+    from retrieval.ml.evaluation.metrics import (
+        group_weighted_map,
+        ranked_query_results,
+        retrieval_metrics,
+    )
 
     results = ranked_query_results(relevant, n_relevant, query_index, skipped_no_label=skipped_no_label)
-    return retrieval_metrics(results, list(band_labels))
+    report = retrieval_metrics(results, list(band_labels))
+    if patent_labels is not None:
+        report["mAP_patent_weighted"] = group_weighted_map(results, list(patent_labels))
+    return report
 
 
 def object_label(name: str) -> str:

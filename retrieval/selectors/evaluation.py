@@ -389,7 +389,12 @@ def _report(
         rows.append(query.row)
     band_kind = "us_class" if request.relevance == "patent" else request.relevance
     bands = [_label(f, band_kind) for f in figures]
-    return dict(inference.ranking_metrics(relevant, n_relevant, rows, bands, skipped_no_label=skipped_no_label))
+    # Drawing queries at patent level: each figure asks, so a patent weighs by its number of
+    # drawings; mAP_patent_weighted weighs each query patent once, as a text query asked once
+    # per patent (the title reference) does.
+    patents = [f.patent.patent_id for f in figures] if request.patent_level and request.query_drawing else None
+    return dict(inference.ranking_metrics(relevant, n_relevant, rows, bands, skipped_no_label=skipped_no_label,
+                                          patent_labels=patents))
 
 
 def _fused(query: _Query, request: SearchEvaluationRequest, base: dict[str, float], depth: int) -> list[int]:

@@ -270,6 +270,14 @@ def test_evaluate_search_title_reference_ranks_by_titles_alone(tmp_path, active_
     # Each title's nearest other title is the one of its class: every query finds it first.
     assert report["queries"] == 4 and report["mAP"] == 1.0
     assert report["options"]["title_reference"] is True
+    assert "mAP_patent_weighted" not in report  # asked once per patent already
+    out = io.StringIO()
+    call_command("evaluate_search", "classes", "--relevance", "us_class", "--patent-level", "--query-text",
+                 "title", "--json", str(report_path), stdout=out)
+    report = json.loads(report_path.read_text())
+    # One drawing per patent: weighing each query patent once changes nothing.
+    assert report["mAP_patent_weighted"] == pytest.approx(report["mAP"])
+    assert "each query patent weighing once" in out.getvalue()
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="title-reference"):

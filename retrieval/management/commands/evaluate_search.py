@@ -124,6 +124,8 @@ def _format(report: dict[str, Any]) -> str:
         "  " + "  ".join(f"{key} {report[key]:.3f}" if isinstance(report[key], float) else f"{key} {report[key]}"
                          for key in KEYS if key in report),
     ]
+    if "mAP_patent_weighted" in report:
+        lines.append(f"  mAP with each query patent weighing once {report['mAP_patent_weighted']:.3f}")
     for band, values in report.get("bands", {}).items():
         lines.append(f"  {band:<6} mAP {values['mAP']:.3f}  recall@10 {values['recall@10']:.3f}  queries {values['queries']}")
     texts = report.get("texts", {})

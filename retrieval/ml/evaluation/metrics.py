@@ -282,6 +282,23 @@ def retrieval_metrics(
     return report
 
 
+def group_weighted_map(results: QueryResults, group_labels: Sequence[str]) -> float:
+    """mAP with each group of queries weighing once: the mean over groups of the mean AP of
+    their queries (e.g. groups = patents, when each of a patent's drawings is a query and a
+    reference asks once per patent). NaN without queries.
+
+    Args:
+        results: per-query numbers.
+        group_labels: the group of every corpus row (``N`` entries).
+    """
+    by_group: dict[str, list[float]] = {}
+    for row, ap in zip(results.query_index, results.average_precision, strict=True):
+        by_group.setdefault(group_labels[int(row)], []).append(float(ap))
+    if not by_group:
+        return float("nan")
+    return float(np.mean([np.mean(aps) for aps in by_group.values()]))
+
+
 def band_metrics(results: QueryResults, band_labels: Sequence[str]) -> dict[str, dict[str, float]]:
     """Metrics of the head, middle and tail bands (see :func:`frequency_bands`).
 

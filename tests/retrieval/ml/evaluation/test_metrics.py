@@ -10,6 +10,7 @@ from retrieval.ml.evaluation.metrics import (
     KS,
     band_metrics,
     frequency_bands,
+    group_weighted_map,
     query_results,
     ranked_query_results,
     retrieval_metrics,
@@ -301,3 +302,13 @@ def test_ranked_lists_and_embeddings_give_the_same_curve() -> None:
     from_lists = ranked_query_results(relevant, n_relevant, list(from_vectors.query_index))
 
     assert from_lists.interpolated_precision == pytest.approx(from_vectors.interpolated_precision)
+
+
+def test_group_weighted_map_weighs_each_group_once() -> None:
+    # Rows 0-2 are patent A's drawings (APs 1, 1, 0.5), row 3 patent B's (AP 0); row 4 asks nothing.
+    results = ranked_query_results(
+        [[True], [True], [False, True], [False], []], [1, 1, 1, 1, 0], [0, 1, 2, 3, 4])
+    groups = ["A", "A", "A", "B", "C"]
+    assert summarise(results)["mAP"] == pytest.approx((1 + 1 + 0.5 + 0) / 4)
+    assert group_weighted_map(results, groups) == pytest.approx(((1 + 1 + 0.5) / 3 + 0) / 2)
+    assert math.isnan(group_weighted_map(ranked_query_results([], [], []), []))
