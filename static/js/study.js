@@ -194,7 +194,27 @@
     api("POST", taskUrl("opened"), { figure_id: hit.figure_id }).catch((e) => error(e.message));
   }
 
+  // A task ends with one click, or with its key pressed twice within 3 s: a task cannot be
+  // resumed, so one stray key press must not end it.
+  let armed = null;
+  function disarm() {
+    if (armed) clearTimeout(armed.timer);
+    armed = null;
+    $("end-confirm").hidden = true;
+    $("end-confirm").textContent = "";
+  }
+  function endByKey(key, found) {
+    if (armed && armed.key === key) { endTask(found); return; }
+    disarm();
+    armed = { key, timer: setTimeout(disarm, 3000) };
+    $("end-confirm").textContent = found
+      ? "Press f again to finish: you found what you would cite."
+      : "Press e again to end this task.";
+    $("end-confirm").hidden = false;
+  }
+
   async function endTask(found) {
+    disarm();
     if (!task) return;
     stopTimer();
     try {
@@ -275,8 +295,9 @@
     else if (key === "ArrowLeft" || key === "k") { focusHit(selected - 1); event.preventDefault(); }
     else if (/^[0-3]$/.test(key)) { grade_(selected, Number(key)); event.preventDefault(); }
     else if (key === "Enter" && !$("viewer").open) { openHit(selected); event.preventDefault(); }
-    else if (key === "f" && !$("viewer").open) { endTask(true); }
-    else if (key === "e" && !$("viewer").open) { endTask(false); }
+    else if (key === "f" && !$("viewer").open) { endByKey("f", true); return; }
+    else if (key === "e" && !$("viewer").open) { endByKey("e", false); return; }
+    if (armed && key !== "Shift") disarm();
   });
 
   advance();

@@ -67,7 +67,14 @@ def test_participant_runs_two_tasks_grades_fills_the_sus_and_the_admin_exports(
         page.keyboard.press("Escape")
         if number == 1:
             page.click("#found-button")
-        else:
+        else:  # a key ends the task only when pressed twice: one stray press is harmless
+            page.keyboard.press("e")
+            page.wait_for_selector("#end-confirm:not([hidden])")
+            assert "Press e again" in page.inner_text("#end-confirm")
+            assert page.is_visible("#task-view")
+            page.keyboard.press("ArrowLeft")  # another key: the first press is forgotten
+            page.wait_for_selector("#end-confirm", state="hidden")
+            page.keyboard.press("e")
             page.keyboard.press("e")
         page.wait_for_selector("#questionnaire-view:not([hidden])")
         page.screenshot(path=str(tmp_path / f"questionnaire-{number}.png"))
@@ -130,6 +137,7 @@ def test_an_interleaved_list_looks_like_any_other_and_credits_the_clicked_arm(
     page.keyboard.press("2")  # the first result, whichever arm picked it
     page.wait_for_selector(".study-card:nth-child(1) .grade.on[data-grade='2']")
     page.keyboard.press("f")
+    page.keyboard.press("f")  # twice: a key ends a task only when pressed again
     page.wait_for_selector("#questionnaire-view:not([hidden])")
     page.check("input[name=confidence][value='3']")
     page.check("input[name=usefulness][value='3']")
