@@ -28,7 +28,8 @@ class StudyFromCorpusForm(forms.Form):
     name = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     arms = forms.MultipleChoiceField(help_text="Two or more (interleaving: exactly two).")
-    corpus = forms.ModelChoiceField(queryset=Corpus.objects.order_by("name"), to_field_name="name")
+    corpus = forms.ModelChoiceField(queryset=Corpus.objects.order_by("name"), to_field_name="name",
+                                    empty_label="Choose a corpus")
     n_tasks = forms.IntegerField(min_value=1, max_value=500, initial=3, label="Tasks")
     views = forms.IntegerField(min_value=1, max_value=8, initial=2, label="Query drawings per task")
     participants = forms.MultipleChoiceField()

@@ -105,6 +105,7 @@ def test_the_study_form_labels_every_field_and_puts_each_error_under_its_field(a
     for field_id in ids:
         assert f'id="{field_id}"' in html  # every label is tied to its input
     assert "empty: no limit" in html
+    assert ">Choose a corpus</option>" in html and "---------" not in html
 
     refused = client.post("/studies/new/", {"name": "s", "n_tasks": "0", "views": "2", "k": "10", "seed": "0"})
     assert refused.status_code == 400
