@@ -99,6 +99,10 @@ RELEVANCE_WORDS = {
 }
 
 
+#: Runs shown per corpus and relevance on the evaluation page (newest first).
+EVALUATION_ROWS_SHOWN = 20
+
+
 class EvaluationView(ConsoleView):
     """The dashboard: start evaluations; stored results side by side per corpus and relevance."""
 
@@ -125,8 +129,9 @@ class EvaluationView(ConsoleView):
             for job in latest_evaluations()
         ]
         return render(request, "console/evaluation.html", {
-            "groups": [{"corpus": c, "relevance": r, "words": RELEVANCE_WORDS.get(r, ""), "rows": rows,
-                        "pr": curves[(c, r)]}
+            # Each table shows its newest runs (rows are newest first); the exports hold them all.
+            "groups": [{"corpus": c, "relevance": r, "words": RELEVANCE_WORDS.get(r, ""),
+                        "rows": rows[:EVALUATION_ROWS_SHOWN], "total": len(rows), "pr": curves[(c, r)]}
                        for (c, r), rows in groups.items()],
             "corpora": Corpus.objects.order_by("name"), "models": RetrievalModel.objects.order_by("name"),
             "relevances": [(r, RELEVANCE_WORDS.get(r, "")) for r in RELEVANCES], "ks": KS,

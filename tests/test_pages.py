@@ -227,3 +227,23 @@ def test_the_patent_page_leads_back_to_the_search_it_was_opened_from(examiner, e
     for wrong in ("abc", "99999", "9" * 40, "²"):  # not a search of this case: no link, no error
         other = client.get(f"/cases/{case.pk}/patents/{patent_id}/", {"search": wrong})
         assert other.status_code == 200 and 'id="back-to-search"' not in other.content.decode()
+
+
+def test_each_evaluation_table_shows_its_newest_runs_and_says_where_the_rest_are(admin_user):
+    import datetime as dt
+
+    from console.models import Job
+    from console.views import EVALUATION_ROWS_SHOWN
+
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for n in range(EVALUATION_ROWS_SHOWN + 2):
+        Job.objects.create(kind=Job.Kind.EVALUATE, state=Job.State.SUCCEEDED,
+                           finished_at=start + dt.timedelta(days=n),
+                           result={"patent": {"corpus": "dev", "model": {"name": "default"}, "mAP": n / 100,
+                                              "queries": 10}})
+    html = _client(admin_user).get("/console/evaluation/").content.decode()
+    table = html[html.index('data-relevance="patent"'):]
+    table = table[:table.index("</table>")]
+    assert table.count("<tr><td>default") == EVALUATION_ROWS_SHOWN
+    assert "2026-01-22" in table and "2026-01-01" not in table  # the newest first, the oldest left out
+    assert f"The newest {EVALUATION_ROWS_SHOWN} of {EVALUATION_ROWS_SHOWN + 2} runs" in html
