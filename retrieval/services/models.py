@@ -93,7 +93,6 @@ def _bootstrap_default() -> RetrievalModel:
 
 
 @transaction.atomic
-@transaction.atomic
 def model_delete(*, model: RetrievalModel) -> None:
     """Remove a model, its vectors and its index. The active model cannot be removed, nor one that
     other records keep (a study's arm): then nothing is removed, its index included."""

@@ -28,7 +28,6 @@ composition) and the locked sentence model; drawing vectors from the shipped mod
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 from collections import Counter
@@ -53,7 +52,7 @@ from retrieval.ml.sentence_composition import (
     figure_texts,
     sentence_vector,
 )
-from retrieval.ml.training.features import text_embeddings
+from retrieval.ml.training.features import images_key, text_embeddings
 
 Vectors = NDArray[np.float32]
 POOLS = ("avg", "gem3", "max")
@@ -218,10 +217,10 @@ def class_probe(records: Sequence[Record], side: NDArray[np.str_], *, model: str
 
     def feedback(base: Scorer) -> Scorer:
         def scorer(i: int, g: NDArray[np.int64]) -> NDArray[np.float32]:
-            first = base(i, g)
+            first, query = base(i, g), joint(i)
             best = _best_rows(first, patent[g], own=patent[i], m=3)
-            moved = unit((joint(i) + 0.5 * sentence[g][best].mean(axis=0))[None, :])[0]
-            return f32(first - sentence[g] @ joint(i) + sentence[g] @ moved)
+            moved = unit((query + 0.5 * sentence[g][best].mean(axis=0))[None, :])[0]
+            return f32(first + sentence[g] @ (moved - query))  # the sentence part asked with the moved query
         return scorer
 
     def patent_mean(i: int, g: NDArray[np.int64]) -> NDArray[np.float32]:
@@ -346,12 +345,9 @@ def _images(records: Sequence[Record], mirrored: bool) -> list[Image.Image]:
 def _cache_file(cache: Path | None, kind: str, size: int, mirrored: bool, records: Sequence[Record]) -> Path | None:
     if cache is None:
         return None
-    digest = hashlib.sha256(f"{kind}|{size}|{mirrored}".encode())
-    for r in records:
-        stat = r.image_path.stat()
-        digest.update(f"{r.image_path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    key = images_key(records, kind, str(size), str(mirrored))
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in kind)[:60]
-    return cache / f"probe-{safe}-{digest.hexdigest()[:20]}.{'npz' if kind == 'pools' else 'npy'}"
+    return cache / f"probe-{safe}-{key}.{'npz' if kind == 'pools' else 'npy'}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

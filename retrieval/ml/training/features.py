@@ -40,10 +40,7 @@ def image_features(
     batch_size: int = 32,
 ) -> NDArray[np.float32]:
     """``(views, N, F)`` pooled backbone features of the records' drawings (view 1: mirrored)."""
-    key = _digest(
-        backbone, json.dumps(preprocess.to_dict(), sort_keys=True), str(views),
-        *(f"{r.image_path}|{r.image_path.stat().st_size}|{r.image_path.stat().st_mtime_ns}" for r in records),
-    )
+    key = images_key(records, backbone, json.dumps(preprocess.to_dict(), sort_keys=True), str(views))
     path = None if cache_dir is None else Path(cache_dir) / f"img-{backbone}-{preprocess.image_size}-{key}.npy"
     if path is not None and path.is_file():
         cached: NDArray[np.float32] = np.load(path)  # written float32 below
@@ -79,6 +76,13 @@ def text_embeddings(texts: Sequence[str], *, cache_dir: Path | None) -> NDArray[
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, vectors)
     return vectors
+
+
+def images_key(records: Sequence[Record], *parts: str) -> str:
+    """A cache key of ``parts`` and the records' image files (path, size, modification time), so a
+    changed or replaced drawing is computed again."""
+    return _digest(*parts, *(
+        f"{r.image_path}|{r.image_path.stat().st_size}|{r.image_path.stat().st_mtime_ns}" for r in records))
 
 
 def _digest(*parts: str) -> str:
