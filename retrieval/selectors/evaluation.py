@@ -34,6 +34,13 @@ library's metrics, so the report has the keys of ``python -m retrieval.ml evalua
   condensed AP is never below the primary one of the same ranking. ``patent``/``object``
   relevance judge every candidate: the option is refused there.
 
+- ``class_focus`` (a weight; None: ``RETRIEVAL_CLASS_FOCUS_WEIGHT``): the search service's class
+  focus (:mod:`retrieval.selectors.class_focus`) re-ranks each fused list as a search would. The
+  reference rankings (random, title reference) are references of the issue, computed without it,
+  unless a weight is given explicitly: then it applies to them too, to show what the focus alone
+  does to a ranking that knows nothing of the drawing. The focus reads the gallery's own classes
+  only: the query's patent is out of the gallery wherever its classes would tell its label.
+
 Channel rankings are computed once per query and can be fused under several weight settings
 (``weight_grid``), which is how the fusion weights were chosen on the validation patents.
 """
@@ -59,6 +66,7 @@ from retrieval import index, inference
 from retrieval.images import read_pages
 from retrieval.index import FigureFilters
 from retrieval.models import Corpus, Figure, FigureText, RetrievalModel
+from retrieval.selectors.class_focus import FigureClasses, apply_class_focus, focus_settings
 from retrieval.selectors.models import model_get_active
 from retrieval.selectors.search import CHANNELS, channel_weights, fuse, fusion_weights
 
@@ -93,6 +101,10 @@ class SearchEvaluationRequest:
     joint_drawing_weight: float | None = None
     #: Remove unlabelled candidates from the rankings before scoring (condensed lists).
     judged_only: bool = False
+    #: The class focus's weight (None: the setting for searches, 0 for the reference rankings)
+    #: and its number of voting patents (None: the setting).
+    class_focus: float | None = None
+    class_focus_patents: int | None = None
 
     def __post_init__(self) -> None:
         if self.relevance not in RELEVANCES:
@@ -121,6 +133,10 @@ class SearchEvaluationRequest:
             raise ValueError("--text-weight must be between 0 and 1")
         if self.joint_drawing_weight is not None and not 0.0 <= self.joint_drawing_weight <= 10.0:
             raise ValueError("--joint-drawing-weight must be between 0 and 10")
+        if self.class_focus is not None and not 0.0 <= self.class_focus <= 10.0:
+            raise ValueError("--class-focus must be between 0 and 10")
+        if self.class_focus_patents is not None and not 1 <= self.class_focus_patents <= 100:
+            raise ValueError("--class-focus-patents must be between 1 and 100")
 
 
 @dataclass
@@ -181,6 +197,7 @@ def evaluate_search(
             "random_seed": request.random_seed, "title_reference": request.title_reference,
             "judged_only": request.judged_only,
         },
+        "class_focus": _focus_options(request),
         "fusion": {
             "rrf_k": settings.RETRIEVAL_RRF_K, "weights": base,
             "joint_drawing_weight": (settings.RETRIEVAL_JOINT_DRAWING_WEIGHT if request.joint_drawing_weight is None
@@ -225,6 +242,11 @@ def joint_grid() -> list[dict[str, float]]:
 
 
 GRIDS = {"channels": default_grid, "joint": joint_grid}
+
+
+def _focus_options(request: SearchEvaluationRequest) -> dict[str, Any]:
+    weight, patents = focus_settings(request.class_focus, request.class_focus_patents)
+    return {"weight": weight, "patents": patents, "references": request.class_focus is not None}
 
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:
@@ -370,9 +392,10 @@ def _report(
     for f in figures:
         first_label.setdefault(f.patent.patent_id, label_of[f.pk])
     depth = _depth(request, labels)
+    classes = {f.pk: FigureClasses(f.patent.patent_id, f.patent.us_class_main, f.patent.locarno_class) for f in figures}
     relevant, n_relevant, rows = [], [], []
     for query in queries:
-        ranked = _fused(query, request, base, depth)
+        ranked = _fused(query, request, base, depth, classes)
         # A candidate is relevant when its label is the query's; an unlabelled one is a miss,
         # or with judged_only is left out of the list (the condensed list).
         if request.patent_level:
@@ -397,12 +420,22 @@ def _report(
                                           patent_labels=patents))
 
 
-def _fused(query: _Query, request: SearchEvaluationRequest, base: dict[str, float], depth: int) -> list[int]:
+def _fused(
+    query: _Query, request: SearchEvaluationRequest, base: dict[str, float], depth: int,
+    classes: dict[int, FigureClasses],
+) -> list[int]:
+    """The query's ranked figure ids as the search service ranks them: fused, then class-focused."""
     if not query.rankings:
         return []
-    for reference in REFERENCE_RANKINGS:
-        if reference in query.rankings:
-            return [n.figure_id for n in query.rankings[reference]]
-    neighbours = query.rankings
-    weights = channel_weights(neighbours, text_weight=request.text_weight, base=base)
-    return [figure_id for figure_id, _, _ in fuse(neighbours, weights, k=depth)]
+    reference = next((r for r in REFERENCE_RANKINGS if r in query.rankings), None)
+    if reference is not None:
+        fused = [(n.figure_id, n.score, {}) for n in query.rankings[reference]]
+        if reference == "random":  # no scores: the shuffled order itself
+            fused = [(f, float(len(fused) - i), r) for i, (f, _, r) in enumerate(fused)]
+        weight = 0.0 if request.class_focus is None else request.class_focus
+    else:
+        weights = channel_weights(query.rankings, text_weight=request.text_weight, base=base)
+        fused = fuse(query.rankings, weights, k=depth)
+        weight = request.class_focus
+    focused, _ = apply_class_focus(fused, weight=weight, patents=request.class_focus_patents, classes=classes)
+    return [item[0] for item in focused]

@@ -32,6 +32,10 @@ channel diluted the words), ``RETRIEVAL_FUSION_WEIGHTS`` for other drawing-plus-
 rank but still reports its ranks: each hit says which channels found it and at which rank.
 With a single ranking channel, a hit's score is that channel's own score (cosine similarity
 for the vector channels); with several, the fused score.
+
+The fused list is then re-ranked by the class focus (:mod:`retrieval.selectors.class_focus`):
+the classes of the best hits' patents come first. A hit keeps its fused score and reports the
+focus's boost (``class_boost``); the result says which classes were voted (``focus``).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from PIL import Image
 from retrieval import index, inference
 from retrieval.index import FigureFilters
 from retrieval.models import Figure, RetrievalModel
+from retrieval.selectors.class_focus import ClassFocus, apply_class_focus
 from retrieval.selectors.models import model_get_active
 
 #: Channel names, in the order the API lists them.
@@ -63,6 +68,8 @@ class FigureHit:
     figure: Figure
     #: Rank (1-based) of the figure in each channel that found it, e.g. {"drawing": 3, "fulltext": 1}.
     channels: dict[str, int] = field(default_factory=dict)
+    #: What the class focus added to the figure's normalised score (0: not of a voted class).
+    class_boost: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,8 @@ class SearchResult:
     model: RetrievalModel
     hits: list[FigureHit]
     seconds: float
+    #: The class focus's voted classes (None: off, or no voting patent had a class).
+    focus: ClassFocus | None = None
 
     def by_patent(self) -> list[PatentGroup]:
         groups: dict[str, PatentGroup] = {}
@@ -119,6 +128,7 @@ def figure_search(
     *, image: Image.Image | None = None, text: str = "", text_weight: float = 0.5, k: int = 20,
     filters: FigureFilters | None = None, images: Sequence[Image.Image] = (),
     query_vector: NDArray[np.float32] | None = None, model: RetrievalModel | None = None,
+    class_focus: bool = True,
 ) -> SearchResult:
     """The k figures that best match the drawing(s), the text, or both (see the module docstring).
 
@@ -126,7 +136,8 @@ def figure_search(
     :func:`fuse_views`. ``query_vector`` is a precomputed unit vector in the model's drawing
     space that stands for the drawing(s), with no encoding: a stored figure vector ("more like
     this", a study task's query figures) or a Rocchio-refined query. ``model`` is the model to
-    search with (None: the active one).
+    search with (None: the active one). ``class_focus``: re-rank by the best hits' classes
+    (:mod:`retrieval.selectors.class_focus`; its weight comes from the settings).
     """
     started = time.perf_counter()
     model = model or model_get_active()
@@ -139,15 +150,17 @@ def figure_search(
         drawing = None
     rankings = channel_rankings(model=model, drawing=drawing, text=text, k=k, filters=filters, text_weight=text_weight)
     weights = channel_weights(rankings, text_weight=text_weight)
-    fused = fuse(rankings, weights, k=k)
-    figures = Figure.objects.select_related("patent", "corpus").in_bulk([f for f, _, _ in fused])
+    fused = fuse(rankings, weights, k=max(int(k), int(settings.RETRIEVAL_FUSION_DEPTH)))
+    focused, focus = apply_class_focus(fused, weight=None if class_focus else 0.0)
+    focused = focused[: int(k)]
+    figures = Figure.objects.select_related("patent", "corpus").in_bulk([item[0] for item in focused])
     hits = [
-        FigureHit(rank=rank, score=score, figure=figures[figure_id], channels=ranks)
-        for rank, (figure_id, score, ranks) in enumerate(
-            (item for item in fused if item[0] in figures), start=1
+        FigureHit(rank=rank, score=score, figure=figures[figure_id], channels=ranks, class_boost=boost)
+        for rank, (figure_id, score, ranks, boost) in enumerate(
+            (item for item in focused if item[0] in figures), start=1
         )
     ]
-    return SearchResult(model=model, hits=hits, seconds=time.perf_counter() - started)
+    return SearchResult(model=model, hits=hits, seconds=time.perf_counter() - started, focus=focus)
 
 
 def channel_rankings(

@@ -34,14 +34,18 @@ def _query_vector(arm: Arm, query_ids: list[int]) -> NDArray[np.float32]:
 
 
 def arm_ranking(arm: Arm, task: Task, k: int) -> list[tuple[int, float]]:
-    """(figure id, score) of the arm's k best hits for the task, best first."""
+    """(figure id, score) of the arm's k best hits for the task, best first.
+
+    Without the search's class focus (retrieval.selectors.class_focus): a study compares the
+    arms' models and modes, and a re-ranking by the corpus's classes, the same for every arm,
+    would narrow the difference it measures."""
     query_ids = sorted(task.query_figures.values_list("id", flat=True))
     text = task.text if arm.mode == Arm.Mode.DRAWING_TEXT else ""
     filters = FigureFilters(
         corpus_ids=[task.gallery_id] if task.gallery_id else (), exclude_figure_ids=query_ids
     )
     result = figure_search(model=arm.model, query_vector=_query_vector(arm, query_ids), text=text, k=k,
-                           filters=filters)
+                           filters=filters, class_focus=False)
     return [(hit.figure.pk, hit.score) for hit in result.hits]
 
 

@@ -90,6 +90,14 @@ if not 0.0 <= RETRIEVAL_SENTENCE_NAMES_SHARE <= 1.0:
 # each figure's sentence vector, α = RETRIEVAL_JOINT_DRAWING_WEIGHT (chosen on the validation
 # patents, docs/evaluation.md).
 RETRIEVAL_JOINT_DRAWING_WEIGHT = env.float("RETRIEVAL_JOINT_DRAWING_WEIGHT", default=0.3)
+# Class focus (retrieval/selectors/class_focus.py): the classes (US main, Locarno) of the best
+# RETRIEVAL_CLASS_FOCUS_PATENTS patents of the fused list vote; each figure's fused score,
+# scaled to 0-1 over the list, gains RETRIEVAL_CLASS_FOCUS_WEIGHT times its classes' vote shares.
+# Chosen on the validation patents (docs/evaluation.md, "Class focus"); 0 turns it off.
+RETRIEVAL_CLASS_FOCUS_WEIGHT = env.float("RETRIEVAL_CLASS_FOCUS_WEIGHT", default=0.5)
+RETRIEVAL_CLASS_FOCUS_PATENTS = env.int("RETRIEVAL_CLASS_FOCUS_PATENTS", default=3)
+if RETRIEVAL_CLASS_FOCUS_WEIGHT < 0 or RETRIEVAL_CLASS_FOCUS_PATENTS < 0:
+    raise ImproperlyConfigured("RETRIEVAL_CLASS_FOCUS_WEIGHT and RETRIEVAL_CLASS_FOCUS_PATENTS must not be negative.")
 # Drawing + text queries that have the joint channel: chosen on the validation patents (US class,
 # patent level, drawing + title): the joint channel alone; the others still report their ranks.
 RETRIEVAL_FUSION_WEIGHTS_JOINT = {

@@ -62,6 +62,12 @@ class Command(AppCommand):
         parser.add_argument("--joint-drawing-weight", type=float, default=None, metavar="ALPHA",
                             help="the drawing's share in the joint channel's query normalize(t + ALPHA·d) "
                             "(default: the setting RETRIEVAL_JOINT_DRAWING_WEIGHT)")
+        parser.add_argument("--class-focus", type=float, default=None, metavar="WEIGHT",
+                            help="the class focus's weight (default: the setting RETRIEVAL_CLASS_FOCUS_WEIGHT; "
+                            "0 turns it off). Given explicitly, it also re-ranks the --random and "
+                            "--title-reference rankings, which otherwise stay as the references are")
+        parser.add_argument("--class-focus-patents", type=int, default=None, metavar="M",
+                            help="patents that vote for the focused classes (default: RETRIEVAL_CLASS_FOCUS_PATENTS)")
         parser.add_argument("--json", type=Path, default=None, help="write the full report here")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -75,6 +81,7 @@ class Command(AppCommand):
                 weights=_weights(options["weights"]), text_weight=options["text_weight"],
                 random_seed=options["random"], title_reference=options["title_reference"],
                 joint_drawing_weight=options["joint_drawing_weight"], judged_only=options["judged_only"],
+                class_focus=options["class_focus"], class_focus_patents=options["class_focus_patents"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
@@ -126,6 +133,12 @@ def _format(report: dict[str, Any]) -> str:
     ]
     if "mAP_patent_weighted" in report:
         lines.append(f"  mAP with each query patent weighing once {report['mAP_patent_weighted']:.3f}")
+    focus = report.get("class_focus")
+    if focus:
+        reference = o["random_seed"] is not None or o.get("title_reference")
+        on = focus["weight"] > 0 and (focus["references"] or not reference)
+        lines.append(f"  class focus: weight {focus['weight']}, {focus['patents']} voting patents"
+                     if on else "  class focus: off")
     for band, values in report.get("bands", {}).items():
         lines.append(f"  {band:<6} mAP {values['mAP']:.3f}  recall@10 {values['recall@10']:.3f}  queries {values['queries']}")
     texts = report.get("texts", {})

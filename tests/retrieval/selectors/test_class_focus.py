@@ -1,0 +1,83 @@
+"""retrieval/selectors/class_focus.py: the best hits' classes ranked first."""
+
+import pytest
+
+from retrieval.selectors.class_focus import FigureClasses, apply_class_focus
+
+# Figures 1-6 of patents A-E: A and B (the two best) are games of D21 / 21-01, C a vehicle,
+# D a game of the same classes far down the list, E without any class.
+CLASSES = {
+    1: FigureClasses("A", "D21", "21-01"),
+    2: FigureClasses("B", "D21", "21-01"),
+    3: FigureClasses("C", "D12", "12-08"),
+    4: FigureClasses("A", "D21", "21-01"),
+    5: FigureClasses("D", "D21", "21-01"),
+    6: FigureClasses("E", "", ""),
+}
+FUSED = [(1, 0.90, {"joint": 1}), (2, 0.80, {"joint": 2}), (3, 0.78, {"joint": 3}), (6, 0.70, {"joint": 4}),
+         (4, 0.60, {"joint": 5}), (5, 0.50, {"joint": 6})]
+
+
+def test_the_voted_classes_rise_and_every_hit_keeps_its_fused_score():
+    focused, focus = apply_class_focus(FUSED, weight=0.5, patents=3, classes=CLASSES)
+    # votes: A 1, B 1/2 for D21 and 21-01; C 1/3 for D12 and 12-08 -> shares 0.818 / 0.182;
+    # scores scaled over the list: 1.0, 0.75, 0.7, 0.5, 0.25, 0.0, then + 0.5 x (US + Locarno share);
+    # the unclassed 6 takes the expected share 0.818² + 0.182² = 0.702 in each scheme:
+    # A's second figure (4) passes the vehicle (3); D's (5, at the bottom of the range) comes
+    # near it (0.818 against 0.882) but not above
+    assert [f for f, *_ in focused] == [1, 2, 6, 4, 3, 5]
+    scores = {f: s for f, s, _, _ in focused}
+    assert scores == {f: s for f, s, _ in FUSED}  # the fused score is reported unchanged
+    boosts = {f: b for f, _, _, b in focused}
+    assert boosts[5] == pytest.approx(0.5 * 2 * (1.5 / (1.5 + 1 / 3)), abs=1e-5)
+    assert boosts[3] == pytest.approx(0.5 * 2 * ((1 / 3) / (1.5 + 1 / 3)), abs=1e-5)
+    share = 1.5 / (1.5 + 1 / 3)
+    assert boosts[6] == pytest.approx(0.5 * 2 * (share**2 + (1 - share) ** 2), abs=1e-5)  # unclassed: neutral
+    assert focus is not None and focus.patents == ["A", "B", "C"] and focus.weight == 0.5
+    assert [(c.scheme, c.label) for c in focus.classes] == [
+        ("us_class_main", "D21"), ("us_class_main", "D12"), ("locarno_class", "21-01"), ("locarno_class", "12-08")]
+    assert focus.classes[0].share == pytest.approx(0.8182, abs=1e-4)
+
+
+def test_each_patent_votes_once_in_the_order_of_its_best_figure():
+    fused = [(1, 0.9, {}), (4, 0.85, {}), (3, 0.8, {}), (2, 0.7, {})]  # A twice, then C, then B
+    _, focus = apply_class_focus(fused, weight=0.5, patents=2, classes=CLASSES)
+    assert focus is not None and focus.patents == ["A", "C"]
+
+
+def test_off_when_the_weight_is_zero_or_no_voter_has_a_class():
+    unchanged = [(f, s, r, 0.0) for f, s, r in FUSED]
+    assert apply_class_focus(FUSED, weight=0.0, patents=3, classes=CLASSES) == (unchanged, None)
+    unclassed = {f: FigureClasses(c.patent_id, "", "") for f, c in CLASSES.items()}
+    assert apply_class_focus(FUSED, weight=0.5, patents=3, classes=unclassed) == (unchanged, None)
+    assert apply_class_focus([], weight=0.5, patents=3, classes=CLASSES) == ([], None)
+
+
+def test_the_weight_is_in_units_of_the_lists_score_range(settings):
+    """Cosine scores and RRF sums differ by orders of magnitude: the same weight must move the
+    same figures whatever the scale."""
+    settings.RETRIEVAL_FUSION_DEPTH = 100
+    small = [(f, s / 100, r) for f, s, r in FUSED]
+    order = [f for f, *_ in apply_class_focus(FUSED, weight=0.5, patents=3, classes=CLASSES)[0]]
+    assert [f for f, *_ in apply_class_focus(small, weight=0.5, patents=3, classes=CLASSES)[0]] == order
+
+
+def test_an_unclassed_copy_of_the_best_hit_stays_above_the_voted_class():
+    classes = {**CLASSES, 7: FigureClasses("COPY", "", "")}
+    fused = [(1, 0.95, {}), (7, 0.95, {}), (2, 0.80, {}), (3, 0.60, {}), (5, 0.50, {})]
+    focused, _ = apply_class_focus(fused, weight=0.5, patents=3, classes=classes)
+    assert [f for f, *_ in focused][:3] == [1, 7, 2]
+
+
+def test_a_weak_weight_moves_only_near_ties():
+    focused, _ = apply_class_focus(FUSED, weight=0.05, patents=3, classes=CLASSES)
+    # 3 (0.78, the other class) and 2 (0.80) are near each other; 5 (0.50) stays last
+    assert [f for f, *_ in focused][-1] == 5 and [f for f, *_ in focused][:2] == [1, 2]
+
+
+def test_the_settings_give_the_default_weight(settings):
+    settings.RETRIEVAL_CLASS_FOCUS_WEIGHT = 0.0
+    assert apply_class_focus(FUSED, classes=CLASSES)[1] is None
+    settings.RETRIEVAL_CLASS_FOCUS_WEIGHT, settings.RETRIEVAL_CLASS_FOCUS_PATENTS = 0.5, 1
+    focus = apply_class_focus(FUSED, classes=CLASSES)[1]
+    assert focus is not None and focus.patents == ["A"] and focus.classes[0].share == 1.0
