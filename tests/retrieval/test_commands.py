@@ -39,6 +39,28 @@ def test_search_figures_prints_json_with_the_query_first(tmp_path, active_model,
     assert len(body["hits"]) == 3
 
 
+def test_search_figures_says_which_classes_it_focused_on_and_can_do_without(tmp_path, active_model, capsys):
+    root = small_corpus(tmp_path / "mini", patents=4, views=2)
+    call_command("ingest_corpus", str(root), verbosity=0)
+    figure_encode_batch(figure_ids=list(Figure.objects.values_list("pk", flat=True)), model_id=active_model.pk)
+    capsys.readouterr()
+    call_command("search_figures", str(root / "images/USD800001-2.png"), "--k", "4", "--json")
+    body = json.loads(capsys.readouterr().out)
+    focus = body["class_focus"]
+    first = Figure.objects.get(pk=body["hits"][0]["figure_id"]).patent
+    assert focus["patents"][0] == first.patent_id
+    assert {(c["scheme"], c["label"]) for c in focus["classes"]} >= {
+        ("us_class_main", first.us_class_main), ("locarno_class", first.locarno_class)}
+    assert any(h["class_boost"] > 0 for h in body["hits"])
+    call_command("search_figures", str(root / "images/USD800001-2.png"), "--k", "4", "--json", "--no-class-focus")
+    plain = json.loads(capsys.readouterr().out)
+    assert plain["class_focus"] is None and all(h["class_boost"] == 0 for h in plain["hits"])
+    scores = [h["score"] for h in plain["hits"]]
+    assert scores == sorted(scores, reverse=True)  # without the focus, the fused (cosine) order
+    call_command("search_figures", str(root / "images/USD800001-2.png"), "--k", "2")
+    assert "class focus (from " in capsys.readouterr().out
+
+
 def test_search_figures_refuses_a_non_image(tmp_path, active_model):
     path = tmp_path / "notes.txt"
     path.write_text("hello")

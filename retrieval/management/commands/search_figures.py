@@ -19,6 +19,8 @@ class Command(AppCommand):
         parser.add_argument("image", type=Path)
         parser.add_argument("--k", type=int, default=10)
         parser.add_argument("--text", default="", help="Optional description to mix in.")
+        parser.add_argument("--no-class-focus", action="store_true",
+                            help="Keep the fused order: do not rank the best hits' classes first.")
         parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -31,23 +33,36 @@ class Command(AppCommand):
             image = open_query_image(path.read_bytes(), max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS)
         except InvalidImageError as exc:
             raise CommandError(f"{path}: {exc.message}") from exc
-        result = figure_search(image=image, text=options["text"], k=options["k"], filters=FigureFilters())
+        result = figure_search(image=image, text=options["text"], k=options["k"], filters=FigureFilters(),
+                               class_focus=not options["no_class_focus"])
         rows = [_row(hit) for hit in result.hits]
+        focus = result.focus
         if options["json"]:
-            self.stdout.write(json.dumps({"model": result.model.name, "hits": rows}, indent=2))
+            self.stdout.write(json.dumps({"model": result.model.name, "class_focus": _focus(focus), "hits": rows},
+                                         indent=2))
             return
-        self.stdout.write(f"{'rank':>4}  {'score':>6}  {'patent':<12} {'fig':<5} source_file")
+        if focus is not None:
+            self.stdout.write("class focus (from " + ", ".join(focus.patents) + "): " + ", ".join(
+                f"{c.label} {c.share:.0%}" for c in focus.classes))
+        self.stdout.write(f"{'rank':>4}  {'score':>6}  {'class':>5}  {'patent':<12} {'fig':<5} source_file")
         for row in rows:
             self.stdout.write(
-                f"{row['rank']:>4}  {row['score']:>6.3f}  {row['patent_id']:<12} "
+                f"{row['rank']:>4}  {row['score']:>6.3f}  {row['class_boost']:>+5.2f}  {row['patent_id']:<12} "
                 f"{row['figure_label']:<5} {row['source_file']}"
             )
+
+
+def _focus(focus: Any) -> dict[str, Any] | None:
+    if focus is None:
+        return None
+    return {"weight": focus.weight, "patents": focus.patents,
+            "classes": [{"scheme": c.scheme, "label": c.label, "share": c.share} for c in focus.classes]}
 
 
 def _row(hit: Any) -> dict[str, Any]:
     figure = hit.figure
     return {
-        "rank": hit.rank, "score": round(hit.score, 6), "figure_id": figure.pk,
+        "rank": hit.rank, "score": round(hit.score, 6), "class_boost": hit.class_boost, "figure_id": figure.pk,
         "patent_id": figure.patent.patent_id, "figure_label": figure.figure_label,
         "source_file": figure.source_file, "page": figure.page, "corpus": figure.corpus.name,
         "title": figure.patent.title, "caption": figure.caption,
