@@ -24,9 +24,8 @@ from benchmarks.common import percentiles_ms, report
 from retrieval import index, inference
 from retrieval.apis import SearchOutputSerializer
 from retrieval.images import read_first_page
-from retrieval.models import Figure
 from retrieval.selectors.models import model_get_active
-from retrieval.selectors.search import FigureHit, SearchResult, channel_weights, fuse
+from retrieval.selectors.search import SearchResult, ranked_hits
 
 TEXT_QUERIES = ("chair with armrests", "bottle", "lamp shade", "mobile phone case", "shoe sole")
 
@@ -114,17 +113,14 @@ def _text_stages(model, text: str, stages: dict[str, list[float]]) -> None:
 
 
 def _search_stages(model, box, stages, rank, sql_stage: str = "ann") -> None:
-    """Time ``rank`` (the channels' SQL) under ``sql_stage``, then fusion and fetching the hits'
+    """Time ``rank`` (the channels' SQL) under ``sql_stage``, then fusion, the class focus and fetching the hits'
     rows (``fetch``) and their JSON (``serialise``)."""
     stages[sql_stage].append(_timed(lambda: box.update(rankings=rank())))
     rankings = box["rankings"]
 
     def fetch() -> None:
-        fused = fuse(rankings, channel_weights(rankings, text_weight=0.5), k=20)
-        figures = Figure.objects.select_related("patent", "corpus").in_bulk([f for f, _, _ in fused])
-        hits = [FigureHit(rank=r, score=s, figure=figures[f], channels=c)
-                for r, (f, s, c) in enumerate((x for x in fused if x[0] in figures), start=1)]
-        box["result"] = SearchResult(model=model, hits=hits, seconds=0.0)
+        hits, focus = ranked_hits(rankings, text_weight=0.5, k=20)
+        box["result"] = SearchResult(model=model, hits=hits, seconds=0.0, focus=focus)
 
     stages["fetch"].append(_timed(fetch))
     stages["serialise"].append(_timed(lambda: json.dumps(SearchOutputSerializer(box["result"]).data)))

@@ -149,6 +149,15 @@ def figure_search(
     else:
         drawing = None
     rankings = channel_rankings(model=model, drawing=drawing, text=text, k=k, filters=filters, text_weight=text_weight)
+    hits, focus = ranked_hits(rankings, text_weight=text_weight, k=k, class_focus=class_focus)
+    return SearchResult(model=model, hits=hits, seconds=time.perf_counter() - started, focus=focus)
+
+
+def ranked_hits(
+    rankings: dict[str, list[index.Neighbor]], *, text_weight: float, k: int, class_focus: bool = True,
+) -> tuple[list[FigureHit], ClassFocus | None]:
+    """The channels' rankings fused, re-ranked by the class focus (unless ``class_focus`` is
+    False) and cut to the ``k`` best, as hits with their figures loaded."""
     weights = channel_weights(rankings, text_weight=text_weight)
     fused = fuse(rankings, weights, k=max(int(k), int(settings.RETRIEVAL_FUSION_DEPTH)))
     focused, focus = apply_class_focus(fused, weight=None if class_focus else 0.0)
@@ -160,7 +169,7 @@ def figure_search(
             (item for item in focused if item[0] in figures), start=1
         )
     ]
-    return SearchResult(model=model, hits=hits, seconds=time.perf_counter() - started, focus=focus)
+    return hits, focus
 
 
 def channel_rankings(
