@@ -128,6 +128,8 @@ def test_the_composer_s_class_focus_box_is_logged_and_the_search_page_says_what_
     assert "Class focus off: ranked by score alone." in page and "Class focus: US" not in page
     scores = list(off.hits.order_by("rank").values_list("score", flat=True))
     assert scores == sorted(scores, reverse=True)
+    log = browser.get(f"/cases/{case.pk}/").content.decode()
+    assert log.count("· class focus off</span>") == 1  # the log marks search 2, not search 1
 
     seed = off.hits.order_by("rank").last().figure_id  # "more like this" from a search keeps its focus
     browser.post(f"/cases/{case.pk}/searches/{off.pk}/like", {"figure": seed})
