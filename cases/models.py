@@ -110,6 +110,15 @@ class CaseSearch(_ImmutableRow):
     model_name = models.CharField(max_length=100)
     model_version = models.CharField(max_length=200)
     seconds = models.FloatField(default=0.0)
+    class_focus_on = models.BooleanField(
+        default=True, help_text="The class focus ranked the best hits' classes first (searches logged before "
+        "it was recorded: false).",
+    )
+    class_focus = models.JSONField(
+        null=True, blank=True,
+        help_text="What the class focus voted ({weight, patents, classes: [{scheme, label, share}]}); "
+        "null: off, or none of the voting patents had a class.",
+    )
 
     class Meta:
         ordering = ["-number"]

@@ -15,6 +15,7 @@ from cases.query_images import crop_check
 from cases.selectors.cases import figure_label
 from cases.services.searches import QueryDrawing
 from patentsearch.exceptions import ApplicationError
+from retrieval.apis import ClassFocusSerializer
 from retrieval.search_input import SearchInputSerializer
 
 EARLIEST_CUTOFF = dt.date(1790, 1, 1)  # before the first patent (US, 1790): nothing is prior art to it
@@ -78,8 +79,8 @@ class CaseOutputSerializer(serializers.Serializer):
 
 
 class CaseSearchInputSerializer(SearchInputSerializer):
-    """The search form of today (text, weight, k, filters) plus several drawings with crop boxes,
-    the cutoff override, "more like this" and "refine"."""
+    """The search form of today (text, weight, k, filters, class focus) plus several drawings with
+    crop boxes, the cutoff override, "more like this" and "refine" (which keeps its base's class focus)."""
 
     image = None
     query_token = None
@@ -149,7 +150,7 @@ class CaseSearchInputSerializer(SearchInputSerializer):
         return {"drawings": data["drawings"], "text": data.get("text", ""), "text_weight": data["text_weight"],
                 "k": data["k"], "filters": data["filters"], "cutoff": data.get("cutoff"),
                 "ignore_cutoff": data["ignore_cutoff"], "like_figure": data.get("like_figure"),
-                "refine": data.get("refine")}
+                "refine": data.get("refine"), "class_focus": data["class_focus"]}
 
 
 def _url(context: dict, path: str) -> str:
@@ -219,6 +220,10 @@ class CaseSearchOutputSerializer(serializers.Serializer):
     seconds = serializers.FloatField()
     images = serializers.SerializerMethodField()
     hits = serializers.SerializerMethodField()
+    class_focus_on = serializers.BooleanField(help_text="The class focus ranked the best hits' classes first.")
+    class_focus = ClassFocusSerializer(
+        allow_null=True, help_text="What the class focus voted, as logged; null: off, or no voting patent had a class.",
+    )
 
     def get_images(self, search: CaseSearch) -> list[dict]:
         return QueryImageSerializer(search.images.all(), many=True, context=self.context).data

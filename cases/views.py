@@ -32,6 +32,7 @@ from cases.services.cases import case_create, case_update
 from cases.services.searches import case_search_rerun, case_search_run
 from patentsearch.exceptions import ApplicationError
 from retrieval.models import Patent
+from retrieval.search_input import checkbox_value
 from retrieval.selectors.corpora import corpus_list
 from retrieval.selectors.models import active_model
 
@@ -124,10 +125,12 @@ class CaseSearchCreateView(CaseWorkerMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         case = case_get(request.user, pk)
-        fields = {key: value for key, value in request.POST.dict().items() if value != ""}
+        fields = {key: value for key, value in request.POST.dict().items()
+                  if value != "" and key != "class_focus"}
         keys = ("corpus", "us_class_main", "locarno_class")
         lists = {key: [v for v in request.POST.getlist(key) if v] for key in keys}
-        data = {**fields, **{k: v for k, v in lists.items() if v}, "images": request.FILES.getlist("images")}
+        data = {**fields, **checkbox_value(request.POST, "class_focus"), **{k: v for k, v in lists.items() if v},
+                "images": request.FILES.getlist("images")}
         form = s.CaseSearchInputSerializer(data=data)
         try:
             if not form.is_valid():
@@ -179,6 +182,7 @@ class CaseSearchActionView(CaseWorkerMixin, View):
                     case=case, user=request.user, k=search.k, filters=search.filters,
                     like_figure=form.validated_data["figure"],
                     cutoff=search.cutoff_date, ignore_cutoff=search.cutoff_date is None,
+                    class_focus=search.class_focus_on,
                 )
             else:
                 raise Http404("No such action.")

@@ -18,6 +18,7 @@ from patentsearch.throttles import SearchRateThrottle
 from retrieval.images import content_type
 from retrieval.models import Figure
 from retrieval.search_input import SearchInputSerializer
+from retrieval.selectors.class_focus import SCHEMES
 from retrieval.selectors.search import FigureHit, figure_search, search_filters
 
 
@@ -44,6 +45,10 @@ class FigureHitSerializer(serializers.Serializer):
         help_text="Rank of the figure in each search channel that found it (drawing, text_tower, "
         "fulltext, trigram, sentence, joint): why it matched.",
     )
+    class_boost = serializers.FloatField(
+        help_text="What the class focus added to the figure's normalised score (0: not lifted); the "
+        "score itself is unchanged, so with the focus on the list is not sorted by score.",
+    )
 
     def get_image_url(self, hit: FigureHit) -> str:
         path = reverse("retrieval:figure-image", args=[hit.figure.pk])
@@ -51,18 +56,40 @@ class FigureHitSerializer(serializers.Serializer):
         return request.build_absolute_uri(path) if request else path
 
 
+class FocusClassSerializer(serializers.Serializer):
+    scheme = serializers.ChoiceField(choices=[key for key, _ in SCHEMES])
+    label = serializers.CharField(help_text="e.g. D21 (US main class) or 21-01 (Locarno class).")
+    share = serializers.FloatField(help_text="The class's share of its scheme's votes, 0-1.")
+
+
+class ClassFocusSerializer(serializers.Serializer):
+    """What the class focus voted (a ClassFocus, or the dict a case's search log stored of one)."""
+
+    weight = serializers.FloatField(help_text="The focus's weight (in units of the list's score range).")
+    patents = serializers.ListField(child=serializers.CharField(), help_text="The voting patents, best first.")
+    classes = FocusClassSerializer(many=True)
+
+
 class SearchOutputSerializer(serializers.Serializer):
     model = serializers.CharField(source="model.name")
     seconds = serializers.FloatField()
     count = serializers.SerializerMethodField()
     hits = FigureHitSerializer(many=True)
+    class_focus = ClassFocusSerializer(
+        source="focus", allow_null=True,
+        help_text="The classes the best hits voted for, ranked first; null: the focus was off "
+        "(class_focus=false) or none of the voting patents has a class.",
+    )
 
     def get_count(self, result: object) -> int:
         return len(result.hits)  # type: ignore[attr-defined]
 
 
 class FigureSearchApi(APIView):
-    """Search figures by a drawing (multipart `image`), a text, or both; best hits first."""
+    """Search figures by a drawing (multipart `image`), a text, or both; best hits first.
+
+    With ``class_focus`` (default true) the figures of the best hits' classes are ranked first
+    and the order is the focus's, not the score's (``class_focus`` in the answer says why)."""
 
     parser_classes = [MultiPartParser, FormParser]
     permission_classes = [IsAuthenticated, CanSearch]
@@ -75,7 +102,7 @@ class FigureSearchApi(APIView):
         data = form.validated_data
         result = figure_search(
             image=data.get("image"), text=data["text"], text_weight=data["text_weight"],
-            k=data["k"], filters=search_filters(data),
+            k=data["k"], filters=search_filters(data), class_focus=data["class_focus"],
         )
         return Response(SearchOutputSerializer(result, context={"request": request}).data)
 

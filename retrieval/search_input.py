@@ -11,6 +11,7 @@ import io
 
 from django.conf import settings
 from django.core.cache import caches
+from django.http import QueryDict
 from PIL import Image
 from rest_framework import serializers
 
@@ -50,6 +51,11 @@ class SearchInputSerializer(serializers.Serializer):
     grant_date_from = serializers.DateField(required=False)
     grant_date_to = serializers.DateField(required=False)
     include_front_page = serializers.BooleanField(required=False, default=False)
+    class_focus = serializers.BooleanField(
+        required=False, default=True,
+        help_text="Rank the figures of the best hits' classes (US main class, Locarno class) first "
+        "(retrieval.selectors.class_focus); false: by score alone. Missing: true.",
+    )
 
     def validate_k(self, value: int) -> int:
         if value > settings.RETRIEVAL_MAX_K:
@@ -92,6 +98,17 @@ class SearchInputSerializer(serializers.Serializer):
             raise serializers.ValidationError("grant_date_from is after grant_date_to.")
         attrs["k"] = attrs.get("k") or settings.RETRIEVAL_DEFAULT_K
         return attrs
+
+
+def checkbox_value(post: QueryDict, name: str) -> dict[str, str]:
+    """A page's checkbox for a form field whose default is true (``class_focus``). An unticked
+    box sends nothing, which the field would read as its default, so the page sends a hidden
+    ``name=false`` before the box's ``name=true``: "true" among the values sent means ticked,
+    else the last value sent (checked by the field); nothing sent: {} (the field's default)."""
+    values = [value for value in post.getlist(name) if value != ""]
+    if not values:
+        return {}
+    return {name: "true" if "true" in values else values[-1]}
 
 
 QUERY_CACHE_PREFIX = "query-page:"

@@ -15,7 +15,8 @@ from PIL import Image
 from patentsearch.exceptions import ApplicationError
 from patentsearch.permissions import SEARCH_PRIOR_ART
 from patentsearch.throttles import SearchRateThrottle
-from retrieval.search_input import SearchInputSerializer
+from retrieval.search_input import SearchInputSerializer, checkbox_value
+from retrieval.selectors.class_focus import SCHEMES, ClassFocus
 from retrieval.selectors.corpora import corpus_list
 from retrieval.selectors.models import active_model
 from retrieval.selectors.search import figure_search, search_filters
@@ -39,24 +40,28 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
         if not throttle.allow_request(request, self):
             wait = int(throttle.wait() or 1)
             error = f"Too many searches in a short time; try again in {wait} s."
-            return render(request, self.template_name, self._context(errors=[error], query=request.POST), status=429)
+            context = self._context(errors=[error], query=request.POST, class_focus=_focus_box(request))
+            return render(request, self.template_name, context, status=429)
         fields = {key: value for key, value in request.POST.dict().items() if value != ""}
-        form = SearchInputSerializer(data={**fields, **_lists(request), **request.FILES.dict()})
+        fields.pop("class_focus", None)
+        box = checkbox_value(request.POST, "class_focus")
+        form = SearchInputSerializer(data={**fields, **box, **_lists(request), **request.FILES.dict()})
         if not form.is_valid():  # the form keeps what was typed
-            context = self._context(errors=_messages(form.errors), query=request.POST)
+            context = self._context(errors=_messages(form.errors), query=request.POST, class_focus=_focus_box(request))
             return render(request, self.template_name, context, status=400)
         data = form.validated_data
         try:
             result = figure_search(
                 image=data.get("image"), text=data["text"], text_weight=data["text_weight"],
-                k=data["k"], filters=search_filters(data),
+                k=data["k"], filters=search_filters(data), class_focus=data["class_focus"],
             )
         except ApplicationError as exc:
-            return render(request, self.template_name, self._context(errors=[exc.message], query=request.POST),
-                          status=400)
+            context = self._context(errors=[exc.message], query=request.POST, class_focus=data["class_focus"])
+            return render(request, self.template_name, context, status=400)
         context = self._context(
             result=result, query=request.POST, query_image=_thumbnail(data.get("image")),
             query_token=data["query_token"], selected_corpora=data.get("corpus", []),
+            class_focus=data["class_focus"], voted=_voted_labels(result.focus),
         )
         return render(request, self.template_name, context)
 
@@ -67,8 +72,22 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
             "active_model": active_model(),
             "max_k": settings.RETRIEVAL_MAX_K,
             "default_k": settings.RETRIEVAL_DEFAULT_K,
+            "class_focus": True,
             **extra,
         }
+
+
+def _focus_box(request: HttpRequest) -> bool:
+    """The class focus box as sent, to show it again beside an error: ticked unless sent "false"."""
+    return checkbox_value(request.POST, "class_focus").get("class_focus", "true") != "false"
+
+
+def _voted_labels(focus: ClassFocus | None) -> dict[str, set[str]]:
+    """The voted labels of each scheme, for the cards' "class ↑" marker (a figure of one of them)."""
+    voted: dict[str, set[str]] = {scheme: set() for scheme, _ in SCHEMES}
+    for item in focus.classes if focus is not None else []:
+        voted.setdefault(item.scheme, set()).add(item.label)
+    return voted
 
 
 def _lists(request: HttpRequest) -> dict[str, list[str]]:

@@ -114,6 +114,19 @@ def encoded_corpus(tmp_path: Path, active_model):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
+def focus_corpus(tmp_path: Path, active_model):  # noqa: ANN001, ANN201
+    """tests.drawings.class_focus_corpus (three D21 patents whose FIG. 1 is the query drawing,
+    three D14 ones), ingested and encoded with the active model; the IngestResult."""
+    from retrieval.ingest.pipeline import corpus_ingest
+    from retrieval.services.encoding import figure_encode_batch
+    from tests.drawings import class_focus_corpus
+
+    result = corpus_ingest(path=class_focus_corpus(tmp_path / "focus"))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    return result
+
+
+@pytest.fixture
 def shared_data() -> Path:
     if not (SHARED_DATA / "metadata.csv").exists():
         pytest.skip(f"needs the shared dev data at {SHARED_DATA} (absent on this machine)")

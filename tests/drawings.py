@@ -98,3 +98,29 @@ def articles_corpus(
                          "object_name": title.lower(), "us_class": us_class})
             texts.append({"image_file": name, "descriptions": [f"a {title.lower()}", f"{title} drawing"]})
     return write_corpus(root, rows, images=images, descriptions=texts if descriptions else None)
+
+
+#: The query drawing of class_focus_corpus: the first view of its three D21 patents.
+FOCUS_QUERY_SEED = 4242
+
+
+def class_focus_corpus(root: Path) -> Path:
+    """Six patents (USD900000-USD900005), two views each: the first three of US class D21 and
+    Locarno 21-01, each with the query drawing ``drawing(FOCUS_QUERY_SEED)`` as FIG. 1 (so they
+    are the three best hits, whatever the model, and vote for their classes alone) and an
+    unrelated FIG. 2; the last three of D14 / 14-04 with two unrelated views. With the class
+    focus on, every D21 figure ranks above every D14 one."""
+    rows, images = [], {}
+    for p in range(6):
+        patent_id = f"USD{900000 + p}"
+        for v in range(2):
+            name = f"images/{patent_id}-{v + 1}.png"
+            seed = FOCUS_QUERY_SEED if p < 3 and v == 0 else 5000 + p * 10 + v
+            images[name] = png_bytes(drawing(seed))
+            rows.append({
+                "image_file": name, "patent_id": patent_id, "figure_id": str(v + 1),
+                "title": f"Article {p}", "object_name": "article", "viewpoint": "front",
+                "us_class": "D21/500" if p < 3 else "D14/486", "locarno_class": "21-01" if p < 3 else "14-04",
+                "grant_date": f"20{10 + p:02d}0105",
+            })
+    return write_corpus(root, rows, images=images)

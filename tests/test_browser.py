@@ -71,3 +71,35 @@ def test_examiner_logs_in_uploads_a_drawing_and_sees_result_cards(
     assert "USD800002 FIG. 2" not in page.inner_text("#viewer-caption")
     page.keyboard.press("Escape")
     assert not page.is_visible("#viewer")
+
+
+def test_the_class_focus_box_turns_the_focus_off_and_on_in_the_browser(live_server, browser_page, tmp_path, focus_corpus):
+    """The hidden "false" and the box's "true" as Chromium really sends them (an unticked box sends nothing)."""
+    from tests.drawings import FOCUS_QUERY_SEED
+
+    User.objects.create_user("examiner", password="pw-for-tests-only")
+    query = tmp_path / "query.png"
+    query.write_bytes(png_bytes(drawing(FOCUS_QUERY_SEED)))
+    page = browser_page
+    page.goto(f"{live_server.url}/")
+    page.fill("input[name=username]", "examiner")
+    page.fill("input[name=password]", "pw-for-tests-only")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#dropzone")
+    assert page.is_checked("#class-focus-input")
+    page.set_input_files("#image-input", str(query))
+    page.fill("input[name=k]", "12")
+    page.click("#search-button")
+    page.wait_for_selector(".card")
+    assert page.inner_text("#class-focus-summary").startswith("Class focus: US D21 (100 %) · Locarno 21-01 (100 %)")
+    assert page.locator(".focus-mark").count() == 6
+
+    page.uncheck("#class-focus-input")  # search again with the same drawing (kept by its token)
+    page.click("#search-button")
+    page.wait_for_selector("#class-focus-summary >> text=Class focus off")
+    assert page.locator(".focus-mark").count() == 0 and not page.is_checked("#class-focus-input")
+
+    page.check("#class-focus-input")
+    page.click("#search-button")
+    page.wait_for_selector("#class-focus-summary >> text=Class focus: US D21")
+    assert page.is_checked("#class-focus-input") and page.locator(".focus-mark").count() == 6

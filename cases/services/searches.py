@@ -5,16 +5,20 @@ A search is one of: drawings (up to ``CASES_MAX_QUERY_IMAGES`` views, fused by
 original pixels) and/or a text; "more like this" from one figure's stored vector (never
 re-encoded); or "refine", Rocchio relevance feedback on an earlier search of the case with the
 case's judgments. Every search applies the case's cutoff (``grant_date < cutoff``) unless the
-search overrides it, which is logged (``cutoff_overridden``) and shown.
+search overrides it, which is logged (``cutoff_overridden``) and shown. Each search ranks the
+best hits' classes first unless ``class_focus`` is false (retrieval.selectors.class_focus); the
+log records whether it was on and what it voted, so the log says why the list was so ordered.
 
 The log row, its stored drawings and its ranking are written in one transaction after the
 search ran, so a failed search logs nothing. "Re-run" repeats a logged query (its stored
 drawings, crops, text, filters, cutoff, origin and feedback) against today's index and model
-and logs the result as a new search that points at the original.
+and logs the result as a new search that points at the original; the class focus is on or off
+as it was in the original (what it votes is today's).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -60,9 +64,12 @@ class QueryDrawing:
 def case_search_run(
     *, case: Case, user: User, drawings: Sequence[QueryDrawing] = (), text: str = "", text_weight: float = 0.5,
     k: int, filters: dict | None = None, cutoff: dt.date | None = None, ignore_cutoff: bool = False,
-    like_figure: int | None = None, refine: int | None = None,
+    like_figure: int | None = None, refine: int | None = None, class_focus: bool = True,
 ) -> CaseSearch:
-    """Run one search in the case and log it. Raises ApplicationError for anything a user must fix."""
+    """Run one search in the case and log it. Raises ApplicationError for anything a user must fix.
+
+    ``class_focus``: rank the best hits' classes first; a refined search takes its base's, as it
+    takes its base's text, k, filters and cutoff."""
     case_check_open(case)
     kinds = [bool(drawings or text.strip()), like_figure is not None, refine is not None]
     if sum(kinds) != 1:
@@ -75,7 +82,8 @@ def case_search_run(
     for position, drawing in enumerate(drawings):
         crop_check(drawing.crop, position=position)
     model = model_get_active()
-    spec = _Spec(text=text if kinds[0] else "", text_weight=text_weight, k=k, filters=filters or {})
+    spec = _Spec(text=text if kinds[0] else "", text_weight=text_weight, k=k, filters=filters or {},
+                 class_focus=class_focus)
     spec.set_cutoff(case, cutoff, ignore_cutoff)
     if like_figure is not None:
         spec.origin, spec.like_figure = CaseSearch.Origin.LIKE_FIGURE, _figure(like_figure)
@@ -84,6 +92,7 @@ def case_search_run(
         spec.origin, spec.refined_from = CaseSearch.Origin.REFINE, base
         spec.text, spec.text_weight, spec.k, spec.filters = base.text, base.text_weight, base.k, base.filters
         spec.cutoff_date, spec.cutoff_overridden = base.cutoff_date, base.cutoff_overridden
+        spec.class_focus = base.class_focus_on
         spec.feedback = _feedback(case)
     images = [crop_apply(d.image, d.crop) for d in drawings]
     result = _execute(spec, model, images)
@@ -99,14 +108,15 @@ def case_search_rerun(*, search: CaseSearch, user: User) -> CaseSearch:
         origin=CaseSearch.Origin.RERUN, text=original.text, text_weight=original.text_weight, k=original.k,
         filters=original.filters, cutoff_date=original.cutoff_date, cutoff_overridden=original.cutoff_overridden,
         like_figure=original.like_figure, refined_from=original.refined_from, rerun_of=original,
-        feedback=original.feedback,
+        feedback=original.feedback, class_focus=original.class_focus_on,
     )
     model = model_get_active()
     root = _recipe_root(original)
     if root.origin == CaseSearch.Origin.QUERY:  # drawings and text: through the search as it is today
         result = _execute(spec, model, [stored_query_image(image) for image in root.images.all()])
     else:
-        result = figure_search(query_vector=_saved_vector(original, model), k=spec.k, filters=spec.figure_filters())
+        result = figure_search(query_vector=_saved_vector(original, model), k=spec.k, filters=spec.figure_filters(),
+                               class_focus=spec.class_focus)
     return _log(case, user, spec, result, [], copy_from=original)
 
 
@@ -146,6 +156,7 @@ class _Spec:
     refined_from: CaseSearch | None = None
     rerun_of: CaseSearch | None = None
     feedback: dict | None = None
+    class_focus: bool = True
 
     def set_cutoff(self, case: Case, cutoff: dt.date | None, ignore: bool) -> None:
         self.cutoff_date = None if ignore else (cutoff or case.cutoff_date)
@@ -168,12 +179,14 @@ def _figure_filters(filters: dict, cutoff: dt.date | None) -> index.FigureFilter
 def _execute(spec: _Spec, model: RetrievalModel, images: list[Image.Image]) -> SearchResult:
     if spec.origin == CaseSearch.Origin.LIKE_FIGURE:
         vector = _stored_vector(model, spec.like_figure)  # type: ignore[arg-type]
-        return figure_search(query_vector=vector, k=spec.k, filters=spec.figure_filters())
+        return figure_search(query_vector=vector, k=spec.k, filters=spec.figure_filters(),
+                             class_focus=spec.class_focus)
     if spec.origin == CaseSearch.Origin.REFINE:
         vector = _rocchio(_saved_vector(spec.refined_from, model), spec.feedback or {}, model)  # type: ignore[arg-type]
-        return figure_search(query_vector=vector, k=spec.k, filters=spec.figure_filters())
+        return figure_search(query_vector=vector, k=spec.k, filters=spec.figure_filters(),
+                             class_focus=spec.class_focus)
     return figure_search(images=images, text=spec.text, text_weight=spec.text_weight, k=spec.k,
-                         filters=spec.figure_filters())
+                         filters=spec.figure_filters(), class_focus=spec.class_focus)
 
 
 def _recipe_root(search: CaseSearch) -> CaseSearch:
@@ -272,7 +285,8 @@ def _log(
         text_weight=spec.text_weight, k=spec.k, filters=spec.filters or {}, cutoff_date=spec.cutoff_date,
         cutoff_overridden=spec.cutoff_overridden, like_figure=spec.like_figure, refined_from=spec.refined_from,
         rerun_of=spec.rerun_of, feedback=spec.feedback or {}, model_name=result.model.name,
-        model_version=result.model.version, seconds=result.seconds,
+        model_version=result.model.version, seconds=result.seconds, class_focus_on=spec.class_focus,
+        class_focus=dataclasses.asdict(result.focus) if result.focus is not None else None,
     )
     if copy_from is not None:
         for image in copy_from.images.all():

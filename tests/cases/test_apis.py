@@ -13,7 +13,7 @@ from cases.models import Case, CaseSearch, Judgment, JudgmentChange, LoggedHit, 
 from retrieval.models import Figure
 from tests.cases.conftest import upload
 from tests.conftest import api_client
-from tests.drawings import drawing, png_bytes
+from tests.drawings import FOCUS_QUERY_SEED, drawing, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +134,41 @@ def test_rerun_logs_a_new_search_and_shows_new_and_dropped(examiner_api, case, e
     assert len(diff["dropped"]) == len(diff["new"]) and diff["kept"] + len(diff["new"]) == 3
 
 
+D21_PATENTS = ["USD900000", "USD900001", "USD900002"]  # tests.drawings.class_focus_corpus
+D21_FOCUS = [{"scheme": "us_class_main", "label": "D21", "share": 1.0},
+             {"scheme": "locarno_class", "label": "21-01", "share": 1.0}]
+
+
+def test_a_logged_search_keeps_its_class_focus_and_a_rerun_or_refine_uses_it_as_the_original_did(
+    examiner_api, case, focus_corpus, settings
+):
+    query = png_bytes(drawing(FOCUS_QUERY_SEED))
+    on = search(examiner_api, case, images=[upload(query)], k=12).json()  # class_focus left out: on
+    assert on["class_focus_on"] is True and on["class_focus"]["classes"] == D21_FOCUS
+    assert sorted(on["class_focus"]["patents"]) == D21_PATENTS
+    assert on["class_focus"]["weight"] == settings.RETRIEVAL_CLASS_FOCUS_WEIGHT
+    assert {h["patent_id"] for h in on["hits"][:6]} == set(D21_PATENTS)  # every D21 figure first
+    logged = examiner_api.get(f"/api/v1/cases/{case.pk}/searches/{on['id']}/").json()
+    assert (logged["class_focus_on"], logged["class_focus"]) == (True, on["class_focus"])
+
+    off = search(examiner_api, case, images=[upload(query)], k=12, class_focus="false").json()
+    assert off["class_focus_on"] is False and off["class_focus"] is None
+    assert [h["score"] for h in off["hits"]] == sorted((h["score"] for h in off["hits"]), reverse=True)
+    assert [h["figure_id"] for h in off["hits"]] != [h["figure_id"] for h in on["hits"]]
+
+    rerun_off = examiner_api.post(f"/api/v1/cases/{case.pk}/searches/{off['id']}/rerun/").json()
+    assert (rerun_off["search"]["class_focus_on"], rerun_off["search"]["class_focus"]) == (False, None)
+    assert [h["figure_id"] for h in rerun_off["search"]["hits"]] == [h["figure_id"] for h in off["hits"]]
+    rerun_on = examiner_api.post(f"/api/v1/cases/{case.pk}/searches/{on['id']}/rerun/").json()
+    assert rerun_on["search"]["class_focus_on"] is True and rerun_on["search"]["class_focus"]["classes"] == D21_FOCUS
+    assert [h["figure_id"] for h in rerun_on["search"]["hits"]] == [h["figure_id"] for h in on["hits"]]
+
+    judged = on["hits"][0]["figure_id"]
+    examiner_api.put(f"/api/v1/cases/{case.pk}/judgments/{judged}/", {"grade": 3}, format="json")
+    refined = search(examiner_api, case, refine=off["id"]).json()  # class_focus left out: the base's (off)
+    assert refined["origin"] == "refine" and (refined["class_focus_on"], refined["class_focus"]) == (False, None)
+
+
 def _renamed_copy(tmp_path):
     """A new patent, granted 2000, whose drawings are those of USD800000: it enters the top 3."""
     from tests.drawings import write_corpus
@@ -211,6 +246,7 @@ def test_closing_makes_a_case_read_only_until_it_is_reopened(examiner_api, case,
     ({"images": "none", "refine": 999999}, "not a search of this case"),
     ({"k": 100000}, "k may be at most"),
     ({"images": "garbage"}, "cannot be used"),
+    ({"class_focus": "sometimes"}, "class_focus: Must be a valid boolean."),
 ])
 def test_bad_search_input_is_a_clear_4xx_and_changes_nothing(examiner_api, case, encoded_corpus, fields, message):
     fields = dict(fields)

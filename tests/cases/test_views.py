@@ -105,3 +105,36 @@ def test_rerun_refine_and_more_like_this_buttons(browser, case, encoded_corpus, 
     liked = CaseSearch.objects.get(origin="like_figure")
     assert like["Location"].endswith(f"/searches/{liked.pk}/") and liked.hits.get(rank=1).figure_id == seed
     assert not liked.cutoff_overridden
+
+
+def test_the_composer_s_class_focus_box_is_logged_and_the_search_page_says_what_it_voted(browser, case, focus_corpus):
+    from tests.drawings import FOCUS_QUERY_SEED
+
+    box = 'name="class_focus" value="true" id="class-focus-input"'
+    assert f"{box} checked>" in browser.get(f"/cases/{case.pk}/").content.decode()
+    query = png_bytes(drawing(FOCUS_QUERY_SEED))
+    ticked = browser.post(f"/cases/{case.pk}/search", {
+        "images": [upload(query)], "text": "", "k": "12", "class_focus": ["false", "true"]})
+    on = CaseSearch.objects.get()
+    assert ticked.status_code == 302 and on.class_focus_on and on.class_focus["classes"][0]["label"] == "D21"
+    page = browser.get(ticked["Location"]).content.decode()
+    assert "Class focus: US D21 (100 %) · Locarno 21-01 (100 %) — from the best 3 patents" in page
+
+    unticked = browser.post(f"/cases/{case.pk}/search", {"images": [upload(query)], "text": "", "k": "12",
+                                                          "class_focus": "false"})
+    off = CaseSearch.objects.get(number=2)
+    assert unticked.status_code == 302 and not off.class_focus_on and off.class_focus is None
+    page = browser.get(unticked["Location"]).content.decode()
+    assert "Class focus off: ranked by score alone." in page and "Class focus: US" not in page
+    scores = list(off.hits.order_by("rank").values_list("score", flat=True))
+    assert scores == sorted(scores, reverse=True)
+    log = browser.get(f"/cases/{case.pk}/").content.decode()
+    assert log.count("· class focus off</span>") == 1  # the log marks search 2, not search 1
+
+    seed = off.hits.order_by("rank").last().figure_id  # "more like this" from a search keeps its focus
+    browser.post(f"/cases/{case.pk}/searches/{off.pk}/like", {"figure": seed})
+    assert CaseSearch.objects.get(origin="like_figure").class_focus_on is False
+    rejected = browser.post(f"/cases/{case.pk}/search", {"images": [upload(query)], "class_focus": "false",
+                                                         "crops": "not json"})
+    html = rejected.content.decode()  # the composer shows the box as it was sent
+    assert rejected.status_code == 400 and f"{box}>" in html and f"{box} checked>" not in html

@@ -96,3 +96,70 @@ def test_search_page_keeps_the_chosen_corpus_and_takes_k_limits_from_the_setting
     assert f'<option value="{first.pk}">' in html  # only the chosen one stays selected
     assert 'max="150" value="3"' in html
     assert "USD801000" in html and "USD800000" not in html  # the filter was applied
+
+
+FOCUS_BOX = 'name="class_focus" value="true" id="class-focus-input"'
+
+
+def _focus_page(client, **fields):  # noqa: ANN001, ANN003, ANN202
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.drawings import FOCUS_QUERY_SEED
+
+    image = SimpleUploadedFile("q.png", png_bytes(drawing(FOCUS_QUERY_SEED)), "image/png")
+    return client.post(reverse("retrieval:search"), {"image": image, "k": 12, "text": "", **fields})
+
+
+def _ranks_by_patent(html: str) -> dict[str, list[int]]:
+    """The rank badges of each patent group, as the page shows them."""
+    import re
+
+    groups = re.findall(r'<article class="patent-group" data-patent="([^"]+)">(.*?)</article>', html, re.S)
+    return {patent: [int(r) for r in re.findall(r'<span class="rank">#(\d+)</span>', body)] for patent, body in groups}
+
+
+def test_the_class_focus_box_is_ticked_by_default_and_unticking_it_really_turns_it_off(examiner_client, focus_corpus):
+    page = examiner_client.get(reverse("retrieval:search")).content.decode()
+    assert f"{FOCUS_BOX} checked>" in page and '<input type="hidden" name="class_focus" value="false">' in page
+    assert "Rank the best hits' classes first" in page
+
+    # ticked: the browser sends the hidden "false" and the box's "true"
+    on = _focus_page(examiner_client, class_focus=["false", "true"])
+    assert on.status_code == 200
+    html = on.content.decode()
+    assert on.context["result"].focus is not None
+    assert "Class focus: US D21 (100 %) · Locarno 21-01 (100 %) — from the best 3 patents" in html
+    assert html.count(">class ↑</span>") == 6  # every D21 figure, no D14 one
+    assert f"{FOCUS_BOX} checked>" in html  # the box keeps its state
+    d21 = [r for p in ("USD900000", "USD900001", "USD900002") for r in _ranks_by_patent(html)[p]]
+    assert sorted(d21) == [1, 2, 3, 4, 5, 6]
+
+    # unticked: only the hidden "false" arrives
+    off = _focus_page(examiner_client, class_focus="false")
+    assert off.status_code == 200
+    html = off.content.decode()
+    assert off.context["result"].focus is None
+    assert all(hit.class_boost == 0 for hit in off.context["result"].hits)
+    assert "Class focus off: ranked by score alone." in html and "Class focus: US" not in html
+    assert "class ↑" not in html
+    assert f"{FOCUS_BOX}>" in html and f"{FOCUS_BOX} checked>" not in html  # still unticked
+    scores = [hit.score for hit in off.context["result"].hits]
+    assert scores == sorted(scores, reverse=True)
+    d21 = [r for p in ("USD900000", "USD900001", "USD900002") for r in _ranks_by_patent(html)[p]]
+    assert sorted(d21) != [1, 2, 3, 4, 5, 6]  # by score alone a D14 figure comes between
+
+
+def test_a_search_without_the_field_keeps_the_focus_on_and_an_error_keeps_the_box_unticked(
+    examiner_client, focus_corpus
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    plain = _focus_page(examiner_client)  # another client that knows no class_focus
+    assert plain.context["result"].focus is not None
+    bad = examiner_client.post(reverse("retrieval:search"), {
+        "image": SimpleUploadedFile("q.png", b"nope", "image/png"), "class_focus": "false"})
+    assert bad.status_code == 400
+    html = bad.content.decode()
+    assert f"{FOCUS_BOX}>" in html and f"{FOCUS_BOX} checked>" not in html
+    wrong = _focus_page(examiner_client, class_focus="maybe")
+    assert wrong.status_code == 400 and "class_focus: Must be a valid boolean." in wrong.content.decode()
