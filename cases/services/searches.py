@@ -123,7 +123,8 @@ def case_search_rerun(*, search: CaseSearch, user: User) -> CaseSearch:
 def case_search_replay(*, search: CaseSearch, model: RetrievalModel, k: int) -> SearchResult:
     """The ranking a logged search's query gets today under ``model``, logging nothing (for
     evaluation against the case's judgments). Its stored drawings (cropped) and text, or its
-    "more like this" figure's vector under the model, with the search's filters and cutoff.
+    "more like this" figure's vector under the model, with the search's filters, cutoff and
+    class focus (on or off, as the search ran).
 
     Raises:
         ApplicationError: a refined search (its query is made from the judgments it would be
@@ -135,10 +136,10 @@ def case_search_replay(*, search: CaseSearch, model: RetrievalModel, k: int) -> 
     filters = _figure_filters(search.filters or {}, search.cutoff_date)
     if search.origin == CaseSearch.Origin.LIKE_FIGURE:
         return figure_search(query_vector=_stored_vector(model, search.like_figure), k=k, filters=filters,
-                             model=model)
+                             model=model, class_focus=search.class_focus_on)
     images = [stored_query_image(image) for image in search.images.all()]
     return figure_search(images=images, text=search.text, text_weight=search.text_weight, k=k,
-                         filters=filters, model=model)
+                         filters=filters, model=model, class_focus=search.class_focus_on)
 
 
 @dataclass

@@ -5,7 +5,7 @@ with a 2-D t-SNE map (scikit-learn) of the model's figure vectors for the dashbo
 
 Against the examiners' judgments (docs/evaluation.md, "Judgments as qrels"): every original
 query logged in a case with graded figures is run again under each model (cases'
-case_search_replay: its drawings, crops, text, filters and cutoff, nothing logged) and the top
+case_search_replay: its drawings, crops, text, filters, cutoff and class focus, nothing logged) and the top
 100 are scored against that case's grades: grade >= cases.grades.RELEVANT_MIN_GRADE is
 relevant, unjudged figures are not; the same metrics through retrieval.inference.ranking_metrics.
 
