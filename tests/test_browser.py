@@ -39,18 +39,12 @@ def browser_page(close_stray_connections):
 def test_examiner_logs_in_uploads_a_drawing_and_sees_result_cards(
     live_server, browser_page, tmp_path, active_model
 ):
-    User.objects.create_user("examiner", password="pw-for-tests-only")
     result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=3, views=2))
     figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
     query = tmp_path / "query.png"
     query.write_bytes(png_bytes(drawing(2 * 100 + 1)))  # USD800002 FIG. 2
 
-    page = browser_page
-    page.goto(f"{live_server.url}/")
-    page.fill("input[name=username]", "examiner")
-    page.fill("input[name=password]", "pw-for-tests-only")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#dropzone")
+    page = _search_page_as_examiner(browser_page, live_server)
     page.wait_for_load_state()
     page.set_input_files("#image-input", str(query))
     page.wait_for_selector("#query-preview", state="visible")
@@ -77,15 +71,9 @@ def test_the_class_focus_box_turns_the_focus_off_and_on_in_the_browser(live_serv
     """The hidden "false" and the box's "true" as Chromium really sends them (an unticked box sends nothing)."""
     from tests.drawings import FOCUS_QUERY_SEED
 
-    User.objects.create_user("examiner", password="pw-for-tests-only")
     query = tmp_path / "query.png"
     query.write_bytes(png_bytes(drawing(FOCUS_QUERY_SEED)))
-    page = browser_page
-    page.goto(f"{live_server.url}/")
-    page.fill("input[name=username]", "examiner")
-    page.fill("input[name=password]", "pw-for-tests-only")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#dropzone")
+    page = _search_page_as_examiner(browser_page, live_server)
     assert page.is_checked("#class-focus-input")
     page.set_input_files("#image-input", str(query))
     page.fill("input[name=k]", "12")
@@ -103,3 +91,14 @@ def test_the_class_focus_box_turns_the_focus_off_and_on_in_the_browser(live_serv
     page.click("#search-button")
     page.wait_for_selector("#class-focus-summary >> text=Class focus: US D21")
     assert page.is_checked("#class-focus-input") and page.locator(".focus-mark").count() == 6
+
+
+def _search_page_as_examiner(page, live_server):
+    """A new examiner logged in on the search page."""
+    User.objects.create_user("examiner", password="pw-for-tests-only")
+    page.goto(f"{live_server.url}/")
+    page.fill("input[name=username]", "examiner")
+    page.fill("input[name=password]", "pw-for-tests-only")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#dropzone")
+    return page

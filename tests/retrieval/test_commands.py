@@ -29,10 +29,7 @@ def test_ingest_corpus_lists_each_bad_row(tmp_path, active_model):
 
 
 def test_search_figures_prints_json_with_the_query_first(tmp_path, active_model, capsys):
-    root = small_corpus(tmp_path / "mini", patents=2, views=2)
-    call_command("ingest_corpus", str(root), verbosity=0)
-    figure_encode_batch(figure_ids=list(Figure.objects.values_list("pk", flat=True)), model_id=active_model.pk)
-    capsys.readouterr()
+    root = _encoded_corpus(tmp_path, active_model, capsys, patents=2)
     call_command("search_figures", str(root / "images/USD800001-2.png"), "--k", "3", "--json")
     body = json.loads(capsys.readouterr().out)
     assert body["hits"][0]["source_file"] == "images/USD800001-2.png"
@@ -40,10 +37,7 @@ def test_search_figures_prints_json_with_the_query_first(tmp_path, active_model,
 
 
 def test_search_figures_says_which_classes_it_focused_on_and_can_do_without(tmp_path, active_model, capsys):
-    root = small_corpus(tmp_path / "mini", patents=4, views=2)
-    call_command("ingest_corpus", str(root), verbosity=0)
-    figure_encode_batch(figure_ids=list(Figure.objects.values_list("pk", flat=True)), model_id=active_model.pk)
-    capsys.readouterr()
+    root = _encoded_corpus(tmp_path, active_model, capsys, patents=4)
     call_command("search_figures", str(root / "images/USD800001-2.png"), "--k", "4", "--json")
     body = json.loads(capsys.readouterr().out)
     focus = body["class_focus"]
@@ -59,6 +53,15 @@ def test_search_figures_says_which_classes_it_focused_on_and_can_do_without(tmp_
     assert scores == sorted(scores, reverse=True)  # without the focus, the fused (cosine) order
     call_command("search_figures", str(root / "images/USD800001-2.png"), "--k", "2")
     assert "class focus (from " in capsys.readouterr().out
+
+
+def _encoded_corpus(tmp_path, active_model, capsys, *, patents):
+    """A small corpus of ``patents`` × 2 views, ingested and encoded; its folder."""
+    root = small_corpus(tmp_path / "mini", patents=patents, views=2)
+    call_command("ingest_corpus", str(root), verbosity=0)
+    figure_encode_batch(figure_ids=list(Figure.objects.values_list("pk", flat=True)), model_id=active_model.pk)
+    capsys.readouterr()
+    return root
 
 
 def test_search_figures_refuses_a_non_image(tmp_path, active_model):
