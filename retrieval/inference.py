@@ -173,6 +173,14 @@ def describer_backend_of(source: str) -> str:
     return source.partition(":")[0]
 
 
+def describer_names_class_headings(source: str) -> bool:
+    """Whether descriptions of this FigureText.source name the figure's own class headings (the
+    offline templates do): class-level evaluation over them is helped by its own labels."""
+    from retrieval.ml.describe.offline import OfflineBackend
+
+    return describer_backend_of(source) == OfflineBackend.name and OfflineBackend.names_class_headings
+
+
 def describe_figure(
     metadata: Mapping[str, str], n: int, backend: str | None = None, model_path: str | None = None
 ) -> list[str]:

@@ -146,7 +146,7 @@ def _format(report: dict[str, Any]) -> str:
         lines.append("  texts: " + "; ".join(
             f"{kind.replace('_', ' ')}s " + ", ".join(f"{n} from {source}" for source, n in by_source.items())
             for kind, by_source in texts.items()))
-    offline = any(inference.describer_backend_of(source) == "offline" for source in texts.get("description", {}))
+    offline = any(inference.describer_names_class_headings(source) for source in texts.get("description", {}))
     if offline and o["relevance"] in ("us_class", "locarno"):
         lines.append("  note: the offline describer's texts name each figure's class heading, read from the "
                      "figure's own classification (the label this relevance uses); with them these class "

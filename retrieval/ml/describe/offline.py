@@ -48,6 +48,9 @@ class OfflineBackend:
     """
 
     name = "offline"
+    #: The templates name the figure's class headings, read from its own classification: texts
+    #: of this backend carry the labels that class-level evaluation judges by.
+    names_class_headings = True
 
     def __init__(self, *, seed: int = 0) -> None:
         self.seed = seed
