@@ -31,6 +31,7 @@ from cases.selectors.cases import (
 from cases.services.cases import case_create, case_update
 from cases.services.searches import case_search_rerun, case_search_run
 from patentsearch.exceptions import ApplicationError
+from patentsearch.ids import parse_id
 from retrieval.models import Patent
 from retrieval.search_input import checkbox_value
 from retrieval.selectors.corpora import corpus_list
@@ -210,11 +211,11 @@ class PatentView(CaseWorkerMixin, View):
 
 def _from_search(request: HttpRequest, case: object) -> object | None:
     """The case's search the examiner came from (?search=ID), for the way back; None when absent or not one."""
-    value = request.GET.get("search", "")
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):  # an id, not just any digits
+    search_id = parse_id(request.GET.get("search", ""))
+    if search_id is None:
         return None
     try:
-        return case_search_get(case, int(value))
+        return case_search_get(case, search_id)
     except Http404:
         return None
 

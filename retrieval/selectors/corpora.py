@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
+from patentsearch.ids import parse_id
 from retrieval.models import Corpus, Figure, FigureEmbedding, RetrievalModel
-
-MAX_ID_DIGITS = 18  # a corpus id fits a bigint; longer digit strings are names
 
 
 @dataclass(frozen=True)
@@ -33,18 +32,13 @@ def corpus_encoding_progress(*, corpus_id: int, model: RetrievalModel) -> Encodi
 def corpus_ids_for(values: Sequence[str]) -> tuple[list[int], list[str]]:
     """Corpus ids or names, resolved in one query: (the ids in the order given, each once; the
     values that name no corpus). A value of ASCII digits is an id, anything else a name."""
-    ids = {v: int(v) for v in values if _is_id(v)}
+    ids = {v: i for v in values if (i := parse_id(v)) is not None}
     found = Corpus.objects.filter(Q(pk__in=set(ids.values())) | Q(name__in=set(values) - set(ids)))
     by_id = {c.pk: c.pk for c in found}
     by_name = {c.name: c.pk for c in found}
     resolved = [by_id.get(ids[v]) if v in ids else by_name.get(v) for v in values]
     unknown = [v for v, pk in zip(values, resolved, strict=True) if pk is None]
     return list(dict.fromkeys(pk for pk in resolved if pk is not None)), unknown
-
-
-def _is_id(value: str) -> bool:
-    """ASCII digits only: str.isdigit() also accepts superscripts and other scripts' digits."""
-    return value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
 
 
 def corpus_list() -> QuerySet[Corpus]:
