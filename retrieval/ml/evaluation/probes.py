@@ -12,8 +12,9 @@ retrieval.ml evaluate --relevance patent``).
 class-level search with the title (``evaluate_search --relevance us_class|locarno
 --exclude-same-patent --patent-level --query-text title``, replicated over vectors: each drawing
 plus its patent's title is a query, the other patents are ranked by their best figure): the
-shipped joint channel against the references (random, titles against titles, the sentence
-channel) and three changes to it: a names term (the title's cosine to each candidate's names),
+shipped joint channel (as fused, before the search service's class focus re-ranks it, which
+lives in the app and is measured through ``evaluate_search``) against the references (random,
+titles against titles, the sentence channel) and three changes to it: a names term (the title's cosine to each candidate's names),
 pseudo-relevance feedback (the query moved towards the best three patents' figures) and a
 patent-mean term (the cosine to the mean of a patent's sentence vectors). Besides the splits of
 the dev protocol it measures galleries of the multi-view patents only (those with two or more
@@ -236,7 +237,7 @@ def class_probe(records: Sequence[Record], side: NDArray[np.str_], *, model: str
         "titles against titles, once per patent (reference)": lambda i, g: f32(titles[g] @ titles[i]),
         "titles against titles, per figure (reference)": lambda i, g: f32(titles[g] @ titles[i]),
         "title against the sentence vectors (reference)": lambda i, g: f32(sentence[g] @ titles[i]),
-        "drawing + title, joint channel (shipped)": shipped,
+        "drawing + title, joint channel (shipped, before the class focus)": shipped,
         "joint + 0.5 x names cosine": with_names,
         "joint + feedback from the best 3 patents (0.5)": feedback(shipped),
         "joint + names + feedback": feedback(with_names),

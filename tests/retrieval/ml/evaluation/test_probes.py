@@ -74,7 +74,7 @@ def test_both_probes_report_every_variant_on_a_small_corpus(tmp_path: Path):
     assert whole["titles against titles, per figure (reference)"]["us_class"]["mAP"] == pytest.approx(1.0)
     assert whole["titles against titles, once per patent (reference)"]["us_class"]["queries"] == 10
     assert whole["random ranking (reference)"]["us_class"]["mAP"] < 1.0
-    for method in ("drawing + title, joint channel (shipped)", "joint + names + feedback"):
+    for method in ("drawing + title, joint channel (shipped, before the class focus)", "joint + names + feedback"):
         assert 0.0 < whole[method]["locarno"]["mAP"] <= 1.0
     assert report["test:multiview"]["patents"] == 2
 
