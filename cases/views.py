@@ -34,6 +34,7 @@ from patentsearch.exceptions import ApplicationError
 from patentsearch.ids import parse_id
 from retrieval.models import Patent
 from retrieval.search_input import checkbox_value
+from retrieval.selectors.class_focus import ClassFocus
 from retrieval.selectors.corpora import corpus_list
 from retrieval.selectors.models import active_model
 
@@ -160,6 +161,8 @@ class CaseSearchView(CaseWorkerMixin, View):
             "images": list(search.images.all()), "diff": diff,
             "new_ids": {h.figure_id for h in diff.new} if diff else set(),
             "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA,
+            # the "class ↑" mark of a figure whose class the logged focus voted for
+            "voted": ClassFocus.from_dict(search.class_focus).voted() if search.class_focus else {},
         }
         return render(request, self.template_name, context)
 

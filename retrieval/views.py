@@ -16,7 +16,6 @@ from patentsearch.exceptions import ApplicationError
 from patentsearch.permissions import SEARCH_PRIOR_ART
 from patentsearch.throttles import SearchRateThrottle
 from retrieval.search_input import SearchInputSerializer, checkbox_value
-from retrieval.selectors.class_focus import SCHEMES, ClassFocus
 from retrieval.selectors.corpora import corpus_list
 from retrieval.selectors.models import active_model
 from retrieval.selectors.search import figure_search, search_filters
@@ -61,7 +60,7 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
         context = self._context(
             result=result, query=request.POST, query_image=_thumbnail(data.get("image")),
             query_token=data["query_token"], selected_corpora=data.get("corpus", []),
-            class_focus=data["class_focus"], voted=_voted_labels(result.focus),
+            class_focus=data["class_focus"], voted=result.focus.voted() if result.focus else {},
         )
         return render(request, self.template_name, context)
 
@@ -80,14 +79,6 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
 def _focus_box(request: HttpRequest) -> bool:
     """The class focus box as sent, to show it again beside an error: ticked unless sent "false"."""
     return checkbox_value(request.POST, "class_focus").get("class_focus", "true") != "false"
-
-
-def _voted_labels(focus: ClassFocus | None) -> dict[str, set[str]]:
-    """The voted labels of each scheme, for the cards' "class ↑" marker (a figure of one of them)."""
-    voted: dict[str, set[str]] = {scheme: set() for scheme, _ in SCHEMES}
-    for item in focus.classes if focus is not None else []:
-        voted.setdefault(item.scheme, set()).add(item.label)
-    return voted
 
 
 def _lists(request: HttpRequest) -> dict[str, list[str]]:

@@ -36,8 +36,9 @@ with their shares, so the page can say why a figure moved up.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -61,6 +62,19 @@ class ClassFocus:
     weight: float
     patents: list[str]
     classes: list[FocusClass]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClassFocus:
+        """The focus as logged (``dataclasses.asdict`` of one, in a case's search log)."""
+        return cls(weight=float(data["weight"]), patents=list(data["patents"]),
+                   classes=[FocusClass(c["scheme"], c["label"], float(c["share"])) for c in data["classes"]])
+
+    def voted(self) -> dict[str, set[str]]:
+        """The voted labels of each scheme (a figure of one of them was lifted for its class)."""
+        labels: dict[str, set[str]] = {scheme: set() for scheme, _ in SCHEMES}
+        for item in self.classes:
+            labels.setdefault(item.scheme, set()).add(item.label)
+        return labels
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,8 @@ def test_the_composer_s_class_focus_box_is_logged_and_the_search_page_says_what_
     assert ticked.status_code == 302 and on.class_focus_on and on.class_focus["classes"][0]["label"] == "D21"
     page = browser.get(ticked["Location"]).content.decode()
     assert "Class focus: US D21 (100 %) · Locarno 21-01 (100 %) — from the best 3 patents" in page
+    d21 = on.hits.filter(figure__patent__us_class_main="D21").count()
+    assert d21 == 6 and page.count("focus-mark") == d21  # each figure of a voted class is marked
 
     unticked = browser.post(f"/cases/{case.pk}/search", {"images": [upload(query)], "text": "", "k": "12",
                                                           "class_focus": "false"})
@@ -126,6 +128,7 @@ def test_the_composer_s_class_focus_box_is_logged_and_the_search_page_says_what_
     assert unticked.status_code == 302 and not off.class_focus_on and off.class_focus is None
     page = browser.get(unticked["Location"]).content.decode()
     assert "Class focus off: ranked by score alone." in page and "Class focus: US" not in page
+    assert "focus-mark" not in page
     scores = list(off.hits.order_by("rank").values_list("score", flat=True))
     assert scores == sorted(scores, reverse=True)
     log = browser.get(f"/cases/{case.pk}/").content.decode()
