@@ -33,7 +33,12 @@ from numpy.typing import NDArray
 
 from retrieval.ml.data import Record
 from retrieval.ml.encoders.backbones import backbone_preprocess, inference_backbone
-from retrieval.ml.evaluation.run import EvaluationRequest, load_records, relevance_report
+from retrieval.ml.evaluation.run import (
+    EvaluationRequest,
+    load_records,
+    relevance_report,
+    write_report,
+)
 from retrieval.ml.training.features import image_features
 
 DEFAULT_RUNS = (
@@ -126,8 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = {"split": args.split, "val_fraction": args.val_fraction, "images": len(records),
               "load_average": os.getloadavg(), "rows": rows}
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        write_report(args.json, report)
     return 0
 
 

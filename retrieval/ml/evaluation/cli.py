@@ -8,7 +8,6 @@ function so that ``--help`` stays fast.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,7 +49,7 @@ def configure_evaluate(parser: argparse.ArgumentParser) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Run ``evaluate`` from parsed options: print the table, write the JSON."""
-    from retrieval.ml.evaluation.run import EvaluationRequest, evaluate
+    from retrieval.ml.evaluation.run import EvaluationRequest, evaluate, write_report
 
     groups: list[tuple[str, ...]] = args.relevance or [("patent",)]
     relevances = tuple(dict.fromkeys(kind for group in groups for kind in group))
@@ -72,8 +71,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         report = evaluate(request)
     print(format_report(report))
     if args.json is not None:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_report(Path(args.json), report)
         print(f"wrote {args.json}")
     return EXIT_OK
 

@@ -46,6 +46,7 @@ from retrieval.ml.encoders.backbones import MobileNetV2, backbone_preprocess, lo
 from retrieval.ml.encoders.base import batches
 from retrieval.ml.encoders.factory import load_encoder
 from retrieval.ml.evaluation.metrics import query_results, ranked_query_results, summarise
+from retrieval.ml.evaluation.run import write_report
 from retrieval.ml.preprocessing import load_image, preprocess_batch
 from retrieval.ml.sentence_composition import (
     DESCRIPTION,
@@ -372,8 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              galleries=[g for g in args.galleries.split(",") if g])
     print(json.dumps(report, indent=1))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        write_report(args.json, report)
     return 0
 
 

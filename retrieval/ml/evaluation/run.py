@@ -126,6 +126,13 @@ def evaluate(request: EvaluationRequest) -> dict[str, Any]:
     return {**header, **by_relevance[request.relevances[0]], "by_relevance": by_relevance}
 
 
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    """Write an evaluation report as indented JSON (the ``--json FILE`` of the evaluation
+    commands), making its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
 def load_records(request: EvaluationRequest) -> tuple[list[Record], int]:
     """The records of the requested split without front-page copies, and how many copies
     were left out."""
