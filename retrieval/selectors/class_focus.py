@@ -73,7 +73,7 @@ class ClassFocus:
         """The voted labels of each scheme (a figure of one of them was lifted for its class)."""
         labels: dict[str, set[str]] = {scheme: set() for scheme, _ in SCHEMES}
         for item in self.classes:
-            labels.setdefault(item.scheme, set()).add(item.label)
+            labels[item.scheme].add(item.label)
         return labels
 
 

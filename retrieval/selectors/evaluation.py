@@ -244,8 +244,16 @@ def joint_grid() -> list[dict[str, float]]:
 GRIDS = {"channels": default_grid, "joint": joint_grid}
 
 
+def _focus_weight(request: SearchEvaluationRequest, *, reference: bool) -> float | None:
+    """The class focus's weight for a ranking (None: the setting): a reference ranking (random,
+    title reference) is left as the reference is unless a weight was given explicitly."""
+    return 0.0 if reference and request.class_focus is None else request.class_focus
+
+
 def _focus_options(request: SearchEvaluationRequest) -> dict[str, Any]:
-    weight, patents = focus_settings(request.class_focus, request.class_focus_patents)
+    """The focus that ranked this run: its weight (0: off) and voting patents."""
+    reference = request.random_seed is not None or request.title_reference
+    weight, patents = focus_settings(_focus_weight(request, reference=reference), request.class_focus_patents)
     return {"weight": weight, "patents": patents, "references": request.class_focus is not None}
 
 
@@ -432,10 +440,9 @@ def _fused(
         fused = [(n.figure_id, n.score, {}) for n in query.rankings[reference]]
         if reference == "random":  # no scores: the shuffled order itself
             fused = [(f, float(len(fused) - i), r) for i, (f, _, r) in enumerate(fused)]
-        weight = 0.0 if request.class_focus is None else request.class_focus
     else:
         weights = channel_weights(query.rankings, text_weight=request.text_weight, base=base)
         fused = fuse(query.rankings, weights, k=depth)
-        weight = request.class_focus
+    weight = _focus_weight(request, reference=reference is not None)
     focused, _ = apply_class_focus(fused, weight=weight, patents=request.class_focus_patents, classes=classes)
     return [item[0] for item in focused]

@@ -264,12 +264,22 @@ def test_evaluate_search_title_reference_ranks_by_titles_alone(tmp_path, active_
     figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
     figure_search_text_batch(figure_ids=result.figure_ids)
     report_path = tmp_path / "r.json"
+    out = io.StringIO()
     call_command("evaluate_search", "classes", "--relevance", "us_class", "--patent-level", "--query-text",
-                 "title", "--no-drawing", "--title-reference", "--json", str(report_path), stdout=io.StringIO())
+                 "title", "--no-drawing", "--title-reference", "--json", str(report_path), stdout=out)
     report = json.loads(report_path.read_text())
     # Each title's nearest other title is the one of its class: every query finds it first.
     assert report["queries"] == 4 and report["mAP"] == 1.0
     assert report["options"]["title_reference"] is True
+    # the reference is ranked as the reference is: without the class focus, unless asked
+    assert report["class_focus"]["weight"] == 0.0 and "class focus: off" in out.getvalue()
+    out = io.StringIO()
+    call_command("evaluate_search", "classes", "--relevance", "us_class", "--patent-level", "--query-text",
+                 "title", "--no-drawing", "--title-reference", "--class-focus", "0.5", "--json", str(report_path),
+                 stdout=out)
+    focused = json.loads(report_path.read_text())
+    assert focused["class_focus"] == {"weight": 0.5, "patents": 3, "references": True}
+    assert "class focus: weight 0.5, 3 voting patents" in out.getvalue()
     assert "mAP_patent_weighted" not in report  # asked once per patent already
     out = io.StringIO()
     call_command("evaluate_search", "classes", "--relevance", "us_class", "--patent-level", "--query-text",
@@ -278,6 +288,7 @@ def test_evaluate_search_title_reference_ranks_by_titles_alone(tmp_path, active_
     # One drawing per patent: weighing each query patent once changes nothing.
     assert report["mAP_patent_weighted"] == pytest.approx(report["mAP"])
     assert "each query patent weighing once" in out.getvalue()
+    assert report["class_focus"]["weight"] > 0 and "class focus: weight" in out.getvalue()  # a search: on
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="title-reference"):

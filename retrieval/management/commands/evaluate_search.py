@@ -135,10 +135,8 @@ def _format(report: dict[str, Any]) -> str:
         lines.append(f"  mAP with each query patent weighing once {report['mAP_patent_weighted']:.3f}")
     focus = report.get("class_focus")
     if focus:
-        reference = o["random_seed"] is not None or o.get("title_reference")
-        on = focus["weight"] > 0 and (focus["references"] or not reference)
         lines.append(f"  class focus: weight {focus['weight']}, {focus['patents']} voting patents"
-                     if on else "  class focus: off")
+                     if focus["weight"] > 0 else "  class focus: off")
     for band, values in report.get("bands", {}).items():
         lines.append(f"  {band:<6} mAP {values['mAP']:.3f}  recall@10 {values['recall@10']:.3f}  queries {values['queries']}")
     texts = report.get("texts", {})

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ class Command(AppCommand):
         rows = [_row(hit) for hit in result.hits]
         focus = result.focus
         if options["json"]:
-            self.stdout.write(json.dumps({"model": result.model.name, "class_focus": _focus(focus), "hits": rows},
+            self.stdout.write(json.dumps({"model": result.model.name, "class_focus": dataclasses.asdict(focus) if focus else None, "hits": rows},
                                          indent=2))
             return
         if focus is not None:
@@ -50,13 +51,6 @@ class Command(AppCommand):
                 f"{row['rank']:>4}  {row['score']:>6.3f}  {row['class_boost']:>+5.2f}  {row['patent_id']:<12} "
                 f"{row['figure_label']:<5} {row['source_file']}"
             )
-
-
-def _focus(focus: Any) -> dict[str, Any] | None:
-    if focus is None:
-        return None
-    return {"weight": focus.weight, "patents": focus.patents,
-            "classes": [{"scheme": c.scheme, "label": c.label, "share": c.share} for c in focus.classes]}
 
 
 def _row(hit: Any) -> dict[str, Any]:
