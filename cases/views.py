@@ -30,10 +30,11 @@ from cases.selectors.cases import (
 )
 from cases.services.cases import case_create, case_update
 from cases.services.searches import case_search_rerun, case_search_run
+from patentsearch.api import error_messages
 from patentsearch.exceptions import ApplicationError
 from patentsearch.ids import parse_id
 from retrieval.models import Patent
-from retrieval.search_input import checkbox_value
+from retrieval.search_input import form_data
 from retrieval.selectors.class_focus import ClassFocus
 from retrieval.selectors.corpora import corpus_list
 from retrieval.selectors.models import active_model
@@ -45,18 +46,6 @@ class CaseWorkerMixin(LoginRequiredMixin):
         if user.is_authenticated and not (user.role in ("examiner", "admin") or user.is_superuser):
             raise Http404("Cases are for examiners.")
         return super().dispatch(request, *args, **kwargs)
-
-
-def _messages(errors: object) -> list[str]:
-    if isinstance(errors, dict):
-        out = []
-        for field, value in errors.items():
-            for message in _messages(value):
-                out.append(message if field == "non_field_errors" else f"{field}: {message}")
-        return out
-    if isinstance(errors, list):
-        return [m for item in errors for m in _messages(item)]
-    return [str(errors)]
 
 
 CASES_PER_PAGE = 50
@@ -78,7 +67,7 @@ class CaseListView(CaseWorkerMixin, View):
         form = s.CaseInputSerializer(data=request.POST)
         if not form.is_valid():
             cases = _page(request, case_list(request.user), CASES_PER_PAGE)
-            context = {"cases": cases, "form": request.POST, "errors": _messages(form.errors)}
+            context = {"cases": cases, "form": request.POST, "errors": error_messages(form.errors)}
             return render(request, self.template_name, context, status=400)
         case = case_create(examiner=request.user, **form.validated_data)
         return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
@@ -113,7 +102,7 @@ class CaseDetailView(CaseWorkerMixin, View):
             else:
                 form = s.CasePatchSerializer(data=request.POST)
                 if not form.is_valid():
-                    raise ApplicationError("; ".join(_messages(form.errors)))
+                    raise ApplicationError("; ".join(error_messages(form.errors)))
                 case_update(case=case, **form.validated_data)
         except ApplicationError as exc:  # the edit form shows what was sent, not the stored values
             edit = request.POST if action not in ("close", "reopen") else None
@@ -127,16 +116,10 @@ class CaseSearchCreateView(CaseWorkerMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         case = case_get(request.user, pk)
-        fields = {key: value for key, value in request.POST.dict().items()
-                  if value != "" and key != "class_focus"}
-        keys = ("corpus", "us_class_main", "locarno_class")
-        lists = {key: [v for v in request.POST.getlist(key) if v] for key in keys}
-        data = {**fields, **checkbox_value(request.POST, "class_focus"), **{k: v for k, v in lists.items() if v},
-                "images": request.FILES.getlist("images")}
-        form = s.CaseSearchInputSerializer(data=data)
+        form = s.CaseSearchInputSerializer(data={**form_data(request.POST), "images": request.FILES.getlist("images")})
         try:
             if not form.is_valid():
-                raise ApplicationError("; ".join(_messages(form.errors)))
+                raise ApplicationError("; ".join(error_messages(form.errors)))
             search = case_search_run(case=case, user=request.user, **form.service_arguments())
         except ApplicationError as exc:
             context = _case_context(request, case, errors=[exc.message], query=request.POST)
@@ -181,7 +164,7 @@ class CaseSearchActionView(CaseWorkerMixin, View):
             elif action == "like":
                 form = s.LikeFigureInputSerializer(data=request.POST)
                 if not form.is_valid():
-                    raise ApplicationError("; ".join(_messages(form.errors)))
+                    raise ApplicationError("; ".join(error_messages(form.errors)))
                 new = case_search_run(
                     case=case, user=request.user, k=search.k, filters=search.filters,
                     like_figure=form.validated_data["figure"],

@@ -38,6 +38,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def error_messages(errors: Any) -> list[str]:
+    """Every message of a DRF validation error tree as a line for a page ("field: message"; a
+    form-wide error without its key)."""
+    if isinstance(errors, dict):
+        return [message if field == "non_field_errors" else f"{field}: {message}"
+                for field, value in errors.items() for message in error_messages(value)]
+    if isinstance(errors, list):
+        return [message for item in errors for message in error_messages(item)]
+    return [str(errors)]
+
+
 def _first_message(data: Any) -> str:
     """A readable one-line summary of a DRF validation error tree."""
     if isinstance(data, dict):

@@ -100,6 +100,25 @@ class SearchInputSerializer(serializers.Serializer):
         return attrs
 
 
+#: The search form's fields that a page sends as repeated keys (multiple selects).
+LIST_FIELDS = ("corpus", "us_class_main", "locarno_class")
+
+
+def form_data(post: QueryDict) -> dict[str, object]:
+    """A search page's POST as the search form's data (SearchInputSerializer and the case
+    composer's): the single fields without the blank ones, the lists of :data:`LIST_FIELDS`
+    without blanks, and the class focus box (:func:`checkbox_value`). Files are the page's own."""
+    fields: dict[str, object] = {
+        key: value for key, value in post.dict().items()
+        if value != "" and key != "class_focus" and key not in LIST_FIELDS
+    }
+    for key in LIST_FIELDS:
+        values = [v for v in post.getlist(key) if v]
+        if values:
+            fields[key] = values
+    return {**fields, **checkbox_value(post, "class_focus")}
+
+
 def checkbox_value(post: QueryDict, name: str) -> dict[str, str]:
     """A page's checkbox for a form field whose default is true (``class_focus``). An unticked
     box sends nothing, which the field would read as its default, so the page sends a hidden

@@ -12,10 +12,11 @@ from django.shortcuts import redirect, render
 from django.views import View
 from PIL import Image
 
+from patentsearch.api import error_messages
 from patentsearch.exceptions import ApplicationError
 from patentsearch.permissions import SEARCH_PRIOR_ART
 from patentsearch.throttles import SearchRateThrottle
-from retrieval.search_input import SearchInputSerializer, checkbox_value
+from retrieval.search_input import SearchInputSerializer, checkbox_value, form_data
 from retrieval.selectors.corpora import corpus_list
 from retrieval.selectors.models import active_model
 from retrieval.selectors.search import figure_search, search_filters
@@ -41,12 +42,10 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
             error = f"Too many searches in a short time; try again in {wait} s."
             context = self._context(errors=[error], query=request.POST, class_focus=_focus_box(request))
             return render(request, self.template_name, context, status=429)
-        fields = {key: value for key, value in request.POST.dict().items() if value != ""}
-        fields.pop("class_focus", None)
-        box = checkbox_value(request.POST, "class_focus")
-        form = SearchInputSerializer(data={**fields, **box, **_lists(request), **request.FILES.dict()})
+        form = SearchInputSerializer(data={**form_data(request.POST), **request.FILES.dict()})
         if not form.is_valid():  # the form keeps what was typed
-            context = self._context(errors=_messages(form.errors), query=request.POST, class_focus=_focus_box(request))
+            context = self._context(errors=error_messages(form.errors), query=request.POST,
+                                    class_focus=_focus_box(request))
             return render(request, self.template_name, context, status=400)
         data = form.validated_data
         try:
@@ -79,20 +78,6 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
 def _focus_box(request: HttpRequest) -> bool:
     """The class focus box as sent, to show it again beside an error: ticked unless sent "false"."""
     return checkbox_value(request.POST, "class_focus").get("class_focus", "true") != "false"
-
-
-def _lists(request: HttpRequest) -> dict[str, list[str]]:
-    keys = ("corpus", "us_class_main", "locarno_class")
-    lists = {key: [v for v in request.POST.getlist(key) if v] for key in keys}
-    return {key: values for key, values in lists.items() if values}
-
-
-def _messages(errors: dict) -> list[str]:
-    out = []
-    for field, messages in errors.items():
-        for message in messages:
-            out.append(str(message) if field == "non_field_errors" else f"{field}: {message}")
-    return out
 
 
 def _thumbnail(image: Image.Image | None, size: int = 640) -> str:
