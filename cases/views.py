@@ -139,13 +139,15 @@ class CaseSearchView(CaseWorkerMixin, View):
         for hit in hits:
             hit.judgment = judgments.get(hit.figure_id)
         diff = search_diff(search.rerun_of, search) if search.rerun_of_id else None
+        focus = ClassFocus.from_dict(search.class_focus) if search.class_focus else None
         context = {
             "case": case, "search": search, "groups": _groups(hits), "hit_count": len(hits),
             "images": list(search.images.all()), "diff": diff,
             "new_ids": {h.figure_id for h in diff.new} if diff else set(),
             "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA,
+            "focus": focus,
             # the "class ↑" mark of a figure whose class the logged focus voted for
-            "voted": ClassFocus.from_dict(search.class_focus).voted() if search.class_focus else {},
+            "voted": focus.voted() if focus else {},
         }
         return render(request, self.template_name, context)
 

@@ -5,7 +5,7 @@ its Locarno class. The query does not say them, but its best hits do. After the 
 fused, the best ``RETRIEVAL_CLASS_FOCUS_PATENTS`` patents of the fused list vote for their
 classes, each by its place (``1 / place``: the first patent counts 1, the second 1/2, the third
 1/3), once per scheme (US main class, Locarno class). A class's *share* is its votes over all
-votes of that scheme (patents without a label of that scheme do not vote there). Every figure
+votes of that scheme (a patent without a label of that scheme votes by its estimate, below). Every figure
 of the list is then ranked by
 
     focus score = (s − s_min) / (s_max − s_min) + w · (share of its US class + share of its Locarno class)
@@ -13,12 +13,19 @@ of the list is then ranked by
 where ``s`` is the fused score (cosine for one channel, the RRF sum for several), the minimum and
 maximum taken over the list's first ``RETRIEVAL_FUSION_DEPTH`` figures so that the weight
 ``w = RETRIEVAL_CLASS_FOCUS_WEIGHT`` means the same for every kind of score: w 0.5 lifts a
-figure of the one voted class of both schemes by half the score range in each. A figure
-whose patent has no label in a scheme is neither lifted nor buried there: it takes the share it
-would have on average if its class were one of the voted ones at their shares (the sum of the
-squared shares), so a corpus that classifies some patents and not others (a Locarno class only
-since 2015, a foreign or unclassed document) does not push the unclassed down. Within a class,
+figure of the one voted class of both schemes by half the score range in each. Within a class,
 and among figures of the same boost, the fused order stands.
+
+A patent without a label in a scheme (a US design patent before the Locarno class was printed on
+it in 2015, a foreign document without a US class) is taken at its best estimate, the mix of
+that scheme's labels among the list's classified patents (its first ``RETRIEVAL_FUSION_DEPTH``
+figures, each patent once): among those that share its label of the other scheme where it has
+one and any of them is classified (an unclassed D14 patent is likely of the Locarno classes the
+list's D14 patents have), else among all of them. Such a voter splits its vote over that mix,
+and such a figure takes the share its mix would have on average: it is neither lifted as if it
+were of the voted class nor buried as if it were of none. So one classified patent among
+unclassed voters does not decide the vote alone, and a classified figure of the voted class
+ranks above an unclassed one of the same fused score, which is only probably of that class.
 
 This is label-level pseudo-relevance feedback (the query is assumed to belong where its best
 hits are) over the corpus's own public classification, the same labels the search filters use;
@@ -36,7 +43,8 @@ with their shares, so the page can say why a figure moved up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +54,11 @@ from retrieval.models import Figure
 
 #: The classification schemes that vote, as (key, label in the interface).
 SCHEMES = (("us_class_main", "US class"), ("locarno_class", "Locarno class"))
+#: The least share of its scheme's votes for which a page names a class and marks its figures
+#: (the API reports every share).
+SHOWN_SHARE = 0.1
+#: Each scheme's other scheme (the evidence for a missing label).
+_OTHER = {"us_class_main": "locarno_class", "locarno_class": "us_class_main"}
 
 
 @dataclass(frozen=True)
@@ -69,10 +82,19 @@ class ClassFocus:
         return cls(weight=float(data["weight"]), patents=list(data["patents"]),
                    classes=[FocusClass(c["scheme"], c["label"], float(c["share"])) for c in data["classes"]])
 
+    def shown(self) -> list[FocusClass]:
+        """The classes a page names: those holding at least ``SHOWN_SHARE`` of their scheme's
+        votes (an unclassed voter's estimate spreads small shares over many classes)."""
+        return [item for item in self.classes if item.share >= SHOWN_SHARE]
+
+    def hidden(self) -> int:
+        """How many voted classes hold less than ``SHOWN_SHARE`` (the page says "and N more")."""
+        return len(self.classes) - len(self.shown())
+
     def voted(self) -> dict[str, set[str]]:
-        """The voted labels of each scheme (a figure of one of them was lifted for its class)."""
+        """The labels of each scheme that a page marks as voted for ("class ↑"): the shown ones."""
         labels: dict[str, set[str]] = {scheme: set() for scheme, _ in SCHEMES}
-        for item in self.classes:
+        for item in self.shown():
             labels[item.scheme].add(item.label)
         return labels
 
@@ -85,6 +107,36 @@ class FigureClasses:
 
 
 FusedItem = tuple[int, float, dict[str, int]]
+
+
+class _LabelEstimate:
+    """Each scheme's label of a patent: its own, else the mix of the list's classified patents
+    (those sharing its other scheme's label first), as the module docstring says."""
+
+    def __init__(self, window: Iterable[FigureClasses | None]) -> None:
+        patents: dict[str, FigureClasses] = {}
+        for info in window:
+            if info is not None:
+                patents.setdefault(info.patent_id, info)
+        self._all: dict[str, Counter[str]] = {scheme: Counter() for scheme, _ in SCHEMES}
+        self._by_other: dict[str, dict[str, Counter[str]]] = {scheme: {} for scheme, _ in SCHEMES}
+        for info in patents.values():
+            for scheme, other in _OTHER.items():
+                label = getattr(info, scheme)
+                if label:
+                    self._all[scheme][label] += 1
+                    if getattr(info, other):
+                        self._by_other[scheme].setdefault(getattr(info, other), Counter())[label] += 1
+
+    def mix(self, info: FigureClasses | None, scheme: str) -> dict[str, float]:
+        """Label -> probability (empty where nothing in the list is classified in the scheme)."""
+        if info is not None and getattr(info, scheme):
+            return {getattr(info, scheme): 1.0}
+        counts = self._all[scheme]
+        if info is not None and getattr(info, _OTHER[scheme]):
+            counts = self._by_other[scheme].get(getattr(info, _OTHER[scheme])) or counts
+        total = sum(counts.values())
+        return {label: n / total for label, n in counts.items()}
 
 
 def figure_classes(figure_ids: Sequence[int]) -> dict[int, FigureClasses]:
@@ -114,6 +166,8 @@ def apply_class_focus(
     if w <= 0 or m <= 0 or not fused:
         return unchanged, None
     labels = figure_classes([f for f, _, _ in fused]) if classes is None else classes
+    depth = max(int(settings.RETRIEVAL_FUSION_DEPTH), 1)
+    estimate = _LabelEstimate(labels.get(f) for f, _, _ in fused[:depth])
     voters: list[FigureClasses] = []
     seen: set[str] = set()
     for figure_id, _, _ in fused:
@@ -128,25 +182,22 @@ def apply_class_focus(
     for scheme, _ in SCHEMES:
         votes: dict[str, float] = {}
         for place, info in enumerate(voters, start=1):
-            label = getattr(info, scheme)
-            if label:
-                votes[label] = votes.get(label, 0.0) + 1.0 / place
+            for label, p in estimate.mix(info, scheme).items():
+                votes[label] = votes.get(label, 0.0) + p / place
         total = sum(votes.values())
         if total > 0:
             shares[scheme] = {label: v / total for label, v in votes.items()}
     if not shares:
         return unchanged, None
-    window = [s for _, s, _ in fused[: max(int(settings.RETRIEVAL_FUSION_DEPTH), 1)]]
+    window = [s for _, s, _ in fused[:depth]]
     low, high = min(window), max(window)
     spread = high - low if high > low else 1.0
-    unknown = {scheme: sum(v * v for v in by_label.values()) for scheme, by_label in shares.items()}
     rescored = []
     for figure_id, score, ranks in fused:
         info = labels.get(figure_id)
         boost = 0.0
         for scheme, by_label in shares.items():
-            label = getattr(info, scheme) if info is not None else ""
-            boost += w * (by_label.get(label, 0.0) if label else unknown[scheme])
+            boost += w * sum(p * by_label.get(label, 0.0) for label, p in estimate.mix(info, scheme).items())
         rescored.append(((score - low) / spread + boost, figure_id, score, ranks, boost))
     rescored.sort(key=lambda item: (-item[0], item[1]))
     focus = ClassFocus(

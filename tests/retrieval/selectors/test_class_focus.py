@@ -2,7 +2,7 @@
 
 import pytest
 
-from retrieval.selectors.class_focus import FigureClasses, apply_class_focus
+from retrieval.selectors.class_focus import ClassFocus, FigureClasses, FocusClass, apply_class_focus
 
 # Figures 1-6 of patents A-E: A and B (the two best) are games of D21 / 21-01, C a vehicle,
 # D a game of the same classes far down the list, E without any class.
@@ -22,9 +22,10 @@ def test_the_voted_classes_rise_and_every_hit_keeps_its_fused_score():
     focused, focus = apply_class_focus(FUSED, weight=0.5, patents=3, classes=CLASSES)
     # votes: A 1, B 1/2 for D21 and 21-01; C 1/3 for D12 and 12-08 -> shares 0.818 / 0.182;
     # scores scaled over the list: 1.0, 0.75, 0.7, 0.5, 0.25, 0.0, then + 0.5 x (US + Locarno share);
-    # the unclassed 6 takes the expected share 0.818² + 0.182² = 0.702 in each scheme:
-    # A's second figure (4) passes the vehicle (3); D's (5, at the bottom of the range) comes
-    # near it (0.818 against 0.882) but not above
+    # the unclassed 6 is taken at the mix of the list's classified patents (A, B, D of D21 /
+    # 21-01, C of D12 / 12-08: 3/4 and 1/4), so its share is 0.75 x 0.818 + 0.25 x 0.182 = 0.659
+    # in each scheme: below A's and B's, above C's. A's second figure (4) passes the vehicle (3);
+    # D's (5, at the bottom of the range) comes near it (0.818 against 0.882) but not above
     assert [f for f, *_ in focused] == [1, 2, 6, 4, 3, 5]
     scores = {f: s for f, s, _, _ in focused}
     assert scores == {f: s for f, s, _ in FUSED}  # the fused score is reported unchanged
@@ -32,11 +33,56 @@ def test_the_voted_classes_rise_and_every_hit_keeps_its_fused_score():
     assert boosts[5] == pytest.approx(0.5 * 2 * (1.5 / (1.5 + 1 / 3)), abs=1e-5)
     assert boosts[3] == pytest.approx(0.5 * 2 * ((1 / 3) / (1.5 + 1 / 3)), abs=1e-5)
     share = 1.5 / (1.5 + 1 / 3)
-    assert boosts[6] == pytest.approx(0.5 * 2 * (share**2 + (1 - share) ** 2), abs=1e-5)  # unclassed: neutral
+    assert boosts[6] == pytest.approx(0.5 * 2 * (0.75 * share + 0.25 * (1 - share)), abs=1e-5)  # unclassed: its mix
     assert focus is not None and focus.patents == ["A", "B", "C"] and focus.weight == 0.5
     assert [(c.scheme, c.label) for c in focus.classes] == [
         ("us_class_main", "D21"), ("us_class_main", "D12"), ("locarno_class", "21-01"), ("locarno_class", "12-08")]
     assert focus.classes[0].share == pytest.approx(0.8182, abs=1e-4)
+
+
+# A list of display devices: the two best patents are unclassed in Locarno (granted before it was
+# printed), the third is a tablet of 14-02; further down, another of 14-02 and one of 14-04,
+# all D14, and a chair of D6 / 06-01.
+DEVICES = {
+    11: FigureClasses("OLD1", "D14", ""),
+    12: FigureClasses("OLD2", "D14", ""),
+    13: FigureClasses("TABLET", "D14", "14-02"),
+    14: FigureClasses("OLD3", "D14", ""),
+    15: FigureClasses("LAPTOP", "D14", "14-02"),
+    16: FigureClasses("SCREEN", "D14", "14-04"),
+    17: FigureClasses("CHAIR", "D6", "06-01"),
+    18: FigureClasses("FOREIGN", "", ""),
+}
+
+
+def test_an_unclassed_voter_votes_by_the_classes_of_its_kind_in_the_list():
+    """Two unclassed voters and one of 14-02: the vote is not 14-02 alone, and the tablet
+    (surely 14-02) ranks above an unclassed device of the same score (only probably 14-02)."""
+    fused = [(11, 0.9, {}), (12, 0.85, {}), (13, 0.8, {}), (14, 0.8, {}), (15, 0.7, {}), (16, 0.6, {}),
+             (17, 0.5, {}), (18, 0.5, {})]
+    focused, focus = apply_class_focus(fused, weight=0.5, patents=3, classes=DEVICES)
+    assert focus is not None and focus.patents == ["OLD1", "OLD2", "TABLET"]
+    # the list's D14 patents with a Locarno class: 14-02 twice, 14-04 once -> an unclassed D14
+    # votes 2/3 for 14-02; the votes: 14-02 2/3 + 2/3 x 1/2 + 1/3, 14-04 1/3 + 1/3 x 1/2
+    locarno = {c.label: c.share for c in focus.classes if c.scheme == "locarno_class"}
+    assert locarno == pytest.approx({"14-02": (4 / 3) / (11 / 6), "14-04": 0.5 / (11 / 6)}, abs=1e-4)
+    order = [f for f, *_ in focused]
+    assert order.index(13) < order.index(14)  # same fused score: the classified one first
+    boosts = {f: b for f, _, _, b in focused}
+    share = (4 / 3) / (11 / 6)
+    assert boosts[13] == pytest.approx(0.5 * (1 + share), abs=1e-5)
+    assert boosts[14] == pytest.approx(0.5 * (1 + 2 / 3 * share + 1 / 3 * (1 - share)), abs=1e-5)
+    # a document with no class at all is taken at the mix of the whole list: US 6/7 D14, 1/7 D6
+    assert boosts[18] == pytest.approx(0.5 * (6 / 7 + (2 / 4) * share + (1 / 4) * (1 - share)), abs=1e-5)
+    assert boosts[17] == 0.0  # the chair: neither of its classes was voted
+
+
+def test_a_page_names_the_classes_holding_a_tenth_of_the_votes():
+    focus = ClassFocus(weight=0.5, patents=["A"], classes=[
+        FocusClass("us_class_main", "D14", 1.0), FocusClass("locarno_class", "14-02", 0.85),
+        FocusClass("locarno_class", "14-03", 0.08), FocusClass("locarno_class", "06-01", 0.07)])
+    assert [c.label for c in focus.shown()] == ["D14", "14-02"] and focus.hidden() == 2
+    assert focus.voted() == {"us_class_main": {"D14"}, "locarno_class": {"14-02"}}
 
 
 def test_each_patent_votes_once_in_the_order_of_its_best_figure():
