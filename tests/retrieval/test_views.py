@@ -1,8 +1,10 @@
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import User
 from retrieval.ingest.pipeline import corpus_ingest
+from retrieval.selectors.class_focus import ClassFocus, FocusClass
 from retrieval.services.encoding import figure_encode_batch
 from tests.drawings import drawing, png_bytes, small_corpus
 
@@ -147,6 +149,17 @@ def test_the_class_focus_box_is_ticked_by_default_and_unticking_it_really_turns_
     assert scores == sorted(scores, reverse=True)
     d21 = [r for p in ("USD900000", "USD900001", "USD900002") for r in _ranks_by_patent(html)[p]]
     assert sorted(d21) != [1, 2, 3, 4, 5, 6]  # by score alone a D14 figure comes between
+
+
+def test_the_focus_summary_names_the_classes_holding_a_tenth_of_the_votes_and_counts_the_rest():
+    """An unclassed voter spreads its vote over the list's classes: small shares are counted,
+    not listed, and their figures are not marked as lifted."""
+    focus = ClassFocus(weight=0.5, patents=["USD1", "USD2"], classes=[
+        FocusClass("us_class_main", "D14", 1.0), FocusClass("locarno_class", "14-02", 0.85),
+        FocusClass("locarno_class", "14-03", 0.08), FocusClass("locarno_class", "06-01", 0.07)])
+    html = render_to_string("retrieval/_class_focus.html", {"focus": focus})
+    assert "Class focus: US D14 (100 %) · Locarno 14-02 (85 %) and 2 more below 10 % — from the best 2 patents" in html
+    assert "14-03" not in html
 
 
 def test_a_search_without_the_field_keeps_the_focus_on_and_an_error_keeps_the_box_unticked(
