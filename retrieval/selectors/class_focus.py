@@ -120,6 +120,7 @@ class _LabelEstimate:
                 patents.setdefault(info.patent_id, info)
         self._all: dict[str, Counter[str]] = {scheme: Counter() for scheme, _ in SCHEMES}
         self._by_other: dict[str, dict[str, Counter[str]]] = {scheme: {} for scheme, _ in SCHEMES}
+        self._mixes: dict[tuple[str, str], dict[str, float]] = {}
         for info in patents.values():
             for scheme, other in _OTHER.items():
                 label = getattr(info, scheme)
@@ -132,11 +133,13 @@ class _LabelEstimate:
         """Label -> probability (empty where nothing in the list is classified in the scheme)."""
         if info is not None and getattr(info, scheme):
             return {getattr(info, scheme): 1.0}
-        counts = self._all[scheme]
-        if info is not None and getattr(info, _OTHER[scheme]):
-            counts = self._by_other[scheme].get(getattr(info, _OTHER[scheme])) or counts
-        total = sum(counts.values())
-        return {label: n / total for label, n in counts.items()}
+        other = getattr(info, _OTHER[scheme]) if info is not None else ""
+        key = (scheme, other)
+        if key not in self._mixes:
+            counts = self._by_other[scheme].get(other) or self._all[scheme]
+            total = sum(counts.values())
+            self._mixes[key] = {label: n / total for label, n in counts.items()}
+        return self._mixes[key]
 
 
 def figure_classes(figure_ids: Sequence[int]) -> dict[int, FigureClasses]:
