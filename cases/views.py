@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
 
 from cases import serializers as s
+from cases.models import Case
 from cases.selectors.cases import (
     case_citations,
+    case_cited,
     case_get,
     case_judgments,
     case_list,
+    case_notes,
     case_search_get,
     case_searches,
     figure_label,
@@ -33,6 +35,7 @@ from cases.services.searches import case_search_rerun, case_search_run
 from patentsearch.api import error_messages
 from patentsearch.exceptions import ApplicationError
 from patentsearch.ids import parse_id
+from patentsearch.pages import page_of
 from retrieval.models import Patent
 from retrieval.search_input import form_data
 from retrieval.selectors.class_focus import ClassFocus
@@ -49,35 +52,35 @@ class CaseWorkerMixin(LoginRequiredMixin):
 
 
 CASES_PER_PAGE = 50
+# The case page's lists, each paged under its own parameter (the search log's is "page").
 SEARCHES_PER_PAGE = 25
-
-
-def _page(request: HttpRequest, items: object, per_page: int, key: str = "page") -> Page:
-    return Paginator(items, per_page).get_page(request.GET.get(key))
+CITATIONS_PER_PAGE = 25
+NOTES_PER_PAGE = 25
 
 
 class CaseListView(CaseWorkerMixin, View):
     template_name = "cases/list.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        cases = _page(request, case_list(request.user), CASES_PER_PAGE)
+        cases = page_of(request, case_list(request.user), CASES_PER_PAGE)
         return render(request, self.template_name, {"cases": cases, "form": {}})
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = s.CaseInputSerializer(data=request.POST)
         if not form.is_valid():
-            cases = _page(request, case_list(request.user), CASES_PER_PAGE)
+            cases = page_of(request, case_list(request.user), CASES_PER_PAGE)
             context = {"cases": cases, "form": request.POST, "errors": error_messages(form.errors)}
             return render(request, self.template_name, context, status=400)
         case = case_create(examiner=request.user, **form.validated_data)
         return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
 
 
-def _case_context(request: HttpRequest, case: object, **extra: object) -> dict:
+def _case_context(request: HttpRequest, case: Case, **extra: object) -> dict:
+    citations = page_of(request, case_cited(case), CITATIONS_PER_PAGE, "citations_page")
+    citations.object_list = case_citations(case, citations.object_list)  # the page's rows, filled in
     return {
-        "case": case, "searches": _page(request, case_searches(case), SEARCHES_PER_PAGE),
-        "citations": case_citations(case),
-        "judgments": sorted(case_judgments(case).values(), key=lambda j: j.judged_at, reverse=True),
+        "case": case, "searches": page_of(request, case_searches(case), SEARCHES_PER_PAGE),
+        "citations": citations, "notes": page_of(request, case_notes(case), NOTES_PER_PAGE, "notes_page"),
         "corpora": corpus_list(), "active_model": active_model(),
         "max_images": settings.CASES_MAX_QUERY_IMAGES, "max_k": settings.RETRIEVAL_MAX_K,
         "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA, **extra,

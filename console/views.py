@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
@@ -27,6 +26,7 @@ from console.selectors.jobs import (
     last_activation,
     model_list,
 )
+from patentsearch.pages import page_of
 from retrieval import inference
 from retrieval.models import Corpus, RetrievalModel
 from retrieval.selectors.evaluation import RELEVANCES
@@ -43,7 +43,7 @@ class ConsoleView(LoginRequiredMixin, View):
 
 class JobListView(ConsoleView):
     def get(self, request: HttpRequest) -> HttpResponse:
-        page = Paginator(job_list(), JOBS_PER_PAGE).get_page(request.GET.get("page"))
+        page = page_of(request, job_list(), JOBS_PER_PAGE)
         encoding = [
             {"model": model, "rows": encoding_by_corpus(model=model)}
             for model in RetrievalModel.objects.order_by("-is_active", "name")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.views import View
 
 from patentsearch.exceptions import ApplicationError
+from patentsearch.pages import page_of
 from studies.analysis import METRICS
 from studies.forms import AddParticipantsForm, StudyFromCorpusForm
 from studies.models import Study
@@ -26,6 +26,7 @@ from studies.services.participation import SUS_STATEMENTS
 from studies.summary_text import metric_cell
 
 STUDIES_PER_PAGE = 50
+PARTICIPANTS_PER_PAGE = 50
 
 METRIC_TITLES = {
     "precision@5": "Precision@5 (grades ≥ 2)",
@@ -48,7 +49,7 @@ class StudyHomeView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_admin_role:
             return redirect("studies:run")
-        studies = Paginator(selectors.study_list(), STUDIES_PER_PAGE).get_page(request.GET.get("page"))
+        studies = page_of(request, selectors.study_list(), STUDIES_PER_PAGE)
         return render(request, "studies/list.html", {"studies": studies})
 
 
@@ -102,9 +103,11 @@ class StudyDetailView(_AdminOnly):
             {"title": title, "svg": mark_safe(metric_svg(summary, metric, title))}  # noqa: S308 - numbers, escaped names
             for metric, title in METRIC_TITLES.items()
         ]
+        participants = page_of(request, selectors.study_participants(study=study), PARTICIPANTS_PER_PAGE,
+                               "participants_page")
         return render(request, "studies/detail.html", {
             "study": study, "arms": selectors.study_arms(study=study),
-            "tasks": selectors.study_tasks(study=study), "participants": selectors.study_participants(study=study),
+            "tasks": selectors.study_tasks(study=study), "participants": participants,
             "rows": rows, "metrics": list(METRIC_TITLES.values()), "plots": plots, "tests": _test_rows(summary),
             "candidates": selectors.participant_candidates(study=study),
             "missing": [(model.name, len(ids)) for model, ids in study_vectors_missing(study=study).items() if ids],

@@ -310,9 +310,11 @@ def test_pages_answer_every_hostile_form_field_with_a_page_that_says_what_is_wro
         problems += sweep(examiner, "post", url, valid, HOSTILE_FORM)
     for action in ("rerun", "refine", "like", "nope", "x" * 300):
         problems += send(examiner, "post", f"/cases/{case}/searches/{search}/{action}", {"figure": str(HUGE)})
-    for query in ("page=abc", "page=-1", "page=99999999", f"page={HUGE}", "page=%00", "page=%ff"):
-        for url in ("/cases/", f"/cases/{case}/", "/console/"):
-            problems += send(examiner if url != "/console/" else browser(world["admin"]), "get", f"{url}?{query}")
+    for value in ("abc", "-1", "0", "99999999", f"{HUGE}", "9" * 5000, "%00", "%ff"):
+        for url, param in (("/cases/", "page"), (f"/cases/{case}/", "page"), (f"/cases/{case}/", "citations_page"),
+                           (f"/cases/{case}/", "notes_page"), ("/console/", "page"), ("/studies/", "page")):
+            client = examiner if url.startswith("/cases/") else browser(world["admin"])
+            problems += send(client, "get", f"{url}?{param}={value}")
     for url in (f"/cases/{HUGE}/", f"/cases/{case}/patents/%00/", f"/cases/{case}/patents/{'x' * 3000}/",
                 f"/cases/{case}/searches/{HUGE}/", f"/cases/{case}/citations/", "/studies/run/"):
         problems += send(examiner, "get", url)
@@ -333,7 +335,8 @@ def test_study_pages_answer_hostile_forms_with_the_problem(study_corpus, partici
              "participants": ["paul"], "design": "within", "k": "5", "seed": "0", "time_limit_s": "60"}
     problems = sweep(admin, "post", "/studies/new/", valid, HOSTILE_FORM)
     problems += sweep(admin, "post", f"/studies/{study.pk}/participants/", {"participants": ["root"]}, HOSTILE_FORM)
-    for query in ("", "?x=%ff%fe"):
+    for query in ("", "?x=%ff%fe", *(f"?participants_page={value}" for value in
+                                       ("abc", "-1", "0", "99999999", str(HUGE), "9" * 5000, "%00", "%ff"))):
         problems += send(admin, "get", f"/studies/{study.pk}/{query}")
     assert problems == []
 

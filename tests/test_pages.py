@@ -247,3 +247,35 @@ def test_each_evaluation_table_shows_its_newest_runs_and_says_where_the_rest_are
     assert table.count("<tr><td>default") == EVALUATION_ROWS_SHOWN
     assert "2026-01-22" in table and "2026-01-01" not in table  # the newest first, the oldest left out
     assert f"The newest {EVALUATION_ROWS_SHOWN} of {EVALUATION_ROWS_SHOWN + 2} runs" in html
+
+
+def test_a_study_s_participants_are_paged_and_keep_the_other_parameters(admin_user, study_corpus, participants,  # noqa: F811
+                                                                         monkeypatch):
+    from studies import views
+    from studies.services.definition import study_add_participants
+
+    monkeypatch.setattr(views, "PARTICIPANTS_PER_PAGE", 2)
+    study = Study.objects.get(pk=make_study("paged", study_corpus, tasks=1).study_id)  # pia, paul
+    for name in ("ines", "otto", "ulla"):
+        UserFactory(username=name, role=User.Role.PARTICIPANT)
+    study_add_participants(study=study, participants=["ines", "otto", "ulla"])
+    client = _client(admin_user)
+
+    def shown(html: str) -> list[str]:
+        table = html[html.index('id="participant-table"'):]
+        return re.findall(r"<tr><td>(\w+)</td>", table[:table.index("</table>")])
+
+    first = client.get(f"/studies/{study.pk}/").content.decode()
+    assert shown(first) == ["pia", "paul"] and 'id="participant-count">5 participants<' in first
+    assert "page 1 of 3 · 5 in all" in first and 'href="?participants_page=2#participants" rel="next"' in first
+    second = client.get(f"/studies/{study.pk}/?x=1&participants_page=2").content.decode()
+    assert shown(second) == ["ines", "otto"]
+    assert 'href="?x=1&amp;participants_page=1#participants" rel="prev"' in second
+    assert 'href="?x=1&amp;participants_page=3#participants" rel="next"' in second
+    assert shown(client.get(f"/studies/{study.pk}/?participants_page=3").content.decode()) == ["ulla"]
+    for value, names in [("abc", ["pia", "paul"]), ("%00", ["pia", "paul"]), ("9" * 5000, ["pia", "paul"]),
+                         ("0", ["ulla"]), ("99999", ["ulla"]), (str(10**30), ["ulla"])]:
+        response = client.get(f"/studies/{study.pk}/?participants_page={value}")
+        assert response.status_code == 200 and shown(response.content.decode()) == names, value
+    api = client.get(f"/api/v1/studies/{study.pk}/").json()  # the API's study keeps its full list
+    assert api["participants"] == ["pia", "paul", "ines", "otto", "ulla"]

@@ -6,9 +6,22 @@ may see is "not found" (404), never "forbidden", so a case's existence does not 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -152,15 +165,38 @@ def figure_label(figure: object) -> str:
     return f"{figure.source_file}" + (f" p{page + 1}" if page else "")  # type: ignore[attr-defined]
 
 
-def case_citations(case: Case) -> list[Citation]:
-    """Cited patents (any figure with a category), X before Y before A, then by patent number."""
+def case_cited(case: Case) -> QuerySet:
+    """The case's cited patents, one row each (``{"patent": id, "rank": n}``), in the citation
+    list's order: X before Y before A (the patent's strongest category), then by patent number
+    (unique). What a page of citations pages over; ``case_citations`` fills a page in."""
+    rank = SqlCase(*(When(category=c, then=Value(n)) for c, n in CATEGORY_ORDER.items()),
+                   output_field=IntegerField())
+    return (Judgment.objects.filter(case=case).exclude(category="").values(patent=F("figure__patent"))
+            .annotate(rank=Min(rank)).order_by("rank", "figure__patent__patent_id"))
+
+
+def case_citations(case: Case, cited: Iterable[dict] | None = None) -> list[Citation]:
+    """Cited patents (any figure with a category) in ``case_cited``'s order: all of them, or those
+    of ``cited`` (a page of ``case_cited(case)``)."""
+    rows = list(case_cited(case) if cited is None else cited)
     judgments = (Judgment.objects.filter(case=case).exclude(category="")
                  .select_related("figure__patent", "judged_by").order_by("figure__patent__patent_id", "figure_id"))
-    citations: dict[int, Citation] = {}
+    if cited is not None:
+        judgments = judgments.filter(figure__patent__in=[row["patent"] for row in rows])
+    by_patent: dict[int, list[Judgment]] = {}
     for judgment in judgments:
-        patent = judgment.figure.patent
-        citation = citations.setdefault(patent.pk, Citation(patent=patent, category=judgment.category))
-        citation.judgments.append(judgment)
-        if CATEGORY_ORDER[judgment.category] < CATEGORY_ORDER[citation.category]:
-            citation.category = judgment.category
-    return sorted(citations.values(), key=lambda c: (CATEGORY_ORDER[c.category], c.patent.patent_id))
+        by_patent.setdefault(judgment.figure.patent_id, []).append(judgment)
+    citations = []
+    for row in rows:
+        cited_judgments = by_patent.get(row["patent"])
+        if cited_judgments:  # none when the category was cleared between the two reads
+            category = min((j.category for j in cited_judgments), key=CATEGORY_ORDER.__getitem__)
+            citations.append(Citation(patent=cited_judgments[0].figure.patent, category=category,
+                                      judgments=cited_judgments))
+    return citations
+
+
+def case_notes(case: Case) -> QuerySet[Judgment]:
+    """The case's judgments with a note, newest first (the judgment's id breaks ties)."""
+    return (Judgment.objects.filter(case=case).exclude(note="")
+            .select_related("figure__patent", "judged_by").order_by("-judged_at", "-id"))

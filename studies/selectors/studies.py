@@ -78,7 +78,7 @@ def participant_progress(*, user: User) -> dict[str, int]:
 def study_list() -> QuerySet[Study]:
     return Study.objects.annotate(
         n_participants=Count("participants", distinct=True), n_tasks=Count("tasks", distinct=True)
-    ).order_by("-created_at")
+    ).order_by("-created_at", "-id")
 
 
 def study_by_name(name: str) -> Study | None:
@@ -228,7 +228,7 @@ def study_tasks(*, study: Study) -> QuerySet[Task]:
 def study_participants(*, study: Study) -> QuerySet[Participant]:
     return study.participants.select_related("user").annotate(
         done=Count("assignments", filter=Q(assignments__finished_at__isnull=False))
-    ).order_by("position")
+    ).order_by("position", "id")  # rows of the Latin square; the id keeps a page's order when two share one
 
 
 def participant_candidates(*, study: Study) -> QuerySet[User]:

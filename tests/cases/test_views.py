@@ -141,3 +141,68 @@ def test_the_composer_s_class_focus_box_is_logged_and_the_search_page_says_what_
                                                          "crops": "not json"})
     html = rejected.content.decode()  # the composer shows the box as it was sent
     assert rejected.status_code == 400 and f"{box}>" in html and f"{box} checked>" not in html
+
+
+def _panel(html: str, start: str, end: str) -> str:
+    return html[html.index(start):html.index(end)]
+
+
+def test_the_case_page_pages_flagged_prior_art_and_notes_each_under_its_own_parameter(browser, case, examiner,
+                                                                                      monkeypatch):
+    import csv
+    import io
+    import re
+
+    from cases import views
+    from cases.services.judgments import judgment_set
+    from tests.retrieval.factories import FigureFactory, PatentFactory
+
+    monkeypatch.setattr(views, "CITATIONS_PER_PAGE", 3)
+    monkeypatch.setattr(views, "NOTES_PER_PAGE", 2)
+    # 5 cited patents; USD900005's strongest figure is X. Order: X, Y, A, then by patent number.
+    cited = [("USD900001", "A"), ("USD900002", "X"), ("USD900003", "Y"), ("USD900004", "X"), ("USD900005", "A"),
+             ("USD900005", "X")]
+    patents = {pid: PatentFactory(patent_id=pid) for pid in dict(cited)}
+    for n, (pid, category) in enumerate(cited):
+        figure = FigureFactory(patent=patents[pid])
+        judgment_set(case=case, figure_id=figure.pk, user=examiner, category=category,
+                     **({"note": f"note-{n}"} if n % 2 == 0 else {}))  # notes 0, 2, 4: 3 notes
+    judgment_set(case=case, figure_id=FigureFactory().pk, user=examiner, grade=1)  # judged, neither cited nor noted
+
+    def shown(html: str) -> tuple[list[str], list[str]]:
+        citations = _panel(html, 'id="citations"', 'id="notes"')
+        notes = _panel(html, 'id="notes"', 'name="notes"')
+        return re.findall(r">(USD9\d+)</a></td>", citations), re.findall(r": (note-\d) <span", notes)
+
+    first = browser.get(f"/cases/{case.pk}/").content.decode()
+    assert shown(first) == (["USD900002", "USD900004", "USD900005"], ["note-4", "note-2"])
+    assert 'id="citation-count">5 citations<' in first and 'id="note-count">3 notes<' in first
+    assert first.count("page 1 of 2 · 5 in all") == 1 and first.count("page 1 of 2 · 3 in all") == 1
+    assert 'href="?citations_page=2#citations" rel="next"' in first and 'href="?notes_page=2#notes" rel="next"' in first
+
+    # following one list's link keeps the other list's page (and any other parameter)
+    notes_two = browser.get(f"/cases/{case.pk}/?notes_page=2&x=1").content.decode()
+    assert shown(notes_two) == (["USD900002", "USD900004", "USD900005"], ["note-0"])
+    assert 'href="?notes_page=2&amp;x=1&amp;citations_page=2#citations" rel="next"' in notes_two
+    both = browser.get(f"/cases/{case.pk}/?notes_page=2&x=1&citations_page=2").content.decode()
+    assert shown(both) == (["USD900003", "USD900001"], ["note-0"])
+    assert 'href="?notes_page=2&amp;x=1&amp;citations_page=1#citations" rel="prev"' in both
+    assert 'href="?notes_page=1&amp;x=1&amp;citations_page=2#notes" rel="prev"' in both
+
+    # a bad page parameter is a page that exists: not a number -> the first, out of range -> the last
+    for value, page in [("abc", 1), ("%00", 1), ("%ff", 1), ("9" * 5000, 1), ("1.5", 1), ("-1", 2), ("0", 2),
+                        ("99999", 2), (str(10**30), 2)]:
+        response = browser.get(f"/cases/{case.pk}/?citations_page={value}&notes_page={value}")
+        assert response.status_code == 200, value
+        html = response.content.decode()
+        assert html.count(f"page {page} of 2 ·") == 2, value
+        assert shown(html) == ((["USD900002", "USD900004", "USD900005"], ["note-4", "note-2"]) if page == 1
+                               else (["USD900003", "USD900001"], ["note-0"])), value
+
+    # the printable citation page and the CSV export stay complete
+    printable = browser.get(f"/cases/{case.pk}/citations/").content.decode()
+    assert re.findall(r"<td>(USD9\d+)</td>", printable) == ["USD900002", "USD900004", "USD900005", "USD900003",
+                                                           "USD900001"]
+    export = b"".join(browser.get(f"/api/v1/cases/{case.pk}/citations.csv").streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(export)))
+    assert [row["patent_id"] for row in rows] == ["USD900002", "USD900004", "USD900005", "USD900003", "USD900001"]
