@@ -44,7 +44,7 @@ from cases.services.cases import case_create, case_update
 from cases.services.judgments import judgment_set
 from cases.services.searches import case_search_rerun, case_search_run
 from patentsearch.csv_export import csv_response
-from patentsearch.pagination import Pagination
+from patentsearch.pagination import Pagination, paged_schema
 from patentsearch.parsers import JSONParser
 
 
@@ -95,7 +95,7 @@ class CaseListApi(CaseApi):
 
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    @extend_schema(responses=s.CaseOutputSerializer(many=True))
+    @extend_schema(**paged_schema(s.CaseOutputSerializer, "api_v1_cases_list"))
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(case_list(request.user), request, view=self)
@@ -132,7 +132,7 @@ class CaseSearchListApi(CaseApi):
 
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(responses=s.CaseSearchSummarySerializer(many=True))
+    @extend_schema(**paged_schema(s.CaseSearchSummarySerializer, "api_v1_cases_searches_list"))
     def get(self, request: Request, id: int) -> Response:
         case = case_get(request.user, id)
         paginator = Pagination()

@@ -44,7 +44,7 @@ from console.services.models import (
     console_model_rollback,
 )
 from patentsearch.csv_export import csv_response
-from patentsearch.pagination import Pagination
+from patentsearch.pagination import Pagination, paged_schema
 from patentsearch.parsers import JSONParser
 
 PROBLEM_HEADER = ["file", "line", "reason"]
@@ -86,7 +86,7 @@ class CorpusListApi(ConsoleApi):
 class JobListApi(ConsoleApi):
     """Every job, newest first, with progress (the jobs page polls this)."""
 
-    @extend_schema(responses=s.JobSerializer(many=True))
+    @extend_schema(**paged_schema(s.JobSerializer, "api_v1_jobs_list"))
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(job_list(), request, view=self)

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from patentsearch.csv_export import csv_response
+from patentsearch.pagination import Pagination, paged_schema
 from studies.exceptions import StudyNotReadyError
 from studies.models import Study
 from studies.selectors import studies as selectors
@@ -248,9 +249,11 @@ class StudySerializer(serializers.Serializer):
 class StudyListApi(_AdminApi):
     """Studies (admin): list, and create one from explicit tasks or from a corpus's patents."""
 
-    @extend_schema(responses=StudySerializer(many=True))
+    @extend_schema(**paged_schema(StudySerializer, "api_v1_studies_list"))
     def get(self, request: Request) -> Response:
-        return Response(StudySerializer(selectors.study_list(), many=True).data)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.study_list(), request, view=self)
+        return paginator.get_paginated_response(StudySerializer(page, many=True).data)
 
     @extend_schema(request=StudyInputSerializer, responses={201: StudySerializer})
     def post(self, request: Request) -> Response:

@@ -330,6 +330,16 @@ def test_the_cases_api_is_in_the_openapi_schema(examiner_api):
                  "/api/v1/cases/{id}/citations.csv", "/api/v1/judgments.csv", "/api/v1/cases/{id}/qrels.txt",
                  "/api/v1/cases/{id}/searches/{search_id}/run.txt"):
         assert path in schema["paths"], path
+    # the paged lists say what they send (a page) and take (limit, offset)
+    for path, item in (("/api/v1/cases/", "CaseOutput"), ("/api/v1/cases/{id}/searches/", "CaseSearchSummary"),
+                       ("/api/v1/studies/", "Study"), ("/api/v1/jobs/", "Job")):
+        get = schema["paths"][path]["get"]
+        assert {"limit", "offset"} <= {p["name"] for p in get["parameters"]}, path
+        page = schema["components"]["schemas"][f"Paginated{item}List"]
+        assert set(page["properties"]) == {"count", "next", "previous", "results"}, path
+        assert page["properties"]["results"]["items"]["$ref"].endswith(f"/{item}"), path
+        assert get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(f"Paginated{item}List")
+        assert get["operationId"].endswith("_list"), path
 
 
 def test_a_multi_page_tiff_searches_with_its_first_page_and_is_stored_as_sent(examiner_api, case, encoded_corpus):

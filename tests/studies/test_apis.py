@@ -197,6 +197,16 @@ def test_admin_creates_a_study_through_the_api(study_corpus, participants):
     assert dup.status_code == 400 and "already exists" in dup.json()["message"]
     assert Study.objects.count() == 1
 
+    # the list is paged as the API's other lists are (limit / offset), newest first
+    second = admin.post("/api/v1/studies/", {"name": "second", "arms": [MODEL_A, MODEL_B], "participants": ["pia"],
+                                             "tasks": [{"query_figures": figures, "text": ""}]}, format="json")
+    assert second.status_code == 201, second.content
+    first_page = admin.get("/api/v1/studies/?limit=1").json()
+    assert first_page["count"] == 2 and [st["name"] for st in first_page["results"]] == ["second"]
+    assert first_page["results"][0]["participants"] == ["pia"] and "offset=1" in first_page["next"]
+    rest = admin.get(first_page["next"]).json()
+    assert [st["name"] for st in rest["results"]] == ["explicit"] and rest["next"] is None
+
 
 def test_admin_adds_participants_who_continue_the_latin_square(study_corpus, participants):
     study = Study.objects.get(pk=make_study("grow", study_corpus, tasks=2).study_id)
