@@ -165,33 +165,38 @@ def figure_label(figure: object) -> str:
     return f"{figure.source_file}" + (f" p{page + 1}" if page else "")  # type: ignore[attr-defined]
 
 
+def _citing(case: Case) -> QuerySet[Judgment]:
+    """The case's judgments that cite their figure (a category given)."""
+    return Judgment.objects.filter(case=case).exclude(category="")
+
+
 def case_cited(case: Case) -> QuerySet:
     """The case's cited patents, one row each (``{"patent": id, "rank": n}``), in the citation
-    list's order: X before Y before A (the patent's strongest category), then by patent number
-    (unique). What a page of citations pages over; ``case_citations`` fills a page in."""
+    list's order: X before Y before A (``rank``: the CATEGORY_ORDER of the patent's strongest
+    category), then by patent number (unique). What a page of citations pages over;
+    ``case_citations`` fills a page in."""
     rank = SqlCase(*(When(category=c, then=Value(n)) for c, n in CATEGORY_ORDER.items()),
                    output_field=IntegerField())
-    return (Judgment.objects.filter(case=case).exclude(category="").values(patent=F("figure__patent"))
+    return (_citing(case).values(patent=F("figure__patent"))
             .annotate(rank=Min(rank)).order_by("rank", "figure__patent__patent_id"))
 
 
 def case_citations(case: Case, cited: Iterable[dict] | None = None) -> list[Citation]:
-    """Cited patents (any figure with a category) in ``case_cited``'s order: all of them, or those
-    of ``cited`` (a page of ``case_cited(case)``)."""
+    """Cited patents (any figure with a category) in ``case_cited``'s order, each with the
+    category of its row's rank: all of them, or those of ``cited`` (a page of ``case_cited(case)``)."""
     rows = list(case_cited(case) if cited is None else cited)
-    judgments = (Judgment.objects.filter(case=case).exclude(category="")
-                 .select_related("figure__patent", "judged_by").order_by("figure__patent__patent_id", "figure_id"))
+    judgments = _citing(case).select_related("figure__patent", "judged_by").order_by("figure_id")
     if cited is not None:
         judgments = judgments.filter(figure__patent__in=[row["patent"] for row in rows])
     by_patent: dict[int, list[Judgment]] = {}
     for judgment in judgments:
         by_patent.setdefault(judgment.figure.patent_id, []).append(judgment)
+    category_of = {n: category for category, n in CATEGORY_ORDER.items()}
     citations = []
     for row in rows:
         cited_judgments = by_patent.get(row["patent"])
         if cited_judgments:  # none when the category was cleared between the two reads
-            category = min((j.category for j in cited_judgments), key=CATEGORY_ORDER.__getitem__)
-            citations.append(Citation(patent=cited_judgments[0].figure.patent, category=category,
+            citations.append(Citation(patent=cited_judgments[0].figure.patent, category=category_of[row["rank"]],
                                       judgments=cited_judgments))
     return citations
 
