@@ -4,8 +4,11 @@ that pass `check --deploy` (issue 9, points 8 and 9)."""
 from __future__ import annotations
 
 import io
+import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -100,7 +103,34 @@ def test_admin_figure_uploads_pass_the_image_checks_and_are_served_as_their_form
     assert served["X-Content-Type-Options"] == "nosniff"
 
 
-def _check_deploy(**env: str) -> subprocess.CompletedProcess[str]:
+def test_the_docker_image_holds_everything_the_app_needs(tmp_path):
+    """The image's /app is what the Dockerfile's COPY lines put there: check --deploy passes on
+    those files alone (this checkout's editable install, which would import a package the image
+    lacks from here, is taken off the import path)."""
+    dockerfile = (REPO / "docker" / "Dockerfile").read_text()
+    copies = re.findall(r"^COPY (?!--)(\S+(?: \S+)*) (\S+)$", dockerfile, flags=re.MULTILINE)
+    assert copies, "no COPY lines found in docker/Dockerfile"
+    for sources, target in copies:  # COPY a b ./ puts each into the folder; COPY a ./a puts a there
+        for source in sources.split():
+            destination = tmp_path / target / source if target.endswith("/") else tmp_path / target
+            if (REPO / source).is_dir():
+                shutil.copytree(REPO / source, destination, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(REPO / source, destination)
+    done = _check_deploy(cwd=tmp_path, DJANGO_SECRET_KEY="Zq7" + "x1-Kp9_vR2mT8wL4sN6bY0cH3jF5gD" * 2)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "System check identified no issues" in done.stdout
+
+
+# Runs manage.py from the working folder without this checkout's editable install.
+_WITHOUT_CHECKOUT = (
+    "import runpy, sys; "
+    "sys.meta_path[:] = [f for f in sys.meta_path if not str(getattr(f, '__module__', '')).startswith('__editable__')]; "
+    "sys.argv = ['manage.py', *sys.argv[1:]]; runpy.run_path('manage.py', run_name='__main__')"
+)
+
+
+def _check_deploy(cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess[str]:
     from django.conf import settings
 
     environment = {
@@ -115,9 +145,10 @@ def _check_deploy(**env: str) -> subprocess.CompletedProcess[str]:
         "PATENTSEARCH_VAR_DIR": str(settings.VAR_DIR),
         **env,
     }
+    program = ["manage.py"] if cwd == REPO else ["-c", _WITHOUT_CHECKOUT]
     return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO, env=environment, capture_output=True, text=True, timeout=300,
+        [sys.executable, *program, "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=cwd, env=environment, capture_output=True, text=True, timeout=300,
     )
 
 
