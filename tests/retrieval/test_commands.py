@@ -5,7 +5,8 @@ from django.core.management import CommandError, call_command
 
 from retrieval.models import Figure
 from retrieval.services.encoding import figure_encode_batch
-from tests.drawings import small_corpus, write_corpus
+from retrieval.services.search_text import figure_search_text_batch
+from tests.drawings import articles_corpus, small_corpus, write_corpus
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,25 @@ def _encoded_corpus(tmp_path, active_model, capsys, *, patents):
     figure_encode_batch(figure_ids=list(Figure.objects.values_list("pk", flat=True)), model_id=active_model.pk)
     capsys.readouterr()
     return root
+
+
+def test_search_figures_searches_by_text_alone(tmp_path, active_model, capsys):
+    root = articles_corpus(tmp_path / "articles", [("Pregnancy pillow", "D6/601"), ("Water bottle", "D7/608"),
+                                                   ("Office chair", "D6/334")], views=2, descriptions=True)
+    call_command("ingest_corpus", str(root), verbosity=0)
+    ids = list(Figure.objects.values_list("pk", flat=True))
+    figure_encode_batch(figure_ids=ids, model_id=active_model.pk)
+    figure_search_text_batch(figure_ids=ids)  # queued on commit by ingest; the test transaction never commits
+    capsys.readouterr()
+    call_command("search_figures", "--text", "bottle", "--k", "2", "--json")
+    body = json.loads(capsys.readouterr().out)
+    assert [h["title"] for h in body["hits"]] == ["Water bottle", "Water bottle"]
+    assert {"fulltext", "trigram", "sentence"} <= set(body["hits"][0]["channels"])
+    call_command("search_figures", "--text", "pillow", "--k", "1")
+    table = capsys.readouterr().out
+    assert "Pregnancy pillow" in table and "USD700000" in table
+    with pytest.raises(CommandError, match="give a drawing, a --text, or both"):
+        call_command("search_figures")
 
 
 def test_search_figures_refuses_a_non_image(tmp_path, active_model):

@@ -14,12 +14,13 @@ from retrieval.selectors.search import figure_search
 
 
 class Command(AppCommand):
-    help = "Search the corpus for the figures most similar to a drawing."
+    help = "Search the corpus for the figures most similar to a drawing, a text, or both."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("image", type=Path)
-        parser.add_argument("--k", type=int, default=10)
-        parser.add_argument("--text", default="", help="Optional description to mix in.")
+        parser.add_argument("image", type=Path, nargs="?", help="The query drawing (PNG, JPEG, TIFF, PDF: first page).")
+        parser.add_argument("--k", type=int, default=10, help="How many figures to list (default 10).")
+        parser.add_argument("--text", default="",
+                            help="A description: mixed in with a drawing, or the whole query without one.")
         parser.add_argument("--no-class-focus", action="store_true",
                             help="Keep the fused order: do not rank the best hits' classes first.")
         parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
@@ -27,14 +28,19 @@ class Command(AppCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not 1 <= options["k"] <= settings.RETRIEVAL_MAX_K:
             raise CommandError(f"--k must be between 1 and {settings.RETRIEVAL_MAX_K}")
-        path: Path = options["image"]
-        if not path.is_file():
-            raise CommandError(f"{path}: no such file")
-        try:
-            image = open_query_image(path.read_bytes(), max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS)
-        except InvalidImageError as exc:
-            raise CommandError(f"{path}: {exc.message}") from exc
-        result = figure_search(image=image, text=options["text"], k=options["k"], filters=FigureFilters(),
+        path: Path | None = options["image"]
+        text = options["text"].strip()
+        if path is None and not text:
+            raise CommandError("give a drawing, a --text, or both")
+        image = None
+        if path is not None:
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file")
+            try:
+                image = open_query_image(path.read_bytes(), max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS)
+            except InvalidImageError as exc:
+                raise CommandError(f"{path}: {exc.message}") from exc
+        result = figure_search(image=image, text=text, k=options["k"], filters=FigureFilters(),
                                class_focus=not options["no_class_focus"])
         rows = [_row(hit) for hit in result.hits]
         focus = result.focus
@@ -45,18 +51,23 @@ class Command(AppCommand):
         if focus is not None:
             self.stdout.write("class focus (from " + ", ".join(focus.patents) + "): " + ", ".join(
                 f"{c.label} {c.share:.0%}" for c in focus.classes))
-        self.stdout.write(f"{'rank':>4}  {'score':>6}  {'class':>5}  {'patent':<12} {'fig':<5} source_file")
+        self.stdout.write(f"{'rank':>4}  {'score':>6}  {'class':>5}  {'patent':<12} {'fig':<5} {'title':<40} source_file")
         for row in rows:
             self.stdout.write(
                 f"{row['rank']:>4}  {row['score']:>6.3f}  {row['class_boost']:>+5.2f}  {row['patent_id']:<12} "
-                f"{row['figure_label']:<5} {row['source_file']}"
+                f"{row['figure_label']:<5} {_cut(row['title'], 40):<40} {row['source_file']}"
             )
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _row(hit: Any) -> dict[str, Any]:
     figure = hit.figure
     return {
-        "rank": hit.rank, "score": round(hit.score, 6), "class_boost": hit.class_boost, "figure_id": figure.pk,
+        "rank": hit.rank, "score": round(hit.score, 6), "class_boost": hit.class_boost, "channels": hit.channels,
+        "figure_id": figure.pk,
         "patent_id": figure.patent.patent_id, "figure_label": figure.figure_label,
         "source_file": figure.source_file, "page": figure.page, "corpus": figure.corpus.name,
         "title": figure.patent.title, "caption": figure.caption,
