@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/<int:id>/searches/<int:search_id>/run.txt", apis.RunApi.as_view(), name="api-case-run"),
     path("cases/<int:id>/judgments/<int:figure_id>/", apis.JudgmentApi.as_view(), name="api-case-judgment"),
     path("cases/<int:id>/citations.csv", apis.CitationsCsvApi.as_view(), name="api-case-citations"),
+    path("cases/<int:id>/searches.csv", apis.SearchLogCsvApi.as_view(), name="api-case-searches-csv"),
     path("cases/<int:id>/qrels.txt", apis.QrelsApi.as_view(), name="api-case-qrels"),
     path("judgments.csv", apis.JudgmentsCsvApi.as_view(), name="api-judgments-csv"),
 ]

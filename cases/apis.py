@@ -35,10 +35,12 @@ from cases.selectors.cases import (
 from cases.selectors.exports import (
     CITATION_HEADER,
     JUDGMENT_HEADER,
+    SEARCH_LOG_HEADER,
     citation_rows,
     judgment_rows,
     qrels_lines,
     run_lines,
+    search_log_rows,
 )
 from cases.services.cases import case_create, case_update
 from cases.services.judgments import judgment_set
@@ -225,6 +227,18 @@ class CitationsCsvApi(CaseApi):
     def get(self, request: Request, id: int) -> StreamingHttpResponse:
         case = case_get(request.user, id)
         return csv_response(f"citations-{_safe(case.application_number)}.csv", CITATION_HEADER, citation_rows(case))
+
+
+class SearchLogCsvApi(CaseApi):
+    """The case's search log for the file: one row per logged search, oldest first, with the query
+    as it was run and what it showed."""
+
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request: Request, id: int) -> StreamingHttpResponse:
+        case = case_get(request.user, id)
+        return csv_response(f"searches-{_safe(case.application_number)}.csv", SEARCH_LOG_HEADER, search_log_rows(case))
 
 
 class JudgmentsCsvApi(CaseApi):

@@ -1,4 +1,4 @@
-"""Rows of the exports: citation list, relevance judgments, TREC qrels and runs.
+"""Rows of the exports: citation list, relevance judgments, search log, TREC qrels and runs.
 
 Every export is a generator over a database iterator, so the CSV and text responses stream
 whatever the size. The CSVs go through patentsearch.csv_export (formula neutralising).
@@ -6,16 +6,22 @@ whatever the size. The CSVs go through patentsearch.csv_export (formula neutrali
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from accounts.models import User
-from cases.models import Case, CaseSearch, Judgment, LoggedHit
+from cases.models import Case, CaseSearch, Judgment, LoggedHit, QueryImage
 from cases.selectors.cases import case_citations, case_visible
+from retrieval.selectors.class_focus import ClassFocus
 
 CITATION_HEADER = ("application_number", "patent_id", "title", "grant_date", "category", "figures",
                    "best_grade", "note", "examiner", "judged_at")
+SEARCH_LOG_HEADER = ("application_number", "search", "searched_at", "examiner", "origin", "based_on_search",
+                     "like_figure", "drawings", "drawing_sha256", "crops", "text", "text_weight", "k", "filters",
+                     "cutoff", "cutoff_overridden", "model", "model_version", "class_focus", "figures_shown",
+                     "patents_shown")
 JUDGMENT_HEADER = ("case_id", "application_number", "figure_id", "patent_id", "grade", "category", "note",
                    "examiner", "judged_at", "search_id", "model", "rank", "score")
 
@@ -31,6 +37,44 @@ def citation_rows(case: Case) -> Iterator[tuple[object, ...]]:
                _blank(citation.patent.grant_date and citation.patent.grant_date.isoformat()),
                citation.category, ";".join(citation.figures), _blank(citation.best_grade), citation.note,
                latest.judged_by.username, latest.judged_at.isoformat())
+
+
+def search_log_rows(case: Case) -> Iterator[tuple[object, ...]]:
+    """The case's searches, oldest first, for the file: each query as it was run (drawings by
+    SHA-256 with their crops, text, filters, cutoff, model, class focus) and what it showed (the
+    number of figures, and the patents in the order they were first shown)."""
+    searches = (CaseSearch.objects.filter(case=case).order_by("number")
+                .select_related("created_by", "rerun_of", "refined_from")
+                .prefetch_related(Prefetch("images", queryset=QueryImage.objects.order_by("position"))))
+    for search in searches.iterator(chunk_size=200):
+        images = list(search.images.all())
+        shown = list(LoggedHit.objects.filter(search=search).order_by("rank")
+                     .values_list("figure__patent__patent_id", flat=True))
+        patents = list(dict.fromkeys(shown))
+        based_on = search.rerun_of or search.refined_from
+        yield (case.application_number, search.number, search.created_at.isoformat(), search.created_by.username,
+               search.origin, based_on.number if based_on else "", _blank(search.like_figure_id), len(images),
+               ";".join(image.sha256 for image in images), ";".join(_crop(image.crop) for image in images),
+               search.text, search.text_weight, search.k,
+               json.dumps(search.filters, sort_keys=True, separators=(",", ":")) if search.filters else "",
+               _blank(search.cutoff_date and search.cutoff_date.isoformat()),
+               "yes" if search.cutoff_overridden else "no",
+               search.model_name, search.model_version, _focus(search), len(shown), ";".join(patents))
+
+
+def _crop(crop: list[float] | None) -> str:
+    """A crop box as ``left,top,right,bottom`` fractions; ``whole`` for an uncropped drawing."""
+    return ",".join(f"{value:.3f}" for value in crop) if crop else "whole"
+
+
+def _focus(search: CaseSearch) -> str:
+    """``off``; ``on``; or ``on:`` and the classes it voted with their shares."""
+    if not search.class_focus_on:
+        return "off"
+    if not search.class_focus:
+        return "on"
+    focus = ClassFocus.from_dict(search.class_focus)
+    return "on: " + "; ".join(f"{item.label} {item.share:.2f}" for item in focus.classes)
 
 
 def judgments_visible(user: User, case_id: int | None = None) -> QuerySet[Judgment]:

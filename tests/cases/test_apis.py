@@ -293,7 +293,7 @@ def test_another_examiner_gets_404_everywhere_and_admins_see_all(examiner_api, c
         bob.get(f"{base}/searches/{sid}/"), bob.post(f"{base}/searches/{sid}/rerun/"),
         bob.get(f"{base}/searches/{sid}/images/0"), bob.get(f"{base}/searches/{sid}/run.txt"),
         bob.get(f"{base}/judgments/{fid}/"), bob.put(f"{base}/judgments/{fid}/", {"grade": 0}, format="json"),
-        bob.get(f"{base}/citations.csv"), bob.get(f"{base}/qrels.txt"),
+        bob.get(f"{base}/citations.csv"), bob.get(f"{base}/searches.csv"), bob.get(f"{base}/qrels.txt"),
         bob.get(f"/api/v1/judgments.csv?case={case.pk}"),
     ]
     assert [r.status_code for r in requests] == [404] * len(requests)
@@ -304,6 +304,37 @@ def test_another_examiner_gets_404_everywhere_and_admins_see_all(examiner_api, c
     root = api_client(admin_user)
     assert root.get(f"{base}/").status_code == 200
     assert len(b"".join(root.get("/api/v1/judgments.csv").streaming_content).decode().splitlines()) == 2
+
+
+def test_the_search_log_export_holds_each_query_and_what_it_showed(examiner_api, case, encoded_corpus):
+    first = search(examiner_api, case, images=[upload(view_of(0, 1)), upload(view_of(1, 2))],
+                   crops=json.dumps([None, [0.1, 0, 0.9, 1]]), text="=cmd|' /C calc'!A0", k=6,
+                   cutoff="2011-01-01").json()
+    again = examiner_api.post(f"/api/v1/cases/{case.pk}/searches/{first['id']}/rerun/").json()
+    response = examiner_api.get(f"/api/v1/cases/{case.pk}/searches.csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert 'filename="searches-29_123_456.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
+    assert rows[0] == ["application_number", "search", "searched_at", "examiner", "origin", "based_on_search",
+                       "like_figure", "drawings", "drawing_sha256", "crops", "text", "text_weight", "k", "filters",
+                       "cutoff", "cutoff_overridden", "model", "model_version", "class_focus", "figures_shown",
+                       "patents_shown"]
+    assert len(rows) == 3
+    logged = {row[1]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    one, two = logged["1"], logged["2"]
+    assert (one["application_number"], one["examiner"], one["origin"], one["based_on_search"]) == (
+        "29/123,456", "ada", "query", "")
+    images = QueryImage.objects.filter(search_id=first["id"]).order_by("position")
+    assert one["drawings"] == "2" and one["drawing_sha256"] == ";".join(i.sha256 for i in images)
+    assert one["crops"] == "whole;0.100,0.000,0.900,1.000"
+    assert one["text"] == "'=cmd|' /C calc'!A0"  # a formula, made inert
+    assert (one["k"], one["cutoff"], one["cutoff_overridden"], one["model"]) == ("6", "2011-01-01", "yes", "test-tiny")
+    assert one["figures_shown"] == str(len(first["hits"]))
+    patents = list(dict.fromkeys(Figure.objects.get(pk=h["figure_id"]).patent.patent_id for h in first["hits"]))
+    assert one["patents_shown"] == ";".join(patents)
+    assert one["class_focus"].startswith("on")
+    assert (two["origin"], two["based_on_search"], two["text"]) == ("rerun", "1", one["text"])
+    assert two["figures_shown"] == str(len(again["search"]["hits"]))
 
 
 def test_no_endpoint_alters_a_logged_search(examiner_api, case, encoded_corpus):
@@ -327,7 +358,8 @@ def test_the_cases_api_is_in_the_openapi_schema(examiner_api):
     schema = examiner_api.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
     for path in ("/api/v1/cases/", "/api/v1/cases/{id}/", "/api/v1/cases/{id}/searches/",
                  "/api/v1/cases/{id}/searches/{search_id}/rerun/", "/api/v1/cases/{id}/judgments/{figure_id}/",
-                 "/api/v1/cases/{id}/citations.csv", "/api/v1/judgments.csv", "/api/v1/cases/{id}/qrels.txt",
+                 "/api/v1/cases/{id}/citations.csv", "/api/v1/cases/{id}/searches.csv", "/api/v1/judgments.csv",
+                 "/api/v1/cases/{id}/qrels.txt",
                  "/api/v1/cases/{id}/searches/{search_id}/run.txt"):
         assert path in schema["paths"], path
     # the paged lists say what they send (a page) and take (limit, offset)

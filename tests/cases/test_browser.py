@@ -124,6 +124,12 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     rows = list(csv.reader(io.StringIO(open(download_info.value.path(), encoding="utf-8").read())))
     assert rows[0][:5] == ["application_number", "patent_id", "title", "grant_date", "category"]
     assert {(row[1], row[4]) for row in rows[1:]} == {(first_patent, "X"), (second_patent, "Y")}
+    with page.expect_download() as download_info:
+        page.click("#export-searches")
+    log = list(csv.reader(io.StringIO(open(download_info.value.path(), encoding="utf-8").read())))
+    assert log[0][:5] == ["application_number", "search", "searched_at", "examiner", "origin"]
+    assert len(log) - 1 == CaseSearch.objects.filter(case=case).count()
+    assert log[1][4] == "query" and log[-1][4] == "refine" and log[-1][5] == "1"  # refined from search 1
 
     other = page.context.browser.new_page()
     log_in(other, live_server.url, "bob")
