@@ -40,7 +40,8 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
         if error is not None:
             context = self._context(errors=[error], query=request.POST, class_focus=_focus_box(request))
             return render(request, self.template_name, context, status=429)
-        form = SearchInputSerializer(data={**form_data(request.POST), **request.FILES.dict()})
+        form = SearchInputSerializer(data={**form_data(request.POST), **request.FILES.dict()},
+                                     context={"request": request})
         if not form.is_valid():  # the form keeps what was typed
             context = self._context(errors=error_messages(form.errors), query=request.POST,
                                     class_focus=_focus_box(request))

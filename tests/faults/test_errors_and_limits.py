@@ -82,13 +82,13 @@ def test_only_the_first_page_of_a_query_is_decoded(examiner_api, active_model, m
     assert decoded == [0]
 
 
-def test_the_query_cache_keeps_the_decoded_page_in_a_capped_lru_redis(examiner_api, active_model):
+def test_the_query_cache_keeps_the_decoded_page_in_a_capped_lru_redis(examiner_api, examiner, active_model):
     junk = png_bytes(drawing(3)) + os.urandom(5 * 1024 * 1024)
     response = examiner_api.post(URL, {"image": _upload(junk)}, format="multipart")
     assert response.status_code == 200, response.content
     import hashlib
 
-    cached = caches["queries"].get(QUERY_CACHE_PREFIX + hashlib.sha256(junk).hexdigest())
+    cached = caches["queries"].get(f"{QUERY_CACHE_PREFIX}{examiner.pk}:{hashlib.sha256(junk).hexdigest()}")
     assert cached is not None and len(cached) < 200_000  # the page, not the 5 MB upload
     assert Image.open(io.BytesIO(cached)).format == "PNG"
     assert settings.REDIS_CACHE_URL != settings.REDIS_URL
