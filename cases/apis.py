@@ -48,6 +48,7 @@ from cases.services.searches import case_search_rerun, case_search_run
 from patentsearch.csv_export import csv_response
 from patentsearch.pagination import Pagination, paged_schema
 from patentsearch.parsers import JSONParser
+from patentsearch.throttles import SearchRateThrottle
 
 
 class IsCaseWorker(permissions.BasePermission):
@@ -134,6 +135,9 @@ class CaseSearchListApi(CaseApi):
 
     parser_classes = [MultiPartParser, FormParser]
 
+    def get_throttles(self) -> list:
+        return [SearchRateThrottle()] if self.request.method == "POST" else []
+
     @extend_schema(**paged_schema(s.CaseSearchSummarySerializer, "api_v1_cases_searches_list"))
     def get(self, request: Request, id: int) -> Response:
         case = case_get(request.user, id)
@@ -162,6 +166,8 @@ class CaseSearchDetailApi(CaseApi):
 class CaseSearchRerunApi(CaseApi):
     """Repeat a logged search against today's index and model; logs a new search and answers
     with it and what is new and what dropped out compared with the logged ranking."""
+
+    throttle_classes = [SearchRateThrottle]
 
     @extend_schema(request=None, responses={201: s.RerunOutputSerializer})
     def post(self, request: Request, id: int, search_id: int) -> Response:

@@ -16,7 +16,7 @@ from cases.selectors.cases import figure_label
 from cases.services.searches import QueryDrawing
 from patentsearch.exceptions import ApplicationError
 from retrieval.apis import ClassFocusSerializer
-from retrieval.search_input import SearchInputSerializer
+from retrieval.search_input import SearchInputSerializer, query_drawing_check
 
 EARLIEST_CUTOFF = dt.date(1790, 1, 1)  # before the first patent (US, 1790): nothing is prior art to it
 
@@ -104,10 +104,9 @@ class CaseSearchInputSerializer(SearchInputSerializer):
                 f"{len(uploads)} drawings sent; a query takes at most {settings.CASES_MAX_QUERY_IMAGES}."
             )
         checked = []
-        for upload in uploads:
-            image = SearchInputSerializer.validate_image(self, upload)  # the search's own size and decode checks
-            upload.seek(0)
-            checked.append((upload.read(), getattr(upload, "name", "") or "drawing", image))
+        for upload in uploads:  # the search's own size and decode checks; never kept by token
+            data, page = query_drawing_check(upload)
+            checked.append((data, getattr(upload, "name", "") or "drawing", page.image))
         return checked
 
     def validate_crops(self, value: str) -> list:

@@ -36,6 +36,7 @@ from patentsearch.api import error_messages
 from patentsearch.exceptions import ApplicationError
 from patentsearch.ids import parse_id
 from patentsearch.pages import page_of
+from patentsearch.throttles import search_rate_refusal
 from retrieval.models import Patent
 from retrieval.search_input import form_data
 from retrieval.selectors.class_focus import ClassFocus
@@ -119,6 +120,10 @@ class CaseSearchCreateView(CaseWorkerMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         case = case_get(request.user, pk)
+        refusal = search_rate_refusal(request, self)
+        if refusal is not None:
+            context = _case_context(request, case, errors=[refusal], query=request.POST)
+            return render(request, CaseDetailView.template_name, context, status=429)
         form = s.CaseSearchInputSerializer(data={**form_data(request.POST), "images": request.FILES.getlist("images")})
         try:
             if not form.is_valid():
@@ -161,6 +166,12 @@ class CaseSearchActionView(CaseWorkerMixin, View):
     def post(self, request: HttpRequest, pk: int, search_pk: int, action: str) -> HttpResponse:
         case = case_get(request.user, pk)
         search = case_search_get(case, search_pk)
+        if action not in ("rerun", "refine", "like"):
+            raise Http404("No such action.")
+        refusal = search_rate_refusal(request, self)
+        if refusal is not None:
+            return render(request, "cases/problem.html", {"case": case, "search": search, "message": refusal},
+                          status=429)
         try:
             if action == "rerun":
                 new = case_search_rerun(search=search, user=request.user)

@@ -2,13 +2,16 @@
 
 A cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read as a formula
 by spreadsheet programs (CSV injection); such cells are prefixed with a single quote, as OWASP
-recommends. Every CSV the application serves goes through :func:`csv_response`.
+recommends. Numbers (int, float, Decimal) are written as they are: a negative number is no
+formula, and prefixing it would make it text. Every CSV the application serves goes through
+:func:`csv_response`.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 
@@ -18,6 +21,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def neutralise(value: object) -> str:
     """The text of one cell, made inert if a spreadsheet would run it as a formula."""
     text = "" if value is None else str(value)
+    if isinstance(value, int | float | Decimal):
+        return text
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

@@ -97,7 +97,7 @@ class FigureSearchApi(APIView):
 
     @extend_schema(request=SearchInputSerializer, responses=SearchOutputSerializer)
     def post(self, request: Request) -> Response:
-        form = SearchInputSerializer(data=request.data)
+        form = SearchInputSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         data = form.validated_data
         result = figure_search(

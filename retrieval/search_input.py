@@ -63,22 +63,14 @@ class SearchInputSerializer(serializers.Serializer):
         return value
 
     def validate_image(self, upload: object) -> object:
-        size = getattr(upload, "size", 0)
-        if size > settings.RETRIEVAL_MAX_IMAGE_BYTES:
-            raise serializers.ValidationError(
-                f"The file is {size:,} bytes; the limit is {settings.RETRIEVAL_MAX_IMAGE_BYTES:,}."
-            )
-        data = upload.read()  # type: ignore[attr-defined]
-        try:
-            page = read_first_page(
-                data, max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS, pdf_dpi=settings.RETRIEVAL_PDF_DPI
-            )
-        except InvalidImageError as exc:
-            raise serializers.ValidationError(f"The file cannot be used: {exc.message}.") from exc
+        data, page = query_drawing_check(upload)
         self._token = hashlib.sha256(data).hexdigest()
-        # the decoded first page (a fresh PNG), never the upload as sent
-        query_cache().set(f"{QUERY_CACHE_PREFIX}{self._token}", page.data, QUERY_CACHE_SECONDS)
+        # the decoded first page (a fresh PNG), never the upload as sent; for this user only
+        query_cache().set(_cache_key(self._user_pk(), self._token), page.data, QUERY_CACHE_SECONDS)
         return page.image
+
+    def _user_pk(self) -> object:
+        return getattr(getattr(self.context.get("request"), "user", None), "pk", None)
 
     def validate_corpus(self, values: list[str]) -> list[int]:
         """Corpus ids or names; any that names no corpus is an error."""
@@ -89,7 +81,7 @@ class SearchInputSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("image") is None and attrs.get("query_token"):
-            attrs["image"] = _cached_query(attrs["query_token"])
+            attrs["image"] = _cached_query(self._user_pk(), attrs["query_token"])
         attrs["query_token"] = getattr(self, "_token", "") or attrs.get("query_token", "")
         if attrs.get("image") is None and not attrs.get("text", "").strip():
             raise serializers.ValidationError("Upload a drawing (image) or type a description (text).")
@@ -98,6 +90,22 @@ class SearchInputSerializer(serializers.Serializer):
             raise serializers.ValidationError("grant_date_from is after grant_date_to.")
         attrs["k"] = attrs.get("k") or settings.RETRIEVAL_DEFAULT_K
         return attrs
+
+
+def query_drawing_check(upload: object) -> tuple[bytes, object]:
+    """An uploaded query drawing, checked: (the file's bytes, its decoded first page); a
+    ValidationError for a file over RETRIEVAL_MAX_IMAGE_BYTES or one that cannot be read."""
+    size = getattr(upload, "size", 0)
+    if size > settings.RETRIEVAL_MAX_IMAGE_BYTES:
+        raise serializers.ValidationError(
+            f"The file is {size:,} bytes; the limit is {settings.RETRIEVAL_MAX_IMAGE_BYTES:,}."
+        )
+    data = upload.read()  # type: ignore[attr-defined]
+    try:
+        page = read_first_page(data, max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS, pdf_dpi=settings.RETRIEVAL_PDF_DPI)
+    except InvalidImageError as exc:
+        raise serializers.ValidationError(f"The file cannot be used: {exc.message}.") from exc
+    return data, page
 
 
 #: The search form's fields that a page sends as repeated keys (multiple selects).
@@ -139,8 +147,14 @@ def query_cache():  # noqa: ANN201
     return caches["queries"]
 
 
-def _cached_query(token: str) -> object:
-    data = query_cache().get(f"{QUERY_CACHE_PREFIX}{token}")
+def _cache_key(user_pk: object, token: str) -> str:
+    """A kept drawing is the sender's: the token (the file's SHA-256, which anyone holding the file
+    can compute) finds it only for the user who sent it."""
+    return f"{QUERY_CACHE_PREFIX}{user_pk}:{token}"
+
+
+def _cached_query(user_pk: object, token: str) -> object:
+    data = query_cache().get(_cache_key(user_pk, token))
     if data is None:
         raise serializers.ValidationError({"query_token": "The earlier drawing has expired; upload it again."})
     return Image.open(io.BytesIO(data))  # a PNG this module decoded and wrote

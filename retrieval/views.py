@@ -15,7 +15,7 @@ from PIL import Image
 from patentsearch.api import error_messages
 from patentsearch.exceptions import ApplicationError
 from patentsearch.permissions import SEARCH_PRIOR_ART
-from patentsearch.throttles import SearchRateThrottle
+from patentsearch.throttles import search_rate_refusal
 from retrieval.search_input import SearchInputSerializer, checkbox_value, form_data
 from retrieval.selectors.corpora import corpus_list
 from retrieval.selectors.models import active_model
@@ -36,13 +36,12 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
         return render(request, self.template_name, self._context())
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        throttle = SearchRateThrottle()
-        if not throttle.allow_request(request, self):
-            wait = int(throttle.wait() or 1)
-            error = f"Too many searches in a short time; try again in {wait} s."
+        error = search_rate_refusal(request, self)
+        if error is not None:
             context = self._context(errors=[error], query=request.POST, class_focus=_focus_box(request))
             return render(request, self.template_name, context, status=429)
-        form = SearchInputSerializer(data={**form_data(request.POST), **request.FILES.dict()})
+        form = SearchInputSerializer(data={**form_data(request.POST), **request.FILES.dict()},
+                                     context={"request": request})
         if not form.is_valid():  # the form keeps what was typed
             context = self._context(errors=error_messages(form.errors), query=request.POST,
                                     class_focus=_focus_box(request))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 
@@ -81,13 +82,13 @@ def test_only_the_first_page_of_a_query_is_decoded(examiner_api, active_model, m
     assert decoded == [0]
 
 
-def test_the_query_cache_keeps_the_decoded_page_in_a_capped_lru_redis(examiner_api, active_model):
+def test_the_query_cache_keeps_the_decoded_page_in_a_capped_lru_redis(examiner_api, examiner, active_model):
     junk = png_bytes(drawing(3)) + os.urandom(5 * 1024 * 1024)
     response = examiner_api.post(URL, {"image": _upload(junk)}, format="multipart")
     assert response.status_code == 200, response.content
     import hashlib
 
-    cached = caches["queries"].get(QUERY_CACHE_PREFIX + hashlib.sha256(junk).hexdigest())
+    cached = caches["queries"].get(f"{QUERY_CACHE_PREFIX}{examiner.pk}:{hashlib.sha256(junk).hexdigest()}")
     assert cached is not None and len(cached) < 200_000  # the page, not the 5 MB upload
     assert Image.open(io.BytesIO(cached)).format == "PNG"
     assert settings.REDIS_CACHE_URL != settings.REDIS_URL
@@ -159,6 +160,34 @@ def test_searches_over_the_rate_get_429(examiner_api, examiner, settings):
     response = examiner_api.post(URL, {}, format="multipart")
     assert response.status_code == 429
     assert "throttled" in _error(response).lower()
+
+
+def test_case_searches_count_against_the_same_rate_in_the_api_and_on_the_page(examiner_api, examiner, settings):
+    """Searching inside a case (new search, re-run, refine, more like this) encodes drawings like the
+    plain search does, so it is held to the same per-user rate; a refused search logs nothing."""
+    from cases.models import CaseSearch
+    from cases.services.cases import case_create
+    from patentsearch.throttles import SearchRateThrottle
+
+    case = case_create(examiner=examiner, application_number="29/9", title="Lamp", cutoff_date=dt.date(2030, 1, 1))
+    logged = CaseSearch.objects.create(case=case, number=1, created_by=examiner, text="lamp", k=5, model_name="m",
+                                       model_version="1")
+    settings.PATENTSEARCH_SEARCH_RATE = "2/min"
+    throttle = SearchRateThrottle()
+    caches["default"].delete(throttle.cache_format % {"scope": throttle.scope, "ident": examiner.pk})
+    for _ in range(2):
+        assert examiner_api.post(f"/api/v1/cases/{case.pk}/searches/", {}, format="multipart").status_code == 400
+    response = examiner_api.post(f"/api/v1/cases/{case.pk}/searches/", {}, format="multipart")
+    assert response.status_code == 429 and "throttled" in _error(response).lower()
+    assert examiner_api.post(f"/api/v1/cases/{case.pk}/searches/{logged.pk}/rerun/").status_code == 429
+    assert examiner_api.get(f"/api/v1/cases/{case.pk}/searches/").status_code == 200  # reading is not searching
+    browser = Client()
+    browser.force_login(examiner)
+    page = browser.post(f"/cases/{case.pk}/search", {"text": "lamp", "k": "5"})
+    assert page.status_code == 429 and "Too many searches" in page.content.decode()
+    action = browser.post(f"/cases/{case.pk}/searches/{logged.pk}/rerun")
+    assert action.status_code == 429 and "Too many searches" in action.content.decode()
+    assert list(CaseSearch.objects.all()) == [logged]
 
 
 def test_repeated_wrong_passwords_lock_the_login_even_for_the_right_one():

@@ -77,6 +77,41 @@ def test_search_again_reuses_the_earlier_drawing(examiner_client, tmp_path, acti
     assert "The earlier drawing has expired" in expired.content.decode()
 
 
+def test_an_earlier_drawing_is_only_ever_given_back_to_the_user_who_sent_it(examiner, tmp_path, active_model):
+    """The token of a drawing is its SHA-256, which anyone who holds the file (or saw its hash) can
+    compute: another user's search with it must neither use nor show the drawing (the page shows
+    the query drawing back), nor tell whether anyone sent it. A drawing sent in a case (a
+    confidential application) is never reachable by token at all."""
+    import datetime as dt
+    import hashlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from cases.services.cases import case_create
+    from tests.accounts.factories import UserFactory
+
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=3, views=2))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    ada, bob = Client(), Client()
+    ada.force_login(examiner)
+    bob.force_login(UserFactory(username="bob"))
+    data = png_bytes(drawing(101))
+    token = ada.post(reverse("retrieval:search"), {"image": SimpleUploadedFile("q.png", data, "image/png")}
+                     ).context["query_token"]
+    assert ada.post(reverse("retrieval:search"), {"query_token": token}).status_code == 200
+    stolen = bob.post(reverse("retrieval:search"), {"query_token": hashlib.sha256(data).hexdigest()})
+    assert stolen.status_code == 400 and "The earlier drawing has expired" in stolen.content.decode()
+    assert not stolen.context.get("query_image") and not stolen.context.get("result")
+
+    case = case_create(examiner=examiner, application_number="29/7", title="Lamp", cutoff_date=dt.date(2030, 1, 1))
+    secret = png_bytes(drawing(102))
+    ada.post(f"/cases/{case.pk}/search", {"images": [SimpleUploadedFile("s.png", secret, "image/png")], "k": "3"})
+    for client in (ada, bob):
+        response = client.post(reverse("retrieval:search"), {"query_token": hashlib.sha256(secret).hexdigest()})
+        assert response.status_code == 400 and not response.context.get("query_image")
+
+
 def test_search_page_keeps_the_chosen_corpus_and_takes_k_limits_from_the_settings(
     examiner_client, tmp_path, active_model, settings
 ):
