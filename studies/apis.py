@@ -78,11 +78,10 @@ class _ParticipantApi(APIView):
 
 
 class StudyTaskNextApi(_ParticipantApi):
-    """Take the participant's current task (started on first call, its results stored, its clock
-    running; a later call resumes it); 204 when done. A POST: it changes state."""
+    """The participant's current task (started on first call, its results stored); 204 when done."""
 
-    @extend_schema(request=None, responses={200: ParticipantTaskSerializer, 204: None})
-    def post(self, request: Request) -> Response:
+    @extend_schema(responses={200: ParticipantTaskSerializer, 204: None})
+    def get(self, request: Request) -> Response:
         try:
             assignment = participation.assignment_next(user=request.user)
         except StudyNotReadyError as exc:

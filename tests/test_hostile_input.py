@@ -219,7 +219,7 @@ def test_study_apis_answer_every_hostile_field_with_a_4xx_that_changes_nothing(s
     study = Study.objects.get(pk=make_study("sweep", study_corpus, tasks=2).study_id)
     admin = api(UserFactory(username="root", role=User.Role.ADMIN))
     pia = api(participants[0])
-    task = pia.post("/api/v1/study/tasks/next/", {}).json()
+    task = pia.get("/api/v1/study/tasks/next/").json()
     tasks, hit = f"/api/v1/study/tasks/{task['task']}", task["hits"][0]["figure_id"]
     figure = Figure.objects.filter(corpus__name=study_corpus).first().pk
     arms, corpus = [MODEL_A, MODEL_B], Corpus.objects.get(name=study_corpus).pk
@@ -494,7 +494,7 @@ def test_acting_on_a_finished_task_says_it_is_finished(study_corpus, participant
     """Once its questionnaire is answered, a task told the participant to answer it (unclear)."""
     make_study("finished", study_corpus, tasks=2)
     pia = api(participants[0])
-    task = pia.post("/api/v1/study/tasks/next/", {}).json()
+    task = pia.get("/api/v1/study/tasks/next/").json()
     url, hit = f"/api/v1/study/tasks/{task['task']}", task["hits"][0]["figure_id"]
     assert pia.post(f"{url}/finish/", {"confidence": 3, "usefulness": 4}, format="json").status_code == 200
     before = snapshot()

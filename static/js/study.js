@@ -51,7 +51,7 @@
     views.forEach((v) => { $(v).hidden = true; });
     let result;
     try {
-      result = await api("POST", root.dataset.next);
+      result = await api("GET", root.dataset.next);
     } catch (e) {
       if (e.status === 503) {
         $("study-loading").textContent = "Preparing the results of your next task…";

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from studies.models import Arm, Assignment, Event, Study
+from studies.models import Arm, Study
 from tests.studies.conftest import MODEL_A, MODEL_B, make_study
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def _assert_no_arm_keys(data: object) -> None:
 def _run_all_tasks(client: BlindClient, grade_first: int = 3) -> int:
     done = 0
     while True:
-        response = client.post("/api/v1/study/tasks/next/", {})
+        response = client.get("/api/v1/study/tasks/next/")
         if response.status_code == 204:
             return done
         assert response.status_code == 200, response.content
@@ -82,7 +82,7 @@ def test_two_participants_run_a_study_through_the_api_blind_and_the_admin_export
         assert client.get("/api/v1/study/status/").json() == {"tasks_total": 3, "tasks_done": 0, "sus_pending": False}
         assert _run_all_tasks(client) == 3
         assert client.get("/api/v1/study/status/").json() == {"tasks_total": 3, "tasks_done": 3, "sus_pending": True}
-        assert client.post("/api/v1/study/tasks/next/", {}).status_code == 204
+        assert client.get("/api/v1/study/tasks/next/").status_code == 204
         assert client.post("/api/v1/study/sus/", {"answers": [4, 2, 4, 2, 4, 2, 4, 2, 4, 2]}).json() == {"sus_score": 75.0}
 
     admin = APIClient()
@@ -131,23 +131,11 @@ def _csv(response) -> list[dict[str, str]]:  # noqa: ANN001
     return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
 
 
-def test_a_get_never_starts_a_task_only_a_post_does(study_corpus, participants):
-    """Starting a task starts its clock and logs what it showed: a link, a prefetch or a reload
-    (GET) must not do that, so the next task is taken with a POST (which CSRF protects)."""
-    study = Study.objects.get(pk=make_study("get-starts-nothing", study_corpus, tasks=1).study_id)
-    client = BlindClient(participants[0], study)
-    assert client.get("/api/v1/study/tasks/next/").status_code == 405
-    assert not Event.objects.exists() and not Assignment.objects.filter(started_at__isnull=False).exists()
-    task = client.post("/api/v1/study/tasks/next/", {})
-    assert task.status_code == 200 and Assignment.objects.filter(started_at__isnull=False).count() == 1
-    assert client.post("/api/v1/study/tasks/next/", {}).json()["task"] == task.json()["task"]  # resumed
-
-
 def test_bad_input_is_a_4xx_that_changes_nothing(study_corpus, participants):
     study = Study.objects.get(pk=make_study("bad-input", study_corpus, tasks=2).study_id)
     pia, paul = participants
     client = BlindClient(pia, study)
-    task = client.post("/api/v1/study/tasks/next/", {}).json()
+    task = client.get("/api/v1/study/tasks/next/").json()
     hit = task["hits"][0]["figure_id"]
     url = f"/api/v1/study/tasks/{task['task']}"
     for body in ({"figure_id": hit, "grade": 7}, {"figure_id": hit, "grade": -1}, {"figure_id": hit},
@@ -182,11 +170,11 @@ def test_roles(study_corpus, participants, tmp_path):
         assert participant.get(path).status_code == 403
     admin = APIClient()
     admin.force_authenticate(User.objects.create_user("root", password="x", role=User.Role.ADMIN))
-    assert admin.post("/api/v1/study/tasks/next/", {}).status_code == 403
-    assert APIClient().post("/api/v1/study/tasks/next/", {}).status_code in (401, 403)
+    assert admin.get("/api/v1/study/tasks/next/").status_code == 403
+    assert APIClient().get("/api/v1/study/tasks/next/").status_code in (401, 403)
     examiner = APIClient()
     examiner.force_authenticate(User.objects.create_user("exa", password="x", role=User.Role.EXAMINER))
-    assert examiner.post("/api/v1/study/tasks/next/", {}).status_code == 204  # not in any study
+    assert examiner.get("/api/v1/study/tasks/next/").status_code == 204  # not in any study
 
 
 def test_admin_creates_a_study_through_the_api(study_corpus, participants):

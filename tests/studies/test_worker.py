@@ -25,10 +25,10 @@ def test_vectors_are_queued_on_commit_and_the_participant_waits_for_them(
     study = Study.objects.get(name="queued")
     pia = APIClient()
     pia.force_authenticate(participants[0])
-    first = pia.post("/api/v1/study/tasks/next/", {})
+    first = pia.get("/api/v1/study/tasks/next/")
     if first.status_code == 503:  # the worker has not finished yet: a clear answer, nothing started
         assert first["Retry-After"] and "being prepared" in first.json()["message"]
         assert not study.participants.get().assignments.filter(started_at__isnull=False).exists()
     wait_for(lambda: not any(study_vectors_missing(study=study).values()), timeout=120)
-    task = pia.post("/api/v1/study/tasks/next/", {})
+    task = pia.get("/api/v1/study/tasks/next/")
     assert task.status_code == 200 and len(task.json()["hits"]) == 5
