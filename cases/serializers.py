@@ -104,10 +104,14 @@ class CaseSearchInputSerializer(SearchInputSerializer):
                 f"{len(uploads)} drawings sent; a query takes at most {settings.CASES_MAX_QUERY_IMAGES}."
             )
         checked = []
-        for upload in uploads:
-            image = SearchInputSerializer.validate_image(self, upload)  # the search's own size and decode checks
+        for position, upload in enumerate(uploads, start=1):
+            name = getattr(upload, "name", "") or "drawing"
+            try:
+                image = SearchInputSerializer.validate_image(self, upload)  # the search's own size and decode checks
+            except serializers.ValidationError as exc:  # which of the drawings: the examiner may have sent eight
+                raise serializers.ValidationError(f"drawing {position} ({name}): {exc.detail[0]}") from exc
             upload.seek(0)
-            checked.append((upload.read(), getattr(upload, "name", "") or "drawing", image))
+            checked.append((upload.read(), name, image))
         return checked
 
     def validate_crops(self, value: str) -> list:
