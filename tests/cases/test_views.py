@@ -116,6 +116,7 @@ def test_rerun_refine_and_more_like_this_buttons(browser, case, encoded_corpus, 
     assert rerun["Location"] == f"/cases/{case.pk}/searches/{rerun_search.pk}/"
     page = browser.get(rerun["Location"]).content.decode()
     assert "Compared with search 1" in page and "4 kept" in page
+    assert "0 new</strong> ·" in page and "marked “new” below" not in page  # nothing new: nothing marked
     refused = browser.post(f"/cases/{case.pk}/searches/{search.pk}/refine")
     assert refused.status_code == 400 and "Refine needs judgments" in refused.content.decode()
     judgment_set(case=case, figure_id=search.hits.first().figure_id, user=examiner, grade=3)
