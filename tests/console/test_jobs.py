@@ -186,3 +186,22 @@ def test_a_large_upload_is_moved_not_copied(admin_user, active_model, settings, 
     job = corpus_upload_accept(archive=archive, name="big", user_id=admin_user.pk)
     archive.close()  # Django's cleanup of the moved temporary file does not fail
     assert not Path(temporary).exists() and Path(job.source).read_bytes().startswith(b"PK\x05\x06")
+
+
+def test_a_refused_upload_s_job_page_offers_a_new_upload_not_a_retry_that_cannot_run(admin_user, tmp_path):
+    from django.test import Client
+
+    from console.services.jobs import job_retry
+
+    not_zip = tmp_path / "bad.zip"
+    not_zip.write_bytes(b"this is no zip")
+    job = _accept(not_zip, admin_user)
+    assert job_ingest_run(job_id=job.pk) == Job.State.FAILED
+    job.refresh_from_db()
+    with pytest.raises(ConsoleInputError, match="upload the corpus again"):
+        job_retry(job=job)  # what the Retry button would have answered
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/console/jobs/{job.pk}/").content.decode()
+    assert 'id="retry-job"' not in page
+    assert 'id="upload-again" href="/console/upload/"' in page and "Upload the corpus again" in page
