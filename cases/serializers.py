@@ -104,9 +104,13 @@ class CaseSearchInputSerializer(SearchInputSerializer):
                 f"{len(uploads)} drawings sent; a query takes at most {settings.CASES_MAX_QUERY_IMAGES}."
             )
         checked = []
-        for upload in uploads:  # the search's own size and decode checks; never kept by token
-            data, page = query_drawing_check(upload)
-            checked.append((data, getattr(upload, "name", "") or "drawing", page.image))
+        for position, upload in enumerate(uploads, start=1):  # the search's own checks; never kept by token
+            name = getattr(upload, "name", "") or "drawing"
+            try:
+                data, page = query_drawing_check(upload)
+            except serializers.ValidationError as exc:  # which of the drawings: the examiner may have sent eight
+                raise serializers.ValidationError(f"drawing {position} ({name}): {exc.detail[0]}") from exc
+            checked.append((data, name, page.image))
         return checked
 
     def validate_crops(self, value: str) -> list:

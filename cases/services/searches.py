@@ -72,6 +72,8 @@ def case_search_run(
     takes its base's text, k, filters and cutoff."""
     case_check_open(case)
     kinds = [bool(drawings or text.strip()), like_figure is not None, refine is not None]
+    if not any(kinds):
+        raise ApplicationError("Nothing to search: add a drawing or a description.")
     if sum(kinds) != 1:
         raise ApplicationError("A search is drawings and/or a text, or like_figure, or refine: exactly one of them.")
     if len(drawings) > settings.CASES_MAX_QUERY_IMAGES:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -67,16 +68,26 @@ def corpus_upload_accept(*, archive: UploadedFile, name: str, user_id: int | Non
         )
     if not (archive.name or "").lower().endswith(".zip"):
         raise ConsoleInputError("A corpus upload must be a .zip of a corpus folder.", {"file": archive.name})
-    folder = Path(settings.CONSOLE_UPLOAD_DIR)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{uuid.uuid4().hex}.zip"
+    # a folder of its own keeps the archive's name, so a refused archive's problems name the file
+    # the admin chose (not a random one); the name loses any path and characters a file name should not have
+    folder = Path(settings.CONSOLE_UPLOAD_DIR) / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    target = folder / ((re.sub(r"[^\w.() -]", "_", Path(archive.name).stem).strip(" .")[:100] or "corpus") + ".zip")
     _save_upload(archive, target)
     name = name.strip() or Path(archive.name).stem
     try:
         return _ingest_job_create(source=target, is_upload=True, name=name, user_id=user_id)
     except BaseException:
-        target.unlink(missing_ok=True)
+        _upload_remove(target)
         raise
+
+
+def _upload_remove(path: Path) -> None:
+    """Delete an uploaded archive, and the folder it was kept in (older uploads lie in the upload
+    folder itself)."""
+    path.unlink(missing_ok=True)
+    if path.parent.resolve().parent == Path(settings.CONSOLE_UPLOAD_DIR).resolve():  # only an upload's own folder
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def corpus_folder_accept(*, folder: str, name: str, user_id: int | None) -> Job:
@@ -192,7 +203,7 @@ def _finish(job: Job, state: str, **fields: object) -> str:
     # a cancel that arrived after the last progress check still wins over success
     Job.objects.filter(pk=job.pk).exclude(state=Job.State.CANCELLED).update(**updates)
     if job.source_is_upload:
-        Path(job.source).unlink(missing_ok=True)
+        _upload_remove(Path(job.source))
     return Job.objects.get(pk=job.pk).state
 
 
@@ -228,7 +239,7 @@ def job_cancel(*, job: Job) -> Job:
         raise ConsoleInputError(f"The job is {job.state} already.", {"job": job.pk, "state": job.state})
     job.refresh_from_db()
     if job.kind == Job.Kind.INGEST and job.source_is_upload and job.started_at is None:
-        Path(job.source).unlink(missing_ok=True)  # never started: the task will find it cancelled
+        _upload_remove(Path(job.source))  # never started: the task will find it cancelled
     return job
 
 

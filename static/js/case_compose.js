@@ -47,12 +47,16 @@
         img.src = view.url;
         img.alt = view.file.name;
         img.draggable = false;
+        img.addEventListener("error", () => { view.url = ""; view.unreadable = true; render(); });
         frame.appendChild(img);
         const box = document.createElement("div");
         box.className = "crop-box";
         frame.appendChild(box);
         showBox(box, view.crop);
         enableCrop(frame, box, view);
+      } else if (view.unreadable) {  // said now, not only by the server after the search is sent
+        frame.textContent = view.file.name + " cannot be read as a drawing (PNG, JPEG, TIFF or PDF expected): remove it.";
+        frame.classList.add("field-error");
       } else {
         frame.textContent = view.file.name + " (first page; no preview to crop)";
       }

@@ -106,7 +106,9 @@
     applyView();
   }
   function resetView() { view.scale = 1; view.x = 0; view.y = 0; applyView(); }
+  let compared = -1;  // the hit the compare view shows: the current one again once it closes
   function showInCompare() {
+    compared = current;
     const card = cards[current];
     document.getElementById("compare-hit").src = card.dataset.full;
     document.getElementById("compare-caption").textContent = card.dataset.caption;
@@ -120,6 +122,9 @@
     resetView();
     if (!compare.open) compare.showModal();
   }
+  // Closing the dialog gives the focus back to the card it was opened from (and that card's focus
+  // event makes it current); the hit reached with the arrows in the dialog stays the current one.
+  compare.addEventListener("close", () => { if (compared >= 0) focus(compared); });
   compare.addEventListener("wheel", (e) => { e.preventDefault(); zoom(e.deltaY < 0 ? 1.15 : 1 / 1.15); }, { passive: false });
   let drag = null;
   compare.querySelectorAll(".pane").forEach((pane) => {

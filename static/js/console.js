@@ -110,6 +110,8 @@
       if (cancel) cancel.hidden = !running(j.state);
       const retry = document.getElementById("retry-job");
       if (retry) retry.hidden = !(j.failed || j.state === "failed" || j.state === "cancelled");
+      const again = document.getElementById("upload-again");
+      if (again) again.hidden = !(j.state === "failed" || j.state === "cancelled");
     };
     let last = null;
     const poll = async () => {

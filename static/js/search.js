@@ -29,6 +29,12 @@
     showPreview(file);
   }
 
+  preview.addEventListener("error", () => {  // a file named .png that is no image: say so before the search
+    if (!input.files.length) return;
+    preview.hidden = true;
+    hint.hidden = false;
+    hint.textContent = input.files[0].name + " cannot be read as a drawing (PNG, JPEG, TIFF or PDF expected).";
+  });
   input.addEventListener("change", () => showPreview(input.files[0]));
   if (input.files.length) showPreview(input.files[0]);  // chosen before this script ran
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });

@@ -163,3 +163,47 @@ def test_a_search_of_150_hits_stays_usable_by_keyboard(live_server, browser_page
     page.keyboard.press("a")
     expect(cards.nth(0)).to_have_attribute("data-category", "A")
     assert Judgment.objects.filter(case=case).count() == 2
+
+
+def test_closing_compare_keeps_the_hit_reached_in_it_and_an_unreadable_file_is_said_at_once(
+    live_server, browser_page, tmp_path, active_model  # noqa: F811
+):
+    import re
+
+    from playwright.sync_api import expect
+
+    examiner = User.objects.create_user("ada", password=PASSWORD, role=User.Role.EXAMINER)
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=3, views=2))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    case = case_create(examiner=examiner, application_number="29/7", title="Widget", cutoff_date=dt.date(2100, 1, 1))
+    search = case_search_run(case=case, user=examiner, k=6,
+                             drawings=[QueryDrawing(png_bytes(drawing(0)), "q.png", drawing(0))])
+    page = browser_page
+    log_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    cards = page.locator(".judge-card")
+    page.keyboard.press("j")           # the first hit
+    page.keyboard.press("c")
+    expect(page.locator("#compare")).to_be_visible()
+    page.keyboard.press("ArrowRight")  # on to the third hit, in the compare view
+    page.keyboard.press("ArrowRight")
+    third = cards.nth(2).get_attribute("data-figure")
+    expect(page.locator("#compare-hit")).to_have_attribute("src", re.compile(f"/figures/{third}/image$"))
+    page.keyboard.press("Escape")
+    expect(page.locator("#compare")).to_be_hidden()
+    expect(cards.nth(2)).to_be_focused()  # not back on the hit the view was opened from
+    page.keyboard.press("1")
+    expect(cards.nth(2)).to_have_attribute("data-grade", "1")
+    assert list(Judgment.objects.filter(case=case).values_list("figure_id", flat=True)) == [int(third)]
+
+    good, bad = tmp_path / "front.png", tmp_path / "side.png"
+    good.write_bytes(png_bytes(drawing(1)))
+    bad.write_bytes(b"minutes of the meeting")  # named .png, no image
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    page.set_input_files("#images-input", [str(good), str(bad)])
+    expect(page.locator(".view").nth(1)).to_contain_text("side.png cannot be read as a drawing")
+    expect(page.locator(".view").nth(0).locator("img")).to_be_visible()
+    page.goto(f"{live_server.url}/")
+    page.set_input_files("#image-input", str(bad))
+    expect(page.locator("#dropzone-hint")).to_contain_text("side.png cannot be read as a drawing")
+    expect(page.locator("#query-preview")).to_be_hidden()

@@ -56,6 +56,27 @@ def test_composer_errors_are_shown_and_nothing_is_logged(browser, case, encoded_
     assert CaseSearch.objects.count() == 0
 
 
+def test_the_composer_says_what_to_fix_in_the_examiner_s_words(browser, case, encoded_corpus):
+    nothing = browser.post(f"/cases/{case.pk}/search", {"text": " ", "k": "5"}).content.decode()
+    assert "Nothing to search: add a drawing or a description." in nothing
+    assert "like_figure" not in nothing and "exactly one" not in nothing  # the API's words, not the page's
+    images = [upload(png_bytes(drawing(0)), "front.png"), upload(b"minutes of the meeting", "side.png")]
+    response = browser.post(f"/cases/{case.pk}/search", {"images": images, "k": "5"})
+    assert response.status_code == 400
+    assert "drawing 2 (side.png): The file cannot be used: not an image" in response.content.decode()
+    assert CaseSearch.objects.count() == 0
+
+
+def test_the_search_log_names_the_seed_of_more_like_this_by_its_figure_label(browser, case, encoded_corpus, examiner):
+    from cases.services.searches import case_search_run
+    from retrieval.models import Figure
+
+    seed = Figure.objects.get(patent__patent_id="USD800001", figure_label="2")
+    case_search_run(case=case, user=examiner, k=3, like_figure=seed.pk)
+    page = browser.get(f"/cases/{case.pk}/").content.decode()
+    assert "More like USD800001 FIG. 2" in page and f"(figure {seed.pk})" not in page
+
+
 def test_patent_and_citation_pages(browser, case, encoded_corpus, examiner):
     from cases.services.judgments import judgment_set
     from retrieval.models import Figure
@@ -95,6 +116,7 @@ def test_rerun_refine_and_more_like_this_buttons(browser, case, encoded_corpus, 
     assert rerun["Location"] == f"/cases/{case.pk}/searches/{rerun_search.pk}/"
     page = browser.get(rerun["Location"]).content.decode()
     assert "Compared with search 1" in page and "4 kept" in page
+    assert "0 new</strong> ·" in page and "marked “new” below" not in page  # nothing new: nothing marked
     refused = browser.post(f"/cases/{case.pk}/searches/{search.pk}/refine")
     assert refused.status_code == 400 and "Refine needs judgments" in refused.content.decode()
     judgment_set(case=case, figure_id=search.hits.first().figure_id, user=examiner, grade=3)

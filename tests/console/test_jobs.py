@@ -42,13 +42,14 @@ def _dirs(settings, tmp_path):
 def test_good_zip_is_ingested_and_its_encoding_is_measured(good_zip, admin_user, active_model, settings):
     job = _accept(good_zip, admin_user, name="Good one")
     assert job.state == Job.State.QUEUED and Path(job.source).is_file()
-    assert Path(job.source).parent == settings.CONSOLE_UPLOAD_DIR
+    assert Path(job.source).parent.parent == settings.CONSOLE_UPLOAD_DIR and Path(job.source).name == good_zip.name
     assert job_ingest_run(job_id=job.pk) == Job.State.SUCCEEDED
     job.refresh_from_db()
     assert (job.done, job.total, job.pending, job.failed, job.problems) == (12, 12, 0, 0, [])
     assert job.corpus.name == "Good one" and job.corpus.figures.count() == 12
     assert "12 figures added" in job.message
     assert not Path(job.source).exists()  # the upload is removed once ingested
+    assert not list(Path(settings.CONSOLE_UPLOAD_DIR).iterdir())  # with the folder it was kept in
     encode = Job.objects.get(kind=Job.Kind.ENCODE, corpus=job.corpus)
     assert encode.model == active_model
     progress = job_progress(encode)
@@ -127,7 +128,7 @@ def test_server_folder_outside_the_import_root_is_refused(folder, admin_user, tm
 def test_cancel_a_queued_ingest(good_zip, admin_user, active_model):
     job = _accept(good_zip, admin_user)
     job_cancel(job=job)
-    assert job.state == Job.State.CANCELLED and not Path(job.source).exists()
+    assert job.state == Job.State.CANCELLED and not Path(job.source).exists() and not Path(job.source).parent.exists()
     assert job_ingest_run(job_id=job.pk) == Job.State.CANCELLED
     assert _nothing_written()
     with pytest.raises(ConsoleInputError, match="cancelled already"):
@@ -186,3 +187,36 @@ def test_a_large_upload_is_moved_not_copied(admin_user, active_model, settings, 
     job = corpus_upload_accept(archive=archive, name="big", user_id=admin_user.pk)
     archive.close()  # Django's cleanup of the moved temporary file does not fail
     assert not Path(temporary).exists() and Path(job.source).read_bytes().startswith(b"PK\x05\x06")
+
+
+def test_a_refused_upload_s_job_page_offers_a_new_upload_not_a_retry_that_cannot_run(admin_user, tmp_path):
+    from django.test import Client
+
+    from console.services.jobs import job_retry
+
+    not_zip = tmp_path / "bad.zip"
+    not_zip.write_bytes(b"this is no zip")
+    job = _accept(not_zip, admin_user)
+    assert job_ingest_run(job_id=job.pk) == Job.State.FAILED
+    job.refresh_from_db()
+    assert job.problems[0]["file"] == "bad.zip"  # the admin's file, not the name it was kept under
+    assert job.message.startswith("bad.zip: not a readable zip archive")
+    with pytest.raises(ConsoleInputError, match="upload the corpus again"):
+        job_retry(job=job)  # what the Retry button would have answered
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/console/jobs/{job.pk}/").content.decode()
+    assert 'id="retry-job"' not in page
+    assert 'id="upload-again" href="/console/upload/"' in page and "Upload the corpus again" in page
+
+
+@pytest.mark.parametrize("sent, kept", [
+    ("../../evil?.zip", "evil_.zip"), ("....zip", "corpus.zip"), ("a" * 300 + ".zip", "a" * 100 + ".zip"),
+    ("Tassen (2024).ZIP", "Tassen (2024).zip"),
+])
+def test_an_upload_is_kept_under_its_own_name_in_a_folder_of_its_own(admin_user, settings, sent, kept):
+    job = corpus_upload_accept(archive=SimpleUploadedFile(sent, b"PK\x05\x06" + bytes(18)), name="c", user_id=admin_user.pk)
+    source = Path(job.source)
+    assert source.name == kept and source.parent.parent == settings.CONSOLE_UPLOAD_DIR and source.is_file()
+    job_cancel(job=job)
+    assert not list(Path(settings.CONSOLE_UPLOAD_DIR).iterdir())
