@@ -48,17 +48,15 @@ from cases.services.searches import case_search_rerun, case_search_run
 from patentsearch.csv_export import csv_response
 from patentsearch.pagination import Pagination, paged_schema
 from patentsearch.parsers import JSONParser
+from patentsearch.permissions import CanSearch
 from patentsearch.throttles import SearchRateThrottle
 
 
-class IsCaseWorker(permissions.BasePermission):
-    """Examiners and admins work cases; study participants do not."""
+class IsCaseWorker(CanSearch):
+    """Cases are prior-art searches: who may search works cases (examiners and admins by their
+    roles; study participants do not)."""
 
     message = "Only examiners and admins work on cases."
-
-    def has_permission(self, request: Request, view: object) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and (user.role in ("examiner", "admin") or user.is_superuser))
 
 
 class _DownloadRenderer(BaseRenderer):

@@ -36,6 +36,7 @@ from patentsearch.api import error_messages
 from patentsearch.exceptions import ApplicationError
 from patentsearch.ids import parse_id
 from patentsearch.pages import page_of
+from patentsearch.permissions import SEARCH_PRIOR_ART
 from patentsearch.throttles import search_rate_refusal
 from retrieval.models import Patent
 from retrieval.search_input import form_data
@@ -47,7 +48,7 @@ from retrieval.selectors.models import active_model
 class CaseWorkerMixin(LoginRequiredMixin):
     def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and not (user.role in ("examiner", "admin") or user.is_superuser):
+        if user.is_authenticated and not user.has_perm(SEARCH_PRIOR_ART):  # cases are prior-art searches
             raise Http404("Cases are for examiners.")
         return super().dispatch(request, *args, **kwargs)
 

@@ -28,7 +28,7 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
 
     def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         # Study participants search only inside their (blind) study tasks: this page names the model.
-        if getattr(request.user, "role", None) == "participant":
+        if request.user.is_authenticated and not request.user.has_perm(SEARCH_PRIOR_ART):
             return redirect("studies:run")
         return super().dispatch(request, *args, **kwargs)
 

@@ -50,6 +50,26 @@ def test_a_participant_cannot_search_but_an_examiner_can(client):
     assert client.get("/").status_code == 200
 
 
+def test_search_pages_cases_and_the_menu_follow_the_one_search_permission(client):
+    """Who may search prior art works cases: one permission (the role's group), read by the
+    search page and API, the case pages and API, and the menu; no second role rule."""
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import role_group_name
+
+    examiner = user_create(username="ed", password=PASSWORD, role=User.Role.EXAMINER)
+    client.force_login(examiner)
+    assert client.get("/cases/").status_code == 200 and 'href="/cases/"' in client.get("/studies/run/").text
+    group = Group.objects.get(name=role_group_name("examiner"))
+    group.permissions.remove(Permission.objects.get(codename="search_prior_art"))
+    examiner = User.objects.get(pk=examiner.pk)  # permissions are cached per user object
+    client.force_login(examiner)
+    assert client.get("/cases/").status_code == 404
+    assert client.get("/api/v1/cases/").status_code == 403
+    assert client.get("/").status_code == 302
+    assert 'href="/cases/"' not in client.get("/studies/run/").text
+
+
 def test_view_permission_alone_cannot_activate_a_model(client, active_model):
     other = RetrievalModel.objects.create(name="other", architecture="x", dim=8, checkpoint="x", version="x")
     viewer = User.objects.create_user("vic", password=PASSWORD, is_staff=True, role=User.Role.PARTICIPANT)
