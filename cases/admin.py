@@ -1,16 +1,10 @@
-"""Admin of cases: cases and judgments can be looked at; the search log is read-only here too."""
+"""Admin of cases: cases, judgments and the search log can be looked at, never changed here (a
+case changes through its services, which keep a closed case read-only and log what they do)."""
 
 from django.contrib import admin
 from django.http import HttpRequest
 
 from cases.models import Case, CaseSearch, Judgment, JudgmentChange
-
-
-@admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
-    list_display = ("application_number", "title", "examiner", "cutoff_date", "status", "updated_at")
-    list_filter = ("status",)
-    search_fields = ("application_number", "title", "examiner__username")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -22,6 +16,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdmin):
+    list_display = ("application_number", "title", "examiner", "cutoff_date", "status", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("application_number", "title", "examiner__username")
 
 
 @admin.register(CaseSearch)

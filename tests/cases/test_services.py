@@ -153,6 +153,12 @@ def test_the_admin_cannot_change_or_delete_a_logged_search(case, examiner, encod
     assert client.get(f"/admin/cases/casesearch/{search.pk}/change/").status_code == 200  # view only
     assert client.post(f"/admin/cases/casesearch/{search.pk}/delete/", {"post": "yes"}).status_code == 403
     assert CaseSearch.objects.filter(pk=search.pk).exists()
+    # nor the case: it changes through its services (a closed case stays read-only there)
+    change = client.post(f"/admin/cases/case/{case.pk}/change/", {"title": "changed", "status": "open"})
+    assert change.status_code == 403
+    assert client.get(f"/admin/cases/case/{case.pk}/change/").status_code == 200  # view only
+    case.refresh_from_db()
+    assert case.title == "Widget"
 
 
 def test_the_database_refuses_to_change_a_logged_search_even_by_raw_sql(case, examiner, encoded_corpus):
