@@ -57,6 +57,7 @@ class JobSerializer(serializers.Serializer):
     pending = serializers.IntegerField()
     total = serializers.IntegerField()
     percent = serializers.IntegerField()
+    refused = serializers.BooleanField()
     waiting = serializers.IntegerField()
     lost = serializers.IntegerField()
     rate_per_s = serializers.FloatField(allow_null=True)

@@ -279,3 +279,23 @@ def test_a_study_s_participants_are_paged_and_keep_the_other_parameters(admin_us
         assert response.status_code == 200 and shown(response.content.decode()) == names, value
     api = client.get(f"/api/v1/studies/{study.pk}/").json()  # the API's study keeps its full list
     assert api["participants"] == ["pia", "paul", "ines", "otto", "ulla"]
+
+
+def test_the_evaluation_downloads_show_only_with_results_to_download(admin_user):
+    from console.models import Job
+
+    html = _client(admin_user).get("/console/evaluation/").content.decode()
+    assert "All as JSON" not in html and "All as CSV" not in html
+    assert 'id="no-evaluations"' in html and "the JSON and CSV downloads appear with the first results" in html
+    Job.objects.create(kind=Job.Kind.EVALUATE, state=Job.State.SUCCEEDED,
+                       result={"patent": {"corpus": "dev", "model": {"name": "default"}, "mAP": 0.5, "queries": 10}})
+    html = _client(admin_user).get("/console/evaluation/").content.decode()
+    assert "All as JSON" in html and "All as CSV" in html and 'id="no-evaluations"' not in html
+
+
+def test_an_empty_jobs_list_points_to_where_command_line_ingests_show(admin_user):
+    html = _client(admin_user).get("/console/").content.decode()
+    empty = html[html.index('id="no-jobs"'):]
+    empty = empty[:empty.index("</p>")]
+    assert "No jobs yet." not in html and "manage.py ingest_corpus" in empty
+    assert '<a href="#encoding">Encoding per corpus and model</a>' in empty and 'id="encoding"' in html

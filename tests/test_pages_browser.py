@@ -37,6 +37,8 @@ def _wider_than_the_screen(page) -> bool:  # noqa: ANN001
 
 
 def test_examiner_and_admin_pages_fit_a_phone_screen(live_server, browser_page, tmp_path, active_model):  # noqa: F811
+    from playwright.sync_api import expect
+
     examiner = User.objects.create_user("ada", password=PASSWORD, role=User.Role.EXAMINER)
     User.objects.create_user("root", password=PASSWORD, role=User.Role.ADMIN)
     result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=3, views=2))
@@ -79,6 +81,10 @@ def test_examiner_and_admin_pages_fit_a_phone_screen(live_server, browser_page, 
     # a wide table scrolls inside its panel instead of pushing the page sideways
     assert page.goto(f"{url}/console/").ok
     assert page.evaluate("getComputedStyle(document.querySelector('#jobs')).overflowX") == "auto"
+    # the refused corpus's job says so, also once the page has polled the API (console.js)
+    expect(page.locator("#live-note")).to_have_text("all finished")
+    expect(page.locator("#jobs [data-field=counts]")).to_have_text("Refused: 1 problem · nothing imported")
+    expect(page.locator("#jobs [data-field=bar]")).to_be_hidden()
 
     page.set_viewport_size({"width": 1280, "height": 800})
     _login(page, url, "ada")
@@ -90,8 +96,6 @@ def test_examiner_and_admin_pages_fit_a_phone_screen(live_server, browser_page, 
     border = page.evaluate("getComputedStyle(document.querySelector('.judge-card .judgment .grade')).borderTopWidth")
     assert border == "0px"
     # grading side by side: the compare view says what the hit is graded, and takes the keys
-    from playwright.sync_api import expect
-
     page.locator(".judge-card").first.focus()
     page.keyboard.press("c")
     expect(page.locator("#compare-judgment")).to_have_text("not judged yet")

@@ -46,6 +46,12 @@ class JobProgress:
         # a refused ingest counts its checked rows as done and its bad ones also as failed
         return min(100, int(100 * (self.done + self.failed) / self.total))
 
+    @property
+    def refused(self) -> bool:
+        """An ingest whose corpus was refused (bad rows, a broken or unsafe archive): nothing was
+        imported, and its problems, not its counts, say what happened."""
+        return self.job.kind == Job.Kind.INGEST and self.state == Job.State.FAILED and bool(self.problems)
+
 
 def job_list() -> QuerySet[Job]:
     return Job.objects.select_related("corpus", "model", "created_by").order_by("-created_at", "-id")

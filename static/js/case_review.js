@@ -10,6 +10,7 @@
   const compare = document.getElementById("compare");
   const noteDialog = document.getElementById("note-dialog");
   const help = document.getElementById("help");
+  const compareButtons = document.getElementById("compare-buttons");  // none on a closed case
   let current = -1;
 
   function csrf() {
@@ -29,9 +30,15 @@
     card.querySelector(".note-mark").hidden = !note;
     card.querySelector(".note-mark").title = note;
     card.classList.toggle("judged", grade !== "" || category !== "");
-    card.querySelectorAll("[data-grade]").forEach((b) => b.classList.toggle("on", b.dataset.grade === grade));
-    card.querySelectorAll("button[data-category]").forEach((b) => b.classList.toggle("on", b.dataset.category === category));
+    markButtons(card, grade, category);
     if (compare.open && card === cards[current]) paintCompare();
+  }
+
+  // The grade and category buttons (templates/cases/_judge_buttons.html) of a card or of the
+  // compare view: those of the hit's judgment are on.
+  function markButtons(box, grade, category) {
+    box.querySelectorAll("button[data-grade]").forEach((b) => b.classList.toggle("on", b.dataset.grade === grade));
+    box.querySelectorAll("button[data-category]").forEach((b) => b.classList.toggle("on", b.dataset.category === category));
   }
 
   // The compare view shows the judgment of the hit it shows: grades and categories set there by key.
@@ -45,6 +52,7 @@
     if (category) parts.push("category " + category);
     out.textContent = parts.length ? parts.join(" · ") : "not judged yet";
     out.classList.toggle("judged", parts.length > 0);
+    if (compareButtons) markButtons(compareButtons, grade, category);
   }
 
   // One request at a time per card, in the order the keys were pressed: a grade and a category
@@ -120,7 +128,8 @@
     if (current < 0) return;
     showInCompare();
     resetView();
-    if (!compare.open) compare.showModal();
+    // the focus on the close button, as before the view had buttons of its own: Enter or Space there closes it
+    if (!compare.open) { compare.showModal(); compare.querySelector(".compare-bar .close").focus(); }
   }
   // Closing the dialog gives the focus back to the card it was opened from (and that card's focus
   // event makes it current); the hit reached with the arrows in the dialog stays the current one.
@@ -178,7 +187,19 @@
   const helpButton = document.getElementById("help-button");
   if (helpButton) helpButton.addEventListener("click", () => help.showModal());
 
-  // ---- mouse ----
+  // ---- mouse and touch ----
+  // A grade or category button, on a card or in the compare view: sets it on the card's hit, or
+  // clears it when it is on already. False for any other button.
+  function judgeByButton(card, b) {
+    if (b.dataset.grade !== undefined) judge(card, { grade: card.dataset.grade === b.dataset.grade ? null : parseInt(b.dataset.grade, 10) });
+    else if (b.dataset.category !== undefined) judge(card, { category: card.dataset.category === b.dataset.category ? "" : b.dataset.category });
+    else return false;
+    return true;
+  }
+  if (compareButtons) compareButtons.addEventListener("click", (e) => {
+    const b = e.target.closest("button");
+    if (b && cards[current]) judgeByButton(cards[current], b);  // the hit the compare view shows
+  });
   cards.forEach((card, i) => {
     paint(card);
     card.addEventListener("focus", () => { current = i; });
@@ -186,9 +207,8 @@
       current = i;
       const b = e.target.closest("button");
       if (!b) { openCompare(); return; }
-      if (b.dataset.grade !== undefined) judge(card, { grade: card.dataset.grade === b.dataset.grade ? null : parseInt(b.dataset.grade, 10) });
-      else if (b.dataset.category !== undefined) judge(card, { category: card.dataset.category === b.dataset.category ? "" : b.dataset.category });
-      else if (b.dataset.do === "compare") openCompare();
+      if (judgeByButton(card, b)) return;
+      if (b.dataset.do === "compare") openCompare();
       else if (b.dataset.do === "like") moreLikeThis();
       else if (b.dataset.do === "note") openNote();
     });

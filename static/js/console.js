@@ -29,7 +29,14 @@
   }
 
   const running = (state) => state === "queued" || state === "running";
-  const counts = (j) => j.done + " done · " + j.failed + " failed · " + j.pending + " pending of " + j.total;
+  // as templates/console/_job_counts.html: a refused corpus says so and how many problems, not counts
+  const counts = (j) => j.refused
+    ? "Refused: " + j.problems.length + " problem" + (j.problems.length === 1 ? "" : "s") + " · nothing imported"
+    : j.done + " done · " + j.failed + " failed · " + j.pending + " pending of " + j.total;
+  function paintBar(bar, j) {
+    bar.value = j.percent;
+    bar.hidden = j.refused;  // nothing was imported: no progress to show
+  }
 
   function paintState(el, state) {
     el.textContent = state;
@@ -38,7 +45,7 @@
 
   function paintRow(row, j) {
     paintState(row.querySelector("[data-field=state]"), j.state);
-    row.querySelector("[data-field=bar]").value = j.percent;
+    paintBar(row.querySelector("[data-field=bar]"), j);
     row.querySelector("[data-field=counts]").textContent = counts(j);
     const rate = row.querySelector("[data-field=rate]"), eta = row.querySelector("[data-field=eta]");
     if (rate) rate.textContent = j.rate_per_s ? j.rate_per_s.toFixed(1) + "/s" : "";
@@ -100,7 +107,7 @@
     const error = document.getElementById("job-error");
     const show = (j) => {
       paintState(jobPanel.querySelector("[data-field=state]"), j.state);
-      jobPanel.querySelector("[data-field=bar]").value = j.percent;
+      paintBar(jobPanel.querySelector("[data-field=bar]"), j);
       jobPanel.querySelector("[data-field=counts]").textContent = counts(j);
       const backlog = jobPanel.querySelector("[data-field=backlog]");
       if (backlog) backlog.textContent = j.waiting + " waiting for a worker · " + j.lost + " lost (the sweep queues them again)";

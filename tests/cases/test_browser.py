@@ -207,3 +207,53 @@ def test_closing_compare_keeps_the_hit_reached_in_it_and_an_unreadable_file_is_s
     page.set_input_files("#image-input", str(bad))
     expect(page.locator("#dropzone-hint")).to_contain_text("side.png cannot be read as a drawing")
     expect(page.locator("#query-preview")).to_be_hidden()
+
+
+def test_on_a_phone_the_compare_view_grades_and_cites_by_touch(live_server, browser_page, tmp_path, active_model):  # noqa: F811
+    import re
+
+    from playwright.sync_api import expect
+
+    examiner = User.objects.create_user("ada", password=PASSWORD, role=User.Role.EXAMINER)
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=3, views=2))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    case = case_create(examiner=examiner, application_number="29/390", title="Widget", cutoff_date=dt.date(2100, 1, 1))
+    search = case_search_run(case=case, user=examiner, k=6,
+                             drawings=[QueryDrawing(png_bytes(drawing(0)), "q.png", drawing(0))])
+    phone = {"width": 390, "height": 844}
+    context = browser_page.context.browser.new_context(viewport=phone, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    log_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    cards = page.locator(".judge-card")
+    second = cards.nth(1)
+    second.locator("button[data-do=compare]").tap()  # no keyboard from here on
+    expect(page.locator("#compare")).to_be_visible()
+    figure = second.get_attribute("data-figure")
+    expect(page.locator("#compare-hit")).to_have_attribute("src", re.compile(f"/figures/{figure}/image$"))
+    expect(page.locator("#compare-judgment")).to_have_text("not judged yet")
+    buttons = page.locator("#compare-buttons button")
+    assert buttons.all_inner_texts() == ["0", "1", "2", "3", "X", "Y", "A"]
+    for i in range(buttons.count()):  # a thumb's size, and all on the screen
+        box = buttons.nth(i).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44
+        assert 0 <= box["x"] and box["x"] + box["width"] <= phone["width"] and box["y"] + box["height"] <= phone["height"]
+
+    page.locator("#compare-buttons button[data-grade='3']").tap()
+    expect(page.locator("#compare-judgment")).to_have_text("grade 3 (highly relevant)")
+    page.locator("#compare-buttons button[data-category='X']").tap()
+    expect(page.locator("#compare-judgment")).to_have_text("grade 3 (highly relevant) · category X")
+    expect(page.locator("#compare-buttons button.on")).to_have_text(["3", "X"])
+    page.screenshot(path=str(tmp_path / "compare-phone.png"))
+    judgment = Judgment.objects.get(case=case)
+    assert (judgment.figure_id, judgment.grade, judgment.category) == (int(figure), 3, "X")
+    page.locator("#compare-buttons button[data-grade='3']").tap()  # as on the card: tapped again, cleared
+    expect(page.locator("#compare-judgment")).to_have_text("category X")
+    judgment.refresh_from_db()
+    assert (judgment.grade, judgment.category) == (None, "X")
+
+    page.locator("#compare button[data-close]").tap()
+    expect(page.locator("#compare")).to_be_hidden()
+    expect(second).to_have_attribute("data-category", "X")  # the card shows what the compare view set
+    expect(second.locator("button.on")).to_have_text(["X"])
+    context.close()

@@ -220,3 +220,41 @@ def test_an_upload_is_kept_under_its_own_name_in_a_folder_of_its_own(admin_user,
     assert source.name == kept and source.parent.parent == settings.CONSOLE_UPLOAD_DIR and source.is_file()
     job_cancel(job=job)
     assert not list(Path(settings.CONSOLE_UPLOAD_DIR).iterdir())
+
+
+def test_a_refused_corpus_says_refused_with_its_problems_not_counts(truncated_zip, admin_user, admin_api, active_model):
+    from django.test import Client
+
+    job = _accept(truncated_zip, admin_user)
+    assert job_ingest_run(job_id=job.pk) == Job.State.FAILED
+    client = Client()
+    client.force_login(admin_user)
+    for url in ("/console/", f"/console/jobs/{job.pk}/"):
+        page = client.get(url).content.decode()
+        counts = page[page.index('data-field="counts"'):]
+        counts = counts[:counts.index("</span>")]
+        assert "Refused: 2 problems · nothing imported" in counts and "pending of" not in counts, url
+        assert 'data-field="bar" hidden' in page, url  # no progress bar for what was never imported
+    page = client.get(f"/console/jobs/{job.pk}/").content.decode()
+    assert "<dt>Outcome</dt>" in page and "cut.png" in page and "gone.png" in page  # the problems, listed
+    data = admin_api.get(f"/api/v1/jobs/{job.pk}/").json()  # the contract's fields as they were, and `refused`
+    assert (data["state"], data["failed"], len(data["problems"]), data["refused"]) == ("failed", 2, 2, True)
+    assert {"done", "pending", "total"} <= data.keys()
+
+
+def test_only_a_refused_ingest_reads_refused(admin_user, admin_api):
+    problem = [{"file": "x.png", "line": 2, "reason": "truncated"}]
+    jobs = [
+        Job.objects.create(kind=Job.Kind.INGEST, state=Job.State.SUCCEEDED, done=3, total=3),
+        Job.objects.create(kind=Job.Kind.INGEST, state=Job.State.FAILED, message="Ingest stopped by an unexpected error"),
+        Job.objects.create(kind=Job.Kind.EVALUATE, state=Job.State.FAILED, problems=problem),
+    ]
+    for job in jobs:
+        assert job_progress(job).refused is False
+        assert admin_api.get(f"/api/v1/jobs/{job.pk}/").json()["refused"] is False
+    from django.test import Client
+
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get("/console/").content.decode()
+    assert "Refused:" not in page and page.count("<tr data-job=") == 3
