@@ -16,7 +16,7 @@ from cases.selectors.cases import figure_label
 from cases.services.searches import QueryDrawing
 from patentsearch.exceptions import ApplicationError
 from retrieval.apis import ClassFocusSerializer
-from retrieval.search_input import SearchInputSerializer, query_drawing_check
+from retrieval.search_input import SearchInputSerializer, date_order_check, query_drawing_check
 
 EARLIEST_CUTOFF = dt.date(1790, 1, 1)  # before the first patent (US, 1790): nothing is prior art to it
 
@@ -38,13 +38,15 @@ class _CutoffAlias:
 
 
 class CaseInputSerializer(_CutoffAlias, serializers.Serializer):
+    """A new case. Labels are the case pages' (error_messages puts them before a page's errors)."""
+
     application_number = serializers.CharField(max_length=64)
     title = serializers.CharField(max_length=500)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     locarno_class = serializers.CharField(required=False, allow_blank=True, max_length=16, default="")
-    us_class = serializers.CharField(required=False, allow_blank=True, max_length=32, default="")
-    cutoff_date = cutoff_field(help_text="Filing or priority date: searches keep grant_date < it.")
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    us_class = serializers.CharField(required=False, allow_blank=True, max_length=32, default="", label="US class")
+    cutoff_date = cutoff_field(label="Prior-art cutoff", help_text="Filing or priority date: searches keep grant_date < it.")
+    notes = serializers.CharField(required=False, allow_blank=True, default="", label="Case notes")
 
 
 class CasePatchSerializer(_CutoffAlias, serializers.Serializer):
@@ -52,9 +54,9 @@ class CasePatchSerializer(_CutoffAlias, serializers.Serializer):
     title = serializers.CharField(required=False, max_length=500)
     description = serializers.CharField(required=False, allow_blank=True)
     locarno_class = serializers.CharField(required=False, allow_blank=True, max_length=16)
-    us_class = serializers.CharField(required=False, allow_blank=True, max_length=32)
-    cutoff_date = cutoff_field(required=False)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    us_class = serializers.CharField(required=False, allow_blank=True, max_length=32, label="US class")
+    cutoff_date = cutoff_field(required=False, label="Cutoff")
+    notes = serializers.CharField(required=False, allow_blank=True, label="Case notes")
     status = serializers.ChoiceField(choices=Case.Status.choices, required=False,
                                      help_text="closed: read-only; open: reopen.")
 
@@ -85,18 +87,19 @@ class CaseSearchInputSerializer(SearchInputSerializer):
     image = None
     query_token = None
     images = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list,
+        child=serializers.FileField(), required=False, default=list, label="Drawings",
         help_text=f"Query drawings (repeat the field, at most {settings.CASES_MAX_QUERY_IMAGES}): "
         "PNG, JPEG, TIFF or PDF.",
     )
     crops = serializers.CharField(
-        required=False, allow_blank=True, default="",
+        required=False, allow_blank=True, default="", label="Crop boxes",
         help_text="JSON list, one [left, top, right, bottom] (fractions 0..1) or null per image.",
     )
-    cutoff = cutoff_field(required=False, help_text="Override the case's cutoff for this search (logged).")
-    ignore_cutoff = serializers.BooleanField(required=False, default=False, help_text="No cutoff (logged).")
-    like_figure = serializers.IntegerField(required=False, min_value=1, help_text="More like this figure.")
-    refine = serializers.IntegerField(required=False, min_value=1, help_text="Refine this logged search.")
+    cutoff = cutoff_field(required=False, label="Cutoff for this search", help_text="Override the case's cutoff for this search (logged).")
+    ignore_cutoff = serializers.BooleanField(required=False, default=False, label="No cutoff for this search",
+                                             help_text="No cutoff (logged).")
+    like_figure = serializers.IntegerField(required=False, min_value=1, label="More like this", help_text="More like this figure.")
+    refine = serializers.IntegerField(required=False, min_value=1, label="Refine", help_text="Refine this logged search.")
 
     def validate_images(self, uploads: list) -> list[tuple[bytes, str, object]]:
         if len(uploads) > settings.CASES_MAX_QUERY_IMAGES:
@@ -136,9 +139,8 @@ class CaseSearchInputSerializer(SearchInputSerializer):
         crops = crops + [None] * (len(images) - len(crops))
         attrs["drawings"] = [QueryDrawing(data=data, filename=name, image=image, crop=crop)
                              for (data, name, image), crop in zip(images, crops, strict=True)]
+        date_order_check(attrs)
         start, end = attrs.get("grant_date_from"), attrs.get("grant_date_to")
-        if start and end and start > end:
-            raise serializers.ValidationError("grant_date_from is after grant_date_to.")
         attrs["k"] = attrs.get("k") or settings.RETRIEVAL_DEFAULT_K
         attrs["filters"] = {
             "corpus": attrs.get("corpus", []), "us_class_main": attrs.get("us_class_main", []),
@@ -264,8 +266,8 @@ class JudgmentsCsvQuerySerializer(serializers.Serializer):
 class LikeFigureInputSerializer(serializers.Serializer):
     """The "more like this" button of a search page: the figure to search like."""
 
-    figure = serializers.IntegerField(min_value=1, error_messages={
-        "required": "Choose a figure for more like this.", "invalid": "Choose a figure for more like this."})
+    figure = serializers.IntegerField(min_value=1, label="More like this", error_messages={
+        "required": "Choose a figure.", "invalid": "Choose a figure."})
 
 
 class JudgmentInputSerializer(serializers.Serializer):

@@ -71,7 +71,7 @@ class CaseListView(CaseWorkerMixin, View):
         form = s.CaseInputSerializer(data=request.POST)
         if not form.is_valid():
             cases = page_of(request, case_list(request.user), CASES_PER_PAGE)
-            context = {"cases": cases, "form": request.POST, "errors": error_messages(form.errors)}
+            context = {"cases": cases, "form": request.POST, "errors": error_messages(form)}
             return render(request, self.template_name, context, status=400)
         case = case_create(examiner=request.user, **form.validated_data)
         return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
@@ -107,7 +107,7 @@ class CaseDetailView(CaseWorkerMixin, View):
             else:
                 form = s.CasePatchSerializer(data=request.POST)
                 if not form.is_valid():
-                    raise ApplicationError("; ".join(error_messages(form.errors)))
+                    raise ApplicationError("; ".join(error_messages(form)))
                 case_update(case=case, **form.validated_data)
         except ApplicationError as exc:  # the edit form shows what was sent, not the stored values
             edit = request.POST if action not in ("close", "reopen") else None
@@ -128,7 +128,7 @@ class CaseSearchCreateView(CaseWorkerMixin, View):
         form = s.CaseSearchInputSerializer(data={**form_data(request.POST), "images": request.FILES.getlist("images")})
         try:
             if not form.is_valid():
-                raise ApplicationError("; ".join(error_messages(form.errors)))
+                raise ApplicationError("; ".join(error_messages(form)))
             search = case_search_run(case=case, user=request.user, **form.service_arguments())
         except ApplicationError as exc:
             context = _case_context(request, case, errors=[exc.message], query=request.POST)
@@ -181,7 +181,7 @@ class CaseSearchActionView(CaseWorkerMixin, View):
             elif action == "like":
                 form = s.LikeFigureInputSerializer(data=request.POST)
                 if not form.is_valid():
-                    raise ApplicationError("; ".join(error_messages(form.errors)))
+                    raise ApplicationError("; ".join(error_messages(form)))
                 new = case_search_run(
                     case=case, user=request.user, k=search.k, filters=search.filters,
                     like_figure=form.validated_data["figure"],

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.forms.utils import pretty_name
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -38,15 +39,41 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def error_messages(errors: Any) -> list[str]:
-    """Every message of a DRF validation error tree as a line for a page ("field: message"; a
-    form-wide error without its key)."""
+#: The key of a form-wide error: DRF's, and Django's forms'.
+FORM_WIDE = ("non_field_errors", "__all__")
+
+
+def error_messages(form: Any, errors: Any = None) -> list[str]:
+    """A checked form's errors (a DRF serializer's or a Django form's) as lines for a page, in the
+    words the page shows: each field's errors after the field's label ("Granted from: Enter a valid
+    date."), a form-wide error alone. The API keeps its keys and wording (exception_handler).
+
+    A message whose API wording names fields reads as the form's ``page_messages`` words it for its
+    error code, where it has one. ``errors``: other errors about the form's fields (a service's
+    problems, as {field: [message]}) instead of the form's own; a key that is no field of the form
+    reads as a name ("task 2": "Task 2").
+    """
+    labels = {name: str(field.label or pretty_name(name)) for name, field in form.fields.items()}
+    reworded = getattr(form, "page_messages", {})
+    tree = form.errors if errors is None else errors
+    lines = []
+    for key, value in tree.items():
+        label = "" if key in FORM_WIDE else labels.get(key) or pretty_name(str(key))
+        for message in _messages(value):
+            text = reworded.get(getattr(message, "code", None), str(message))
+            lines.append(f"{label}: {text}" if label else text)
+    return lines
+
+
+def _messages(errors: Any) -> list[Any]:
+    """The messages of a DRF validation error tree, as they are (an ErrorDetail keeps its code);
+    an inner key before its message: a list's item by its place ("item 1"), a nested field by name."""
     if isinstance(errors, dict):
-        return [message if field == "non_field_errors" else f"{field}: {message}"
-                for field, value in errors.items() for message in error_messages(value)]
+        return [f"item {key + 1}: {message}" if isinstance(key, int) else f"{pretty_name(str(key))}: {message}"
+                for key, value in errors.items() for message in _messages(value)]
     if isinstance(errors, list):
-        return [message for item in errors for message in error_messages(item)]
-    return [str(errors)]
+        return [message for item in errors for message in _messages(item)]
+    return [errors]
 
 
 def _first_message(data: Any) -> str:

@@ -38,28 +38,31 @@ class CommaListField(serializers.ListField):
 
 
 class SearchInputSerializer(serializers.Serializer):
-    image = serializers.FileField(required=False, help_text="The query drawing: PNG, JPEG, TIFF or PDF.")
+    """The search form. Labels are the search page's (error_messages puts them before a page's
+    errors; the API's errors name the fields by their keys)."""
+
+    image = serializers.FileField(required=False, label="Drawing", help_text="The query drawing: PNG, JPEG, TIFF or PDF.")
     query_token = serializers.CharField(
-        required=False, max_length=64, help_text="Search again with the drawing of an earlier search."
+        required=False, max_length=64, label="Earlier drawing", help_text="Search again with the drawing of an earlier search."
     )
-    text = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    text = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="", label="Description")
     text_weight = serializers.FloatField(required=False, min_value=0.0, max_value=1.0, default=0.5)
-    k = serializers.IntegerField(required=False, min_value=1)
+    k = serializers.IntegerField(required=False, min_value=1, label="Results")
     corpus = CommaListField(required=False, help_text="Corpus ids or names.")
-    us_class_main = CommaListField(required=False, help_text="US design classes, e.g. D14.")
+    us_class_main = CommaListField(required=False, label="US class", help_text="US design classes, e.g. D14.")
     locarno_class = CommaListField(required=False, help_text="Locarno class-subclasses, e.g. 14-04.")
-    grant_date_from = serializers.DateField(required=False)
-    grant_date_to = serializers.DateField(required=False)
+    grant_date_from = serializers.DateField(required=False, label="Granted from")
+    grant_date_to = serializers.DateField(required=False, label="Granted to")
     include_front_page = serializers.BooleanField(required=False, default=False)
     class_focus = serializers.BooleanField(
-        required=False, default=True,
+        required=False, default=True, label="Rank the best hits' classes first",
         help_text="Rank the figures of the best hits' classes (US main class, Locarno class) first "
         "(retrieval.selectors.class_focus); false: by score alone. Missing: true.",
     )
 
     def validate_k(self, value: int) -> int:
         if value > settings.RETRIEVAL_MAX_K:
-            raise serializers.ValidationError(f"k may be at most {settings.RETRIEVAL_MAX_K}.")
+            raise serializers.ValidationError(f"k may be at most {settings.RETRIEVAL_MAX_K}.", code="max_k")
         return value
 
     def validate_image(self, upload: object) -> object:
@@ -84,12 +87,27 @@ class SearchInputSerializer(serializers.Serializer):
             attrs["image"] = _cached_query(self._user_pk(), attrs["query_token"])
         attrs["query_token"] = getattr(self, "_token", "") or attrs.get("query_token", "")
         if attrs.get("image") is None and not attrs.get("text", "").strip():
-            raise serializers.ValidationError("Upload a drawing (image) or type a description (text).")
-        start, end = attrs.get("grant_date_from"), attrs.get("grant_date_to")
-        if start and end and start > end:
-            raise serializers.ValidationError("grant_date_from is after grant_date_to.")
+            raise serializers.ValidationError("Upload a drawing (image) or type a description (text).",
+                                              code="no_query")
+        date_order_check(attrs)
         attrs["k"] = attrs.get("k") or settings.RETRIEVAL_DEFAULT_K
         return attrs
+
+    @property
+    def page_messages(self) -> dict[str, str]:
+        """The errors whose API wording names fields, as a page says them (by code; error_messages)."""
+        return {
+            "max_k": f"at most {settings.RETRIEVAL_MAX_K}.",
+            "no_query": "Upload a drawing or type a description.",
+            "date_order": "The “Granted from” date is after the “to” date.",
+        }
+
+
+def date_order_check(attrs: dict) -> None:
+    """The grant date range of a search form, its start not after its end."""
+    start, end = attrs.get("grant_date_from"), attrs.get("grant_date_to")
+    if start and end and start > end:
+        raise serializers.ValidationError("grant_date_from is after grant_date_to.", code="date_order")
 
 
 def query_drawing_check(upload: object) -> tuple[bytes, object]:

@@ -43,7 +43,7 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
         form = SearchInputSerializer(data={**form_data(request.POST), **request.FILES.dict()},
                                      context={"request": request})
         if not form.is_valid():  # the form keeps what was typed
-            context = self._context(errors=error_messages(form.errors), query=request.POST,
+            context = self._context(errors=error_messages(form), query=request.POST,
                                     class_focus=_focus_box(request))
             return render(request, self.template_name, context, status=400)
         data = form.validated_data

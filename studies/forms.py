@@ -47,7 +47,7 @@ class StudyFromCorpusForm(forms.Form):
 class AddParticipantsForm(forms.Form):
     """Participants to add to a study (the study page's select): users who may take part."""
 
-    participants = forms.MultipleChoiceField()
+    participants = forms.MultipleChoiceField(label="Add participants")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.views import View
 
+from patentsearch.api import error_messages
 from patentsearch.exceptions import ApplicationError
 from patentsearch.pages import page_of
 from studies.analysis import METRICS
@@ -83,8 +84,7 @@ class StudyCreateView(_AdminOnly):
                 time_limit_s=data["time_limit_s"], seed=data["seed"], created_by=request.user,
             )
         except ApplicationError as exc:
-            problems = [f"{p['where']}: {p['reason']}" for p in exc.extra.get("problems", [])] or [exc.message]
-            return render(request, self.template_name, {"form": form, "errors": problems}, status=400)
+            return render(request, self.template_name, {"form": form, "errors": _problems(form, exc)}, status=400)
         return redirect("studies:detail", pk=study.pk)
 
 
@@ -121,14 +121,22 @@ class StudyParticipantsView(_AdminOnly):
         study = get_object_or_404(Study, pk=pk)
         form = AddParticipantsForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
+            messages.error(request, "; ".join(error_messages(form)))
             return redirect("studies:detail", pk=study.pk)
         try:
             study_add_participants(study=study, participants=form.cleaned_data["participants"])
         except ApplicationError as exc:
-            problems = [f"{p['where']}: {p['reason']}" for p in exc.extra.get("problems", [])] or [exc.message]
-            messages.error(request, "; ".join(problems))
+            messages.error(request, "; ".join(_problems(form, exc)))
         return redirect("studies:detail", pk=study.pk)
+
+
+def _problems(form: object, exc: ApplicationError) -> list[str]:
+    """A refused study's problems ({"where", "reason"}, as the API lists them) as a page's lines,
+    each after the label of the form's field it is about; else the error's message."""
+    errors: dict[str, list[str]] = {}
+    for problem in exc.extra.get("problems", []):
+        errors.setdefault(problem["where"], []).append(problem["reason"])
+    return error_messages(form, errors) or [exc.message]
 
 
 def _test_rows(summary: dict) -> list[dict[str, object]]:

@@ -34,6 +34,7 @@ from retrieval.models import Corpus, Figure, RetrievalModel
 from studies.models import Participant, Study
 from tests.accounts.factories import UserFactory
 from tests.drawings import drawing, png_bytes
+from tests.pages import alert_lines
 from tests.studies.conftest import (  # noqa: F401
     MODEL_A,
     MODEL_B,
@@ -390,7 +391,8 @@ def test_a_study_number_beyond_its_column_is_a_listed_problem(study_corpus, part
     form = {"name": "big", "arms": [MODEL_A, MODEL_B], "corpus": study_corpus, "n_tasks": "1", "views": "1",
             "participants": ["pia"], "design": "within", "k": "5", "seed": "0", field: str(HUGE)}
     page = browser(admin_user).post("/studies/new/", form)
-    assert page.status_code == 400 and f"{field}: {field} must be at most {2**31 - 1}" in page.content.decode()
+    label = {"seed": "Seed", "time_limit_s": "Time limit per task (seconds)"}[field]
+    assert page.status_code == 400 and f"{label}: {field} must be at most {2**31 - 1}" in alert_lines(page)
     assert not Study.objects.exists()
 
 
@@ -466,7 +468,7 @@ def test_digits_of_other_scripts_in_an_id_are_refused_not_a_crash(world):
     page = browser(world["examiner"])
     before = snapshot()
     like = page.post(f"/cases/{world['case'].pk}/searches/{world['search'].pk}/like", {"figure": "²"})
-    assert like.status_code == 400 and "Choose a figure for more like this." in like.content.decode()
+    assert like.status_code == 400 and alert_lines(like) == ["More like this: Choose a figure."]
     assert snapshot() == before
 
 
@@ -510,7 +512,7 @@ def test_a_refused_form_keeps_what_the_user_typed(world):
     search = page.post("/", {"text": "coffee mug with a square handle", "k": "abc", "us_class_main": "D7"})
     assert search.status_code == 400
     html = search.content.decode()
-    assert "k: A valid integer is required." in html
+    assert alert_lines(search) == ["Results: A valid integer is required."]
     assert ">coffee mug with a square handle</textarea>" in html and 'value="D7"' in html
     edit = page.post(f"/cases/{case.pk}/", {"action": "update", "title": "Folding lamp", "us_class": "D26/60",
                                             "cutoff_date": "0001-01-01"})

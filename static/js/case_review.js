@@ -75,7 +75,7 @@
         body: JSON.stringify({ ...values, search: parseInt(head.dataset.search, 10) }),
       });
       const body = await response.json();
-      if (!response.ok) { showError(body.message || "Could not save the judgment."); return; }
+      if (!response.ok) { showError(window.apiErrorMessage(body, "Could not save the judgment.")); return; }
       card.dataset.grade = body.grade === null ? "" : String(body.grade);
       card.dataset.category = body.category;
       card.dataset.note = body.note;

@@ -19,7 +19,7 @@
     }
     const response = await fetch(url, options);
     const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.message || "The server answered " + response.status + ".");
+    if (!response.ok) throw new Error(window.apiErrorMessage(data, "The server answered " + response.status + "."));
     return data;
   }
 
@@ -209,7 +209,7 @@
         let data = {};
         try { data = JSON.parse(xhr.responseText); } catch (err) { /* not JSON */ }
         if (xhr.status === 202) { bar.value = 100; text.textContent = "uploaded"; follow(data.job); }
-        else fail(data.message || "The upload failed (" + xhr.status + ").");
+        else fail(window.apiErrorMessage(data, "The upload failed (" + xhr.status + ")."));
       });
       xhr.addEventListener("error", () => fail("The upload was interrupted; try again."));
       xhr.open("POST", uploadForm.action);

@@ -35,7 +35,7 @@
     let data = null;
     try { data = await response.json(); } catch (e) { data = null; }
     if (!response.ok) {
-      const err = new Error((data && data.message) || `The server answered ${response.status}.`);
+      const err = new Error(window.apiErrorMessage(data, `The server answered ${response.status}.`));
       err.status = response.status;
       throw err;
     }

@@ -257,3 +257,31 @@ def test_on_a_phone_the_compare_view_grades_and_cites_by_touch(live_server, brow
     expect(second).to_have_attribute("data-category", "X")  # the card shows what the compare view set
     expect(second.locator("button.on")).to_have_text(["X"])
     context.close()
+
+
+def test_a_refused_note_names_the_note_not_the_api_key(live_server, browser_page, tmp_path, active_model):  # noqa: F811
+    from playwright.sync_api import expect
+    from rest_framework.test import APIClient
+
+    examiner = User.objects.create_user("ada", password=PASSWORD, role=User.Role.EXAMINER)
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=2, views=1))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    case = case_create(examiner=examiner, application_number="29/8", title="Widget", cutoff_date=dt.date(2100, 1, 1))
+    search = case_search_run(case=case, user=examiner, k=2,
+                             drawings=[QueryDrawing(png_bytes(drawing(0)), "q.png", drawing(0))])
+    page = browser_page
+    log_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    page.keyboard.press("j")
+    page.keyboard.press("n")
+    page.fill("#note-text", "x" * 10_001)
+    page.click("#note-form button[type=submit]")
+    expect(page.locator("#judge-error")).to_have_text("Note: Ensure this field has no more than 10000 characters.")
+    api = APIClient()
+    api.force_authenticate(examiner)
+    figure = page.locator(".judge-card").first.get_attribute("data-figure")
+    refused = api.put(f"/api/v1/cases/{case.pk}/judgments/{figure}/", {"note": "x" * 10_001, "search": search.pk},
+                      format="json")
+    assert refused.json() == {"message": "note: Ensure this field has no more than 10000 characters.",
+                              "extra": {"fields": {"note": ["Ensure this field has no more than 10000 characters."]}}}
+    assert not Judgment.objects.exists()

@@ -10,6 +10,7 @@ from django.test import Client
 from cases.models import Case, CaseSearch
 from tests.cases.conftest import upload
 from tests.drawings import drawing, png_bytes
+from tests.pages import alert_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,9 @@ def test_the_case_list_creates_a_case_and_shows_counts(browser):
     page = browser.get("/cases/").content.decode()
     assert "29/1" in page and "Lamp" in page
     bad = browser.post("/cases/", {"application_number": "29/2", "title": "", "cutoff_date": "someday"})
-    assert bad.status_code == 400 and "cutoff_date" in bad.content.decode() and Case.objects.count() == 1
+    assert bad.status_code == 400 and Case.objects.count() == 1
+    assert alert_lines(bad) == ["Title: This field may not be blank.",
+                                "Prior-art cutoff: Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
 
 
 def test_the_composer_searches_and_the_search_page_shows_the_ranking(browser, case, encoded_corpus):
@@ -228,3 +231,53 @@ def test_the_case_page_pages_flagged_prior_art_and_notes_each_under_its_own_para
     export = b"".join(browser.get(f"/api/v1/cases/{case.pk}/citations.csv").streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(export)))
     assert [row["patent_id"] for row in rows] == ["USD900002", "USD900004", "USD900005", "USD900003", "USD900001"]
+
+
+def test_the_case_forms_name_a_field_by_its_label_and_the_api_by_its_key(browser, examiner_api, case):
+    """A new case and the case's edit form: the page says what its form says; the API keeps its keys."""
+    sent = {"application_number": "29/2", "title": "Lamp", "cutoff_date": "2015-01-01", "us_class": "D" * 40}
+    created = browser.post("/cases/", sent)
+    assert created.status_code == 400
+    assert alert_lines(created) == ["US class: Ensure this field has no more than 32 characters."]
+    assert examiner_api.post("/api/v1/cases/", sent, format="json").json() == {
+        "message": "us_class: Ensure this field has no more than 32 characters.",
+        "extra": {"fields": {"us_class": ["Ensure this field has no more than 32 characters."]}}}
+    edited = browser.post(f"/cases/{case.pk}/", {"action": "update", "cutoff_date": "0001-01-01"})
+    assert edited.status_code == 400 and alert_lines(edited) == ["Cutoff: A cutoff date is 1790-01-01 or later."]
+    assert examiner_api.patch(f"/api/v1/cases/{case.pk}/", {"cutoff_date": "0001-01-01"}, format="json").json() == {
+        "message": "cutoff_date: A cutoff date is 1790-01-01 or later.",
+        "extra": {"fields": {"cutoff_date": ["A cutoff date is 1790-01-01 or later."]}}}
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.parametrize(("fields", "shown", "api_message"), [
+    ({"text": "lamp", "grant_date_from": "2020-01-01", "grant_date_to": "2010-01-01"},
+     "The “Granted from” date is after the “to” date.", "grant_date_from is after grant_date_to."),
+    ({"text": "lamp", "us_class_main": "D" * 101},
+     "US class: item 1: Ensure this field has no more than 100 characters.",
+     "us_class_main: 0: Ensure this field has no more than 100 characters."),
+    ({"text": "lamp", "cutoff": "0001-01-01"}, "Cutoff for this search: A cutoff date is 1790-01-01 or later.",
+     "cutoff: A cutoff date is 1790-01-01 or later."),
+    ({"text": "lamp", "crops": json.dumps([None, None])}, "Crop boxes: 2 crop boxes for 0 drawings.",
+     "crops: 2 crop boxes for 0 drawings."),
+    ({"images": [b"minutes of the meeting"]}, "Drawings: drawing 1 (view.png): The file cannot be used: not an image",
+     "images: drawing 1 (view.png): The file cannot be used: not an image"),
+    ({"text": "lamp", "k": "abc"}, "Results: A valid integer is required.", "k: A valid integer is required."),
+])
+def test_the_composer_names_a_field_by_its_label_and_the_api_by_its_key(
+    browser, examiner_api, case, fields, shown, api_message
+):
+    def form() -> dict:  # fresh uploads for each request
+        return {key: [upload(data) for data in value] if key == "images" else value for key, value in fields.items()}
+
+    page = browser.post(f"/cases/{case.pk}/search", form())
+    assert page.status_code == 400
+    lines = alert_lines(page)
+    assert len(lines) == 1 and lines[0].startswith(shown), lines
+    api = examiner_api.post(f"/api/v1/cases/{case.pk}/searches/", form(), format="multipart")
+    assert api.status_code == 400
+    body = api.json()
+    assert body["message"].startswith(api_message), body
+    key = api_message.split(":")[0] if ": " in api_message else "non_field_errors"
+    assert set(body) == {"message", "extra"} and list(body["extra"]["fields"]) == [key]
+    assert CaseSearch.objects.count() == 0

@@ -96,3 +96,29 @@ def test_examiner_is_refused_every_console_page(live_server, browser_page, db): 
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 403
         assert "Not allowed" in page.content()
+
+
+def test_a_refused_console_form_names_the_field_by_its_label_and_the_api_by_its_key(
+    live_server, browser_page, active_model  # noqa: F811
+):
+    from playwright.sync_api import expect
+    from rest_framework.test import APIClient
+
+    from retrieval.models import Corpus
+
+    boss = User.objects.create_user("boss", password="pw-for-tests-only", role=User.Role.ADMIN)
+    corpus = Corpus.objects.create(name="labelled")
+    page = browser_page
+    _login(page, live_server.url, "boss", "/console/evaluation/")
+    page.wait_for_url("**/console/evaluation/")
+    for box in page.locator("#evaluate-form input[name=models]").all():
+        box.uncheck()
+    page.click("#evaluate-form button[type=submit]")
+    expect(page.locator("#evaluate-error")).to_have_text("Models: Ensure this field has at least 1 elements.")
+    api = APIClient()
+    api.force_authenticate(boss)
+    body = {"corpus": corpus.pk, "models": [], "relevance": ["patent", "us_class"], "exclude_same_patent": False}
+    assert api.post("/api/v1/evaluations/", body, format="json").json() == {
+        "message": "models: Ensure this field has at least 1 elements.",
+        "extra": {"fields": {"models": ["Ensure this field has at least 1 elements."]}}}
+    assert not Job.objects.exists()

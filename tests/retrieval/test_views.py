@@ -7,6 +7,7 @@ from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.selectors.class_focus import ClassFocus, FocusClass
 from retrieval.services.encoding import figure_encode_batch
 from tests.drawings import drawing, png_bytes, small_corpus
+from tests.pages import alert_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -210,4 +211,45 @@ def test_a_search_without_the_field_keeps_the_focus_on_and_an_error_keeps_the_bo
     html = bad.content.decode()
     assert f"{FOCUS_BOX}>" in html and f"{FOCUS_BOX} checked>" not in html
     wrong = _focus_page(examiner_client, class_focus="maybe")
-    assert wrong.status_code == 400 and "class_focus: Must be a valid boolean." in wrong.content.decode()
+    assert wrong.status_code == 400
+    assert alert_lines(wrong) == ["Rank the best hits' classes first: Must be a valid boolean."]
+
+
+def _bad_drawing():  # noqa: ANN202
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("q.png", b"nope", "image/png")
+
+
+@pytest.mark.parametrize(("fields", "shown", "api_message"), [
+    ({"image": _bad_drawing}, "Drawing: The file cannot be used: not an image",
+     "image: The file cannot be used: not an image"),
+    ({}, "Upload a drawing or type a description.", "Upload a drawing (image) or type a description (text)."),
+    ({"text": "mug", "grant_date_from": "2020-01-01", "grant_date_to": "2010-01-01"},
+     "The “Granted from” date is after the “to” date.", "grant_date_from is after grant_date_to."),
+    ({"text": "mug", "grant_date_from": "2020-13-01"}, "Granted from: Date has wrong format.",
+     "grant_date_from: Date has wrong format."),
+    ({"text": "mug", "us_class_main": "D" * 101},
+     "US class: item 1: Ensure this field has no more than 100 characters.",
+     "us_class_main: 0: Ensure this field has no more than 100 characters."),
+    ({"text": "mug", "corpus": "nope"}, "Corpus: Unknown corpus: nope.", "corpus: Unknown corpus: nope."),
+    ({"text": "mug", "k": "100000"}, "Results: at most 200.", "k: k may be at most 200."),
+    ({"text": "mug", "k": "abc"}, "Results: A valid integer is required.", "k: A valid integer is required."),
+])
+def test_the_search_page_names_a_field_by_its_label_and_the_api_by_its_key(
+    examiner_client, examiner_api, settings, fields, shown, api_message
+):
+    """The page says what its form says ("Granted from"); the API keeps its keys and wording."""
+    settings.RETRIEVAL_MAX_K = 200
+    sent = {key: value() if callable(value) else value for key, value in fields.items()}
+    page = examiner_client.post(reverse("retrieval:search"), sent)
+    assert page.status_code == 400
+    lines = alert_lines(page)
+    assert len(lines) == 1 and lines[0].startswith(shown), lines
+    sent = {key: value() if callable(value) else value for key, value in fields.items()}  # a fresh upload
+    api = examiner_api.post("/api/v1/search/", sent, format="multipart")
+    assert api.status_code == 400
+    body = api.json()
+    assert body["message"].startswith(api_message), body
+    key = api_message.split(":")[0] if ": " in api_message else "non_field_errors"
+    assert set(body) == {"message", "extra"} and list(body["extra"]["fields"]) == [key]

@@ -2,10 +2,12 @@
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from studies.models import Study
 from studies.services import participation
+from tests.pages import alert_lines
 from tests.studies.conftest import MODEL_A, MODEL_B, make_study
 
 pytestmark = pytest.mark.django_db
@@ -61,8 +63,22 @@ def test_admin_creates_a_study_on_the_page(study_corpus, participants):
     study = Study.objects.get(name="from-page")
     assert response.status_code == 302 and response["Location"] == f"/studies/{study.pk}/"
     assert study.tasks.count() == 2 and study.k == 6 and study.design == "interleave"
-    again = admin.post("/studies/new/", {**data, "arms": [MODEL_A]})
-    assert again.status_code == 400 and "at least two arms" in again.content.decode()
+    one_arm = admin.post("/studies/new/", {**data, "name": "one-arm", "arms": [MODEL_A]})
+    assert one_arm.status_code == 400 and "Arms: a study needs at least two arms" in alert_lines(one_arm)
+    again = admin.post("/studies/new/", {**data, "time_limit_s": 2**31})
+    assert again.status_code == 400
+    assert alert_lines(again) == ["The study was not created.", "Name: a study named 'from-page' already exists",
+                                  f"Time limit per task (seconds): time_limit_s must be at most {2**31 - 1}"]
+    body = {"name": "from-page", "arms": [MODEL_A, MODEL_B], "participants": ["pia"], "tasks_from": study_corpus,
+            "n_tasks": 1, "views": 1, "time_limit_s": 2**31}
+    api = APIClient()
+    api.force_authenticate(User.objects.get(username="root"))
+    refused = api.post("/api/v1/studies/", body, format="json").json()  # the API keeps its keys
+    assert refused["message"] == ("The study was not created: name: a study named 'from-page' already exists "
+                                  "(and 1 more problems).")
+    assert refused["extra"]["problems"] == [
+        {"where": "name", "reason": "a study named 'from-page' already exists"},
+        {"where": "time_limit_s", "reason": f"time_limit_s must be at most {2**31 - 1}"}]
 
 
 def test_admin_adds_a_participant_on_the_study_page(study_corpus, participants):
@@ -75,4 +91,6 @@ def test_admin_adds_a_participant_on_the_study_page(study_corpus, participants):
     assert response.status_code == 302
     assert study.participants.filter(user__username="otto", position=2).exists()
     refused = admin.post(f"/studies/{study.pk}/participants/", {"participants": ["otto"]}, follow=True)
-    assert "already takes part" in refused.content.decode()
+    assert alert_lines(refused) == ["Add participants: 'otto' already takes part in this study"]
+    nobody = admin.post(f"/studies/{study.pk}/participants/", {}, follow=True)
+    assert alert_lines(nobody) == ["Add participants: This field is required."]

@@ -1,0 +1,33 @@
+// A refused API request as a line for the page that sent it. The API names a refused field by its
+// key ("models: This list may not be empty."), for API clients; the page says the label its form
+// shows ("Models: This list may not be empty."), as the server-rendered pages do
+// (patentsearch.api.error_messages). The label of a key: the data-label of the control of that
+// name, or of the element around it (a fieldset of checkboxes), else the control's label's own text.
+(function () {
+  "use strict";
+
+  function ownText(element) {
+    return Array.from(element.childNodes).filter((n) => n.nodeType === Node.TEXT_NODE)
+      .map((n) => n.textContent).join(" ").replace(/\s+/g, " ").trim();
+  }
+
+  function labelOf(key) {
+    const control = document.querySelector("[name='" + CSS.escape(key) + "']");
+    if (!control) return "";
+    const marked = control.closest("[data-label]");
+    if (marked) return marked.dataset.label;
+    const label = control.labels && control.labels[0];
+    return label ? ownText(label) : "";
+  }
+
+  // The message of an API error body ({"message", "extra": {"fields"}}); fallback when it has none.
+  window.apiErrorMessage = function (data, fallback) {
+    const message = (data && data.message) || fallback;
+    const fields = data && data.extra && data.extra.fields;
+    if (!fields || typeof fields !== "object" || Array.isArray(fields)) return message;
+    const key = Object.keys(fields)[0];
+    if (!key || key === "non_field_errors" || !message.startsWith(key + ": ")) return message;
+    const label = labelOf(key);
+    return label ? label + ": " + message.slice(key.length + 2) : message;
+  };
+})();

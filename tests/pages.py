@@ -1,0 +1,13 @@
+"""What a page shows, read as a user reads it."""
+
+from __future__ import annotations
+
+import html
+import re
+
+
+def alert_lines(response: object) -> list[str]:
+    """The lines of a page's error box (role="alert"), unescaped; [] when it shows none."""
+    content = response.content.decode()  # type: ignore[attr-defined]
+    boxes = re.findall(r'<div class="error" role="alert"[^>]*>(.*?)</div>', content, re.S)
+    return [html.unescape(line).strip() for box in boxes for line in re.findall(r"<p[^>]*>(.*?)</p>", box, re.S)]
