@@ -140,15 +140,22 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     assert "29/555,001" not in other.content()
 
 
+def _searched_case(tmp_path, active_model, *, patents, views, k):
+    """Examiner ada's case with one logged search of a small corpus (patents × views, encoded)."""
+    examiner = User.objects.create_user("ada", password=PASSWORD, role=User.Role.EXAMINER)
+    result = corpus_ingest(path=small_corpus(tmp_path / "corpus", patents=patents, views=views))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    case = case_create(examiner=examiner, application_number="29/001", title="Widget",
+                       cutoff_date=dt.date(2100, 1, 1))
+    search = case_search_run(case=case, user=examiner, k=k,
+                             drawings=[QueryDrawing(png_bytes(drawing(0)), "q.png", drawing(0))])
+    return case, search
+
+
 def test_a_search_of_150_hits_stays_usable_by_keyboard(live_server, browser_page, tmp_path, active_model):  # noqa: F811
     from playwright.sync_api import expect
 
-    examiner = User.objects.create_user("ada", password=PASSWORD, role=User.Role.EXAMINER)
-    result = corpus_ingest(path=small_corpus(tmp_path / "big", patents=50, views=3))
-    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
-    case = case_create(examiner=examiner, application_number="29/150", title="Many", cutoff_date=dt.date(2100, 1, 1))
-    search = case_search_run(case=case, user=examiner, k=150,
-                             drawings=[QueryDrawing(png_bytes(drawing(0)), "q.png", drawing(0))])
+    case, search = _searched_case(tmp_path, active_model, patents=50, views=3, k=150)
     page = browser_page
     log_in(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
@@ -214,12 +221,7 @@ def test_on_a_phone_the_compare_view_grades_and_cites_by_touch(live_server, brow
 
     from playwright.sync_api import expect
 
-    examiner = User.objects.create_user("ada", password=PASSWORD, role=User.Role.EXAMINER)
-    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=3, views=2))
-    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
-    case = case_create(examiner=examiner, application_number="29/390", title="Widget", cutoff_date=dt.date(2100, 1, 1))
-    search = case_search_run(case=case, user=examiner, k=6,
-                             drawings=[QueryDrawing(png_bytes(drawing(0)), "q.png", drawing(0))])
+    case, search = _searched_case(tmp_path, active_model, patents=3, views=2, k=6)
     phone = {"width": 390, "height": 844}
     context = browser_page.context.browser.new_context(viewport=phone, has_touch=True, is_mobile=True)
     page = context.new_page()
@@ -263,12 +265,7 @@ def test_a_refused_note_names_the_note_not_the_api_key(live_server, browser_page
     from playwright.sync_api import expect
     from rest_framework.test import APIClient
 
-    examiner = User.objects.create_user("ada", password=PASSWORD, role=User.Role.EXAMINER)
-    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=2, views=1))
-    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
-    case = case_create(examiner=examiner, application_number="29/8", title="Widget", cutoff_date=dt.date(2100, 1, 1))
-    search = case_search_run(case=case, user=examiner, k=2,
-                             drawings=[QueryDrawing(png_bytes(drawing(0)), "q.png", drawing(0))])
+    case, search = _searched_case(tmp_path, active_model, patents=2, views=1, k=2)
     page = browser_page
     log_in(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
@@ -278,7 +275,7 @@ def test_a_refused_note_names_the_note_not_the_api_key(live_server, browser_page
     page.click("#note-form button[type=submit]")
     expect(page.locator("#judge-error")).to_have_text("Note: Ensure this field has no more than 10000 characters.")
     api = APIClient()
-    api.force_authenticate(examiner)
+    api.force_authenticate(case.examiner)
     figure = page.locator(".judge-card").first.get_attribute("data-figure")
     refused = api.put(f"/api/v1/cases/{case.pk}/judgments/{figure}/", {"note": "x" * 10_001, "search": search.pk},
                       format="json")
