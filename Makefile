@@ -7,12 +7,12 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test bench models ablation lint clean-var help
 
 help:
-	@echo "make demo   - create .venv, start PostgreSQL+pgvector, Redis, Celery workers, load a sample corpus, serve on :8000"
+	@echo "make demo   - create .venv, start PostgreSQL+pgvector, Redis, Celery workers, load a sample corpus, serve on :8000 (PORT=...)"
 	@echo "make test   - make lint, then run the whole test suite (real PostgreSQL, Redis, Celery workers, Chromium)"
 	@echo "make lint   - ruff on the whole tree, mypy --strict on retrieval/ml (settings in pyproject.toml)"
 	@echo "make bench  - print speed and memory figures"
-	@echo "make models - retrain the shipped default and baseline models (needs DATA, the dev corpus)"
-	@echo "make ablation - train and evaluate every row of docs/evaluation.md (needs DATA)"
+	@echo "make models - rebuild the missing shipped models: classical, default, baseline (needs DATA, the dev corpus)"
+	@echo "make ablation - train and evaluate the earlier from-scratch rows of docs/evaluation.md (needs DATA)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
