@@ -34,6 +34,7 @@ WORKERS = (("default", 2), ("gpu", 1), ("llm", 2))
 
 def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
+    stop_on_signals()
     embedded.prepare()
     _ensure_accounts()
     env = _child_env()
@@ -53,6 +54,18 @@ def main() -> int:
         return 0
     finally:
         _stop(children)
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C, `kill PID` and a closed terminal all stop everything the demo started: SIGTERM and
+    SIGHUP end it as SIGINT does, and SIGINT is taken even where the shell that started the demo
+    in the background set it to be ignored (Python then installs no handler of its own)."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
 
 
 def _child_env() -> dict[str, str]:

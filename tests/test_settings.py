@@ -49,4 +49,25 @@ def test_with_external_servers_prepare_starts_nothing_and_makes_the_folders(tmp_
     )
     assert seen["servers"] == []
     made = {p.relative_to(var).as_posix() for p in var.rglob("*")}
-    assert made == {"media", "staticfiles", "uploads", "uploads/incoming"}  # no postgres, no redis
+    # no postgres, no redis; the console's import folder, where an admin puts a corpus folder
+    assert made == {"media", "staticfiles", "uploads", "uploads/incoming", "import"}
+
+
+def test_the_demo_stops_everything_on_kill_and_on_ctrl_c_even_started_in_the_background(tmp_path):
+    """`make demo` stops the processes it started when it is interrupted (KeyboardInterrupt): by
+    Ctrl-C, by `kill PID` (SIGTERM), by a closed terminal (SIGHUP), and by SIGINT where the shell
+    that started it in the background set SIGINT to be ignored."""
+    code = (
+        "import os, signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        "from patentsearch.demo import stop_on_signals; stop_on_signals(); stopped = []\n"
+        "for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):\n"
+        "    try:\n"
+        "        os.kill(os.getpid(), signum); time.sleep(5)\n"
+        "    except KeyboardInterrupt:\n"
+        "        stopped.append(signum.name)\n"
+        "print(stopped)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env=fresh_env(tmp_path / "var"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "['SIGTERM', 'SIGHUP', 'SIGINT']"

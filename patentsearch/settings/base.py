@@ -9,7 +9,7 @@ from patentsearch.env import BASE_DIR, env
 from patentsearch.settings.components.cases import *  # noqa: F403
 from patentsearch.settings.components.celery import *  # noqa: F403
 from patentsearch.settings.components.console import *  # noqa: F403
-from patentsearch.settings.components.console import FILE_UPLOAD_TEMP_DIR
+from patentsearch.settings.components.console import CONSOLE_IMPORT_ROOT, FILE_UPLOAD_TEMP_DIR
 from patentsearch.settings.components.paths import *  # noqa: F403
 from patentsearch.settings.components.paths import MEDIA_ROOT, STATIC_ROOT, VAR_DIR
 from patentsearch.settings.components.retrieval import *  # noqa: F403
@@ -19,6 +19,8 @@ from patentsearch.settings.components.security import *  # noqa: F403
 # beat's schedule; WhiteNoise serves STATIC_ROOT once collected; large uploads stream to
 # FILE_UPLOAD_TEMP_DIR).
 PATENTSEARCH_FOLDERS = [VAR_DIR, STATIC_ROOT, MEDIA_ROOT, FILE_UPLOAD_TEMP_DIR]
+if VAR_DIR in CONSOLE_IMPORT_ROOT.parents:  # the default import folder is made too; one set elsewhere is the operator's
+    PATENTSEARCH_FOLDERS.append(CONSOLE_IMPORT_ROOT)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
