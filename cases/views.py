@@ -178,7 +178,7 @@ class CaseSearchActionView(CaseWorkerMixin, View):
                 new = case_search_rerun(search=search, user=request.user)
             elif action == "refine":
                 new = case_search_run(case=case, user=request.user, k=search.k, refine=search.pk)
-            elif action == "like":
+            else:  # like (the actions were checked above)
                 form = s.LikeFigureInputSerializer(data=request.POST)
                 if not form.is_valid():
                     raise ApplicationError("; ".join(error_messages(form)))
@@ -188,8 +188,6 @@ class CaseSearchActionView(CaseWorkerMixin, View):
                     cutoff=search.cutoff_date, ignore_cutoff=search.cutoff_date is None,
                     class_focus=search.class_focus_on,
                 )
-            else:
-                raise Http404("No such action.")
         except ApplicationError as exc:
             return render(request, "cases/problem.html", {"case": case, "search": search, "message": exc.message},
                           status=400)
