@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from itertools import groupby
+from operator import itemgetter
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
@@ -46,10 +48,17 @@ def search_log_rows(case: Case) -> Iterator[tuple[object, ...]]:
     searches = (CaseSearch.objects.filter(case=case).order_by("number")
                 .select_related("created_by", "rerun_of", "refined_from")
                 .prefetch_related(Prefetch("images", queryset=QueryImage.objects.order_by("position"))))
+    # every search's ranking in one query, in the searches' order: each search takes its group
+    hits = (LoggedHit.objects.filter(search__case=case).order_by("search__number", "rank")
+            .values_list("search_id", "figure__patent__patent_id").iterator(chunk_size=2000))
+    rankings = groupby(hits, key=itemgetter(0))
+    ranking = next(rankings, None)
     for search in searches.iterator(chunk_size=200):
+        shown: list[str] = []
+        if ranking is not None and ranking[0] == search.pk:
+            shown = [patent_id for _, patent_id in ranking[1]]
+            ranking = next(rankings, None)
         images = list(search.images.all())
-        shown = list(LoggedHit.objects.filter(search=search).order_by("rank")
-                     .values_list("figure__patent__patent_id", flat=True))
         patents = list(dict.fromkeys(shown))
         based_on = search.rerun_of or search.refined_from
         yield (case.application_number, search.number, search.created_at.isoformat(), search.created_by.username,

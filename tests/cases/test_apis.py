@@ -338,6 +338,22 @@ def test_the_search_log_export_holds_each_query_and_what_it_showed(examiner_api,
     assert two["figures_shown"] == str(len(again["search"]["hits"]))
 
 
+def test_the_search_log_export_gives_each_search_its_own_ranking_even_an_empty_one(examiner_api, case,
+                                                                                   encoded_corpus):
+    shown = [search(examiner_api, case, images=[upload(view_of(0, 1))], k=4).json(),
+             search(examiner_api, case, images=[upload(view_of(0, 1))], k=4, cutoff="1791-01-01").json(),
+             search(examiner_api, case, images=[upload(view_of(1, 1))], k=3).json()]
+    assert [len(body["hits"]) for body in shown] == [4, 0, 3]
+    response = examiner_api.get(f"/api/v1/cases/{case.pk}/searches.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
+    header = rows[0]
+    logged = [dict(zip(header, row, strict=True)) for row in rows[1:]]
+    assert [row["search"] for row in logged] == ["1", "2", "3"]
+    for row, body in zip(logged, shown, strict=True):
+        patents = dict.fromkeys(Figure.objects.get(pk=h["figure_id"]).patent.patent_id for h in body["hits"])
+        assert (row["figures_shown"], row["patents_shown"]) == (str(len(body["hits"])), ";".join(patents))
+
+
 def test_no_endpoint_alters_a_logged_search(examiner_api, case, encoded_corpus):
     first = search(examiner_api, case, images=[upload(view_of(0, 1))]).json()
     url = f"/api/v1/cases/{case.pk}/searches/{first['id']}/"
