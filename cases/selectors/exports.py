@@ -82,8 +82,7 @@ def _focus(search: CaseSearch) -> str:
         return "off"
     if not search.class_focus:
         return "on"
-    focus = ClassFocus.from_dict(search.class_focus)
-    return "on: " + "; ".join(f"{item.label} {item.share:.2f}" for item in focus.classes)
+    return "on: " + ClassFocus.from_dict(search.class_focus).summary()
 
 
 def judgments_visible(user: User, case_id: int | None = None) -> QuerySet[Judgment]:

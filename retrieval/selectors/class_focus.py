@@ -91,6 +91,11 @@ class ClassFocus:
         """How many voted classes hold less than ``SHOWN_SHARE`` (the page says "and N more")."""
         return len(self.classes) - len(self.shown())
 
+    def summary(self) -> str:
+        """Every voted class with its share, in one line of text ("D14 55%, 14-02 40%"): what the
+        command line prints and the case's search-log export holds."""
+        return ", ".join(f"{item.label} {item.share:.0%}" for item in self.classes)
+
     def voted(self) -> dict[str, set[str]]:
         """The labels of each scheme that a page marks as voted for ("class ↑"): the shown ones."""
         labels: dict[str, set[str]] = {scheme: set() for scheme, _ in SCHEMES}

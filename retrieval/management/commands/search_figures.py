@@ -49,8 +49,7 @@ class Command(AppCommand):
                                          indent=2))
             return
         if focus is not None:
-            self.stdout.write("class focus (from " + ", ".join(focus.patents) + "): " + ", ".join(
-                f"{c.label} {c.share:.0%}" for c in focus.classes))
+            self.stdout.write("class focus (from " + ", ".join(focus.patents) + "): " + focus.summary())
         self.stdout.write(f"{'rank':>4}  {'score':>6}  {'class':>5}  {'patent':<12} {'fig':<5} {'title':<40} source_file")
         for row in rows:
             self.stdout.write(

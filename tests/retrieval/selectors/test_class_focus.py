@@ -127,3 +127,10 @@ def test_the_settings_give_the_default_weight(settings):
     settings.RETRIEVAL_CLASS_FOCUS_WEIGHT, settings.RETRIEVAL_CLASS_FOCUS_PATENTS = 0.5, 1
     focus = apply_class_focus(FUSED, classes=CLASSES)[1]
     assert focus is not None and focus.patents == ["A"] and focus.classes[0].share == 1.0
+
+
+def test_the_summary_names_every_voted_class_with_its_share():
+    focus = ClassFocus(weight=0.5, patents=["USD1", "USD2"], classes=[
+        FocusClass("us_class_main", "D14", 0.5455), FocusClass("locarno_class", "14-02", 0.4),
+        FocusClass("locarno_class", "14-04", 0.06)])
+    assert focus.summary() == "D14 55%, 14-02 40%, 14-04 6%"
