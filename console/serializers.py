@@ -17,7 +17,7 @@ class CorpusUploadSerializer(serializers.Serializer):
 
     def validate(self, data: dict) -> dict:
         if bool(data.get("archive")) == bool(data.get("folder")):
-            raise serializers.ValidationError("Send either an `archive` (.zip) or a `folder` on the server.")
+            raise serializers.ValidationError("Send either archive (a .zip file) or folder (a folder on the server).")
         return data
 
 
@@ -58,6 +58,8 @@ class JobSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     percent = serializers.IntegerField()
     refused = serializers.BooleanField()
+    nothing_imported = serializers.BooleanField()
+    summary = serializers.CharField(help_text="The progress line as the console shows it.")
     waiting = serializers.IntegerField()
     lost = serializers.IntegerField()
     rate_per_s = serializers.FloatField(allow_null=True)
@@ -137,7 +139,9 @@ class EvaluationInputSerializer(serializers.Serializer):
 
     def validate(self, data: dict) -> dict:
         if not data.get("qrels") and data.get("corpus") is None:
-            raise serializers.ValidationError("Choose a corpus, or `qrels`: \"judgments\".")
+            raise serializers.ValidationError(
+                "Choose a corpus, or set qrels to \"judgments\" to evaluate against the examiners' judgments."
+            )
         return data
 
 

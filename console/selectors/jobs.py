@@ -43,7 +43,6 @@ class JobProgress:
     def percent(self) -> int:
         if not self.total:  # nothing counted yet (queued), or nothing to do
             return 100 if self.state == Job.State.SUCCEEDED else 0
-        # a refused ingest counts its checked rows as done and its bad ones also as failed
         return min(100, int(100 * (self.done + self.failed) / self.total))
 
     @property
@@ -51,6 +50,25 @@ class JobProgress:
         """An ingest whose corpus was refused (bad rows, a broken or unsafe archive): nothing was
         imported, and its problems, not its counts, say what happened."""
         return self.job.kind == Job.Kind.INGEST and self.state == Job.State.FAILED and bool(self.problems)
+
+    @property
+    def nothing_imported(self) -> bool:
+        """An ingest that failed: refused, or stopped by an error or a dead worker. Ingest is all or
+        nothing, so there is no progress to show."""
+        return self.job.kind == Job.Kind.INGEST and self.state == Job.State.FAILED
+
+    @property
+    def summary(self) -> str:
+        """The job's progress line, the one wording of the pages, the API and the polling script.
+        A failed ingest imported nothing (it is all or nothing), so it says that instead of counts:
+        refused with its problems, or stopped (an unexpected error, a worker that died; the
+        message says which)."""
+        if self.refused:
+            n = len(self.problems)
+            return f"Refused: {n} problem{'' if n == 1 else 's'} · nothing imported"
+        if self.nothing_imported:
+            return "Stopped · nothing imported"
+        return f"{self.done} done · {self.failed} failed · {self.pending} pending of {self.total}"
 
 
 def job_list() -> QuerySet[Job]:
@@ -66,6 +84,9 @@ def job_progress(job: Job) -> JobProgress:
         progress = _measured(job)
     elif job.kind == Job.Kind.DESCRIBE and job.corpus_id is not None:
         progress = _described(job)
+    elif job.kind == Job.Kind.INGEST and job.state == Job.State.FAILED:
+        # all or nothing: the rows it had checked are not imported, and none are waiting
+        progress = JobProgress(job, job.state, 0, job.failed, 0, job.total, problems=list(job.problems or []))
     else:
         progress = JobProgress(job, job.state, job.done, job.failed, job.pending, job.total,
                                problems=list(job.problems or []))

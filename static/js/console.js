@@ -29,13 +29,11 @@
   }
 
   const running = (state) => state === "queued" || state === "running";
-  // as templates/console/_job_counts.html: a refused corpus says so and how many problems, not counts
-  const counts = (j) => j.refused
-    ? "Refused: " + j.problems.length + " problem" + (j.problems.length === 1 ? "" : "s") + " · nothing imported"
-    : j.done + " done · " + j.failed + " failed · " + j.pending + " pending of " + j.total;
+  // the server's own progress line (JobProgress.summary), as the page first showed it
+  const counts = (j) => j.summary;
   function paintBar(bar, j) {
     bar.value = j.percent;
-    bar.hidden = j.refused;  // nothing was imported: no progress to show
+    bar.hidden = j.nothing_imported;  // a failed ingest imported nothing: no progress to show
   }
 
   function paintState(el, state) {

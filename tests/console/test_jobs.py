@@ -239,7 +239,29 @@ def test_a_refused_corpus_says_refused_with_its_problems_not_counts(truncated_zi
     assert "<dt>Outcome</dt>" in page and "cut.png" in page and "gone.png" in page  # the problems, listed
     data = admin_api.get(f"/api/v1/jobs/{job.pk}/").json()  # the contract's fields as they were, and `refused`
     assert (data["state"], data["failed"], len(data["problems"]), data["refused"]) == ("failed", 2, 2, True)
-    assert {"done", "pending", "total"} <= data.keys()
+    # nothing imported and nothing waiting: the rows it had checked are not counted as done
+    assert (data["done"], data["pending"], data["nothing_imported"]) == (0, 0, True)
+    assert data["summary"] == "Refused: 2 problems · nothing imported"
+
+
+def test_an_ingest_stopped_by_an_error_says_so_not_zero_counts(admin_user, admin_api):
+    """An unexpected error (or a worker that died) ends an ingest failed with a message and no
+    problems: the line says it stopped and imported nothing, not '0 done · 0 failed · … of 0'."""
+    from django.test import Client
+
+    job = Job.objects.create(kind=Job.Kind.INGEST, state=Job.State.FAILED, done=40, pending=60, total=100,
+                             message="Ingest stopped by an unexpected error: disk full")
+    client = Client()
+    client.force_login(admin_user)
+    for url in ("/console/", f"/console/jobs/{job.pk}/"):
+        page = client.get(url).content.decode()
+        counts = page[page.index('data-field="counts"'):]
+        assert "Stopped · nothing imported" in counts[:counts.index("</span>")], url
+        assert 'data-field="bar" hidden' in page, url
+    assert "disk full" in client.get(f"/console/jobs/{job.pk}/").content.decode()
+    data = admin_api.get(f"/api/v1/jobs/{job.pk}/").json()
+    assert (data["done"], data["pending"], data["refused"], data["nothing_imported"]) == (0, 0, False, True)
+    assert data["summary"] == "Stopped · nothing imported"
 
 
 def test_only_a_refused_ingest_reads_refused(admin_user, admin_api):

@@ -62,5 +62,5 @@ def test_upload_ingest_and_encode_on_workers(celery_worker, admin_api, active_mo
 def test_upload_without_archive_or_folder(admin_api):
     response = admin_api.post("/api/v1/corpora/", {"name": "x"}, format="multipart")
     assert response.status_code == 400
-    assert "either an `archive`" in response.json()["message"]
+    assert "Send either archive (a .zip file) or folder" in response.json()["message"]
     assert not Job.objects.exists()
