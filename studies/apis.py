@@ -77,11 +77,30 @@ class _ParticipantApi(APIView):
     permission_classes = [IsAuthenticated, IsStudyParticipantRole]
 
 
-class StudyTaskNextApi(_ParticipantApi):
-    """The participant's current task (started on first call, its results stored); 204 when done."""
+PREFETCH_HEADERS = ("Sec-Purpose", "Purpose", "X-Purpose", "X-Moz")
 
-    @extend_schema(responses={200: ParticipantTaskSerializer, 204: None})
+
+def _is_prefetch(request: Request) -> bool:
+    values = (request.headers.get(name, "").lower() for name in PREFETCH_HEADERS)
+    return any("prefetch" in value or value == "preview" for value in values)
+
+
+class StudyTaskNextApi(_ParticipantApi):
+    """The participant's current task (started on first call, its results stored); 204 when done.
+
+    The first GET starts the task's clock, so a browser's prefetch (which says so in Sec-Purpose
+    or its older names) is refused before anything starts, and no answer may be cached."""
+
+    @extend_schema(responses={200: ParticipantTaskSerializer, 204: None, 503: None})
     def get(self, request: Request) -> Response:
+        if _is_prefetch(request):
+            return Response({"message": "A prefetch does not start a study task; open the study page."},
+                            status=503, headers={"Cache-Control": "no-store", "Retry-After": "0"})
+        response = self._next(request)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def _next(self, request: Request) -> Response:
         try:
             assignment = participation.assignment_next(user=request.user)
         except StudyNotReadyError as exc:

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from studies.models import Arm, Study
+from studies.models import Arm, Event, Study
 from tests.studies.conftest import MODEL_A, MODEL_B, make_study
 
 pytestmark = pytest.mark.django_db
@@ -175,6 +175,23 @@ def test_roles(study_corpus, participants, tmp_path):
     examiner = APIClient()
     examiner.force_authenticate(User.objects.create_user("exa", password="x", role=User.Role.EXAMINER))
     assert examiner.get("/api/v1/study/tasks/next/").status_code == 204  # not in any study
+
+
+@pytest.mark.parametrize("header", [{"HTTP_SEC_PURPOSE": "prefetch"}, {"HTTP_SEC_PURPOSE": "prefetch;prerender"},
+                                    {"HTTP_PURPOSE": "prefetch"}, {"HTTP_X_MOZ": "prefetch"}])
+def test_a_browser_prefetch_of_the_next_task_starts_no_clock(study_corpus, participants, header):
+    """GET .../tasks/next/ starts the task's clock (issue 13's contract), so a prefetch is refused
+    before anything starts, and the real request that follows gets the first task, uncached."""
+    study = Study.objects.get(pk=make_study("prefetch", study_corpus).study_id)
+    client = APIClient()
+    client.force_authenticate(participants[0])
+    refused = client.get("/api/v1/study/tasks/next/", **header)
+    assert refused.status_code == 503 and "prefetch" in refused.json()["message"]
+    assert refused["Cache-Control"] == "no-store"
+    assert not Event.objects.filter(study=study).exists()  # no task_start, nothing shown
+    task = client.get("/api/v1/study/tasks/next/")
+    assert task.status_code == 200 and task.json()["number"] == 1 and task["Cache-Control"] == "no-store"
+    assert Event.objects.filter(study=study, kind="task_start").count() == 1
 
 
 def test_admin_creates_a_study_through_the_api(study_corpus, participants):
