@@ -87,11 +87,11 @@ def study_create(
     users = _check_participants(participants, problems)
     _check_tasks(tasks, problems)
     if design not in Study.Design.values:
-        problems.add("design", f"design must be one of {', '.join(Study.Design.values)}")
+        problems.add("design", f"must be one of {', '.join(Study.Design.values)}")
     if not 1 <= k <= 100:
-        problems.add("k", "k must be between 1 and 100")
+        problems.add("k", "must be between 1 and 100")
     if time_limit_s is not None and time_limit_s < 10:
-        problems.add("time_limit_s", "a time limit must be at least 10 seconds")
+        problems.add("time_limit_s", "must be at least 10 seconds")
     _check_storable(Study, {"time_limit_s": time_limit_s, "seed": seed}, problems)
     problems.raise_if_any()
     with transaction.atomic():
@@ -230,9 +230,9 @@ def _check_storable(model: type, values: dict[str, int | None], problems: _Probl
             continue
         low, high = connection.ops.integer_field_range(model._meta.get_field(name).get_internal_type())
         if value > high:
-            problems.add(name, f"{name} must be at most {high}")
+            problems.add(name, f"must be at most {high}")
         elif value < low:
-            problems.add(name, f"{name} must be at least {low}")
+            problems.add(name, f"must be at least {low}")
 
 
 def _check_participants(names: Sequence[str], problems: _Problems) -> list[User]:
