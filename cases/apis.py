@@ -96,10 +96,12 @@ class CaseListApi(CaseApi):
 
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    @extend_schema(**paged_schema(s.CaseOutputSerializer, "api_v1_cases_list"))
+    @extend_schema(**paged_schema(s.CaseOutputSerializer, "api_v1_cases_list", filters=s.CaseFilterSerializer))
     def get(self, request: Request) -> Response:
+        filters = s.CaseFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         paginator = Pagination()
-        page = paginator.paginate_queryset(case_list(request.user), request, view=self)
+        page = paginator.paginate_queryset(case_list(request.user, **filters.filters()), request, view=self)
         return paginator.get_paginated_response(s.CaseOutputSerializer(page, many=True).data)
 
     @extend_schema(request=s.CaseInputSerializer, responses={201: s.CaseOutputSerializer})

@@ -61,6 +61,18 @@ class CasePatchSerializer(_CutoffAlias, serializers.Serializer):
                                      help_text="closed: read-only; open: reopen.")
 
 
+class CaseFilterSerializer(serializers.Serializer):
+    """Which cases a list shows (the cases page and GET /api/v1/cases/)."""
+
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="", trim_whitespace=True,
+                              label="Find", help_text="Part of the application number or the title.")
+    status = serializers.ChoiceField(choices=Case.Status.choices, required=False, allow_blank=True, default="",
+                                     help_text="open or closed; blank for both.")
+
+    def filters(self) -> dict[str, str]:
+        return {"text": self.validated_data["q"], "status": self.validated_data["status"]}
+
+
 class CaseOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     application_number = serializers.CharField()

@@ -64,17 +64,26 @@ class CaseListView(CaseWorkerMixin, View):
     template_name = "cases/list.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        cases = page_of(request, case_list(request.user), CASES_PER_PAGE)
-        return render(request, self.template_name, {"cases": cases, "form": {}})
+        context = _case_list_context(request)
+        return render(request, self.template_name, context, status=400 if context["filter_errors"] else 200)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = s.CaseInputSerializer(data=request.POST)
         if not form.is_valid():
-            cases = page_of(request, case_list(request.user), CASES_PER_PAGE)
-            context = {"cases": cases, "form": request.POST, "errors": error_messages(form)}
+            context = _case_list_context(request, form=request.POST, errors=error_messages(form))
             return render(request, self.template_name, context, status=400)
         case = case_create(examiner=request.user, **form.validated_data)
         return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
+
+
+def _case_list_context(request: HttpRequest, **extra: object) -> dict:
+    """The cases list, narrowed by the find box and the status (?q=, ?status=, as the API)."""
+    chosen = s.CaseFilterSerializer(data=request.GET)
+    valid = chosen.is_valid()
+    filters = chosen.filters() if valid else {"text": "", "status": ""}
+    cases = page_of(request, case_list(request.user, **filters), CASES_PER_PAGE)
+    return {"cases": cases, "form": {}, "filters": filters, "filtered": any(filters.values()),
+            "filter_errors": [] if valid else error_messages(chosen), **extra}
 
 
 def _case_context(request: HttpRequest, case: Case, **extra: object) -> dict:

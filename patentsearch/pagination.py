@@ -22,15 +22,19 @@ class Pagination(LimitOffsetPagination):
     max_limit = MAX_LIMIT
 
 
-def paged_schema(item: type[serializers.Serializer], operation_id: str) -> dict[str, Any]:
+def paged_schema(
+    item: type[serializers.Serializer], operation_id: str, filters: type[serializers.Serializer] | None = None
+) -> dict[str, Any]:
     """``extend_schema`` arguments for an APIView's GET that answers a page of ``item``: the
     schema says what the view sends (``count``, ``next``, ``previous``, ``results``) and takes
-    (``limit``, ``offset``), as drf-spectacular says for generic list views by itself, under its
-    ``…_list`` operation id (an APIView's GET would otherwise share ``…_retrieve`` with the detail)."""
+    (``limit``, ``offset``, and the query parameters of a ``filters`` serializer), as
+    drf-spectacular says for generic list views by itself, under its ``…_list`` operation id (an
+    APIView's GET would otherwise share ``…_retrieve`` with the detail)."""
     name = item.__name__.removesuffix("Serializer")
     return {
         "operation_id": operation_id,
         "parameters": [
+            *([filters] if filters else []),
             OpenApiParameter("limit", int, description=f"items per page (at most {MAX_LIMIT})"),
             OpenApiParameter("offset", int, description="items to skip"),
         ],

@@ -42,9 +42,16 @@ def _count(queryset: QuerySet, expression: str = "pk") -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def case_list(user: User) -> QuerySet[Case]:
-    """The user's cases with their counts: searches, judged figures, cited patents."""
-    return case_visible(user).annotate(
+def case_list(user: User, *, text: str = "", status: str = "") -> QuerySet[Case]:
+    """The user's cases with their counts: searches, judged figures, cited patents; ``text``
+    keeps the cases whose application number or title contains it (any case), ``status`` those
+    open or closed."""
+    cases = case_visible(user)
+    if text:
+        cases = cases.filter(Q(application_number__icontains=text) | Q(title__icontains=text))
+    if status:
+        cases = cases.filter(status=status)
+    return cases.annotate(
         search_count=_count(CaseSearch.objects.filter(case=OuterRef("pk"))),
         judged_count=_count(Judgment.objects.filter(case=OuterRef("pk")).filter(
             Q(grade__isnull=False) | ~Q(category=""))),

@@ -45,6 +45,11 @@ def test_examiner_creates_a_case_and_lists_it_with_counts(examiner_api):
     assert (created["examiner"], created["status"], created["search_count"]) == ("ada", "open", 0)
     listed = examiner_api.get("/api/v1/cases/").json()
     assert [c["application_number"] for c in listed["results"]] == ["29/999,001"]
+    found = examiner_api.get("/api/v1/cases/", {"q": "COFFEE", "status": "open"}).json()
+    assert [c["application_number"] for c in found["results"]] == ["29/999,001"]
+    assert examiner_api.get("/api/v1/cases/", {"status": "closed"}).json()["count"] == 0
+    refused = examiner_api.get("/api/v1/cases/", {"status": "lost"})
+    assert refused.status_code == 400 and "status" in refused.json()["message"]
 
 
 def test_a_search_with_two_views_is_logged_with_its_drawings_and_exact_ranking(examiner_api, case, encoded_corpus):
@@ -389,6 +394,8 @@ def test_the_cases_api_is_in_the_openapi_schema(examiner_api):
         assert page["properties"]["results"]["items"]["$ref"].endswith(f"/{item}"), path
         assert get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(f"Paginated{item}List")
         assert get["operationId"].endswith("_list"), path
+    cases = {p["name"]: p for p in schema["paths"]["/api/v1/cases/"]["get"]["parameters"]}  # and its filters
+    assert {"open", "closed"} <= set(cases["status"]["schema"]["enum"]) and cases["q"]["in"] == "query"
 
 
 def test_a_multi_page_tiff_searches_with_its_first_page_and_is_stored_as_sent(examiner_api, case, encoded_corpus):

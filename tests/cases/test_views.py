@@ -34,6 +34,35 @@ def test_the_case_list_creates_a_case_and_shows_counts(browser):
                                 "Prior-art cutoff: Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
 
 
+def test_the_case_list_finds_a_case_by_number_or_title_and_status(browser, examiner, other_examiner):
+    from cases.services.cases import case_create, case_update
+
+    for number, title in [("29/700,001", "Coffee mug"), ("29/700,002", "Desk lamp"), ("29/800,003", "Mug holder")]:
+        case_create(examiner=examiner, application_number=number, title=title, cutoff_date="2015-01-01")
+    case_create(examiner=other_examiner, application_number="29/700,009", title="Mug", cutoff_date="2015-01-01")
+    case_update(case=Case.objects.get(application_number="29/800,003"), status="closed")
+
+    def shown(query: str) -> tuple[int, list[str]]:
+        response = browser.get("/cases/" + query)
+        page = response.content.decode()
+        table = page[page.index("<tbody>"):page.index("</tbody>")] if "<tbody>" in page else ""
+        return response.status_code, [n for n in ("29/700,001", "29/700,002", "29/800,003", "29/700,009") if n in table]
+
+    assert shown("?q=mug") == (200, ["29/700,001", "29/800,003"])  # the title, any case; not bob's
+    assert shown("?q=700,00") == (200, ["29/700,001", "29/700,002"])  # part of the number
+    assert shown("?q=mug&status=open") == (200, ["29/700,001"])
+    assert shown("?status=closed") == (200, ["29/800,003"])
+    page = browser.get("/cases/?q=mug").content.decode()
+    assert "2 cases match “mug”" in page and 'value="mug"' in page and "Show all cases" in page
+    none = browser.get("/cases/?q=teapot").content.decode()
+    assert "No case matches." in none and "No cases yet" not in none
+    bad = browser.get("/cases/?status=lost")
+    assert bad.status_code == 400 and alert_lines(bad) == ['Status: "lost" is not a valid choice.']
+    assert shown("?status=lost")[1] == ["29/700,001", "29/700,002", "29/800,003"]  # the list, unfiltered
+    two_pages = browser.get("/cases/?q=29&page=2")  # the pager keeps the filter
+    assert two_pages.status_code == 200
+
+
 def test_the_composer_searches_and_the_search_page_shows_the_ranking(browser, case, encoded_corpus):
     page = browser.get(f"/cases/{case.pk}/").content.decode()
     assert "granted before 2030-01-01" in page and 'id="compose-form"' in page
