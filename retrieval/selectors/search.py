@@ -23,7 +23,9 @@ The channels' ranks are fused by weighted reciprocal rank fusion (Cormack et al.
 text-only query the text channels; a drawing plus a text all of them, the drawing channel
 weighted by ``1 - text_weight`` and the text channels by ``text_weight`` (both times 2, so the
 default 0.5 leaves the channel weights as they are; the joint channel carries the text weight
-inside its query vector instead). The channel weights come from the settings
+inside its query vector instead; under a text weight of 0.25 the drawing channel joins it,
+``1 - w/0.25`` against ``w/0.25``, so at 0 the drawing ranks alone, as the slider's end
+promises). The channel weights come from the settings
 (:func:`fusion_weights`), chosen on the validation patents of the dev corpus with
 ``manage.py evaluate_search`` (docs/evaluation.md): ``RETRIEVAL_FUSION_WEIGHTS_JOINT`` when the
 joint channel is there (by default the joint channel alone: rank fusion with the drawing
@@ -59,6 +61,8 @@ from retrieval.selectors.models import model_get_active
 #: Channel names, in the order the API lists them.
 CHANNELS = ("drawing", "text_tower", "fulltext", "trigram", "sentence", "joint")
 TEXT_CHANNELS = ("text_tower", "fulltext", "trigram", "sentence")
+#: Under this text weight the drawing channel shares a joint query's ranking (all of it at 0).
+JOINT_FULL_BELOW = 0.25
 
 
 @dataclass(frozen=True)
@@ -242,15 +246,24 @@ def channel_weights(
     weights for the query's channels (:func:`fusion_weights`) unless ``base`` is given."""
     base = dict(fusion_weights(rankings) if base is None else base)
     both = "drawing" in rankings and any(c in rankings for c in TEXT_CHANNELS)
+    w = float(text_weight)
     weights = {}
     for channel in rankings:
         weight = float(base.get(channel, 1.0))
         if both and channel in TEXT_CHANNELS:
-            weight *= 2.0 * text_weight
+            weight *= 2.0 * w
         elif both and channel == "drawing":
-            weight *= 2.0 * (1.0 - text_weight)
-        # ``joint`` holds the text weight inside its query vector (joint_vector).
+            weight *= 2.0 * (1.0 - w)
         weights[channel] = weight
+    if "joint" in rankings and "drawing" in rankings:
+        # ``joint`` holds the text weight inside its query vector (joint_vector), but that vector
+        # meets the figures' sentence vectors, not their drawings: at a text weight under
+        # JOINT_FULL_BELOW the drawing's own ranking comes in, and takes over at 0 (a drawing-
+        # only search), where the joint vector would be the drawing against texts alone. The
+        # weights of the API's (0.5) and the case composer's (0.3) defaults are unchanged.
+        share = min(1.0, w / JOINT_FULL_BELOW)
+        weights["joint"] *= share
+        weights["drawing"] += 1.0 - share
     return weights
 
 

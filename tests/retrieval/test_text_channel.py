@@ -229,6 +229,17 @@ def test_a_drawing_cannot_push_an_unrelated_title_above_an_exact_title_match(exa
     assert any(h["channels"].get("drawing") == 1 for h in hits if h["patent_id"] == "USD900002")
 
 
+def test_text_weight_zero_searches_by_the_drawing_alone(examiner_api, products_default):
+    """The slider's end: with the text at weight 0 the drawing ranks as it does alone (its own
+    figure first, at its cosine), whatever the text says."""
+    bottle = png_bytes(drawing(5_000 + 1 * 100 + 0))
+    alone = _search(examiner_api, image=_upload(bottle), k=8)
+    for text in ("Pregnancy pillow", "lamp"):
+        hits = _search(examiner_api, image=_upload(bottle), text=text, text_weight=0, k=8)
+        assert [h["figure_id"] for h in hits] == [h["figure_id"] for h in alone], text
+        assert hits[0]["score"] == pytest.approx(alone[0]["score"], abs=1e-4)
+
+
 def test_the_joint_channel_needs_a_model_in_the_sentence_space(examiner_api, products):
     # The test model (random open_clip) has its own text space: no joint channel, the rest fuse.
     query = png_bytes(drawing(5_000 + 1 * 100 + 0))

@@ -39,6 +39,18 @@ def test_weights_split_between_drawing_and_text_by_the_text_weight(settings):
     assert channel_weights({"trigram": []}, text_weight=0.5, base={}) == {"trigram": 1.0}
 
 
+def test_with_the_joint_channel_the_drawing_takes_over_below_the_default_text_weight(settings):
+    """The joint vector meets the figures' sentence vectors: at text weight 0 it would be the
+    drawing against texts alone, so the drawing's own ranking replaces it step by step."""
+    settings.RETRIEVAL_FUSION_WEIGHTS_JOINT = {"drawing": 0.0, "sentence": 0.0, "joint": 1.0}
+    joint = {"drawing": [], "sentence": [], "joint": []}
+    assert channel_weights(joint, text_weight=0.5) == {"drawing": 0.0, "sentence": 0.0, "joint": 1.0}  # as chosen
+    assert channel_weights(joint, text_weight=0.8) == {"drawing": 0.0, "sentence": 0.0, "joint": 1.0}
+    assert channel_weights(joint, text_weight=0.3) == {"drawing": 0.0, "sentence": 0.0, "joint": 1.0}  # composer's
+    assert channel_weights(joint, text_weight=0.125) == {"drawing": 0.5, "sentence": 0.0, "joint": 0.5}
+    assert channel_weights(joint, text_weight=0.0) == {"drawing": 1.0, "sentence": 0.0, "joint": 0.0}
+
+
 def test_fused_views_are_the_unit_mean_of_the_views():
     views = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=np.float32)
     fused = fuse_views(views)
