@@ -161,8 +161,8 @@
         let j;
         try { j = await api(url); } catch (err) { setTimeout(poll, POLL_MS); return; }
         paintState(document.getElementById("job-state"), j.state);
-        document.getElementById("job-bar").value = j.percent;
-        document.getElementById("job-counts").textContent = j.total ? j.done + " of " + j.total + " rows checked" : "";
+        paintBar(document.getElementById("job-bar"), j);
+        document.getElementById("job-counts").textContent = counts(j);
         document.getElementById("job-message").textContent = j.message;
         if (running(j.state)) { setTimeout(poll, POLL_MS); return; }
         if (j.problems.length) {

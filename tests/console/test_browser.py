@@ -24,7 +24,7 @@ def _login(page, url: str, username: str, next_path: str) -> None:  # noqa: ANN0
 
 
 def test_admin_uploads_registers_activates_and_evaluates(
-    live_server, celery_worker, browser_page, active_model, good_zip, tmp_path  # noqa: F811
+    live_server, celery_worker, browser_page, active_model, good_zip, truncated_zip, tmp_path  # noqa: F811
 ):
     from playwright.sync_api import expect
 
@@ -39,6 +39,15 @@ def test_admin_uploads_registers_activates_and_evaluates(
     expect(page.locator("#upload-text")).to_have_text("uploaded", timeout=LONG)
     expect(page.locator("#job-state")).to_have_text("succeeded", timeout=LONG)
     assert page.locator("#job-bar").evaluate("bar => bar.value") == 100
+    expect(page.locator("#job-counts")).to_have_text("12 done · 0 failed · 0 pending of 12")
+    # a refused corpus: the same line as the jobs pages, no progress bar for what was never imported
+    page.set_input_files("#archive", str(truncated_zip))
+    page.fill("#upload-name", "refused corpus")
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#job-state")).to_have_text("failed", timeout=LONG)
+    expect(page.locator("#job-counts")).to_have_text("Refused: 2 problems · nothing imported")
+    expect(page.locator("#job-bar")).to_be_hidden()
+    expect(page.locator("#job-problems tbody tr")).to_have_count(2)
 
     page.keyboard.press("j")  # the jobs page, updated live until the encoding is done
     page.wait_for_url("**/console/")
