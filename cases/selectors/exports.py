@@ -20,7 +20,7 @@ from retrieval.selectors.class_focus import ClassFocus
 
 CITATION_HEADER = ("application_number", "patent_id", "title", "grant_date", "category", "figures",
                    "best_grade", "note", "examiner", "judged_at")
-SEARCH_LOG_HEADER = ("application_number", "search", "searched_at", "examiner", "origin", "based_on_search",
+SEARCH_LOG_HEADER = ("application_number", "search", "search_id", "searched_at", "examiner", "origin", "based_on_search",
                      "like_figure", "drawings", "drawing_sha256", "crops", "text", "text_weight", "k", "filters",
                      "cutoff", "cutoff_overridden", "model", "model_version", "class_focus", "figures_shown",
                      "patents_shown")
@@ -44,31 +44,35 @@ def citation_rows(case: Case) -> Iterator[tuple[object, ...]]:
 def search_log_rows(case: Case) -> Iterator[tuple[object, ...]]:
     """The case's searches, oldest first, for the file: each query as it was run (drawings by
     SHA-256 with their crops, text, filters, cutoff, model, class focus) and what it showed (the
-    number of figures, and the patents in the order they were first shown)."""
+    figure ids in rank order, and the patents in the order they were first shown). ``search`` is
+    the number the case's pages show; ``search_id`` the id the judgments export, the qrels and
+    the run files use, so the files join."""
     searches = (CaseSearch.objects.filter(case=case).order_by("number")
                 .select_related("created_by", "rerun_of", "refined_from")
                 .prefetch_related(Prefetch("images", queryset=QueryImage.objects.order_by("position"))))
     # every search's ranking in one query, in the searches' order: each search takes its group
     hits = (LoggedHit.objects.filter(search__case=case).order_by("search__number", "rank")
-            .values_list("search_id", "figure__patent__patent_id").iterator(chunk_size=2000))
+            .values_list("search_id", "figure_id", "figure__patent__patent_id").iterator(chunk_size=2000))
     rankings = groupby(hits, key=itemgetter(0))
     ranking = next(rankings, None)
     for search in searches.iterator(chunk_size=200):
-        shown: list[str] = []
+        shown: list[tuple[int, str]] = []
         if ranking is not None and ranking[0] == search.pk:
-            shown = [patent_id for _, patent_id in ranking[1]]
+            shown = [(figure_id, patent_id) for _, figure_id, patent_id in ranking[1]]
             ranking = next(rankings, None)
         images = list(search.images.all())
-        patents = list(dict.fromkeys(shown))
+        patents = list(dict.fromkeys(patent_id for _, patent_id in shown))
         based_on = search.rerun_of or search.refined_from
-        yield (case.application_number, search.number, search.created_at.isoformat(), search.created_by.username,
+        yield (case.application_number, search.number, search.pk, search.created_at.isoformat(),
+               search.created_by.username,
                search.origin, based_on.number if based_on else "", _blank(search.like_figure_id), len(images),
                ";".join(image.sha256 for image in images), ";".join(_crop(image.crop) for image in images),
                search.text, search.text_weight, search.k,
                json.dumps(search.filters, sort_keys=True, separators=(",", ":")) if search.filters else "",
                _blank(search.cutoff_date and search.cutoff_date.isoformat()),
                "yes" if search.cutoff_overridden else "no",
-               search.model_name, search.model_version, _focus(search), len(shown), ";".join(patents))
+               search.model_name, search.model_version, _focus(search),
+               ";".join(str(figure_id) for figure_id, _ in shown), ";".join(patents))
 
 
 def _crop(crop: list[float] | None) -> str:

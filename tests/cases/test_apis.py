@@ -321,7 +321,7 @@ def test_the_search_log_export_holds_each_query_and_what_it_showed(examiner_api,
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert 'filename="searches-29_123_456.csv"' in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
-    assert rows[0] == ["application_number", "search", "searched_at", "examiner", "origin", "based_on_search",
+    assert rows[0] == ["application_number", "search", "search_id", "searched_at", "examiner", "origin", "based_on_search",
                        "like_figure", "drawings", "drawing_sha256", "crops", "text", "text_weight", "k", "filters",
                        "cutoff", "cutoff_overridden", "model", "model_version", "class_focus", "figures_shown",
                        "patents_shown"]
@@ -335,12 +335,13 @@ def test_the_search_log_export_holds_each_query_and_what_it_showed(examiner_api,
     assert one["crops"] == "whole;0.100,0.000,0.900,1.000"
     assert one["text"] == "'=cmd|' /C calc'!A0"  # a formula, made inert
     assert (one["k"], one["cutoff"], one["cutoff_overridden"], one["model"]) == ("6", "2011-01-01", "yes", "test-tiny")
-    assert one["figures_shown"] == str(len(first["hits"]))
+    assert one["figures_shown"] == ";".join(str(h["figure_id"]) for h in first["hits"])  # in rank order
+    assert one["search_id"] == str(first["id"])  # the id of judgments.csv, qrels and run files
     patents = list(dict.fromkeys(Figure.objects.get(pk=h["figure_id"]).patent.patent_id for h in first["hits"]))
     assert one["patents_shown"] == ";".join(patents)
     assert one["class_focus"].startswith("on")
     assert (two["origin"], two["based_on_search"], two["text"]) == ("rerun", "1", one["text"])
-    assert two["figures_shown"] == str(len(again["search"]["hits"]))
+    assert two["figures_shown"] == ";".join(str(h["figure_id"]) for h in again["search"]["hits"])
 
 
 def test_the_search_log_export_gives_each_search_its_own_ranking_even_an_empty_one(examiner_api, case,
@@ -356,7 +357,9 @@ def test_the_search_log_export_gives_each_search_its_own_ranking_even_an_empty_o
     assert [row["search"] for row in logged] == ["1", "2", "3"]
     for row, body in zip(logged, shown, strict=True):
         patents = dict.fromkeys(Figure.objects.get(pk=h["figure_id"]).patent.patent_id for h in body["hits"])
-        assert (row["figures_shown"], row["patents_shown"]) == (str(len(body["hits"])), ";".join(patents))
+        figures = ";".join(str(h["figure_id"]) for h in body["hits"])
+        assert (row["search_id"], row["figures_shown"], row["patents_shown"]) == (
+            str(body["id"]), figures, ";".join(patents))
 
 
 def test_no_endpoint_alters_a_logged_search(examiner_api, case, encoded_corpus):

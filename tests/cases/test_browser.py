@@ -127,9 +127,9 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     with page.expect_download() as download_info:
         page.click("#export-searches")
     log = list(csv.reader(io.StringIO(open(download_info.value.path(), encoding="utf-8").read())))
-    assert log[0][:5] == ["application_number", "search", "searched_at", "examiner", "origin"]
+    assert log[0][:6] == ["application_number", "search", "search_id", "searched_at", "examiner", "origin"]
     assert len(log) - 1 == CaseSearch.objects.filter(case=case).count()
-    assert log[1][4] == "query" and log[-1][4] == "refine" and log[-1][5] == "1"  # refined from search 1
+    assert log[1][5] == "query" and log[-1][5] == "refine" and log[-1][6] == "1"  # refined from search 1
 
     other = page.context.browser.new_page()
     log_in(other, live_server.url, "bob")
