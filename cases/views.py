@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views import View
 
 from cases import serializers as s
-from cases.models import Case
+from cases.models import Case, CaseSearch
 from cases.selectors.cases import (
     case_citations,
     case_cited,
@@ -152,22 +152,26 @@ class CaseSearchView(CaseWorkerMixin, View):
 
     def get(self, request: HttpRequest, pk: int, search_pk: int) -> HttpResponse:
         case = case_get(request.user, pk)
-        search = case_search_get(case, search_pk)
-        hits, judgments = search_hits(search), case_judgments(case)
-        for hit in hits:
-            hit.judgment = judgments.get(hit.figure_id)
-        diff = search_diff(search.rerun_of, search) if search.rerun_of_id else None
-        focus = ClassFocus.from_dict(search.class_focus) if search.class_focus else None
-        context = {
-            "case": case, "search": search, "groups": _groups(hits), "hit_count": len(hits),
-            "images": list(search.images.all()), "diff": diff,
-            "new_ids": {h.figure_id for h in diff.new} if diff else set(),
-            "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA,
-            "focus": focus,
-            # the "class ↑" mark of a figure whose class the logged focus voted for
-            "voted": focus.voted() if focus else {},
-        }
-        return render(request, self.template_name, context)
+        return render(request, self.template_name, _search_context(case, case_search_get(case, search_pk)))
+
+
+def _search_context(case: Case, search: CaseSearch, **extra: object) -> dict:
+    """The search page: the logged ranking grouped by patent, with the case's judgments."""
+    hits, judgments = search_hits(search), case_judgments(case)
+    for hit in hits:
+        hit.judgment = judgments.get(hit.figure_id)
+    diff = search_diff(search.rerun_of, search) if search.rerun_of_id else None
+    focus = ClassFocus.from_dict(search.class_focus) if search.class_focus else None
+    return {
+        "case": case, "search": search, "groups": _groups(hits), "hit_count": len(hits),
+        "images": list(search.images.all()), "diff": diff,
+        "new_ids": {h.figure_id for h in diff.new} if diff else set(),
+        "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA,
+        "focus": focus,
+        # the "class ↑" mark of a figure whose class the logged focus voted for
+        "voted": focus.voted() if focus else {},
+        **extra,
+    }
 
 
 class CaseSearchActionView(CaseWorkerMixin, View):
@@ -180,8 +184,8 @@ class CaseSearchActionView(CaseWorkerMixin, View):
             raise Http404("No such action.")
         refusal = search_rate_refusal(request, self)
         if refusal is not None:
-            return render(request, "cases/problem.html", {"case": case, "search": search, "message": refusal},
-                          status=429)
+            return render(request, CaseSearchView.template_name,
+                          _search_context(case, search, action_errors=[refusal]), status=429)
         try:
             if action == "rerun":
                 new = case_search_rerun(search=search, user=request.user)
@@ -197,9 +201,9 @@ class CaseSearchActionView(CaseWorkerMixin, View):
                     cutoff=search.cutoff_date, ignore_cutoff=search.cutoff_date is None,
                     class_focus=search.class_focus_on,
                 )
-        except ApplicationError as exc:
-            return render(request, "cases/problem.html", {"case": case, "search": search, "message": exc.message},
-                          status=400)
+        except ApplicationError as exc:  # said on the search page the button was pressed on
+            context = _search_context(case, search, action_errors=[exc.message])
+            return render(request, CaseSearchView.template_name, context, status=400)
         return HttpResponseRedirect(reverse("cases:search", args=[pk, new.pk]))
 
 

@@ -152,11 +152,12 @@
     document.getElementById("note-text").focus();
   }
   document.getElementById("note-form").addEventListener("submit", () => {
+    if (closed) return;  // read-only: the dialog only shows the note
     const card = cards[current];
     judge(card, { note: document.getElementById("note-text").value }).then(() => card.focus());
   });
   document.getElementById("note-text").addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); document.getElementById("note-form").requestSubmit(); noteDialog.close(); }
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !closed) { e.preventDefault(); document.getElementById("note-form").requestSubmit(); noteDialog.close(); }
   });
 
   // Re-run, refine and more-like-this run a search on the server: show that it is working.

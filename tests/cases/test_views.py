@@ -137,6 +137,23 @@ def test_other_examiners_get_404_on_every_page(case, other_examiner, encoded_cor
     assert Case.objects.get().status == "open" and CaseSearch.objects.count() == 1
 
 
+def test_a_closed_cases_search_page_offers_no_judging_and_shows_notes_read_only(browser, case, encoded_corpus,
+                                                                              examiner):
+    from cases.services.cases import case_update
+    from cases.services.searches import QueryDrawing, case_search_run
+
+    search = case_search_run(case=case, user=examiner, k=4,
+                             drawings=[QueryDrawing(png_bytes(drawing(0)), "a.png", drawing(0))])
+    url = f"/cases/{case.pk}/searches/{search.pk}/"
+    button = '<button type="button" data-grade='
+    assert browser.get(url).content.decode().count(button) == 4 * 4 + 4  # on the cards and in the compare view
+    case_update(case=case, status="closed")
+    page = browser.get(url).content.decode()
+    assert button not in page and '<button type="button" data-category=' not in page and 'data-do="like"' not in page
+    assert 'id="note-text" name="note" data-label="Note" rows="4" readonly' in page and "Save note" not in page
+    assert "The case is closed: judgments are read-only." in page
+
+
 def test_rerun_refine_and_more_like_this_buttons(browser, case, encoded_corpus, examiner):
     from cases.services.judgments import judgment_set
     from cases.services.searches import QueryDrawing, case_search_run
@@ -149,8 +166,9 @@ def test_rerun_refine_and_more_like_this_buttons(browser, case, encoded_corpus, 
     page = browser.get(rerun["Location"]).content.decode()
     assert "Compared with search 1" in page and "4 kept" in page
     assert "0 new</strong> ·" in page and "marked “new” below" not in page  # nothing new: nothing marked
-    refused = browser.post(f"/cases/{case.pk}/searches/{search.pk}/refine")
-    assert refused.status_code == 400 and "Refine needs judgments" in refused.content.decode()
+    refused = browser.post(f"/cases/{case.pk}/searches/{search.pk}/refine")  # said on the search page itself
+    assert refused.status_code == 400 and "Refine needs judgments" in " ".join(alert_lines(refused))
+    assert 'id="refine-form"' in refused.content.decode() and refused.content.decode().count('class="card judge-card') == 4
     judgment_set(case=case, figure_id=search.hits.first().figure_id, user=examiner, grade=3)
     refined = browser.post(f"/cases/{case.pk}/searches/{search.pk}/refine")
     assert refined.status_code == 302 and CaseSearch.objects.filter(origin="refine").count() == 1
