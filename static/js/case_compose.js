@@ -12,6 +12,7 @@
   const cropsInput = document.getElementById("crops-input");
   const cropHint = document.getElementById("crop-hint");
   const hint = document.getElementById("dropzone-hint");
+  const emptyHint = hint.innerHTML;  // the server's words for an empty composer
   let views = [];  // {file, url, crop: [l, t, r, b] | null}
 
   function previewable(file) {
@@ -24,7 +25,9 @@
     input.files = transfer.files;
     cropsInput.value = views.some((v) => v.crop) ? JSON.stringify(views.map((v) => v.crop)) : "";
     cropHint.hidden = !views.some((v) => v.url);
-    hint.textContent = views.length ? `${views.length} of ${max} drawings — add more, or search` : hint.textContent;
+    if (!views.length) hint.innerHTML = emptyHint;
+    else if (views.length >= max) hint.textContent = `${views.length} of ${max} drawings, the most a query takes — remove one to add another`;
+    else hint.textContent = `${views.length} of ${max} drawings — add more, or search`;
   }
 
   function add(files) {

@@ -210,6 +210,11 @@ def test_closing_compare_keeps_the_hit_reached_in_it_and_an_unreadable_file_is_s
     page.set_input_files("#images-input", [str(good), str(bad)])
     expect(page.locator(".view").nth(1)).to_contain_text("side.png cannot be read as a drawing")
     expect(page.locator(".view").nth(0).locator("img")).to_be_visible()
+    expect(page.locator("#dropzone-hint")).to_have_text("2 of 8 drawings — add more, or search")
+    page.locator(".view button", has_text="Remove").first.click()
+    expect(page.locator("#dropzone-hint")).to_have_text("1 of 8 drawings — add more, or search")
+    page.locator(".view button", has_text="Remove").first.click()  # empty again: the first words again
+    expect(page.locator("#dropzone-hint")).to_contain_text("Drop up to 8 drawings")
     page.goto(f"{live_server.url}/")
     page.set_input_files("#image-input", str(bad))
     expect(page.locator("#dropzone-hint")).to_contain_text("side.png cannot be read as a drawing")
