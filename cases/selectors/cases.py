@@ -138,6 +138,9 @@ class Citation:
     patent: object
     category: str
     judgments: list[Judgment] = field(default_factory=list)
+    #: Granted on or after the case's cutoff (cited from a search that moved or dropped it):
+    #: not prior art by the date, which the citation pages mark.
+    after_cutoff: bool = False
 
     @property
     def figures(self) -> list[str]:
@@ -203,8 +206,10 @@ def case_citations(case: Case, cited: Iterable[dict] | None = None) -> list[Cita
     for row in rows:
         cited_judgments = by_patent.get(row["patent"])
         if cited_judgments:  # none when the category was cleared between the two reads
-            citations.append(Citation(patent=cited_judgments[0].figure.patent, category=category_of[row["rank"]],
-                                      judgments=cited_judgments))
+            patent = cited_judgments[0].figure.patent
+            late = patent.grant_date is not None and patent.grant_date >= case.cutoff_date
+            citations.append(Citation(patent=patent, category=category_of[row["rank"]], judgments=cited_judgments,
+                                      after_cutoff=late))
     return citations
 
 

@@ -280,6 +280,28 @@ def test_the_case_page_pages_flagged_prior_art_and_notes_each_under_its_own_para
     assert [row["patent_id"] for row in rows] == ["USD900002", "USD900004", "USD900005", "USD900003", "USD900001"]
 
 
+def test_citations_granted_on_or_after_the_cutoff_are_marked(browser, case, encoded_corpus, examiner):
+    """A search may move or drop the cutoff; what it let through and was cited is not prior art by
+    the date, and the case page and the printable list say so beside its grant date."""
+    import datetime as dt
+
+    from cases.services.cases import case_update
+    from cases.services.judgments import judgment_set
+    from retrieval.models import Figure
+
+    for patent_id, category in (("USD800001", "X"), ("USD800003", "Y")):
+        figure = Figure.objects.filter(patent__patent_id=patent_id).order_by("pk").first()
+        judgment_set(case=case, figure_id=figure.pk, user=examiner, category=category)
+    late = Figure.objects.filter(patent__patent_id="USD800003").first().patent.grant_date
+    case_update(case=case, cutoff_date=late)  # granted on the cutoff day: not before it
+    for url in (f"/cases/{case.pk}/", f"/cases/{case.pk}/citations/"):
+        html = browser.get(url).content.decode()
+        rows = {m: html[html.index(f">{m}<"):].split("</tr>")[0] for m in ("USD800001", "USD800003")}
+        assert "after cutoff" not in rows["USD800001"] and "⚠ after cutoff" in rows["USD800003"], url
+    case_update(case=case, cutoff_date=late + dt.timedelta(days=1))
+    assert "after cutoff" not in browser.get(f"/cases/{case.pk}/citations/").content.decode()
+
+
 def test_the_case_forms_name_a_field_by_its_label_and_the_api_by_its_key(browser, examiner_api, case):
     """A new case and the case's edit form: the page says what its form says; the API keeps its keys."""
     sent = {"application_number": "29/2", "title": "Lamp", "cutoff_date": "2015-01-01", "us_class": "D" * 40}
