@@ -31,6 +31,7 @@ from console.selectors.evaluation import JUDGMENTS_CORPUS, JUDGMENTS_RELEVANCE, 
 from patentsearch.exceptions import ApplicationError
 from retrieval import index, inference
 from retrieval.models import Corpus, Figure, RetrievalModel
+from retrieval.selectors.encoding import figures_without_vector
 from retrieval.selectors.evaluation import RELEVANCES, SearchEvaluationRequest, evaluate_search
 
 FINISHED = (Job.State.SUCCEEDED, Job.State.FAILED, Job.State.CANCELLED)
@@ -54,6 +55,7 @@ def evaluation_start(
     unknown = sorted(set(relevances) - set(RELEVANCES))
     if not relevances or unknown:
         raise ConsoleInputError(f"Relevance must be among {', '.join(RELEVANCES)}.", {"relevance": list(relevances)})
+    _coverage_check(models, corpus)
     options = {"relevances": [r for r in RELEVANCES if r in relevances], "exclude_same_patent": exclude_same_patent}
     with transaction.atomic():
         jobs = [
@@ -64,6 +66,27 @@ def evaluation_start(
         for job in jobs:
             transaction.on_commit(lambda job_id=job.pk: job_evaluate_task.delay(job_id))
     return jobs
+
+
+def _coverage_check(models: Sequence[RetrievalModel], corpus: Corpus | None) -> None:
+    """Refuse a model still encoding (the corpus's ready figures, or the catalogue's): a figure
+    without its vector is a query that cannot run and a relevant figure no ranking can hold, so
+    the numbers would be zeros that look like results."""
+    for model in models:
+        missing = figures_without_vector(model=model)
+        ready = Figure.objects.filter(status=Figure.Status.READY)
+        if corpus is not None:
+            missing, ready = missing.filter(corpus=corpus), ready.filter(corpus=corpus)
+        gaps = missing.count()
+        if gaps:
+            total = ready.count()
+            where = f"corpus {corpus.name!r}" if corpus is not None else "the catalogue"
+            raise ConsoleInputError(
+                f"Model {model.name!r} has vectors for {total - gaps:,} of the {total:,} figures of {where} "
+                f"({100 * (total - gaps) / total:.0f} %): evaluate it once its encoding is done (the Models page "
+                "shows its coverage); the missing figures would count as misses.",
+                {"model": model.pk, "encoded": total - gaps, "figures": total},
+            )
 
 
 def judgments_evaluation_start(*, model_ids: Sequence[int], user_id: int | None) -> list[Job]:
@@ -78,6 +101,7 @@ def judgments_evaluation_start(*, model_ids: Sequence[int], user_id: int | None)
             "No case has a figure graded relevant (grade 2 or 3) and a logged query yet: examiners "
             "grade hits in their cases first.", {"qrels": JUDGMENTS_RELEVANCE},
         )
+    _coverage_check(models, None)
     with transaction.atomic():
         jobs = [Job.objects.create(kind=Job.Kind.EVALUATE, model=model, created_by_id=user_id,
                                    options={"qrels": JUDGMENTS_RELEVANCE, "k": JUDGMENTS_K})

@@ -86,6 +86,23 @@ def test_evaluation_input_refused(two_models, admin_api):
     assert not Job.objects.filter(kind=Job.Kind.EVALUATE).exists()
 
 
+def test_a_model_still_encoding_is_not_evaluated(two_models, admin_api, tmp_path):
+    """Its missing vectors would score as zeros that look like results: refused, with its coverage."""
+    result, active, _ = two_models
+    late = model_register(spec=str(init_checkpoint("ps-tiny", tmp_path / "late", seed=9, name="late")), name="late")
+    figure_encode_batch(figure_ids=result.figure_ids[:3], model_id=late.pk)
+    for body in ({"corpus": result.corpus_id, "models": [active.pk, late.pk]}, {"qrels": "judgments", "models": [late.pk]}):
+        response = admin_api.post("/api/v1/evaluations/", body, format="json")
+        assert response.status_code == 400, body
+        if "corpus" in body:
+            assert response.json()["message"].startswith("Model 'late' has vectors for 3 of the 12 figures of corpus")
+            assert response.json()["extra"] == {"model": late.pk, "encoded": 3, "figures": 12}
+    assert not Job.objects.filter(kind=Job.Kind.EVALUATE).exists()
+    figure_encode_batch(figure_ids=result.figure_ids[3:], model_id=late.pk)
+    accepted = admin_api.post("/api/v1/evaluations/", {"corpus": result.corpus_id, "models": [late.pk]}, format="json")
+    assert accepted.status_code == 202, accepted.json()
+
+
 def test_evaluate_against_the_examiners_judgments(two_models, admin_api, admin_user, examiner,
                                                   django_capture_on_commit_callbacks):
     """The cases' logged original queries, run again under each model, scored against the case's
