@@ -80,6 +80,11 @@ class SearchOutputSerializer(serializers.Serializer):
         help_text="The classes the best hits voted for, ranked first; null: the focus was off "
         "(class_focus=false) or none of the voting patents has a class.",
     )
+    words_matched = serializers.BooleanField(
+        allow_null=True,
+        help_text="With a text: whether any figure's words (full text, or trigrams for misspellings) "
+        "matched it; false: every hit is a neighbour in meaning only. null: no text.",
+    )
 
     def get_count(self, result: object) -> int:
         return len(result.hits)  # type: ignore[attr-defined]

@@ -93,6 +93,9 @@ class SearchResult:
     seconds: float
     #: The class focus's voted classes (None: off, or no voting patent had a class).
     focus: ClassFocus | None = None
+    #: For a query with a text: whether any figure's words (full-text or trigram channel) matched
+    #: it; False means every hit is a neighbour in meaning only (None: no text channels ran).
+    words_matched: bool | None = None
 
     def by_patent(self) -> list[PatentGroup]:
         groups: dict[str, PatentGroup] = {}
@@ -154,7 +157,9 @@ def figure_search(
         drawing = None
     rankings = channel_rankings(model=model, drawing=drawing, text=text, k=k, filters=filters, text_weight=text_weight)
     hits, focus = ranked_hits(rankings, text_weight=text_weight, k=k, class_focus=class_focus)
-    return SearchResult(model=model, hits=hits, seconds=time.perf_counter() - started, focus=focus)
+    word_channels = [c for c in ("fulltext", "trigram") if c in rankings]
+    return SearchResult(model=model, hits=hits, seconds=time.perf_counter() - started, focus=focus,
+                        words_matched=any(rankings[c] for c in word_channels) if word_channels else None)
 
 
 def ranked_hits(

@@ -85,6 +85,25 @@ def test_a_text_query_finds_the_article_and_says_which_channel(examiner_api, pro
     assert channel in hits[0]["channels"] and hits[0]["channels"][channel] <= 2
 
 
+def test_a_text_no_figure_contains_is_said_to_match_in_meaning_only(examiner_api, products, examiner):
+    """The sentence channel always answers; when no figure's words (or near spellings) match, the
+    API and the page say the hits are neighbours in meaning only."""
+    from django.test import Client
+
+    def matched(text: str) -> object:
+        response = examiner_api.post(URL, {"text": text, "k": 4}, format="multipart")
+        return response.json()["words_matched"]
+
+    assert matched("pillow") is True and matched("pilow") is True  # a word; a near spelling
+    assert matched("zzzqqq") is False
+    assert examiner_api.post(URL, {"image": _upload(png_bytes(drawing(5_000))), "k": 4},
+                             format="multipart").json()["words_matched"] is None  # no text
+    page = Client()
+    page.force_login(examiner)
+    assert 'id="no-word-match"' in page.post("/", {"text": "zzzqqq", "k": "4"}).content.decode()
+    assert 'id="no-word-match"' not in page.post("/", {"text": "pillow", "k": "4"}).content.decode()
+
+
 def test_drawing_plus_text_uses_every_channel(examiner_api, products):
     query = drawing(5_000 + 1 * 100 + 0)  # USD900002 FIG. 1
     hits = _search(examiner_api, image=_upload(png_bytes(query)), text="water bottle")
