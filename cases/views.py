@@ -69,10 +69,14 @@ class CaseListView(CaseWorkerMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = s.CaseInputSerializer(data=request.POST)
-        if not form.is_valid():
-            context = _case_list_context(request, form=request.POST, errors=error_messages(form))
+        try:
+            if not form.is_valid():
+                raise ApplicationError("; ".join(error_messages(form)))
+            case = case_create(examiner=request.user, **form.validated_data)
+        except ApplicationError as exc:
+            errors = error_messages(form) if form.errors else [exc.message]
+            context = _case_list_context(request, form=request.POST, errors=errors)
             return render(request, self.template_name, context, status=400)
-        case = case_create(examiner=request.user, **form.validated_data)
         return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
 
 

@@ -357,8 +357,8 @@ def test_a_limit_beyond_any_page_is_lowered_to_the_ceiling_not_sent_to_the_datab
         response = examiner.get(url, {"limit": HUGE})
         assert response.status_code == 200 and len(response.json()["results"]) == 1, response.content
     assert api(world["admin"]).get("/api/v1/jobs/", {"limit": HUGE}).status_code == 200
-    for _ in range(3):
-        case_create(examiner=world["examiner"], application_number="29/9", title="t", cutoff_date=dt.date(2020, 1, 1))
+    for n in range(3):
+        case_create(examiner=world["examiner"], application_number=f"29/9{n}", title="t", cutoff_date=dt.date(2020, 1, 1))
     page = examiner.get("/api/v1/cases/", {"limit": MAX_LIMIT + 1, "offset": 1}).json()
     assert (page["count"], len(page["results"])) == (4, 3)
 

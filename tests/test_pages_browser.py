@@ -123,7 +123,12 @@ def test_examiner_and_admin_pages_fit_a_phone_screen(live_server, browser_page, 
 
 def test_a_double_click_on_run_the_evaluation_starts_it_once(live_server, browser_page, study_corpus):  # noqa: F811
     from console.models import Job
+    from retrieval.models import Figure, RetrievalModel
+    from retrieval.services.encoding import figure_encode_batch
 
+    figures = list(Figure.objects.values_list("pk", flat=True))
+    for model in RetrievalModel.objects.all():  # an evaluation takes fully encoded models only
+        figure_encode_batch(figure_ids=figures, model_id=model.pk)
     User.objects.create_user("root", password=PASSWORD, role=User.Role.ADMIN)
     page = browser_page
     _login(page, live_server.url, "root")

@@ -33,6 +33,7 @@ def case_create(
     *, examiner: User, application_number: str, title: str, cutoff_date: dt.date, description: str = "",
     locarno_class: str = "", us_class: str = "", notes: str = "",
 ) -> Case:
+    _number_check(examiner, application_number.strip())
     case = Case(
         examiner=examiner, application_number=application_number.strip(), title=title.strip(),
         cutoff_date=cutoff_date, description=description, locarno_class=locarno_class.strip(),
@@ -41,6 +42,18 @@ def case_create(
     case.full_clean()
     case.save()
     return case
+
+
+def _number_check(examiner: User, number: str, pk: int | None = None) -> None:
+    """One case per application and examiner: a second one would split the file (its searches,
+    judgments and exports under two cases with the same name)."""
+    other = Case.objects.filter(examiner=examiner, application_number=number).exclude(pk=pk).first()
+    if other is not None:
+        raise ApplicationError(
+            f"You already have a case for application {number} ({other.title}, {other.get_status_display().lower()}): "
+            "open it from the cases list, or check the number.",
+            {"application_number": number, "case": other.pk},
+        )
 
 
 @transaction.atomic
@@ -60,6 +73,8 @@ def case_update(*, case: Case, status: str | None = None, **fields: object) -> C
         case_check_open(case)
     for name, value in changes.items():
         setattr(case, name, value.strip() if isinstance(value, str) and name != "notes" else value)
+    if "application_number" in changes:
+        _number_check(case.examiner, case.application_number, case.pk)
     if status == Case.Status.CLOSED and not case.is_closed:
         case.status, case.closed_at = Case.Status.CLOSED, timezone.now()
     case.full_clean()

@@ -52,6 +52,18 @@ def test_examiner_creates_a_case_and_lists_it_with_counts(examiner_api):
     assert refused.status_code == 400 and "status" in refused.json()["message"]
 
 
+def test_one_case_per_application_and_examiner(examiner_api, case, other_examiner):
+    body = {"application_number": " 29/123,456 ", "title": "Widget again", "cutoff_date": "2012-06-01"}
+    again = examiner_api.post("/api/v1/cases/", body, format="json")
+    assert again.status_code == 400
+    assert again.json()["message"].startswith("You already have a case for application 29/123,456 (Widget, open)")
+    assert again.json()["extra"] == {"application_number": "29/123,456", "case": case.pk}
+    other = examiner_api.post("/api/v1/cases/", {**body, "application_number": "29/2"}, format="json").json()
+    moved = examiner_api.patch(f"/api/v1/cases/{other['id']}/", {"application_number": "29/123,456"}, format="json")
+    assert moved.status_code == 400 and "already have a case" in moved.json()["message"]
+    assert api_client(other_examiner).post("/api/v1/cases/", body, format="json").status_code == 201  # bob's own
+    assert Case.objects.filter(application_number="29/123,456").count() == 2
+
 def test_a_search_with_two_views_is_logged_with_its_drawings_and_exact_ranking(examiner_api, case, encoded_corpus):
     response = search(examiner_api, case, images=[upload(view_of(2, 1), "front.png"), upload(view_of(2, 2), "side.png")],
                       crops=json.dumps([None, [0, 0, 1, 1]]), text="", k=6)

@@ -32,6 +32,10 @@ def test_the_case_list_creates_a_case_and_shows_counts(browser):
     assert bad.status_code == 400 and Case.objects.count() == 1
     assert alert_lines(bad) == ["Title: This field may not be blank.",
                                 "Prior-art cutoff: Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
+    twice = browser.post("/cases/", {"application_number": "29/1", "title": "Lamp", "cutoff_date": "2015-01-01"})
+    assert twice.status_code == 400 and Case.objects.count() == 1
+    assert alert_lines(twice) == ["You already have a case for application 29/1 (Lamp, open): open it from the "
+                                  "cases list, or check the number."]
 
 
 def test_the_case_list_finds_a_case_by_number_or_title_and_status(browser, examiner, other_examiner):
