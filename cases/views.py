@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
@@ -130,23 +130,35 @@ class CaseDetailView(CaseWorkerMixin, View):
 
 
 class CaseSearchCreateView(CaseWorkerMixin, View):
-    """The composer's form: run a search in the case, then show it."""
+    """The composer's form: run a search in the case, then show it.
+
+    The composer's script sends the form asking for JSON (``Accept: application/json``): it gets
+    the search page's URL, or the page's error lines, and keeps the drawings, crops and choices
+    on the page, which a reloaded page cannot (a file input cannot be filled again). Without the
+    script the form posts as a page: the search page, or the case page with the errors."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         case = case_get(request.user, pk)
+        script = "application/json" in request.headers.get("Accept", "")
         refusal = search_rate_refusal(request, self)
         if refusal is not None:
-            context = _case_context(request, case, errors=[refusal], query=request.POST)
-            return render(request, CaseDetailView.template_name, context, status=429)
+            return self._refused(request, case, refusal, 429, script)
         form = s.CaseSearchInputSerializer(data={**form_data(request.POST), "images": request.FILES.getlist("images")})
         try:
             if not form.is_valid():
                 raise ApplicationError("; ".join(error_messages(form)))
             search = case_search_run(case=case, user=request.user, **form.service_arguments())
         except ApplicationError as exc:
-            context = _case_context(request, case, errors=[exc.message], query=request.POST)
-            return render(request, CaseDetailView.template_name, context, status=400)
-        return HttpResponseRedirect(reverse("cases:search", args=[pk, search.pk]))
+            return self._refused(request, case, exc.message, 400, script)
+        url = reverse("cases:search", args=[pk, search.pk])
+        return JsonResponse({"url": url}, status=201) if script else HttpResponseRedirect(url)
+
+    @staticmethod
+    def _refused(request: HttpRequest, case: Case, error: str, status: int, script: bool) -> HttpResponse:
+        if script:
+            return JsonResponse({"errors": [error]}, status=status)
+        context = _case_context(request, case, errors=[error], query=request.POST)
+        return render(request, CaseDetailView.template_name, context, status=status)
 
 
 class CaseSearchView(CaseWorkerMixin, View):

@@ -155,10 +155,34 @@
     const target = form.querySelector(`[name=${b.dataset.target}]`);
     target.value = b.dataset.target === "us_class_main" ? b.dataset.value.split("/")[0] : b.dataset.value;
   }));
-  form.addEventListener("submit", () => {
+  // The search is sent by script: a refusal is shown here and the drawings, crops and choices
+  // stay (a reloaded page could not fill the file input again); success opens the search page.
+  const composeError = document.getElementById("compose-error");
+  const searchButton = document.getElementById("search-button");
+  const progress = document.getElementById("search-progress");
+  function showErrors(lines) {
+    composeError.replaceChildren(...lines.map((line) => { const p = document.createElement("p"); p.textContent = line; return p; }));
+    composeError.hidden = false;
+    searchButton.disabled = false;
+    progress.hidden = true;
+  }
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (searchButton.disabled) return;  // one click, one search
     sync();
-    document.getElementById("search-button").disabled = true;
-    document.getElementById("search-progress").hidden = false;
+    searchButton.disabled = true;
+    progress.hidden = false;
+    composeError.hidden = true;
+    let response, data = {};
+    try {
+      response = await fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" }, credentials: "same-origin" });
+      data = await response.json().catch(() => ({}));
+    } catch (err) {
+      showErrors(["The search could not be sent (" + err.message + "); your drawings are still here: try again."]);
+      return;
+    }
+    if (response.ok && data.url) { window.location.href = data.url; return; }
+    showErrors(data.errors || ["The server answered " + response.status + "; your drawings are still here: try again."]);
   });
   window.addEventListener("pageshow", (e) => {  // back from the results (bfcache): the form works again
     if (!e.persisted) return;

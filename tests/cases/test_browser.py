@@ -68,8 +68,22 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     expect(page.locator(".crop-box").first).to_be_visible()
     assert page.input_value("#crops-input").startswith("[[")
     page.fill("input[name=k]", "12")
+    # a refused search says why beside the button and keeps the drawings, their crops and the filters
+    page.click("#compose-form summary")
+    page.fill("input[name=grant_date_from]", "2020-01-01")
+    page.fill("input[name=grant_date_to]", "2010-01-01")
+    page.click("#search-button")
+    expect(page.locator("#compose-error")).to_contain_text("Granted from")
+    assert not CaseSearch.objects.exists()
+    expect(page.locator(".view")).to_have_count(2)
+    expect(page.locator(".crop-box").first).to_be_visible()
+    assert page.input_value("#crops-input").startswith("[[") and page.input_value("input[name=k]") == "12"
+    expect(page.locator("#search-button")).to_be_enabled()
+    page.fill("input[name=grant_date_from]", "")
+    page.fill("input[name=grant_date_to]", "")
     page.click("#search-button")
     page.wait_for_selector(".judge-card")
+    expect(page.locator("#compose-error")).to_have_count(0)  # the search page
 
     first_search = CaseSearch.objects.get()
     images = list(first_search.images.order_by("position"))

@@ -67,6 +67,20 @@ def test_the_case_list_finds_a_case_by_number_or_title_and_status(browser, exami
     assert two_pages.status_code == 200
 
 
+def test_the_composers_script_gets_the_search_url_or_the_pages_error_lines(browser, case, encoded_corpus):
+    """What static/js/case_compose.js asks for (Accept: application/json): the lines the page
+    would show, so it can keep the drawings on the page; or where the new search is."""
+    url, script = f"/cases/{case.pk}/search", {"HTTP_ACCEPT": "application/json"}
+    refused = browser.post(url, {"text": "", "k": "5"}, **script)
+    assert refused.status_code == 400 and refused.json() == {"errors": ["Nothing to search: add a drawing or a description."]}
+    dates = browser.post(url, {"text": "lamp", "grant_date_from": "2020-01-01", "grant_date_to": "2010-01-01"}, **script)
+    assert dates.status_code == 400 and dates.json() == {"errors": ["The “Granted from” date is after the “to” date."]}
+    assert not CaseSearch.objects.exists()
+    done = browser.post(url, {"text": "lamp", "k": "5"}, **script)
+    search = CaseSearch.objects.get()
+    assert done.status_code == 201 and done.json() == {"url": f"/cases/{case.pk}/searches/{search.pk}/"}
+
+
 def test_the_composer_searches_and_the_search_page_shows_the_ranking(browser, case, encoded_corpus):
     page = browser.get(f"/cases/{case.pk}/").content.decode()
     assert "granted before 2030-01-01" in page and 'id="compose-form"' in page
