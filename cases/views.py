@@ -157,7 +157,9 @@ class CaseSearchCreateView(CaseWorkerMixin, View):
     def _refused(request: HttpRequest, case: Case, error: str, status: int, script: bool) -> HttpResponse:
         if script:
             return JsonResponse({"errors": [error]}, status=status)
-        context = _case_context(request, case, errors=[error], query=request.POST)
+        chosen = [parse_id(value) for value in request.POST.getlist("corpus")]  # the corpora it had chosen
+        context = _case_context(request, case, errors=[error], query=request.POST,
+                                selected_corpora=[pk for pk in chosen if pk is not None])
         return render(request, CaseDetailView.template_name, context, status=status)
 
 

@@ -76,6 +76,9 @@ def test_the_composers_script_gets_the_search_url_or_the_pages_error_lines(brows
     dates = browser.post(url, {"text": "lamp", "grant_date_from": "2020-01-01", "grant_date_to": "2010-01-01"}, **script)
     assert dates.status_code == 400 and dates.json() == {"errors": ["The “Granted from” date is after the “to” date."]}
     assert not CaseSearch.objects.exists()
+    page = browser.post(url, {"text": "lamp", "grant_date_from": "2020-01-01", "grant_date_to": "2010-01-01",
+                              "corpus": [str(encoded_corpus.corpus_id)]})  # without the script: the page
+    assert page.status_code == 400 and f'<option value="{encoded_corpus.corpus_id}" selected>' in page.content.decode()
     done = browser.post(url, {"text": "lamp", "k": "5"}, **script)
     search = CaseSearch.objects.get()
     assert done.status_code == 201 and done.json() == {"url": f"/cases/{case.pk}/searches/{search.pk}/"}
