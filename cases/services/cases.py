@@ -29,6 +29,7 @@ def case_check_open(case: Case) -> None:
         raise CaseClosedError(case)
 
 
+@transaction.atomic
 def case_create(
     *, examiner: User, application_number: str, title: str, cutoff_date: dt.date, description: str = "",
     locarno_class: str = "", us_class: str = "", notes: str = "",
@@ -46,7 +47,13 @@ def case_create(
 
 def _number_check(examiner: User, number: str, pk: int | None = None) -> None:
     """One case per application and examiner: a second one would split the file (its searches,
-    judgments and exports under two cases with the same name)."""
+    judgments and exports under two cases with the same name).
+
+    Called inside the writing transaction. The examiner's row is locked first, so two requests
+    that add the same number at once (a double-click, two tabs) take turns: the second sees the
+    first's case and is refused. A lock rather than a unique index, because databases from before
+    this rule may already hold such pairs, and an index would make their migration fail."""
+    User.objects.select_for_update().only("pk").get(pk=examiner.pk)
     other = Case.objects.filter(examiner=examiner, application_number=number).exclude(pk=pk).first()
     if other is not None:
         raise ApplicationError(

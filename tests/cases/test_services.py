@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from django.db import connection
 from PIL import Image
 
-from cases.models import CaseSearch, ImmutableLogError, Judgment, LoggedHit, QueryImage
+from cases.models import Case, CaseSearch, ImmutableLogError, Judgment, LoggedHit, QueryImage
 from cases.query_images import crop_apply, crop_check
 from cases.selectors.cases import case_citations, case_get, case_list
 from cases.services.cases import CaseClosedError, case_create, case_update
@@ -18,6 +22,7 @@ from patentsearch.exceptions import ApplicationError
 from retrieval import index, inference
 from retrieval.models import Figure
 from retrieval.selectors.search import fuse_views
+from tests.accounts.factories import UserFactory
 from tests.drawings import drawing, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -122,6 +127,35 @@ def test_a_closed_case_refuses_writes_and_reopens(case, examiner, encoded_corpus
     case = case_update(case=case, status="open", title="Reopened")
     assert case.title == "Reopened" and not case.is_closed
     assert run(case, examiner, 0).number == 1
+
+
+def test_two_requests_adding_the_same_application_at_once_make_one_case(transactional_db, monkeypatch):
+    """A double-click or two tabs: both requests pass the check before either has written, unless
+    they take turns. A pause between the check and the write widens the window so that, without the
+    lock on the examiner's row, both would make a case every time."""
+    examiner = UserFactory(username="twin")
+    barrier, real_clean = threading.Barrier(2), Case.full_clean
+
+    def slow_clean(self, *args, **kwargs):
+        time.sleep(0.5)
+        return real_clean(self, *args, **kwargs)
+
+    monkeypatch.setattr(Case, "full_clean", slow_clean)
+
+    def create() -> str:
+        barrier.wait()
+        try:
+            case_create(examiner=examiner, application_number="29/777", title="Lamp", cutoff_date=dt.date(2030, 1, 1))
+            return "made"
+        except ApplicationError as error:
+            return error.message
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(lambda _: create(), range(2)))
+    assert outcomes[0].startswith("You already have a case for application 29/777 (Lamp, open)") and outcomes[1] == "made"
+    assert Case.objects.filter(examiner=examiner, application_number="29/777").count() == 1
 
 
 def test_case_list_counts_and_citations_group_by_patent(case, examiner, other_examiner, encoded_corpus):
