@@ -119,6 +119,11 @@ class CaseSearch(_ImmutableRow):
         help_text="What the class focus voted ({weight, patents, classes: [{scheme, label, share}]}); "
         "null: off, or none of the voting patents had a class.",
     )
+    words_matched = models.BooleanField(
+        null=True, blank=True, help_text="Whether any figure's title, name or descriptions contain the text's words "
+        "or a near spelling of them (false: the hits were only neighbours in meaning); null: no text, or logged "
+        "before it was recorded.",
+    )
 
     class Meta:
         ordering = ["-number"]

@@ -241,6 +241,10 @@ class CaseSearchOutputSerializer(serializers.Serializer):
     class_focus = ClassFocusSerializer(
         allow_null=True, help_text="What the class focus voted, as logged; null: off, or no voting patent had a class.",
     )
+    words_matched = serializers.BooleanField(
+        allow_null=True, help_text="False: no figure's words or near spellings matched the text, so the hits are "
+        "only neighbours in meaning; null: no text, or logged before it was recorded.",
+    )
 
     def get_images(self, search: CaseSearch) -> list[dict]:
         return QueryImageSerializer(search.images.all(), many=True, context=self.context).data

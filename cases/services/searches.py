@@ -290,6 +290,7 @@ def _log(
         rerun_of=spec.rerun_of, feedback=spec.feedback or {}, model_name=result.model.name,
         model_version=result.model.version, seconds=result.seconds, class_focus_on=spec.class_focus,
         class_focus=dataclasses.asdict(result.focus) if result.focus is not None else None,
+        words_matched=result.words_matched,
     )
     if copy_from is not None:
         for image in copy_from.images.all():

@@ -335,8 +335,8 @@ def test_the_search_log_export_holds_each_query_and_what_it_showed(examiner_api,
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
     assert rows[0] == ["application_number", "search", "search_id", "searched_at", "examiner", "origin", "based_on_search",
                        "like_figure", "drawings", "drawing_sha256", "crops", "text", "text_weight", "k", "filters",
-                       "cutoff", "cutoff_overridden", "model", "model_version", "class_focus", "figures_shown",
-                       "patents_shown"]
+                       "cutoff", "cutoff_overridden", "model", "model_version", "class_focus", "words_matched",
+                       "figures_shown", "patents_shown"]
     assert len(rows) == 3
     logged = {row[1]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     one, two = logged["1"], logged["2"]
@@ -354,6 +354,28 @@ def test_the_search_log_export_holds_each_query_and_what_it_showed(examiner_api,
     assert one["class_focus"].startswith("on")
     assert (two["origin"], two["based_on_search"], two["text"]) == ("rerun", "1", one["text"])
     assert two["figures_shown"] == ";".join(str(h["figure_id"]) for h in again["search"]["hits"])
+
+
+def test_a_case_search_whose_words_match_nothing_says_so_then_and_later(examiner_api, examiner, case, encoded_corpus):
+    """As on the plain search page: a text no figure's words or near spellings match gives hits that
+    are only neighbours in meaning. The log keeps that, so the search page, the API and the search
+    log say it whenever the search is looked at again."""
+    from django.test import Client
+
+    nothing = search(examiner_api, case, images=[upload(view_of(0, 1))], text="zzzqqq", k=4).json()
+    drawing_only = search(examiner_api, case, images=[upload(view_of(0, 1))], k=4).json()
+    assert (nothing["words_matched"], drawing_only["words_matched"]) == (False, None)
+    assert examiner_api.get(f"/api/v1/cases/{case.pk}/searches/{nothing['id']}/").json()["words_matched"] is False
+    again = examiner_api.post(f"/api/v1/cases/{case.pk}/searches/{nothing['id']}/rerun/").json()["search"]
+    assert again["words_matched"] is False
+    page = Client()
+    page.force_login(examiner)
+    shown = page.get(f"/cases/{case.pk}/searches/{nothing['id']}/").content.decode()
+    assert 'id="no-word-match"' in shown and "and by the drawing" in shown
+    assert 'id="no-word-match"' not in page.get(f"/cases/{case.pk}/searches/{drawing_only['id']}/").content.decode()
+    response = examiner_api.get(f"/api/v1/cases/{case.pk}/searches.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
+    assert [(row["text"], row["words_matched"]) for row in rows] == [("zzzqqq", "no"), ("", ""), ("zzzqqq", "no")]
 
 
 def test_the_search_log_export_gives_each_search_its_own_ranking_even_an_empty_one(examiner_api, case,
