@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
+from rest_framework.exceptions import ValidationError
 
 from cases import serializers as s
 from cases.models import Case, CaseSearch
@@ -39,10 +40,15 @@ from patentsearch.pages import page_of
 from patentsearch.permissions import SEARCH_PRIOR_ART
 from patentsearch.throttles import search_rate_refusal
 from retrieval.models import Patent
-from retrieval.search_input import form_data
+from retrieval.search_input import CommaListField, form_data
 from retrieval.selectors.class_focus import ClassFocus
-from retrieval.selectors.corpora import corpus_list
+from retrieval.selectors.corpora import corpus_ids_for, corpus_list
 from retrieval.selectors.models import active_model
+
+
+def _script(request: HttpRequest) -> bool:
+    """The composer's script sent it (it asks for JSON): it gets JSON back, never a page."""
+    return "application/json" in request.headers.get("Accept", "")
 
 
 class CaseWorkerMixin(LoginRequiredMixin):
@@ -51,6 +57,16 @@ class CaseWorkerMixin(LoginRequiredMixin):
         if user.is_authenticated and not user.has_perm(SEARCH_PRIOR_ART):  # cases are prior-art searches
             raise Http404("Cases are for examiners.")
         return super().dispatch(request, *args, **kwargs)
+
+    def handle_no_permission(self) -> HttpResponse:
+        """A script whose session ended (a page left open overnight) is told so in JSON: the login
+        page it would be sent to is not an answer it can show, and the drawings on its page stay."""
+        if not self.request.user.is_authenticated and _script(self.request):
+            return JsonResponse({"errors": [
+                "Your session has ended: log in again in another tab, then search again here; "
+                "your drawings and choices are still on this page."
+            ]}, status=401)
+        return super().handle_no_permission()
 
 
 CASES_PER_PAGE = 50
@@ -139,7 +155,7 @@ class CaseSearchCreateView(CaseWorkerMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         case = case_get(request.user, pk)
-        script = "application/json" in request.headers.get("Accept", "")
+        script = _script(request)
         refusal = search_rate_refusal(request, self)
         if refusal is not None:
             return self._refused(request, case, refusal, 429, script)
@@ -157,10 +173,18 @@ class CaseSearchCreateView(CaseWorkerMixin, View):
     def _refused(request: HttpRequest, case: Case, error: str, status: int, script: bool) -> HttpResponse:
         if script:
             return JsonResponse({"errors": [error]}, status=status)
-        chosen = [parse_id(value) for value in request.POST.getlist("corpus")]  # the corpora it had chosen
         context = _case_context(request, case, errors=[error], query=request.POST,
-                                selected_corpora=[pk for pk in chosen if pk is not None])
+                                selected_corpora=_chosen_corpora(request.POST.getlist("corpus")))
         return render(request, CaseDetailView.template_name, context, status=status)
+
+
+def _chosen_corpora(values: list[str]) -> list[int]:
+    """The corpora a refused search had chosen, read as the search form reads them (ids or
+    names, repeated or comma-separated); none when they cannot be read."""
+    try:
+        return corpus_ids_for(CommaListField().to_internal_value(values))[0]
+    except ValidationError:
+        return []
 
 
 class CaseSearchView(CaseWorkerMixin, View):

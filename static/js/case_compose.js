@@ -165,6 +165,7 @@
     composeError.hidden = false;
     searchButton.disabled = false;
     progress.hidden = true;
+    composeError.focus();  // the button had the focus and was disabled: keep the keyboard here
   }
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -174,6 +175,8 @@
     progress.hidden = false;
     composeError.hidden = true;
     let response, data = {};
+    // the current token: after a new login in another tab the form's own is stale
+    form.querySelector("input[name=csrfmiddlewaretoken]").value = window.csrfToken();
     try {
       response = await fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" }, credentials: "same-origin" });
       data = await response.json().catch(() => ({}));

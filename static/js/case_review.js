@@ -13,13 +13,6 @@
   const compareButtons = document.getElementById("compare-buttons");  // none on a closed case
   let current = -1;
 
-  function csrf() {
-    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-    if (match) return decodeURIComponent(match[1]);
-    const field = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return field ? field.value : "";
-  }
-
   function paint(card) {
     const grade = card.dataset.grade, category = card.dataset.category, note = card.dataset.note;
     card.querySelector(".grade").textContent = grade === "" ? "" : "G" + grade;
@@ -71,7 +64,7 @@
     try {
       const response = await fetch(url, {
         method: "PUT", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json" },
+        headers: { "Content-Type": "application/json", "X-CSRFToken": window.csrfToken(), Accept: "application/json" },
         body: JSON.stringify({ ...values, search: parseInt(head.dataset.search, 10) }),
       });
       const body = await response.json();

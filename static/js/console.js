@@ -4,15 +4,8 @@
   "use strict";
   const POLL_MS = 2000;
 
-  function csrf() {
-    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-    if (match) return decodeURIComponent(match[1]);
-    const field = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return field ? field.value : "";
-  }
-
   async function api(url, method, body) {
-    const options = { method: method || "GET", headers: { Accept: "application/json", "X-CSRFToken": csrf() } };
+    const options = { method: method || "GET", headers: { Accept: "application/json", "X-CSRFToken": window.csrfToken() } };
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
@@ -211,7 +204,7 @@
       });
       xhr.addEventListener("error", () => fail("The upload was interrupted; try again."));
       xhr.open("POST", uploadForm.action);
-      xhr.setRequestHeader("X-CSRFToken", csrf());
+      xhr.setRequestHeader("X-CSRFToken", window.csrfToken());
       xhr.setRequestHeader("Accept", "application/json");
       xhr.send(new FormData(uploadForm));
     });

@@ -4,7 +4,6 @@
   "use strict";
   const root = document.getElementById("study");
   if (!root) return;
-  const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
   const $ = (id) => document.getElementById(id);
   const views = ["task-view", "questionnaire-view", "sus-view", "done-view", "none-view"];
   const GRADES = ["not relevant", "marginal", "relevant", "highly relevant"];
@@ -28,7 +27,7 @@
     const response = await fetch(url, {
       method,
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": window.csrfToken(), Accept: "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (response.status === 204) return { status: 204, data: null };

@@ -79,8 +79,18 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     expect(page.locator(".crop-box").first).to_be_visible()
     assert page.input_value("#crops-input").startswith("[[") and page.input_value("input[name=k]") == "12"
     expect(page.locator("#search-button")).to_be_enabled()
+    expect(page.locator("#compose-error")).to_be_focused()  # the keyboard stays at the message
     page.fill("input[name=grant_date_from]", "")
     page.fill("input[name=grant_date_to]", "")
+    # the session ended while the page was open: the script says so and the drawings stay
+    session = next(c for c in page.context.cookies() if c["name"] == "sessionid")
+    page.context.clear_cookies(name="sessionid")
+    page.click("#search-button")
+    expect(page.locator("#compose-error")).to_contain_text("Your session has ended")
+    expect(page.locator(".view")).to_have_count(2)
+    page.context.add_cookies([session])  # logged in again (in another tab)
+    # a login in another tab renews the CSRF token: the form's own copy is stale, the cookie's is sent
+    page.eval_on_selector("#compose-form input[name=csrfmiddlewaretoken]", "e => { e.value = 'x'.repeat(64); }")
     page.click("#search-button")
     page.wait_for_selector(".judge-card")
     expect(page.locator("#compose-error")).to_have_count(0)  # the search page

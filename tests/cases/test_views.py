@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -38,7 +40,7 @@ def test_the_case_list_creates_a_case_and_shows_counts(browser):
                                   "cases list, or check the number."]
 
 
-def test_the_case_list_finds_a_case_by_number_or_title_and_status(browser, examiner, other_examiner):
+def test_the_case_list_finds_a_case_by_number_or_title_and_status(browser, examiner, other_examiner, monkeypatch):
     from cases.services.cases import case_create, case_update
 
     for number, title in [("29/700,001", "Coffee mug"), ("29/700,002", "Desk lamp"), ("29/800,003", "Mug holder")]:
@@ -63,8 +65,11 @@ def test_the_case_list_finds_a_case_by_number_or_title_and_status(browser, exami
     bad = browser.get("/cases/?status=lost")
     assert bad.status_code == 400 and alert_lines(bad) == ['Status: "lost" is not a valid choice.']
     assert shown("?status=lost")[1] == ["29/700,001", "29/700,002", "29/800,003"]  # the list, unfiltered
-    two_pages = browser.get("/cases/?q=29&page=2")  # the pager keeps the filter
-    assert two_pages.status_code == 200
+    monkeypatch.setattr("cases.views.CASES_PER_PAGE", 1)  # the pager keeps the filter
+    first = browser.get("/cases/?q=700,00").content.decode()
+    links = re.findall(r'href="(\?[^"]*page=2[^"]*)"', first)
+    assert links and all("q=700%2C00" in link for link in links), links
+    assert shown(html.unescape(links[0])) == (200, ["29/700,001"])  # the other match, not an unfiltered page
 
 
 def test_the_composers_script_gets_the_search_url_or_the_pages_error_lines(browser, case, encoded_corpus):
@@ -79,6 +84,13 @@ def test_the_composers_script_gets_the_search_url_or_the_pages_error_lines(brows
     page = browser.post(url, {"text": "lamp", "grant_date_from": "2020-01-01", "grant_date_to": "2010-01-01",
                               "corpus": [str(encoded_corpus.corpus_id)]})  # without the script: the page
     assert page.status_code == 400 and f'<option value="{encoded_corpus.corpus_id}" selected>' in page.content.decode()
+    named = browser.post(url, {"text": "", "corpus": f"{encoded_corpus.corpus_name},nonesuch"})  # as the API takes them
+    assert f'<option value="{encoded_corpus.corpus_id}" selected>' in named.content.decode()
+    browser.logout()  # a page left open overnight: the script is told in JSON, not sent the login page
+    ended = browser.post(url, {"text": "lamp"}, **script)
+    assert ended.status_code == 401 and ended.json()["errors"][0].startswith("Your session has ended")
+    assert browser.post(url, {"text": "lamp"}).status_code == 302  # the page itself goes to the login
+    browser.force_login(case.examiner)
     done = browser.post(url, {"text": "lamp", "k": "5"}, **script)
     search = CaseSearch.objects.get()
     assert done.status_code == 201 and done.json() == {"url": f"/cases/{case.pk}/searches/{search.pk}/"}

@@ -1,3 +1,9 @@
+// What the pages' scripts share when they talk to the server: the CSRF token, and a refused
+// request as a line for the page.
+//
+// The CSRF token: the cookie's, which Django renews at each login, else the form's. A page left
+// open across a new login (in another tab) holds a stale token in its form; the cookie is current.
+//
 // A refused API request as a line for the page that sent it. The API names a refused field by its
 // key ("models: This list may not be empty."), for API clients; the page says the label its form
 // shows ("Models: This list may not be empty."), as the server-rendered pages do
@@ -19,6 +25,13 @@
     const label = control.labels && control.labels[0];
     return label ? ownText(label) : "";
   }
+
+  window.csrfToken = function () {
+    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    const field = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return field ? field.value : "";
+  };
 
   // The message of an API error body ({"message", "extra": {"fields"}}); fallback when it has none.
   window.apiErrorMessage = function (data, fallback) {
