@@ -58,7 +58,8 @@ class JobSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     percent = serializers.IntegerField()
     refused = serializers.BooleanField()
-    nothing_imported = serializers.BooleanField()
+    nothing_imported = serializers.BooleanField(
+        help_text="A failed or cancelled ingest: it imported nothing and counts nothing as done.")
     summary = serializers.CharField(help_text="The progress line as the console shows it.")
     waiting = serializers.IntegerField()
     lost = serializers.IntegerField()

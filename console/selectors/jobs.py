@@ -22,6 +22,7 @@ from retrieval.selectors.encoding import figures_lost, figures_without_vector
 
 MEASURED_KINDS = (Job.Kind.ENCODE, Job.Kind.REINDEX)
 FAILED_FIGURES_SHOWN = 500
+INGEST_UNDONE = (Job.State.FAILED, Job.State.CANCELLED)  # an ingest that ended so imported nothing
 
 
 @dataclass
@@ -53,21 +54,22 @@ class JobProgress:
 
     @property
     def nothing_imported(self) -> bool:
-        """An ingest that failed: refused, or stopped by an error or a dead worker. Ingest is all or
-        nothing, so there is no progress to show."""
-        return self.job.kind == Job.Kind.INGEST and self.state == Job.State.FAILED
+        """An ingest that failed (refused, or stopped by an error or a dead worker) or was
+        cancelled. Ingest is all or nothing, so there is no progress to show. (A cancel that comes
+        after the corpus is written is too late: that job succeeds, see job_ingest_run.)"""
+        return self.job.kind == Job.Kind.INGEST and self.state in INGEST_UNDONE
 
     @property
     def summary(self) -> str:
         """The job's progress line, the one wording of the pages, the API and the polling script.
         A failed ingest imported nothing (it is all or nothing), so it says that instead of counts:
-        refused with its problems, or stopped (an unexpected error, a worker that died; the
-        message says which)."""
+        refused with its problems, stopped (an unexpected error, a worker that died; the
+        message says which) or cancelled."""
         if self.refused:
             n = len(self.problems)
             return f"Refused: {n} problem{'' if n == 1 else 's'} · nothing imported"
         if self.nothing_imported:
-            return "Stopped · nothing imported"
+            return f"{'Cancelled' if self.state == Job.State.CANCELLED else 'Stopped'} · nothing imported"
         return f"{self.done} done · {self.failed} failed · {self.pending} pending of {self.total}"
 
 
@@ -84,7 +86,7 @@ def job_progress(job: Job) -> JobProgress:
         progress = _measured(job)
     elif job.kind == Job.Kind.DESCRIBE and job.corpus_id is not None:
         progress = _described(job)
-    elif job.kind == Job.Kind.INGEST and job.state == Job.State.FAILED:
+    elif job.kind == Job.Kind.INGEST and job.state in INGEST_UNDONE:
         # all or nothing: the rows it had checked are not imported, and none are waiting
         progress = JobProgress(job, job.state, 0, job.failed, 0, job.total, problems=list(job.problems or []))
     else:
@@ -169,18 +171,25 @@ class Coverage:
 
     @property
     def percent(self) -> float:
-        return round(100 * self.fraction, 1)
+        """To one decimal, rounded down: 9,996 of 10,000 is 99.9 %, never a 100 % that is not done."""
+        return 100.0 if not self.total else (1000 * self.encoded // self.total) / 10
+
+    def said(self) -> str:
+        """The coverage in the words of every refusal that waits for it."""
+        return f"vectors for {self.encoded:,} of {self.total:,} figures ({self.percent} %)"
 
     @property
     def complete(self) -> bool:
         return self.encoded >= self.total
 
 
-def model_coverage(model: RetrievalModel) -> Coverage:
-    """Ready figures with a vector under the model / all ready figures."""
+def model_coverage(model: RetrievalModel, corpus: Corpus | None = None) -> Coverage:
+    """Ready figures with a vector under the model / all ready figures (of one corpus, or all)."""
     ready = Figure.objects.filter(status=Figure.Status.READY)
-    encoded = FigureEmbedding.objects.filter(model=model, figure__status=Figure.Status.READY).count()
-    return Coverage(encoded=encoded, total=ready.count())
+    encoded = FigureEmbedding.objects.filter(model=model, figure__status=Figure.Status.READY)
+    if corpus is not None:
+        ready, encoded = ready.filter(corpus=corpus), encoded.filter(figure__corpus=corpus)
+    return Coverage(encoded=encoded.count(), total=ready.count())
 
 
 def model_list() -> list[tuple[RetrievalModel, Coverage]]:

@@ -28,10 +28,10 @@ from cases.services.searches import case_search_replay
 from console.exceptions import ConsoleInputError, JobCancelledError
 from console.models import Job
 from console.selectors.evaluation import JUDGMENTS_CORPUS, JUDGMENTS_RELEVANCE, judged_cases
+from console.selectors.jobs import model_coverage
 from patentsearch.exceptions import ApplicationError
 from retrieval import index, inference
 from retrieval.models import Corpus, Figure, RetrievalModel
-from retrieval.selectors.encoding import figures_without_vector
 from retrieval.selectors.evaluation import RELEVANCES, SearchEvaluationRequest, evaluate_search
 
 FINISHED = (Job.State.SUCCEEDED, Job.State.FAILED, Job.State.CANCELLED)
@@ -73,19 +73,13 @@ def _coverage_check(models: Sequence[RetrievalModel], corpus: Corpus | None) -> 
     without its vector is a query that cannot run and a relevant figure no ranking can hold, so
     the numbers would be zeros that look like results."""
     for model in models:
-        missing = figures_without_vector(model=model)
-        ready = Figure.objects.filter(status=Figure.Status.READY)
-        if corpus is not None:
-            missing, ready = missing.filter(corpus=corpus), ready.filter(corpus=corpus)
-        gaps = missing.count()
-        if gaps:
-            total = ready.count()
+        coverage = model_coverage(model, corpus)
+        if not coverage.complete:
             where = f"corpus {corpus.name!r}" if corpus is not None else "the catalogue"
             raise ConsoleInputError(
-                f"Model {model.name!r} has vectors for {total - gaps:,} of the {total:,} figures of {where} "
-                f"({100 * (total - gaps) / total:.0f} %): evaluate it once its encoding is done (the Models page "
-                "shows its coverage); the missing figures would count as misses.",
-                {"model": model.pk, "encoded": total - gaps, "figures": total},
+                f"Model {model.name!r} has {coverage.said()} of {where}: evaluate it once its encoding is done "
+                "(the Models page shows its coverage); the missing figures would count as misses.",
+                {"model": model.pk, "encoded": coverage.encoded, "total": coverage.total},
             )
 
 

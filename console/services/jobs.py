@@ -170,13 +170,17 @@ def job_ingest_run(*, job_id: int) -> str:
     except Exception as exc:
         _finish(job, Job.State.FAILED, message=f"Ingest stopped by an unexpected error: {exc}")
         raise
-    # the corpus is written: its encode job exists by the time anyone sees the ingest succeed
+    # the corpus is written: its encode job exists by the time anyone sees the ingest succeed. A
+    # cancel that came after the last progress check is too late to undo the write, so the job
+    # says what happened (succeeded), not "cancelled" over a corpus that is there.
+    late = " The cancel came after the corpus was written, too late to stop it." if Job.objects.filter(
+        pk=job.pk, state=Job.State.CANCELLED).exists() else ""
     with transaction.atomic():
         _encode_job_create(corpus_id=result.corpus_id, user_id=job.created_by_id)
         return _finish(
             job, Job.State.SUCCEEDED, corpus_id=result.corpus_id,
             message=(f"{result.figures_added} figures added, {result.figures_skipped} already present, "
-                     f"{result.patents_added} new patents."),
+                     f"{result.patents_added} new patents.{late}"),
         )
 
 
@@ -198,10 +202,12 @@ def _progress_writer(job_id: int):  # noqa: ANN202
 
 def _finish(job: Job, state: str, **fields: object) -> str:
     updates = {"state": state, "finished_at": timezone.now(), **fields}
+    jobs = Job.objects.filter(pk=job.pk)
     if state == Job.State.SUCCEEDED:
-        updates.update(pending=0)
-    # a cancel that arrived after the last progress check still wins over success
-    Job.objects.filter(pk=job.pk).exclude(state=Job.State.CANCELLED).update(**updates)
+        updates.update(pending=0)  # the corpus is written: that wins over a late cancel
+    else:
+        jobs = jobs.exclude(state=Job.State.CANCELLED)  # a cancel wins over stopping for another reason
+    jobs.update(**updates)
     if job.source_is_upload:
         _upload_remove(Path(job.source))
     return Job.objects.get(pk=job.pk).state
@@ -225,7 +231,8 @@ def reindex_job_create(*, model_id: int, user_id: int | None) -> Job:
 
 def job_cancel(*, job: Job) -> Job:
     """Cancel a job that has not finished. Ingest and evaluate jobs unwind at their next progress
-    check (an ingest writes nothing); encode, re-index and describe jobs stop: their queued
+    check (an ingest writes nothing; once its corpus is written a cancel is too late, and the job
+    succeeds saying so); encode, re-index and describe jobs stop: their queued
     batches skip the job's figures (what is already encoded or described stays)."""
     state = job_progress(job).state  # measured jobs: succeeded once nothing is pending
     if state in FINISHED:

@@ -45,8 +45,7 @@ def console_model_activate(
     coverage = model_coverage(model)
     if not coverage.complete and not force:
         raise ConsoleInputError(
-            f"{model.name} has vectors for {coverage.encoded:,} of {coverage.total:,} figures "
-            f"({coverage.percent} %); wait for encoding to finish, or force the switch.",
+            f"{model.name} has {coverage.said()}; wait for encoding to finish, or force the switch.",
             {"model": model.pk, "encoded": coverage.encoded, "total": coverage.total},
         )
     previous = next((m for m in locked if m.is_active), None)

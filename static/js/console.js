@@ -26,7 +26,7 @@
   const counts = (j) => j.summary;
   function paintBar(bar, j) {
     bar.value = j.percent;
-    bar.hidden = j.nothing_imported;  // a failed ingest imported nothing: no progress to show
+    bar.hidden = j.nothing_imported;  // a failed or cancelled ingest imported nothing: no progress to show
   }
 
   function paintState(el, state) {

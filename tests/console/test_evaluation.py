@@ -86,17 +86,30 @@ def test_evaluation_input_refused(two_models, admin_api):
     assert not Job.objects.filter(kind=Job.Kind.EVALUATE).exists()
 
 
-def test_a_model_still_encoding_is_not_evaluated(two_models, admin_api, tmp_path):
-    """Its missing vectors would score as zeros that look like results: refused, with its coverage."""
+def test_a_model_still_encoding_is_not_evaluated(two_models, admin_api, tmp_path, examiner):
+    """Its missing vectors would score as zeros that look like results: refused, with its coverage,
+    against a corpus (its figures) and against the judgments (the whole catalogue)."""
+    import datetime as dt
+
+    from cases.services.cases import case_create
+    from cases.services.judgments import judgment_set
+    from cases.services.searches import case_search_run
+
     result, active, _ = two_models
+    case = case_create(examiner=examiner, application_number="29/000,002", title="Widget", cutoff_date=dt.date(2030, 1, 1))
+    case_search_run(case=case, user=examiner, k=4, like_figure=result.figure_ids[0])
+    judgment_set(case=case, figure_id=result.figure_ids[1], user=examiner, grade=3)
     late = model_register(spec=str(init_checkpoint("ps-tiny", tmp_path / "late", seed=9, name="late")), name="late")
     figure_encode_batch(figure_ids=result.figure_ids[:3], model_id=late.pk)
+    refusals = {
+        "corpus": "Model 'late' has vectors for 3 of 12 figures (25.0 %) of corpus",
+        "qrels": "Model 'late' has vectors for 3 of 12 figures (25.0 %) of the catalogue: evaluate it once",
+    }
     for body in ({"corpus": result.corpus_id, "models": [active.pk, late.pk]}, {"qrels": "judgments", "models": [late.pk]}):
         response = admin_api.post("/api/v1/evaluations/", body, format="json")
         assert response.status_code == 400, body
-        if "corpus" in body:
-            assert response.json()["message"].startswith("Model 'late' has vectors for 3 of the 12 figures of corpus")
-            assert response.json()["extra"] == {"model": late.pk, "encoded": 3, "figures": 12}
+        assert response.json()["message"].startswith(refusals[next(iter(body))]), response.json()
+        assert response.json()["extra"] == {"model": late.pk, "encoded": 3, "total": 12}
     assert not Job.objects.filter(kind=Job.Kind.EVALUATE).exists()
     figure_encode_batch(figure_ids=result.figure_ids[3:], model_id=late.pk)
     accepted = admin_api.post("/api/v1/evaluations/", {"corpus": result.corpus_id, "models": [late.pk]}, format="json")

@@ -135,6 +135,47 @@ def test_cancel_a_queued_ingest(good_zip, admin_user, active_model):
         job_cancel(job=job)
 
 
+def test_an_ingest_cancelled_while_running_shows_nothing_imported_and_a_late_cancel_cannot_undo_the_corpus(
+    good_zip, admin_user, active_model, monkeypatch
+):
+    import console.services.jobs as jobs
+
+    monkeypatch.setattr(jobs, "PROGRESS_EVERY", 1)
+    writer = jobs._progress_writer
+
+    def cancelling_writer(job_id):  # noqa: ANN001, ANN202 - an admin presses Cancel at the second row
+        write = writer(job_id)
+
+        def progress(done: int, total: int) -> None:
+            if done == 2:
+                job_cancel(job=Job.objects.get(pk=job_id))
+            write(done, total)
+
+        return progress
+
+    monkeypatch.setattr(jobs, "_progress_writer", cancelling_writer)
+    job = _accept(good_zip, admin_user)
+    assert job_ingest_run(job_id=job.pk) == Job.State.CANCELLED and _nothing_written()
+    shown = job_progress(Job.objects.get(pk=job.pk))
+    assert shown.summary == "Cancelled · nothing imported" and shown.nothing_imported
+    assert (shown.done, shown.pending) == (0, 0)  # not "2 done · 1 pending" beside "nothing was imported"
+
+    monkeypatch.setattr(jobs, "_progress_writer", writer)
+    real_ingest = jobs.corpus_ingest
+
+    def ingest_then_cancel(**kwargs):  # noqa: ANN003, ANN202 - the cancel lands after the corpus is written
+        result = real_ingest(**kwargs)
+        job_cancel(job=Job.objects.get(kind=Job.Kind.INGEST, state=Job.State.RUNNING))
+        return result
+
+    monkeypatch.setattr(jobs, "corpus_ingest", ingest_then_cancel)
+    late = _accept(good_zip, admin_user)
+    assert job_ingest_run(job_id=late.pk) == Job.State.SUCCEEDED and Figure.objects.exists()
+    late.refresh_from_db()
+    assert late.message.endswith("The cancel came after the corpus was written, too late to stop it.")
+    assert job_progress(late).summary == "12 done · 0 failed · 0 pending of 12" and late.corpus_id is not None
+
+
 def test_request_size_limit_is_larger_on_the_upload_path(rf, settings):
     from django.http import HttpResponse
 

@@ -109,3 +109,11 @@ def test_jobs_page_shows_encoding_per_corpus_and_model(admin_api, admin_user, co
     assert cells == ["4", "1", "0", "0", "3"]
     job = admin_api.get(f"/api/v1/jobs/{data['job']}/").json()
     assert (job["kind"], job["done"], job["pending"], job["lost"], job["state"]) == ("reindex", 1, 3, 3, "running")
+
+
+def test_coverage_short_of_done_never_reads_100_percent():
+    from console.selectors.jobs import Coverage
+
+    assert Coverage(encoded=9_996, total=10_000).percent == 99.9 and not Coverage(encoded=9_996, total=10_000).complete
+    assert Coverage(encoded=1, total=3).said() == "vectors for 1 of 3 figures (33.3 %)"
+    assert Coverage(encoded=10_000, total=10_000).percent == 100.0 and Coverage(encoded=0, total=0).percent == 100.0
