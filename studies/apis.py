@@ -94,7 +94,8 @@ class StudyTaskNextApi(_ParticipantApi):
     @extend_schema(responses={200: ParticipantTaskSerializer, 204: None, 503: None})
     def get(self, request: Request) -> Response:
         if _is_prefetch(request):
-            return Response({"message": "A prefetch does not start a study task; open the study page."},
+            return Response({"message": "A prefetch does not start a study task; open the study page.",
+                             "extra": {"prefetch": True}},
                             status=503, headers={"Cache-Control": "no-store", "Retry-After": "0"})
         response = self._next(request)
         response["Cache-Control"] = "no-store"

@@ -53,7 +53,9 @@ def _number_check(examiner: User, number: str, pk: int | None = None) -> None:
     that add the same number at once (a double-click, two tabs) take turns: the second sees the
     first's case and is refused. A lock rather than a unique index, because databases from before
     this rule may already hold such pairs, and an index would make their migration fail."""
-    User.objects.select_for_update().only("pk").get(pk=examiner.pk)
+    # no_key: the lock two case creations take turns on, without waiting for rows being added
+    # that refer to the examiner (searches, judgments), which a full row lock would
+    User.objects.select_for_update(no_key=True).only("pk").get(pk=examiner.pk)
     other = Case.objects.filter(examiner=examiner, application_number=number).exclude(pk=pk).first()
     if other is not None:
         raise ApplicationError(

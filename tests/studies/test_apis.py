@@ -187,6 +187,7 @@ def test_a_browser_prefetch_of_the_next_task_starts_no_clock(study_corpus, parti
     client.force_authenticate(participants[0])
     refused = client.get("/api/v1/study/tasks/next/", **header)
     assert refused.status_code == 503 and "prefetch" in refused.json()["message"]
+    assert refused.json()["extra"] == {"prefetch": True}  # the API's one error shape
     assert refused["Cache-Control"] == "no-store"
     assert not Event.objects.filter(study=study).exists()  # no task_start, nothing shown
     task = client.get("/api/v1/study/tasks/next/")
