@@ -117,6 +117,10 @@ class StudyStatusSerializer(serializers.Serializer):
     tasks_total = serializers.IntegerField()
     tasks_done = serializers.IntegerField()
     sus_pending = serializers.BooleanField()
+    task_in_progress = serializers.BooleanField(
+        help_text="A task has started and is not finished: the study page resumes it, where otherwise it "
+        "waits for the participant to press Start (GET tasks/next/ starts the clock)."
+    )
 
 
 class StudyStatusApi(_ParticipantApi):
@@ -126,7 +130,8 @@ class StudyStatusApi(_ParticipantApi):
     def get(self, request: Request) -> Response:
         progress = selectors.participant_progress(user=request.user)
         pending = participation.participant_pending_sus(user=request.user) is not None
-        return Response({"tasks_total": progress["total"], "tasks_done": progress["done"], "sus_pending": pending})
+        return Response({"tasks_total": progress["total"], "tasks_done": progress["done"], "sus_pending": pending,
+                         "task_in_progress": bool(progress["in_progress"])})
 
 
 class GradeInputSerializer(serializers.Serializer):

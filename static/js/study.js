@@ -5,7 +5,7 @@
   const root = document.getElementById("study");
   if (!root) return;
   const $ = (id) => document.getElementById(id);
-  const views = ["task-view", "questionnaire-view", "sus-view", "done-view", "none-view"];
+  const views = ["ready-view", "task-view", "questionnaire-view", "sus-view", "done-view", "none-view"];
   const GRADES = ["not relevant", "marginal", "relevant", "highly relevant"];
   let task = null;
   let selected = 0;
@@ -74,20 +74,33 @@
     startTimer();
   }
 
-  // A study's usability questionnaire comes before the tasks of any later study.
+  // A study's usability questionnaire comes before the tasks of any later study. A task's clock
+  // starts with its first GET of tasks/next/, so a task not yet started waits for Start: opening
+  // the page to look around is not time spent on the task. One already started resumes.
   async function advance() {
+    let status;
     try {
-      const status = (await api("GET", root.dataset.status)).data;
-      if (status.sus_pending) {
-        $("task-count").textContent = `${status.tasks_done} of ${status.tasks_total} tasks done`;
-        show("sus-view");
-        return;
-      }
+      status = (await api("GET", root.dataset.status)).data;
     } catch (e) {
+      $("study-loading").hidden = true;
       error(e.message);
       return;
     }
-    loadNext();
+    $("task-count").textContent = `${status.tasks_done} of ${status.tasks_total} tasks done`;
+    if (status.sus_pending) { show("sus-view"); return; }
+    if (status.task_in_progress || status.tasks_done >= status.tasks_total) { loadNext(); return; }
+    $("ready-heading").textContent = `Task ${status.tasks_done + 1} of ${status.tasks_total}`;
+    show("ready-view");
+    $("start-button").focus();
+  }
+  $("start-button").addEventListener("click", () => loadNext());
+
+  // One click, one answer: a form's button is off while its answer is on its way.
+  async function sending(form, send) {
+    const button = form.querySelector("button[type=submit]");
+    if (button.disabled) return;
+    button.disabled = true;
+    try { await send(); } finally { button.disabled = false; }
   }
 
   async function showFinished() {
@@ -258,31 +271,37 @@
   $("end-button").addEventListener("click", () => endTask(false));
   $("viewer-close").addEventListener("click", () => $("viewer").close());
 
-  $("questionnaire").addEventListener("submit", async (event) => {
+  $("questionnaire").addEventListener("submit", (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
-    try {
-      await api("POST", taskUrl("finish"), {
-        confidence: Number(form.get("confidence")),
-        usefulness: Number(form.get("usefulness")),
-        comment: form.get("comment") || "",
-      });
-      advance();
-    } catch (e) {
-      error(e.message);
-    }
+    sending(event.target, async () => {
+      try {
+        await api("POST", taskUrl("finish"), {
+          confidence: Number(form.get("confidence")),
+          usefulness: Number(form.get("usefulness")),
+          comment: form.get("comment") || "",
+        });
+      } catch (e) {
+        error(e.message);
+        return;
+      }
+      await advance();
+    });
   });
 
-  $("sus").addEventListener("submit", async (event) => {
+  $("sus").addEventListener("submit", (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
     const answers = Array.from({ length: 10 }, (_, i) => Number(form.get(`q${i + 1}`)));
-    try {
-      await api("POST", root.dataset.sus, { answers });
-      advance();
-    } catch (e) {
-      error(e.message);
-    }
+    sending(event.target, async () => {
+      try {
+        await api("POST", root.dataset.sus, { answers });
+      } catch (e) {
+        error(e.message);
+        return;
+      }
+      await advance();
+    });
   });
 
   document.addEventListener("keydown", (event) => {

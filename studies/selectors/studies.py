@@ -69,10 +69,13 @@ def participant_task(*, assignment: Assignment) -> ParticipantTask:
 
 
 def participant_progress(*, user: User) -> dict[str, int]:
+    """The participant's tasks: all, finished (questionnaire sent), and in progress (started, its
+    clock running or its questionnaire waiting)."""
     counts = Assignment.objects.filter(participant__user=user).aggregate(
-        total=Count("id"), done=Count("id", filter=Q(finished_at__isnull=False))
+        total=Count("id"), done=Count("id", filter=Q(finished_at__isnull=False)),
+        in_progress=Count("id", filter=Q(started_at__isnull=False, finished_at__isnull=True)),
     )
-    return {"total": counts["total"], "done": counts["done"]}
+    return {"total": counts["total"], "done": counts["done"], "in_progress": counts["in_progress"]}
 
 
 def study_list() -> QuerySet[Study]:

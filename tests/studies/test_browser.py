@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.models import User
 from studies.models import Arm, Event, Study
@@ -38,7 +39,13 @@ def test_participant_runs_two_tasks_grades_fills_the_sus_and_the_admin_exports(
 
     _login(page, live_server.url, "pia", "/studies/run/")
     for number in (1, 2):
+        # a task not yet started waits for Start: looking at the page is not time spent on it
+        page.wait_for_selector("#ready-view:not([hidden])")
+        assert page.inner_text("#ready-heading") == f"Task {number} of 2"
+        assert Event.objects.filter(study=study, kind="task_start").count() == number - 1
+        page.keyboard.press("Enter")  # Start has the focus
         page.wait_for_selector("#task-view:not([hidden]) .study-card")
+        assert Event.objects.filter(study=study, kind="task_start").count() == number
         assert page.inner_text("#task-count") == f"Task {number} of 2"
         assert page.locator(".study-card").count() == 6
         assert page.locator("#query-images img").count() == 2
@@ -81,7 +88,8 @@ def test_participant_runs_two_tasks_grades_fills_the_sus_and_the_admin_exports(
         page.check("input[name=confidence][value='4']")
         page.check("input[name=usefulness][value='5']")
         page.fill("textarea[name=comment]", f"task {number} went well")
-        page.click("#questionnaire-submit")
+        page.dblclick("#questionnaire-submit")  # one answer, not a second one refused
+        expect(page.locator("#study-error")).to_be_hidden()
     page.wait_for_selector("#sus-view:not([hidden])")
     for i in range(1, 11):
         page.check(f"input[name=q{i}][value='{4 if i % 2 else 2}']")
@@ -131,6 +139,7 @@ def test_an_interleaved_list_looks_like_any_other_and_credits_the_clicked_arm(
     secrets = {a.name for a in arms} | {a.model.name for a in arms}
     page = browser_page
     _login(page, live_server.url, "paul", "/studies/run/")
+    page.click("#start-button")
     page.wait_for_selector("#task-view:not([hidden]) .study-card")
     assert page.locator(".study-card").count() == 6
     _assert_blind(page, secrets)
