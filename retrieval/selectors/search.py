@@ -278,7 +278,11 @@ def fuse(
 ) -> list[tuple[int, float, dict[str, int]]]:
     """Weighted reciprocal rank fusion: the best ``k`` figures as (id, score, ranks per channel).
 
-    With a single channel its own order and scores are kept. Ties break by figure id.
+    With a single channel its own scores are kept. Ties break by the drawing channel's rank, then
+    by figure id: figures whose texts are the same score exactly alike in the text and joint
+    channels (several views described alike, a series of one product), and the drawing is what
+    tells them apart; where there is no drawing ranking the order is the id's, stable from one
+    query to the next.
     """
     rrf_k = int(settings.RETRIEVAL_RRF_K if rrf_k is None else rrf_k)
     ranks: dict[int, dict[str, int]] = {}
@@ -287,15 +291,21 @@ def fuse(
             ranks.setdefault(neighbor.figure_id, {})[channel] = rank
     # A query of one channel (a drawing alone) keeps that channel whatever its weight.
     used = list(rankings) if len(rankings) == 1 else [c for c in rankings if weights.get(c, 0.0) > 0]
+    unranked = len(rankings.get("drawing", [])) + 1
+
+    def tie_break(figure_id: int) -> tuple[int, int]:
+        return ranks[figure_id].get("drawing", unranked), figure_id
+
     if len(used) <= 1:
-        # One channel: its own order and scores (cosine similarity for the vector channels).
-        only = rankings[used[0]] if used else []
+        # One channel: its scores (cosine similarity for the vector channels), in its order
+        # except among equal scores.
+        only = sorted(rankings[used[0]] if used else [], key=lambda n: (-float(n.score), *tie_break(n.figure_id)))
         return [(n.figure_id, float(n.score), ranks[n.figure_id]) for n in only[: int(k)]]
     scores = {
         figure_id: sum(weights.get(c, 0.0) / (rrf_k + r) for c, r in channel_ranks.items())
         for figure_id, channel_ranks in ranks.items()
     }
-    order = sorted((f for f in scores if scores[f] > 0), key=lambda f: (-scores[f], f))
+    order = sorted((f for f in scores if scores[f] > 0), key=lambda f: (-scores[f], *tie_break(f)))
     return [(f, float(scores[f]), ranks[f]) for f in order[: int(k)]]
 
 

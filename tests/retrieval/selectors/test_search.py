@@ -17,16 +17,29 @@ def test_one_channel_keeps_its_own_order_and_scores():
     assert fused == [(7, 1.0, {"drawing": 1}), (3, 0.9, {"drawing": 2})]
 
 
-def test_reciprocal_rank_fusion_weighs_channels_and_breaks_ties_by_id():
+def test_reciprocal_rank_fusion_weighs_channels_and_breaks_ties_by_the_drawing():
     rankings = {"drawing": _ranking(1, 2, 3), "fulltext": _ranking(3, 2, 1)}
     fused = fuse(rankings, {"drawing": 1.0, "fulltext": 1.0}, k=3, rrf_k=0)
-    # 1: 1/1 + 1/3, 3: 1/3 + 1/1 (a tie: lower id first), 2: 1/2 + 1/2
+    # 1: 1/1 + 1/3, 3: 1/3 + 1/1 (a tie: the drawing ranks 1 first), 2: 1/2 + 1/2
     assert [f for f, _, _ in fused] == [1, 3, 2]
     assert fused[0][1] == pytest.approx(1 + 1 / 3) and fused[2][2] == {"drawing": 2, "fulltext": 2}
     heavier_text = fuse(rankings, {"drawing": 1.0, "fulltext": 3.0}, k=1, rrf_k=0)
     assert heavier_text[0][0] == 3
     # a channel of weight 0 takes no part
     assert [f for f, _, _ in fuse(rankings, {"drawing": 1.0, "fulltext": 0.0}, k=3)] == [1, 2, 3]
+
+
+def test_figures_whose_texts_are_the_same_are_ordered_by_the_drawing():
+    """A drawing plus a text ranks by the joint channel alone at the default text weights; figures
+    described alike (a series of one product) get the very same joint score, and the drawing's
+    own ranking orders them, the best look-alike first, instead of the figure ids."""
+    joint = [Neighbor(figure_id=f, score=s) for f, s in ((40, 0.79), (10, 0.79), (30, 0.79), (20, 0.6))]
+    rankings = {"drawing": _ranking(30, 20, 40), "joint": joint}
+    fused = fuse(rankings, {"drawing": 0.0, "joint": 1.0}, k=4)
+    assert [f for f, _, _ in fused] == [30, 40, 10, 20]  # 10 is not in the drawing's ranking: after 40
+    assert [s for _, s, _ in fused] == [0.79, 0.79, 0.79, 0.6]  # the joint scores, as they were
+    text_only = fuse({"sentence": joint}, {"sentence": 1.0}, k=4)  # no drawing: by id, stable
+    assert [f for f, _, _ in text_only] == [10, 30, 40, 20]
 
 
 def test_weights_split_between_drawing_and_text_by_the_text_weight(settings):
