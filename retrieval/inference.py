@@ -66,6 +66,14 @@ def model_available(spec: str) -> bool:
     return True
 
 
+def is_shipped_name(spec: str) -> bool:
+    """Whether spec is the name of a model shipped with the project ("default", "classical"), as
+    the loader reads it (a file or folder of that name would be loaded instead)."""
+    from retrieval.ml.shipped import SHIPPED_NAMES
+
+    return spec in SHIPPED_NAMES and not Path(spec).exists()
+
+
 def embed_images(spec: str, images: Sequence[Image.Image]) -> NDArray[np.float32]:
     """(N, dim) unit vectors for the images."""
     return load_encoder(spec).embed_images(images)

@@ -32,10 +32,12 @@ def _normalise_spec(spec: str) -> str:
 
 @transaction.atomic
 def model_register(*, spec: str, name: str | None = None, activate: bool = False) -> RetrievalModel:
-    """Register a checkpoint folder or hub name as a model (loading it once to check it)."""
+    """Register a checkpoint folder or hub name as a model (loading it once to check it). Its name
+    is the one given, else a shipped model's own name ("classical" stays "classical", so every
+    command that takes a model by name finds it), else the name the checkpoint carries."""
     spec = _normalise_spec(spec)
     encoder = inference.load_encoder(spec)
-    name = name or encoder.name
+    name = name or (spec if inference.is_shipped_name(spec) else encoder.name)
     if RetrievalModel.objects.filter(name=name).exists():
         raise ModelRegistrationError(f"A model named {name!r} is already registered.")
     model = RetrievalModel.objects.create(

@@ -116,6 +116,14 @@ def test_first_ingest_bootstraps_the_configured_shipped_model(tmp_path, db, sett
 
     model = RetrievalModel.objects.get(is_active=True)
     assert model.checkpoint == "classical" and model.version.startswith("hog-pca@")
+    assert model.name == "classical"  # a shipped model keeps its name, which every command takes
+
+
+def test_a_shipped_model_registered_by_name_keeps_the_name(db):
+    from retrieval.models import RetrievalModel
+
+    call_command("register_model", "classical", verbosity=0)
+    assert RetrievalModel.objects.get().name == "classical"  # not the checkpoint's "classical-hog-pca"
 
 
 def test_first_ingest_falls_back_to_a_placeholder_when_the_default_is_not_built(
