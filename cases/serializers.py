@@ -144,7 +144,18 @@ class CaseSearchInputSerializer(SearchInputSerializer):
         except ApplicationError as exc:
             raise serializers.ValidationError(exc.message) from exc
 
+    #: What a refine takes from its base search, so it may not be sent with one.
+    REFINE_TAKES_FROM_BASE = ("text_weight", "k", "corpus", "us_class_main", "locarno_class", "grant_date_from",
+                              "grant_date_to", "include_front_page", "cutoff", "ignore_cutoff", "class_focus")
+
     def validate(self, attrs: dict) -> dict:
+        if attrs.get("refine") is not None:
+            sent = [key for key in self.REFINE_TAKES_FROM_BASE if self.initial_data.get(key) not in (None, "", [])]
+            if sent:  # it would be ignored, and the logged search would not be what was asked for
+                raise serializers.ValidationError({"refine": (
+                    "A refine runs with its base search's text weight, k, filters, cutoff and class focus; "
+                    f"leave out {', '.join(sent)}, or run a new search with them."
+                )})
         images, crops = attrs.get("images", []), attrs.get("crops", [])
         if len(crops) > len(images):
             raise serializers.ValidationError({"crops": f"{len(crops)} crop boxes for {len(images)} drawings."})

@@ -28,7 +28,7 @@ def figure(patent: int, view: int) -> Figure:
 
 
 def search(client, case, **fields):
-    data = {"k": 6, **fields}
+    data = ({} if "refine" in fields else {"k": 6}) | fields  # a refine takes its base's k
     return client.post(f"/api/v1/cases/{case.pk}/searches/", data, format="multipart")
 
 
@@ -262,6 +262,9 @@ def test_closing_makes_a_case_read_only_until_it_is_reopened(examiner_api, case,
     ({"images": "none", "text": ""}, "Nothing to search: add a drawing or a description."),
     ({"images": "none", "text": "mug", "refine": 1}, "exactly one"),
     ({"images": "none", "refine": 999999}, "not a search of this case"),
+    ({"images": "none", "refine": 1, "k": 5}, "A refine runs with its base search's text weight, k, filters, cutoff and "
+                                              "class focus; leave out k, or run a new search with them."),
+    ({"images": "none", "refine": 1, "ignore_cutoff": "true", "us_class_main": "D7"}, "leave out us_class_main, ignore_cutoff"),
     ({"k": 100000}, "k may be at most"),
     ({"images": "garbage"}, "cannot be used"),
     ({"class_focus": "sometimes"}, "class_focus: Must be a valid boolean."),
