@@ -12,6 +12,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views import View
 from rest_framework.exceptions import ValidationError
 
@@ -56,7 +57,12 @@ class CaseWorkerMixin(LoginRequiredMixin):
         user = request.user
         if user.is_authenticated and not user.has_perm(SEARCH_PRIOR_ART):  # cases are prior-art searches
             raise Http404("Cases are for examiners.")
-        return super().dispatch(request, *args, **kwargs)
+        response = super().dispatch(request, *args, **kwargs)
+        # A case is a confidential application, and its pages change with every search and
+        # judgment: no cache keeps them, and Back fetches the page as it is now, not a copy that
+        # has neither the last search nor the last grades.
+        add_never_cache_headers(response)
+        return response
 
     def handle_no_permission(self) -> HttpResponse:
         """A script whose session ended (a page left open overnight) is told so in JSON: the login

@@ -155,6 +155,34 @@
     const target = form.querySelector(`[name=${b.dataset.target}]`);
     target.value = b.dataset.target === "us_class_main" ? b.dataset.value.split("/")[0] : b.dataset.value;
   }));
+  // The cutoff this search will use, said beside the Search button whatever the state of the
+  // folded filters: a browser that restores the form (Back) may have ticked "No cutoff" out of
+  // sight. Any filter that is set opens the fold.
+  const cutoffInput = form.querySelector("input[name=cutoff]");
+  const noCutoff = form.querySelector("input[name=ignore_cutoff]");
+  const cutoffHint = document.getElementById("cutoff-hint");
+  function sayCutoff() {
+    const strong = document.createElement("strong");
+    let before = "Cutoff: granted before ", after = " (the case's).";
+    if (noCutoff.checked) {
+      before = "⚠ No cutoff for this search: "; strong.textContent = "later patents are shown too"; after = " (marked in the log).";
+    } else if (cutoffInput.value) {
+      before = "⚠ Cutoff for this search: granted before "; strong.textContent = cutoffInput.value;
+      after = ` instead of the case's ${cutoffHint.dataset.caseCutoff} (marked in the log).`;
+    } else {
+      strong.textContent = cutoffHint.dataset.caseCutoff;
+    }
+    cutoffHint.replaceChildren(before, strong, after);
+    cutoffHint.classList.toggle("warning", noCutoff.checked || Boolean(cutoffInput.value));
+    const fold = cutoffInput.closest("details");
+    const set = Array.from(fold.querySelectorAll("input")).some((i) => (i.type === "checkbox" ? i.checked : i.value))
+      || fold.querySelector("select").selectedOptions.length > 0;
+    if (set) fold.open = true;
+  }
+  [cutoffInput, noCutoff].forEach((input) => input.addEventListener("input", sayCutoff));
+  window.addEventListener("pageshow", sayCutoff);  // after the browser has restored the form
+  sayCutoff();
+
   // The search is sent by script: a refusal is shown here and the drawings, crops and choices
   // stay (a reloaded page could not fill the file input again); success opens the search page.
   const composeError = document.getElementById("compose-error");

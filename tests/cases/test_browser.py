@@ -91,9 +91,22 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     page.context.add_cookies([session])  # logged in again (in another tab)
     # a login in another tab renews the CSRF token: the form's own copy is stale, the cookie's is sent
     page.eval_on_selector("#compose-form input[name=csrfmiddlewaretoken]", "e => { e.value = 'x'.repeat(64); }")
+    # the cutoff the search will use is said beside the button, whatever the filters' fold shows
+    expect(page.locator("#cutoff-hint")).to_have_text("Cutoff: granted before 2030-01-01 (the case's).")
+    page.check("input[name=ignore_cutoff]")
+    expect(page.locator("#cutoff-hint")).to_contain_text("No cutoff for this search")
+    page.uncheck("input[name=ignore_cutoff]")
+    page.fill("input[name=cutoff]", "2020-05-01")
+    expect(page.locator("#cutoff-hint")).to_contain_text("granted before 2020-05-01 instead of the case's 2030-01-01")
+    page.fill("input[name=cutoff]", "")
     page.click("#search-button")
     page.wait_for_selector(".judge-card")
     expect(page.locator("#compose-error")).to_have_count(0)  # the search page
+    page.go_back()  # the case page as it is now, with the search just run, not a cached copy
+    expect(page.locator("#searches")).not_to_contain_text("No searches yet")
+    expect(page.locator("#cutoff-hint")).to_have_text("Cutoff: granted before 2030-01-01 (the case's).")
+    page.go_forward()
+    page.wait_for_selector(".judge-card")
 
     first_search = CaseSearch.objects.get()
     images = list(first_search.images.order_by("position"))
