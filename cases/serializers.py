@@ -25,7 +25,16 @@ def cutoff_field(**kwargs: object) -> serializers.DateField:
     """A cutoff (filing or priority) date: searches keep grant_date < it. One field for the case's
     cutoff and a search's override; a year-1 date left no day before it (an overflow, a 500)."""
     message = f"A cutoff date is {EARLIEST_CUTOFF.isoformat()} or later."
-    return serializers.DateField(validators=[MinValueValidator(EARLIEST_CUTOFF, message=message)], **kwargs)
+    return _DateField(validators=[MinValueValidator(EARLIEST_CUTOFF, message=message)], **kwargs)
+
+
+class _DateField(serializers.DateField):
+    """A date field whose blank value (a date input left empty) is "required", not a format error."""
+
+    def to_internal_value(self, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            self.fail("required")
+        return super().to_internal_value(value)
 
 
 class _CutoffAlias:

@@ -136,17 +136,19 @@ class CaseDetailView(CaseWorkerMixin, View):
         """Edit the case (action=update), close or reopen it."""
         case = case_get(request.user, pk)
         action = request.POST.get("action", "update")
+        # a plain dict: from a QueryDict a cleared field would read as left out and keep its value
+        form = s.CasePatchSerializer(data=request.POST.dict())
         try:
             if action in ("close", "reopen"):
                 case_update(case=case, status="closed" if action == "close" else "open")
             else:
-                form = s.CasePatchSerializer(data=request.POST)
                 if not form.is_valid():
                     raise ApplicationError("; ".join(error_messages(form)))
                 case_update(case=case, **form.validated_data)
         except ApplicationError as exc:  # the edit form shows what was sent, not the stored values
             edit = request.POST if action not in ("close", "reopen") else None
-            context = _case_context(request, case_get(request.user, pk), errors=[exc.message], edit=edit)
+            errors = error_messages(form) if action not in ("close", "reopen") and form.errors else [exc.message]
+            context = _case_context(request, case_get(request.user, pk), errors=errors, edit=edit)
             return render(request, self.template_name, context, status=400)
         return HttpResponseRedirect(reverse("cases:detail", args=[pk]))
 

@@ -38,6 +38,23 @@ def test_the_case_list_creates_a_case_and_shows_counts(browser):
     assert twice.status_code == 400 and Case.objects.count() == 1
     assert alert_lines(twice) == ["You already have a case for application 29/1 (Lamp, open): open it from the "
                                   "cases list, or check the number."]
+    undated = browser.post("/cases/", {"application_number": "29/3", "title": "Lamp", "cutoff_date": ""})
+    assert alert_lines(undated) == ["Prior-art cutoff: This field is required."]  # not "wrong format"
+
+
+def test_clearing_a_required_field_of_a_case_is_refused_and_the_form_keeps_what_was_sent(browser, case):
+    sent = {"action": "update", "application_number": "29/123,456", "title": "", "description": "New words",
+            "locarno_class": "", "us_class": "D14/486", "cutoff_date": ""}
+    cleared = browser.post(f"/cases/{case.pk}/", sent)
+    assert cleared.status_code == 400  # it was a silent redirect that kept the old title
+    assert alert_lines(cleared) == ["Title: This field may not be blank.", "Cutoff: This field is required."]
+    page = cleared.content.decode()
+    assert '<input name="title" value="">' in page and ">New words</textarea>" in page  # as sent, not refilled
+    case.refresh_from_db()
+    assert (case.title, case.description, case.cutoff_date.isoformat()) == ("Widget", "", "2030-01-01")
+    emptied = browser.post(f"/cases/{case.pk}/", {**sent, "title": "Widget", "cutoff_date": "2030-01-01"})
+    case.refresh_from_db()  # the optional ones may be cleared
+    assert emptied.status_code == 302 and (case.locarno_class, case.description) == ("", "New words")
 
 
 def test_the_case_list_finds_a_case_by_number_or_title_and_status(browser, examiner, other_examiner, monkeypatch):
