@@ -127,6 +127,8 @@
   // Closing the dialog gives the focus back to the card it was opened from (and that card's focus
   // event makes it current); the hit reached with the arrows in the dialog stays the current one.
   compare.addEventListener("close", () => { if (compared >= 0) focus(compared); });
+  // the previous and next hit by touch, as ← → do by key
+  compare.querySelectorAll("[data-step]").forEach((b) => b.addEventListener("click", () => focus(current + Number(b.dataset.step))));
   compare.addEventListener("wheel", (e) => { e.preventDefault(); zoom(e.deltaY < 0 ? 1.15 : 1 / 1.15); }, { passive: false });
   let drag = null;
   compare.querySelectorAll(".pane").forEach((pane) => {
@@ -225,6 +227,7 @@
         judge(card, { category: card.dataset.category === category ? "" : category });
       }
       else if (e.key === "c") compare.close();
+      else if (e.key === "?") { e.preventDefault(); help.showModal(); }  // over the compare view
       return;
     }
     if (["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName)) return;

@@ -13,6 +13,7 @@ from cases.models import Case, CaseSearch, Judgment
 from cases.services.cases import case_create
 from cases.services.searches import QueryDrawing, case_search_run
 from retrieval.ingest.pipeline import corpus_ingest
+from retrieval.models import Figure
 from retrieval.services.encoding import figure_encode_batch
 from tests.drawings import drawing, png_bytes, small_corpus
 from tests.test_browser import CHROMIUM, CHROMIUM_FLAGS, browser_page  # noqa: F401 - the fixture
@@ -296,10 +297,24 @@ def test_on_a_phone_the_compare_view_grades_and_cites_by_touch(live_server, brow
     judgment.refresh_from_db()
     assert (judgment.grade, judgment.category) == (None, "X")
 
+    third = cards.nth(2).get_attribute("data-figure")
+    page.locator("#compare button[data-step='1']").tap()  # the next hit, by touch
+    expect(page.locator("#compare-hit")).to_have_attribute("src", re.compile(f"/figures/{third}/image$"))
+    page.locator("#compare button[data-step='-1']").tap()
+    expect(page.locator("#compare-hit")).to_have_attribute("src", re.compile(f"/figures/{figure}/image$"))
     page.locator("#compare button[data-close]").tap()
     expect(page.locator("#compare")).to_be_hidden()
     expect(second).to_have_attribute("data-category", "X")  # the card shows what the compare view set
     expect(second.locator("button.on")).to_have_text(["X"])
+
+    # a note of one long word, or a link, wraps in its card and row: the page does not scroll sideways
+    from cases.services.judgments import judgment_set
+
+    judgment_set(case=case, figure_id=int(figure), user=case.examiner, note="é" * 60 + "https://example.org/" + "x" * 80)
+    for url in (f"/cases/{case.pk}/searches/{search.pk}/", f"/cases/{case.pk}/", f"/cases/{case.pk}/patents/"
+                f"{Figure.objects.get(pk=figure).patent.patent_id}/"):
+        page.goto(live_server.url + url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= phone["width"], url
     context.close()
 
 
