@@ -135,7 +135,7 @@ def case_search_replay(*, search: CaseSearch, model: RetrievalModel, k: int) -> 
     if search.origin == CaseSearch.Origin.REFINE or search.origin == CaseSearch.Origin.RERUN:
         raise ApplicationError("Only original queries (drawings, text, more like this) are replayed.",
                                {"search": search.pk, "origin": search.origin})
-    filters = _figure_filters(search.filters or {}, search.cutoff_date)
+    filters = _figure_filters(search.filters or {}, search.cutoff_date, search.like_figure)
     if search.origin == CaseSearch.Origin.LIKE_FIGURE:
         return figure_search(query_vector=_stored_vector(model, search.like_figure), k=k, filters=filters,
                              model=model, class_focus=search.class_focus_on)
@@ -166,17 +166,21 @@ class _Spec:
         self.cutoff_overridden = self.cutoff_date != case.cutoff_date
 
     def figure_filters(self) -> index.FigureFilters:
-        return _figure_filters(self.filters or {}, self.cutoff_date)
+        return _figure_filters(self.filters or {}, self.cutoff_date, self.like_figure)
 
 
-def _figure_filters(filters: dict, cutoff: dt.date | None) -> index.FigureFilters:
+def _figure_filters(filters: dict, cutoff: dt.date | None, seed: Figure | None = None) -> index.FigureFilters:
+    """The index filters of a logged search: its filters, its cutoff, and for "more like this"
+    its seed figure left out (the examiner has it in front of them; shown first at score 1.000 it
+    took a place on the page and counted as an unjudged miss when the search is evaluated)."""
     data = dict(filters)
     for key in ("grant_date_from", "grant_date_to"):
         data[key] = dt.date.fromisoformat(data[key]) if data.get(key) else None
     if cutoff is not None:
         before = cutoff - dt.timedelta(days=1)  # grant_date < cutoff; the filter's bound is inclusive
         data["grant_date_to"] = min(data["grant_date_to"], before) if data["grant_date_to"] else before
-    return search_filters(data)
+    checked = search_filters(data)
+    return dataclasses.replace(checked, exclude_figure_ids=[seed.pk]) if seed is not None else checked
 
 
 def _execute(spec: _Spec, model: RetrievalModel, images: list[Image.Image]) -> SearchResult:
