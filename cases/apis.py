@@ -256,10 +256,11 @@ class JudgmentsCsvApi(CaseApi):
     def get(self, request: Request) -> StreamingHttpResponse:
         query = s.JudgmentsCsvQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        case_id = query.validated_data.get("case")
-        if case_id is not None:
-            case_id = case_get(request.user, case_id).pk
-        return csv_response("judgments.csv", JUDGMENT_HEADER, judgment_rows(request.user, case_id))
+        case_id, filename = query.validated_data.get("case"), "judgments.csv"
+        if case_id is not None:  # one case's: named by it, as its other exports are
+            case = case_get(request.user, case_id)
+            case_id, filename = case.pk, f"judgments-{_safe(case.application_number)}.csv"
+        return csv_response(filename, JUDGMENT_HEADER, judgment_rows(request.user, case_id))
 
 
 class QrelsApi(CaseApi):

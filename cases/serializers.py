@@ -107,8 +107,8 @@ class CaseSearchInputSerializer(SearchInputSerializer):
 
     image = None
     query_token = None
-    images = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list, label="Drawings",
+    images = serializers.ListField(  # an empty file is refused by validate_images, naming the drawing
+        child=serializers.FileField(allow_empty_file=True), required=False, default=list, label="Drawings",
         help_text=f"Query drawings (repeat the field, at most {settings.CASES_MAX_QUERY_IMAGES}): "
         "PNG, JPEG, TIFF or PDF.",
     )

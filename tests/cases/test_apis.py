@@ -216,7 +216,9 @@ def test_exports_match_the_judgments_and_neutralise_formulas(examiner_api, case,
                            "'=HYPERLINK(\"http://evil\") | side view"]
     assert rows[1][8] == "ada"
     response = examiner_api.get(f"/api/v1/judgments.csv?case={case.pk}", HTTP_ACCEPT="text/csv")
-    assert response.status_code == 200
+    assert response.status_code == 200  # one case's file is named by it, as its other exports are
+    assert 'filename="judgments-29_123_456.csv"' in response["Content-Disposition"]
+    assert 'filename="judgments.csv"' in examiner_api.get("/api/v1/judgments.csv")["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
     assert rows[0] == ["case_id", "application_number", "figure_id", "patent_id", "grade", "category", "note",
                        "examiner", "judged_at", "search_id", "model", "rank", "score"]

@@ -135,6 +135,8 @@ def test_composer_errors_are_shown_and_nothing_is_logged(browser, case, encoded_
     response = browser.post(f"/cases/{case.pk}/search", {"images": [upload(png_bytes(drawing(0)))],
                                                           "crops": "[[0.5, 0.5, 0.2, 0.9]]"})
     assert response.status_code == 400 and "empty" in response.content.decode()
+    zero = browser.post(f"/cases/{case.pk}/search", {"images": [upload(png_bytes(drawing(0))), upload(b"", "blank.png")]})
+    assert alert_lines(zero) == ["Drawings: drawing 2 (blank.png): The file cannot be used: empty file."]  # as any bad file
     assert CaseSearch.objects.count() == 0
 
 
