@@ -83,6 +83,7 @@ def main() -> int:
         load.run(page=page, token=token, users=args.users, seconds=args.load_seconds,
                  workers=args.gunicorn_workers, threads=args.gunicorn_threads, results=results)
     results["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    _mark_skipped(results, args)
     results["postgres_rss_mb"] = _postgres_rss_mb()
     results["wall_s"] = round(time.time() - started, 1)
     print(f"  peak RSS of this process (web + worker work): {results['peak_rss_mb']:.0f} MB; "
@@ -92,6 +93,24 @@ def main() -> int:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
         print(f"Wrote {args.json}")
     return 0
+
+
+#: The keys every run writes (issue 12's list): a part of the run that was left out by an option
+#: gives null here, and says why under "skipped", rather than a file without the key.
+REQUIRED_KEYS = ("api_image_query_p50_ms", "api_image_query_p95_ms", "api_text_query_p50_ms", "ann_recall_at_10",
+                 "filtered_hits_min_ratio", "upsert_vectors_per_s", "encode_images_per_s", "encode_speedup_vs_eager",
+                 "ingest_pages_per_s", "peak_rss_mb")
+
+
+def _mark_skipped(results: dict[str, object], args: argparse.Namespace) -> None:
+    reasons = {"ingest_pages_per_s": "--page-files 0: no drawing pages were ingested"} if args.page_files <= 0 else {}
+    skipped = {}
+    for key in REQUIRED_KEYS:
+        if key not in results:
+            results[key] = None
+            skipped[key] = reasons.get(key, "not measured in this run")
+    if skipped:
+        results["skipped"] = skipped
 
 
 def _postgres_rss_mb() -> float:
