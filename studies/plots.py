@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from django.utils.html import escape
 
 WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 360, 200, 48, 36, 16
 COLORS = ("#1f5fbf", "#c2612b", "#2b8a3e", "#8a2b84", "#5f6b76")
+
+
+def nice_ticks(maximum: float, steps: int = 4) -> list[float]:
+    """Axis ticks from 0 past ``maximum`` in round steps (1, 2, 2.5 or 5 times a power of ten),
+    about ``steps`` of them: 0, 10, 20, 30 seconds rather than 0, 14.69, 29.39."""
+    maximum = max(float(maximum), 1e-9)
+    raw = maximum / steps
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    count = math.ceil(maximum / step - 1e-9)
+    if count * step <= maximum:  # room above the highest bar or whisker
+        count += 1
+    return [round(i * step, 10) for i in range(count + 1)]
+
+
+def _is_whole(value: float) -> bool:
+    return abs(value - round(value)) < 1e-9
 
 
 def metric_svg(summary: Mapping[str, object], metric: str, title: str) -> str:
@@ -22,14 +40,16 @@ def metric_svg(summary: Mapping[str, object], metric: str, title: str) -> str:
     if not tops:
         parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#5f6b76">no data yet</text></svg>')
         return "".join(parts)
-    top = max(max(tops), 1e-9) * 1.1
+    ticks = nice_ticks(max(tops))
+    top = ticks[-1]
 
     def y(value: float) -> float:
         return HEIGHT - PAD_BOTTOM - plot_h * max(0.0, value) / top
 
-    for tick in (0.0, top / 2, top):
+    decimals = max(0, -math.floor(math.log10(ticks[1])) + (0 if _is_whole(ticks[1] / 10 ** math.floor(math.log10(ticks[1]))) else 1))
+    for tick in ticks:
         parts.append(f'<text x="{PAD_LEFT - 4}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="10" '
-                     f'fill="#5f6b76">{tick:.2f}</text>')
+                     f'fill="#5f6b76">{tick:.{decimals}f}</text>')
     slot = (WIDTH - PAD_LEFT - 10) / max(len(bars), 1)
     for i, (name, mean, ci) in enumerate(bars):
         x = PAD_LEFT + 10 + i * slot

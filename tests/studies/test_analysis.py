@@ -66,3 +66,15 @@ def test_interleaving_preferences_use_a_sign_test():
     assert entry["p_value"] < 0.05
     assert entry["preference"] == {"A": 9 / 12, "B": 1 / 12}
     assert sign_test(0, 0)["p_value"] is None
+
+
+def test_plot_axes_tick_at_round_values_past_the_highest_bar():
+    import re
+
+    from studies.plots import metric_svg, nice_ticks
+
+    assert nice_ticks(26.7) == [0, 10, 20, 30]  # seconds, where the axis read 0 / 14.69 / 29.39
+    assert nice_ticks(0.4) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5] and nice_ticks(0.95) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    summary = {"arms": {"a": {"t": 21.4, "ci95": {"t": [12.0, 26.7]}}, "b": {"t": 9.0, "ci95": {"t": [None, None]}}}}
+    labels = re.findall(r'fill="#5f6b76">([^<]+)</text>', metric_svg(summary, "t", "Seconds"))
+    assert labels == ["0", "10", "20", "30"]
