@@ -179,7 +179,7 @@ def job_ingest_run(*, job_id: int) -> str:
         _encode_job_create(corpus_id=result.corpus_id, user_id=job.created_by_id)
         return _finish(
             job, Job.State.SUCCEEDED, corpus_id=result.corpus_id,
-            message=(f"{result.figures_added} figures added, {result.figures_skipped} already present, "
+            message=(f"{result.figures_added} figures added, {result.already_present()}, "
                      f"{result.patents_added} new patents.{late}"),
         )
 

@@ -31,3 +31,14 @@ class IngestResult:
     figures_requeued: int = 0  # stored earlier, encoding lost: queued again
     queued_ids: list[int] = field(default_factory=list)
     figures_not_queued: int = 0  # the broker was unreachable: waiting for the sweep
+    #: Other corpora that hold figures of this one that were already present (the same patent and
+    #: image uploaded before under another name: a figure belongs to the corpus that brought it).
+    present_in: list[str] = field(default_factory=list)
+
+    def already_present(self) -> str:
+        """'12 already present', and where when it is another corpus (an upload under a new name
+        that adds nothing leaves its corpus empty, which would otherwise be a puzzle)."""
+        where = ", ".join(repr(name) for name in self.present_in)
+        return f"{self.figures_skipped} already present" + (
+            f" (in corpus {where})" if len(self.present_in) == 1 else f" (in corpora {where})" if where else ""
+        )

@@ -46,6 +46,8 @@ def corpus_write(
         figures_skipped=len(pages) - len(figures), patents_added=patents_added,
         texts_added=len(created_texts), figure_ids=figure_ids, figures_requeued=len(requeued),
         queued_ids=figure_ids + requeued,
+        present_in=sorted(set(Figure.objects.filter(pk__in=present_ids).exclude(corpus=corpus)
+                              .values_list("corpus__name", flat=True))),
     )
 
 

@@ -15,6 +15,11 @@ def test_ingest_corpus_reports_what_it_added(tmp_path, active_model, capsys):
     call_command("ingest_corpus", str(small_corpus(tmp_path / "mini", patents=2, views=2)), "--name", "Mini")
     out = capsys.readouterr().out
     assert "Corpus 'Mini': 4 figures added, 0 already present, 2 new patents" in out
+    call_command("ingest_corpus", str(tmp_path / "mini"), "--name", "Mini again")  # the same, under a new name
+    out = capsys.readouterr().out  # says where they are, or the new corpus's emptiness is a puzzle
+    assert "Corpus 'Mini again': 0 figures added, 4 already present (in corpus 'Mini'), 0 new patents" in out
+    call_command("ingest_corpus", str(tmp_path / "mini"), "--name", "Mini")
+    assert "Corpus 'Mini': 0 figures added, 4 already present, 0 new patents" in capsys.readouterr().out
 
 
 def test_ingest_corpus_lists_each_bad_row(tmp_path, active_model):

@@ -23,7 +23,7 @@ class Command(AppCommand):
             result = corpus_ingest(path=options["path"], name=options["name"], progress=_bar_update(bar))
         self.stdout.write(
             f"Corpus {result.corpus_name!r}: {result.figures_added} figures added, "
-            f"{result.figures_skipped} already present, {result.patents_added} new patents, "
+            f"{result.already_present()}, {result.patents_added} new patents, "
             f"{result.texts_added} descriptions."
         )
         if result.figures_requeued:
