@@ -207,7 +207,8 @@ def apply_class_focus(
         for scheme, by_label in shares.items():
             boost += w * sum(p * by_label.get(label, 0.0) for label, p in estimate.mix(info, scheme).items())
         rescored.append(((score - low) / spread + boost, figure_id, score, ranks, boost))
-    rescored.sort(key=lambda item: (-item[0], item[1]))
+    # Stable: equal scores keep the fused order, whose ties are already broken by rank, then id.
+    rescored.sort(key=lambda item: -item[0])
     focus = ClassFocus(
         weight=w,
         patents=[v.patent_id for v in voters],

@@ -134,3 +134,14 @@ def test_the_summary_names_every_voted_class_with_its_share():
         FocusClass("us_class_main", "D14", 0.5455), FocusClass("locarno_class", "14-02", 0.4),
         FocusClass("locarno_class", "14-04", 0.06)])
     assert focus.summary() == "D14 55%, 14-02 40%, 14-04 6%"
+
+
+def test_equal_scores_keep_the_fused_order_whose_ties_the_drawing_broke():
+    """fuse() orders equal scores by the drawing's rank, then by id; the focus must not undo
+    that by sorting equal scores by figure id (figure 9, the drawing's first, stays ahead of 2)."""
+    classes = {9: FigureClasses("P", "D21", "21-01"), 2: FigureClasses("Q", "D21", "21-01"),
+               5: FigureClasses("R", "D21", "21-01")}
+    fused = [(9, 0.8, {"image": 1, "text": 2}), (2, 0.8, {"image": 2, "text": 1}), (5, 0.4, {"image": 3})]
+    focused, focus = apply_class_focus(fused, weight=0.5, patents=3, classes=classes)
+    assert focus is not None
+    assert [f for f, *_ in focused] == [9, 2, 5]
