@@ -95,6 +95,7 @@ def case_search_run(
         spec.text, spec.text_weight, spec.k, spec.filters = base.text, base.text_weight, base.k, base.filters
         spec.cutoff_date, spec.cutoff_overridden = base.cutoff_date, base.cutoff_overridden
         spec.class_focus = base.class_focus_on
+        spec.seed = _seed_of(base)
         spec.feedback = _feedback(case)
     images = [crop_apply(d.image, d.crop) for d in drawings]
     result = _execute(spec, model, images)
@@ -110,7 +111,7 @@ def case_search_rerun(*, search: CaseSearch, user: User) -> CaseSearch:
         origin=CaseSearch.Origin.RERUN, text=original.text, text_weight=original.text_weight, k=original.k,
         filters=original.filters, cutoff_date=original.cutoff_date, cutoff_overridden=original.cutoff_overridden,
         like_figure=original.like_figure, refined_from=original.refined_from, rerun_of=original,
-        feedback=original.feedback, class_focus=original.class_focus_on,
+        feedback=original.feedback, class_focus=original.class_focus_on, seed=_seed_of(original),
     )
     model = model_get_active()
     root = _recipe_root(original)
@@ -160,13 +161,15 @@ class _Spec:
     rerun_of: CaseSearch | None = None
     feedback: dict | None = None
     class_focus: bool = True
+    seed: Figure | None = None  # the "more like this" figure a refine or re-run descends from; not logged
+
 
     def set_cutoff(self, case: Case, cutoff: dt.date | None, ignore: bool) -> None:
         self.cutoff_date = None if ignore else (cutoff or case.cutoff_date)
         self.cutoff_overridden = self.cutoff_date != case.cutoff_date
 
     def figure_filters(self) -> index.FigureFilters:
-        return _figure_filters(self.filters or {}, self.cutoff_date, self.like_figure)
+        return _figure_filters(self.filters or {}, self.cutoff_date, self.like_figure or self.seed)
 
 
 def _figure_filters(filters: dict, cutoff: dt.date | None, seed: Figure | None = None) -> index.FigureFilters:
@@ -194,6 +197,17 @@ def _execute(spec: _Spec, model: RetrievalModel, images: list[Image.Image]) -> S
                              class_focus=spec.class_focus)
     return figure_search(images=images, text=spec.text, text_weight=spec.text_weight, k=spec.k,
                          filters=spec.figure_filters(), class_focus=spec.class_focus)
+
+
+def _seed_of(search: CaseSearch | None) -> Figure | None:
+    """The "more like this" figure a search's query descends from, through re-runs and refines:
+    a refine of such a search stays without it, as the search it refines was."""
+    while search is not None:
+        if search.origin == CaseSearch.Origin.LIKE_FIGURE:
+            return search.like_figure
+        search = search.rerun_of if search.origin == CaseSearch.Origin.RERUN else (
+            search.refined_from if search.origin == CaseSearch.Origin.REFINE else None)
+    return None
 
 
 def _recipe_root(search: CaseSearch) -> CaseSearch:

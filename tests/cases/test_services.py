@@ -105,6 +105,23 @@ def test_refine_needs_judgments(case, examiner, encoded_corpus):
     assert CaseSearch.objects.count() == 1
 
 
+def test_a_refine_or_re_run_of_more_like_this_leaves_the_seed_out_too(case, examiner, encoded_corpus):
+    """The seed is in front of the examiner; "more like this" leaves it out, and so does a refine
+    of that search (its query is the seed's vector moved by the grades) and a re-run of the refine."""
+    from cases.services.searches import case_search_rerun
+
+    seed = encoded_corpus.figure_ids[0]
+    like = case_search_run(case=case, user=examiner, k=12, like_figure=seed)
+    shown = list(like.hits.order_by("rank").values_list("figure_id", flat=True))
+    assert seed not in shown and len(shown) == 11
+    judgment_set(case=case, figure_id=shown[0], user=examiner, grade=3)
+    refined = case_search_run(case=case, user=examiner, k=12, refine=like.pk)
+    again = case_search_rerun(search=refined, user=examiner)
+    for search in (refined, again):
+        assert seed not in search.hits.values_list("figure_id", flat=True)
+        assert search.hits.count() == 11 and search.like_figure_id is None
+
+
 def test_judgments_keep_their_history_and_a_no_change_writes_none(case, examiner, encoded_corpus):
     search = run(case, examiner, 0)
     figure_id = search.hits.first().figure_id
