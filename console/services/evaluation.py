@@ -171,7 +171,9 @@ def _run_judgments(job: Job) -> str:
             _finish(job.pk, Job.State.FAILED, message=f"Evaluation stopped by an unexpected error: {exc}")
             raise
         relevant.append([topic.grades.get(hit.figure.pk, 0) >= RELEVANT_MIN_GRADE for hit in result.hits])
-        n_relevant.append(topic.relevant)
+        # a "more like this" search leaves its seed out, so a seed graded relevant cannot be found
+        seed_relevant = topic.grades.get(search.like_figure_id, 0) >= RELEVANT_MIN_GRADE if search.like_figure_id else False
+        n_relevant.append(topic.relevant - int(seed_relevant))
         rows.append(len(bands))
         bands.append(topic.case.locarno_class)
         if number % 5 == 0 or number == len(queries):
