@@ -75,6 +75,7 @@ def test_plot_axes_tick_at_round_values_past_the_highest_bar():
 
     assert nice_ticks(26.7) == [0, 10, 20, 30]  # seconds, where the axis read 0 / 14.69 / 29.39
     assert nice_ticks(0.4) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5] and nice_ticks(0.95) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert nice_ticks(0) == nice_ticks(-1) == [0.0, 1.0]  # nothing measured yet: a unit axis, not 0 / 1e-09
     summary = {"arms": {"a": {"t": 21.4, "ci95": {"t": [12.0, 26.7]}}, "b": {"t": 9.0, "ci95": {"t": [None, None]}}}}
     labels = re.findall(r'fill="#5f6b76">([^<]+)</text>', metric_svg(summary, "t", "Seconds"))
     assert labels == ["0", "10", "20", "30"]
