@@ -29,11 +29,15 @@ def cutoff_field(**kwargs: object) -> serializers.DateField:
 
 
 class _DateField(serializers.DateField):
-    """A date field whose blank value (a date input left empty) is "required", not a format error."""
+    """A date field whose blank value (a date input left empty) is "required" where the field is,
+    and "may not be blank" where it may be left out (a case's cutoff is never cleared), not a
+    format error."""
+
+    default_error_messages = {"blank": "This field may not be blank."}
 
     def to_internal_value(self, value: object) -> object:
         if isinstance(value, str) and not value.strip():
-            self.fail("required")
+            self.fail("required" if self.required else "blank")
         return super().to_internal_value(value)
 
 

@@ -47,7 +47,7 @@ def test_clearing_a_required_field_of_a_case_is_refused_and_the_form_keeps_what_
             "locarno_class": "", "us_class": "D14/486", "cutoff_date": ""}
     cleared = browser.post(f"/cases/{case.pk}/", sent)
     assert cleared.status_code == 400  # it was a silent redirect that kept the old title
-    assert alert_lines(cleared) == ["Title: This field may not be blank.", "Cutoff: This field is required."]
+    assert alert_lines(cleared) == ["Title: This field may not be blank.", "Cutoff: This field may not be blank."]
     page = cleared.content.decode()
     assert '<input name="title" value="">' in page and ">New words</textarea>" in page  # as sent, not refilled
     case.refresh_from_db()
