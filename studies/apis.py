@@ -121,6 +121,10 @@ class StudyStatusSerializer(serializers.Serializer):
         help_text="A task has started and is not finished: the study page resumes it, where otherwise it "
         "waits for the participant to press Start (GET tasks/next/ starts the clock)."
     )
+    next_task_number = serializers.IntegerField(allow_null=True, help_text="The upcoming task's number in its study "
+                                                "(the task's own `number`); null when all are done.")
+    next_task_of = serializers.IntegerField(allow_null=True, help_text="How many tasks that study gives you "
+                                            "(the task's own `of`).")
 
 
 class StudyStatusApi(_ParticipantApi):
@@ -131,7 +135,8 @@ class StudyStatusApi(_ParticipantApi):
         progress = selectors.participant_progress(user=request.user)
         pending = participation.participant_pending_sus(user=request.user) is not None
         return Response({"tasks_total": progress["total"], "tasks_done": progress["done"], "sus_pending": pending,
-                         "task_in_progress": bool(progress["in_progress"])})
+                         "task_in_progress": bool(progress["in_progress"]),
+                         "next_task_number": progress["next_number"], "next_task_of": progress["next_of"]})
 
 
 class GradeInputSerializer(serializers.Serializer):

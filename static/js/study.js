@@ -89,11 +89,15 @@
     $("task-count").textContent = `${status.tasks_done} of ${status.tasks_total} tasks done`;
     if (status.sus_pending) { show("sus-view"); return; }
     if (status.task_in_progress || status.tasks_done >= status.tasks_total) { loadNext(); return; }
-    $("ready-heading").textContent = `Task ${status.tasks_done + 1} of ${status.tasks_total}`;
+    // numbered within its study, as the task itself will say (tasks_total spans all your studies)
+    $("ready-heading").textContent = `Task ${status.next_task_number} of ${status.next_task_of}`;
     show("ready-view");
     $("start-button").focus();
   }
-  $("start-button").addEventListener("click", () => loadNext());
+  $("start-button").addEventListener("click", async () => {
+    await loadNext();
+    if (!$("task-view").hidden) focusHit(selected);  // Start is hidden now: the keyboard goes to the first result
+  });
 
   // One click, one answer: a form's button is off while its answer is on its way.
   async function sending(form, send) {
@@ -138,6 +142,7 @@
     const card = document.createElement("article");
     card.className = "card study-card";
     card.tabIndex = 0;
+    card.setAttribute("aria-label", `Result ${hit.rank}, ${hit.patent_id}${hit.figure_label ? " FIG. " + hit.figure_label : ""}`);
     card.dataset.index = index;
     card.dataset.figure = hit.figure_id;
     const rank = document.createElement("span");
@@ -162,8 +167,10 @@
       const button = document.createElement("button");
       button.type = "button";
       button.className = "grade" + (hit.grade === grade ? " on" : "");
+      button.setAttribute("aria-pressed", String(hit.grade === grade));
       button.dataset.grade = grade;
       button.title = `${grade}: ${label}`;
+      button.setAttribute("aria-label", `Grade ${grade}: ${label}`);
       button.textContent = grade;
       button.addEventListener("click", (event) => { event.stopPropagation(); grade_(index, grade); });
       group.append(button);
@@ -186,6 +193,7 @@
       hit.grade = grade;
       document.querySelectorAll(`[data-figure="${hit.figure_id}"] .grade`).forEach((b) => {
         b.classList.toggle("on", Number(b.dataset.grade) === grade);
+        b.setAttribute("aria-pressed", String(Number(b.dataset.grade) === grade));
       });
       error("");
     } catch (e) {
@@ -312,7 +320,11 @@
     if (key === "ArrowRight" || key === "j") { focusHit(selected + 1); event.preventDefault(); }
     else if (key === "ArrowLeft" || key === "k") { focusHit(selected - 1); event.preventDefault(); }
     else if (/^[0-3]$/.test(key)) { grade_(selected, Number(key)); event.preventDefault(); }
-    else if (key === "Enter" && !$("viewer").open) { openHit(selected); event.preventDefault(); }
+    else if (key === "Enter") {
+      // Enter on a button (a grade, Finish, Start) presses that button; on a card or the page it opens the card
+      if (event.target.closest("button, a, summary, select") || $("viewer").open || $("help").open) return;
+      openHit(selected); event.preventDefault();
+    }
     else if (key === "f" && !$("viewer").open) { endByKey("f", true); return; }
     else if (key === "e" && !$("viewer").open) { endByKey("e", false); return; }
     if (armed && key !== "Shift") disarm();

@@ -68,14 +68,28 @@ def participant_task(*, assignment: Assignment) -> ParticipantTask:
     )
 
 
-def participant_progress(*, user: User) -> dict[str, int]:
+def assignment_upcoming(*, user: User) -> Assignment | None:
+    """The participant's current task: the first unfinished one, study by study (oldest study
+    first, its tasks in the participant's order); None when all are done."""
+    return (
+        Assignment.objects.filter(participant__user=user, finished_at__isnull=True)
+        .select_related("participant").order_by("participant__study__created_at", "participant__study_id", "position")
+        .first()
+    )
+
+
+def participant_progress(*, user: User) -> dict[str, int | None]:
     """The participant's tasks: all, finished (questionnaire sent), and in progress (started, its
-    clock running or its questionnaire waiting)."""
+    clock running or its questionnaire waiting), over all their studies; and the upcoming task's
+    number and count within its own study (as the task itself says them), None when all are done."""
     counts = Assignment.objects.filter(participant__user=user).aggregate(
         total=Count("id"), done=Count("id", filter=Q(finished_at__isnull=False)),
         in_progress=Count("id", filter=Q(started_at__isnull=False, finished_at__isnull=True)),
     )
-    return {"total": counts["total"], "done": counts["done"], "in_progress": counts["in_progress"]}
+    upcoming = assignment_upcoming(user=user)
+    return {"total": counts["total"], "done": counts["done"], "in_progress": counts["in_progress"],
+            "next_number": upcoming.position + 1 if upcoming else None,
+            "next_of": upcoming.participant.assignments.count() if upcoming else None}
 
 
 def study_list() -> QuerySet[Study]:

@@ -20,6 +20,7 @@ from accounts.models import User
 from cases.grades import Grade
 from studies.exceptions import StudyInputError
 from studies.models import Assignment, Event, Participant, ShownHit, StudyGrade
+from studies.selectors.studies import assignment_upcoming
 from studies.services.results import assignment_hits_store
 
 SUS_ITEMS = 10
@@ -84,10 +85,7 @@ def _shown(assignment: Assignment, figure_id: int) -> ShownHit:
 
 def assignment_next(*, user: User) -> Assignment | None:
     """The participant's current task (started if new, its results stored); None when all are done."""
-    candidate = (
-        Assignment.objects.filter(participant__user=user, finished_at__isnull=True)
-        .order_by("participant__study__created_at", "participant__study_id", "position").first()
-    )
+    candidate = assignment_upcoming(user=user)
     if candidate is None:
         return None
     with transaction.atomic():

@@ -80,10 +80,12 @@ def test_two_participants_run_a_study_through_the_api_blind_and_the_admin_export
     for user in participants:
         client = BlindClient(user, study)
         assert client.get("/api/v1/study/status/").json() == {"tasks_total": 3, "tasks_done": 0, "sus_pending": False,
-                                                              "task_in_progress": False}
+                                                              "task_in_progress": False, "next_task_number": 1,
+                                                              "next_task_of": 3}
         assert _run_all_tasks(client) == 3
         assert client.get("/api/v1/study/status/").json() == {"tasks_total": 3, "tasks_done": 3, "sus_pending": True,
-                                                              "task_in_progress": False}
+                                                              "task_in_progress": False, "next_task_number": None,
+                                                              "next_task_of": None}
         assert client.get("/api/v1/study/tasks/next/").status_code == 204
         assert client.post("/api/v1/study/sus/", {"answers": [4, 2, 4, 2, 4, 2, 4, 2, 4, 2]}).json() == {"sus_score": 75.0}
 

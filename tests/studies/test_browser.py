@@ -68,7 +68,12 @@ def test_participant_runs_two_tasks_grades_fills_the_sus_and_the_admin_exports(
             assert page.locator(".grade.on").count() == 3
             page.keyboard.press("ArrowRight")
         page.screenshot(path=str(tmp_path / f"task-{number}.png"))
-        page.keyboard.press("Enter")  # open the selected result beside the query
+        # the grade is said to a screen reader too; Enter on a grade button would press that button,
+        # Enter on a result card opens it beside the query
+        expect(page.locator(".study-card:nth-child(3) .grade[data-grade='2']")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator(".study-card:nth-child(3) .grade[data-grade='1']")).to_have_attribute("aria-pressed", "false")
+        page.locator(".study-card").nth(2).focus()
+        page.keyboard.press("Enter")
         page.wait_for_selector("#viewer[open]")
         page.screenshot(path=str(tmp_path / f"viewer-{number}.png"))
         page.keyboard.press("Escape")

@@ -212,3 +212,20 @@ def test_deleting_a_study_removes_its_log_with_it(study_corpus, participants):
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     study.delete()
     assert not Event.objects.exists() and not Assignment.objects.exists()
+
+
+def test_the_upcoming_task_is_numbered_within_its_own_study(study_corpus, participants):
+    """The study page's Start heading says "Task 1 of 2" for the second study's first task, as
+    that task will, not "Task 4 of 5" over all the participant's studies."""
+    from django.utils import timezone
+
+    from studies.selectors.studies import participant_progress
+
+    first = make_study("first", study_corpus, tasks=3)
+    make_study("second", study_corpus, tasks=2)
+    user = participants[0]
+    progress = participant_progress(user=user)
+    assert (progress["total"], progress["next_number"], progress["next_of"]) == (5, 1, 3)
+    Assignment.objects.filter(participant__user=user, task__study_id=first.study_id).update(finished_at=timezone.now())
+    progress = participant_progress(user=user)
+    assert (progress["done"], progress["next_number"], progress["next_of"]) == (3, 1, 2)
