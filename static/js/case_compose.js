@@ -71,8 +71,15 @@
       clear.hidden = !view.crop;
       clear.className = "link clear-crop";
       bar.appendChild(clear);
-      const remove = button("Remove", () => { views.splice(i, 1); render(); });
-      remove.className = "link";
+      const remove = button("Remove", () => {
+        views.splice(i, 1);
+        render();
+        // the button pressed is gone: the keyboard goes to the next drawing's Remove, else to adding one
+        const left = list.querySelectorAll(".view-bar .remove");
+        (left[Math.min(i, left.length - 1)] || input).focus();
+      });
+      remove.className = "link remove";
+      remove.setAttribute("aria-label", `Remove drawing ${i + 1} (${view.file.name})`);
       bar.appendChild(remove);
       li.appendChild(bar);
       list.appendChild(li);
@@ -164,16 +171,18 @@
   function sayCutoff() {
     const strong = document.createElement("strong");
     let before = "Cutoff: granted before ", after = " (the case's).";
+    // the case's own date typed in is no override (the server logs it as the case's cutoff)
+    const overridden = Boolean(cutoffInput.value) && cutoffInput.value !== cutoffHint.dataset.caseCutoff;
     if (noCutoff.checked) {
       before = "⚠ No cutoff for this search: "; strong.textContent = "later patents are shown too"; after = " (marked in the log).";
-    } else if (cutoffInput.value) {
+    } else if (overridden) {
       before = "⚠ Cutoff for this search: granted before "; strong.textContent = cutoffInput.value;
       after = ` instead of the case's ${cutoffHint.dataset.caseCutoff} (marked in the log).`;
     } else {
       strong.textContent = cutoffHint.dataset.caseCutoff;
     }
     cutoffHint.replaceChildren(before, strong, after);
-    cutoffHint.classList.toggle("warning", noCutoff.checked || Boolean(cutoffInput.value));
+    cutoffHint.classList.toggle("warning", noCutoff.checked || overridden);
     const fold = cutoffInput.closest("details");
     const set = Array.from(fold.querySelectorAll("input")).some((i) => (i.type === "checkbox" ? i.checked : i.value))
       || fold.querySelector("select").selectedOptions.length > 0;

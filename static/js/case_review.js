@@ -7,6 +7,7 @@
   const cards = Array.from(document.querySelectorAll(".judge-card"));
   const closed = head.dataset.closed === "1";
   const errorBox = document.getElementById("judge-error");
+  const judgeStatus = document.getElementById("judge-status");
   const compare = document.getElementById("compare");
   const noteDialog = document.getElementById("note-dialog");
   const help = document.getElementById("help");
@@ -30,19 +31,30 @@
   // The grade and category buttons (templates/cases/_judge_buttons.html) of a card or of the
   // compare view: those of the hit's judgment are on.
   function markButtons(box, grade, category) {
-    box.querySelectorAll("button[data-grade]").forEach((b) => b.classList.toggle("on", b.dataset.grade === grade));
-    box.querySelectorAll("button[data-category]").forEach((b) => b.classList.toggle("on", b.dataset.category === category));
+    box.querySelectorAll("button[data-grade]").forEach((b) => {
+      b.classList.toggle("on", b.dataset.grade === grade);
+      b.setAttribute("aria-pressed", String(b.dataset.grade === grade));
+    });
+    box.querySelectorAll("button[data-category]").forEach((b) => {
+      b.classList.toggle("on", b.dataset.category === category);
+      b.setAttribute("aria-pressed", String(b.dataset.category === category));
+    });
   }
 
   // The compare view shows the judgment of the hit it shows: grades and categories set there by key.
   const GRADE_WORDS = ["not relevant", "marginal", "relevant", "highly relevant"];
-  function paintCompare() {
-    const card = cards[current], out = document.getElementById("compare-judgment");
-    if (!card || !out) return;
+  function judgmentWords(card) {
     const grade = card.dataset.grade, category = card.dataset.category;
     const parts = [];
     if (grade !== "") parts.push("grade " + grade + " (" + GRADE_WORDS[parseInt(grade, 10)] + ")");
     if (category) parts.push("category " + category);
+    return parts;
+  }
+  function paintCompare() {
+    const card = cards[current], out = document.getElementById("compare-judgment");
+    if (!card || !out) return;
+    const grade = card.dataset.grade, category = card.dataset.category;
+    const parts = judgmentWords(card);
     out.textContent = parts.length ? parts.join(" · ") : "not judged yet";
     out.classList.toggle("judged", parts.length > 0);
     if (compareButtons) markButtons(compareButtons, grade, category);
@@ -74,6 +86,9 @@
       card.dataset.note = body.note;
       paint(card);
       errorBox.hidden = true;
+      // said to a screen reader: the buttons' state alone changes silently
+      const parts = judgmentWords(card);
+      judgeStatus.textContent = `${card.getAttribute("aria-label")}: ${parts.length ? parts.join(", ") : "not judged"}${body.note ? ", with a note" : ""}`;
     } catch (err) {
       showError("Could not save the judgment: " + err.message);
     } finally {

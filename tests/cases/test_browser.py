@@ -49,6 +49,10 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     log_in(page, live_server.url, "ada")
     page.fill("input[name=application_number]", "29/555,001")
     page.fill("input[name=title]", "Widget")
+    page.fill("input[name=cutoff_date]", "1700-01-01")  # refused: the keyboard goes to the refusal
+    page.click("#case-form button[type=submit]")
+    expect(page.locator("[data-focus]")).to_be_focused()
+    expect(page.locator("[data-focus]")).to_contain_text("A cutoff date is 1790-01-01 or later.")
     page.fill("input[name=cutoff_date]", "2030-01-01")
     page.click("#case-form button[type=submit]")
     page.wait_for_selector("#compose-form")
@@ -99,6 +103,8 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     page.uncheck("input[name=ignore_cutoff]")
     page.fill("input[name=cutoff]", "2020-05-01")
     expect(page.locator("#cutoff-hint")).to_contain_text("granted before 2020-05-01 instead of the case's 2030-01-01")
+    page.fill("input[name=cutoff]", "2030-01-01")  # the case's own date is no override
+    expect(page.locator("#cutoff-hint")).to_have_text("Cutoff: granted before 2030-01-01 (the case's).")
     page.fill("input[name=cutoff]", "")
     page.click("#search-button")
     page.wait_for_selector(".judge-card")
@@ -123,6 +129,12 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     page.keyboard.press("x")
     expect(cards.nth(0)).to_have_attribute("data-category", "X")
     expect(cards.nth(0)).to_have_attribute("data-grade", "3")
+    # what the buttons show is said too: pressed state, and a polite line for a screen reader
+    expect(cards.nth(0).locator("button[data-grade='3']")).to_have_attribute("aria-pressed", "true")
+    expect(cards.nth(0).locator("button[data-grade='2']")).to_have_attribute("aria-pressed", "false")
+    expect(cards.nth(0).locator("button[data-category='X']")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#judge-status")).to_have_text(
+        f"{cards.nth(0).get_attribute('aria-label')}: grade 3 (highly relevant), category X")
     for _ in range(3):                 # the first hit of the second patent
         page.keyboard.press("j")
     page.keyboard.press("2")
@@ -251,8 +263,12 @@ def test_closing_compare_keeps_the_hit_reached_in_it_and_an_unreadable_file_is_s
     expect(page.locator("#dropzone-hint")).to_have_text("2 of 8 drawings — add more, or search")
     page.locator(".view button", has_text="Remove").first.click()
     expect(page.locator("#dropzone-hint")).to_have_text("1 of 8 drawings — add more, or search")
-    page.locator(".view button", has_text="Remove").first.click()  # empty again: the first words again
+    # the button pressed is gone: the keyboard is on the next drawing's Remove, then on adding one
+    expect(page.locator(".view button", has_text="Remove")).to_be_focused()
+    expect(page.locator(".view button", has_text="Remove")).to_have_attribute("aria-label", "Remove drawing 1 (side.png)")
+    page.keyboard.press("Enter")  # empty again: the first words again
     expect(page.locator("#dropzone-hint")).to_contain_text("Drop up to 8 drawings")
+    expect(page.locator("#images-input")).to_be_focused()
     page.goto(f"{live_server.url}/")
     page.set_input_files("#image-input", str(bad))
     expect(page.locator("#dropzone-hint")).to_contain_text("side.png cannot be read as a drawing")
