@@ -17,6 +17,7 @@ from django.views import View
 from rest_framework.exceptions import ValidationError
 
 from cases import serializers as s
+from cases.grades import Category, Grade
 from cases.models import Case, CaseSearch
 from cases.selectors.cases import (
     case_citations,
@@ -220,6 +221,9 @@ def _search_context(case: Case, search: CaseSearch, **extra: object) -> dict:
         "focus": focus,
         # the "class ↑" mark of a figure whose class the logged focus voted for
         "voted": focus.voted() if focus else {},
+        # the judging buttons and the page script's words for a grade: cases.grades, one owner
+        "grades": Grade.choices, "categories": Category.choices,
+        "grade_words": [label.lower() for _, label in Grade.choices],
         **extra,
     }
 

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from patentsearch.csv_export import csv_response
 from patentsearch.pagination import Pagination, paged_schema
 from studies.exceptions import StudyNotReadyError
@@ -124,7 +125,16 @@ class StudyStatusSerializer(serializers.Serializer):
     next_task_number = serializers.IntegerField(allow_null=True, help_text="The upcoming task's number in its study "
                                                 "(the task's own `number`); null when all are done.")
     next_task_of = serializers.IntegerField(allow_null=True, help_text="How many tasks that study gives you "
-                                            "(the task's own `of`).")
+                                            "(the task's own `of`); null when all are done.")
+
+
+def _status(user: User) -> dict:
+    """The body of StudyStatusSerializer: the status API's answer, and the finish API's."""
+    progress = selectors.participant_progress(user=user)
+    pending = participation.participant_pending_sus(user=user) is not None
+    return {"tasks_total": progress["total"], "tasks_done": progress["done"], "sus_pending": pending,
+            "task_in_progress": bool(progress["in_progress"]),
+            "next_task_number": progress["next_number"], "next_task_of": progress["next_of"]}
 
 
 class StudyStatusApi(_ParticipantApi):
@@ -132,11 +142,7 @@ class StudyStatusApi(_ParticipantApi):
 
     @extend_schema(responses=StudyStatusSerializer)
     def get(self, request: Request) -> Response:
-        progress = selectors.participant_progress(user=request.user)
-        pending = participation.participant_pending_sus(user=request.user) is not None
-        return Response({"tasks_total": progress["total"], "tasks_done": progress["done"], "sus_pending": pending,
-                         "task_in_progress": bool(progress["in_progress"]),
-                         "next_task_number": progress["next_number"], "next_task_of": progress["next_of"]})
+        return Response(_status(request.user))
 
 
 class GradeInputSerializer(serializers.Serializer):
@@ -193,14 +199,15 @@ class FinishInputSerializer(serializers.Serializer):
 
 
 class StudyTaskFinishApi(_ParticipantApi):
-    """End the task (if still open) and answer its questionnaire (confidence and usefulness 1-5)."""
+    """End the task (if still open) and answer its questionnaire (confidence and usefulness 1-5);
+    the answer is the participant's status, as GET status/ gives it."""
 
-    @extend_schema(request=FinishInputSerializer, responses={200: None})
+    @extend_schema(request=FinishInputSerializer, responses=StudyStatusSerializer)
     def post(self, request: Request, task_id: int) -> Response:
         form = FinishInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         participation.assignment_finish(user=request.user, task_id=task_id, **form.validated_data)
-        return Response({"progress": selectors.participant_progress(user=request.user)})
+        return Response(_status(request.user))
 
 
 class SusInputSerializer(serializers.Serializer):

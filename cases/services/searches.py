@@ -123,6 +123,13 @@ def case_search_rerun(*, search: CaseSearch, user: User) -> CaseSearch:
     return _log(case, user, spec, result, [], copy_from=original)
 
 
+def case_search_left_out(search: CaseSearch) -> set[int]:
+    """The figures a logged search never shows whatever the model: its "more like this" seed
+    (through re-runs and refines). Evaluation leaves them out of what the search could find."""
+    seed = _seed_of(search)
+    return {seed.pk} if seed is not None else set()
+
+
 def case_search_replay(*, search: CaseSearch, model: RetrievalModel, k: int) -> SearchResult:
     """The ranking a logged search's query gets today under ``model``, logging nothing (for
     evaluation against the case's judgments). Its stored drawings (cropped) and text, or its
@@ -136,7 +143,7 @@ def case_search_replay(*, search: CaseSearch, model: RetrievalModel, k: int) -> 
     if search.origin == CaseSearch.Origin.REFINE or search.origin == CaseSearch.Origin.RERUN:
         raise ApplicationError("Only original queries (drawings, text, more like this) are replayed.",
                                {"search": search.pk, "origin": search.origin})
-    filters = _figure_filters(search.filters or {}, search.cutoff_date, search.like_figure)
+    filters = _figure_filters(search.filters or {}, search.cutoff_date, _seed_of(search))
     if search.origin == CaseSearch.Origin.LIKE_FIGURE:
         return figure_search(query_vector=_stored_vector(model, search.like_figure), k=k, filters=filters,
                              model=model, class_focus=search.class_focus_on)
@@ -162,7 +169,6 @@ class _Spec:
     feedback: dict | None = None
     class_focus: bool = True
     seed: Figure | None = None  # the "more like this" figure a refine or re-run descends from; not logged
-
 
     def set_cutoff(self, case: Case, cutoff: dt.date | None, ignore: bool) -> None:
         self.cutoff_date = None if ignore else (cutoff or case.cutoff_date)

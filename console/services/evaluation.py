@@ -24,7 +24,7 @@ from django.utils import timezone
 from sklearn.manifold import TSNE
 
 from cases.grades import RELEVANT_MIN_GRADE
-from cases.services.searches import case_search_replay
+from cases.services.searches import case_search_left_out, case_search_replay
 from console.exceptions import ConsoleInputError, JobCancelledError
 from console.models import Job
 from console.selectors.evaluation import JUDGMENTS_CORPUS, JUDGMENTS_RELEVANCE, judged_cases
@@ -171,9 +171,9 @@ def _run_judgments(job: Job) -> str:
             _finish(job.pk, Job.State.FAILED, message=f"Evaluation stopped by an unexpected error: {exc}")
             raise
         relevant.append([topic.grades.get(hit.figure.pk, 0) >= RELEVANT_MIN_GRADE for hit in result.hits])
-        # a "more like this" search leaves its seed out, so a seed graded relevant cannot be found
-        seed_relevant = topic.grades.get(search.like_figure_id, 0) >= RELEVANT_MIN_GRADE if search.like_figure_id else False
-        n_relevant.append(topic.relevant - int(seed_relevant))
+        # a figure the search never shows (a "more like this" seed) cannot be found: not counted
+        unreachable = sum(topic.grades.get(f, 0) >= RELEVANT_MIN_GRADE for f in case_search_left_out(search))
+        n_relevant.append(topic.relevant - unreachable)
         rows.append(len(bands))
         bands.append(topic.case.locarno_class)
         if number % 5 == 0 or number == len(queries):

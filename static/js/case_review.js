@@ -24,6 +24,8 @@
     card.querySelector(".note-mark").hidden = !note;
     card.querySelector(".note-mark").title = note;
     card.classList.toggle("judged", grade !== "" || category !== "");
+    const said = judgmentWords(card);  // what the G3 / X marks show, in words for a screen reader
+    card.querySelector(".judgment-words").textContent = (said.length ? said.join(", ") : "not judged") + (note ? ", with a note" : "");
     markButtons(card, grade, category);
     if (compare.open && card === cards[current]) paintCompare();
   }
@@ -42,7 +44,7 @@
   }
 
   // The compare view shows the judgment of the hit it shows: grades and categories set there by key.
-  const GRADE_WORDS = ["not relevant", "marginal", "relevant", "highly relevant"];
+  const GRADE_WORDS = JSON.parse(document.getElementById("grade-words").textContent);  // cases.grades
   function judgmentWords(card) {
     const grade = card.dataset.grade, category = card.dataset.category;
     const parts = [];

@@ -6,7 +6,7 @@
   if (!root) return;
   const $ = (id) => document.getElementById(id);
   const views = ["ready-view", "task-view", "questionnaire-view", "sus-view", "done-view", "none-view"];
-  const GRADES = ["not relevant", "marginal", "relevant", "highly relevant"];
+  const GRADES = JSON.parse(document.getElementById("grade-words").textContent);  // cases.grades
   let task = null;
   let selected = 0;
   let timer = null;
@@ -43,6 +43,8 @@
 
   const taskUrl = (suffix) => `${root.dataset.tasks}${task.task}/${suffix}/`;
 
+  let startPressed = false;  // Start moves the focus to the results, also after a 503's retries
+
   async function loadNext() {
     stopTimer();
     error("");
@@ -72,6 +74,7 @@
     renderTask();
     show("task-view");
     startTimer();
+    if (startPressed) { startPressed = false; focusHit(selected); }  // Start is hidden now: the keyboard goes to the first result
   }
 
   // A study's usability questionnaire comes before the tasks of any later study. A task's clock
@@ -94,10 +97,7 @@
     show("ready-view");
     $("start-button").focus();
   }
-  $("start-button").addEventListener("click", async () => {
-    await loadNext();
-    if (!$("task-view").hidden) focusHit(selected);  // Start is hidden now: the keyboard goes to the first result
-  });
+  $("start-button").addEventListener("click", () => { startPressed = true; loadNext(); });
 
   // One click, one answer: a form's button is off while its answer is on its way.
   async function sending(form, send) {

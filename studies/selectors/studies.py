@@ -59,13 +59,18 @@ def participant_task(*, assignment: Assignment) -> ParticipantTask:
     if study.time_limit_s and assignment.started_at:
         elapsed = (timezone.now() - assignment.started_at).total_seconds()
         seconds_left = max(0, int(study.time_limit_s - elapsed))
+    number, of = assignment_place(assignment)
     return ParticipantTask(
-        task_id=assignment.task_id, number=assignment.position + 1,
-        of=assignment.participant.assignments.count(), text=assignment.task.text,
+        task_id=assignment.task_id, number=number, of=of, text=assignment.task.text,
         query_figure_ids=sorted(assignment.task.query_figures.values_list("id", flat=True)),
         hits=hits, time_limit_s=study.time_limit_s, seconds_left=seconds_left,
         ended=assignment.ended_at is not None, found_citable=assignment.found_citable,
     )
+
+
+def assignment_place(assignment: Assignment) -> tuple[int, int]:
+    """A task's number within its study and how many the participant has there ("Task 2 of 3")."""
+    return assignment.position + 1, assignment.participant.assignments.count()
 
 
 def assignment_upcoming(*, user: User) -> Assignment | None:
@@ -87,9 +92,9 @@ def participant_progress(*, user: User) -> dict[str, int | None]:
         in_progress=Count("id", filter=Q(started_at__isnull=False, finished_at__isnull=True)),
     )
     upcoming = assignment_upcoming(user=user)
+    number, of = assignment_place(upcoming) if upcoming else (None, None)
     return {"total": counts["total"], "done": counts["done"], "in_progress": counts["in_progress"],
-            "next_number": upcoming.position + 1 if upcoming else None,
-            "next_of": upcoming.participant.assignments.count() if upcoming else None}
+            "next_number": number, "next_of": of}
 
 
 def study_list() -> QuerySet[Study]:

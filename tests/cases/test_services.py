@@ -117,9 +117,13 @@ def test_a_refine_or_re_run_of_more_like_this_leaves_the_seed_out_too(case, exam
     judgment_set(case=case, figure_id=shown[0], user=examiner, grade=3)
     refined = case_search_run(case=case, user=examiner, k=12, refine=like.pk)
     again = case_search_rerun(search=refined, user=examiner)
-    for search in (refined, again):
+    twice = case_search_rerun(search=again, user=examiner)
+    refined_again = case_search_run(case=case, user=examiner, k=12, refine=twice.pk)
+    for search in (refined, again, twice, refined_again):
         assert seed not in search.hits.values_list("figure_id", flat=True)
         assert search.hits.count() == 11 and search.like_figure_id is None
+    liked_again = case_search_rerun(search=like, user=examiner)
+    assert liked_again.like_figure_id == seed and seed not in liked_again.hits.values_list("figure_id", flat=True)
 
 
 def test_judgments_keep_their_history_and_a_no_change_writes_none(case, examiner, encoded_corpus):

@@ -71,6 +71,8 @@ def _run_all_tasks(client: BlindClient, grade_first: int = 3) -> int:
                              {"confidence": 4, "usefulness": 3, "comment": "=cmd|' /C calc'!A0"})
         assert finish.status_code == 200, finish.content
         done += 1
+        assert finish.json() == client.get("/api/v1/study/status/").json()  # the finish answers with the status
+        assert finish.json()["tasks_done"] == done
 
 
 def test_two_participants_run_a_study_through_the_api_blind_and_the_admin_exports_it(

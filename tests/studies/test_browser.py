@@ -45,6 +45,7 @@ def test_participant_runs_two_tasks_grades_fills_the_sus_and_the_admin_exports(
         assert Event.objects.filter(study=study, kind="task_start").count() == number - 1
         page.keyboard.press("Enter")  # Start has the focus
         page.wait_for_selector("#task-view:not([hidden]) .study-card")
+        expect(page.locator(".study-card").first).to_be_focused()  # Start is gone: the keyboard is on the results
         assert Event.objects.filter(study=study, kind="task_start").count() == number
         assert page.inner_text("#task-count") == f"Task {number} of 2"
         assert page.locator(".study-card").count() == 6
