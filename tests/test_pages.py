@@ -111,7 +111,10 @@ def test_the_study_form_labels_every_field_and_puts_each_error_under_its_field(a
     assert refused.status_code == 400
     html = refused.content.decode()
     assert "fix the fields marked below" in html
-    assert 'class="field-error" id="id_n_tasks-error"' in html
+    # the field's aria-describedby (Django's own, id_X_error) names the box of its errors
+    assert 'class="field-error" id="id_n_tasks_error"' in html
+    assert re.search(r'<input[^>]*aria-describedby="[^"]*id_n_tasks_error[^"]*"[^>]*id="id_n_tasks"', html) or \
+        re.search(r'<input[^>]*id="id_n_tasks"[^>]*aria-describedby="[^"]*id_n_tasks_error', html)
     assert "n_tasks:" not in html  # no field codes in the messages
     assert 'aria-invalid="true"' in html
 

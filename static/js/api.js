@@ -44,6 +44,26 @@
     return label ? label + ": " + message.slice(key.length + 2) : message;
   };
 
+  // Single-key shortcuts (a grade, a category, a page) can be turned off in this browser, for
+  // whoever sets them off by accident (speech input, a stray key): the checkbox at the foot of
+  // every page (data-shortcuts). Keys that are not characters (arrows, Home, End, Enter, Escape)
+  // keep working. Each page's key handler asks window.shortcutKey(event) first.
+  const SHORTCUTS = "patentsearch.shortcuts";
+  let remembered = "on";  // where the browser keeps no storage (a private window): this page only
+  function shortcutsOn() {
+    try { return (window.localStorage.getItem(SHORTCUTS) || remembered) !== "off"; } catch (e) { return remembered !== "off"; }
+  }
+  window.shortcutKey = function (event) { return event.key.length !== 1 || shortcutsOn(); };
+  const toggles = Array.from(document.querySelectorAll("input[data-shortcuts]"));
+  toggles.forEach((box) => {
+    box.checked = shortcutsOn();
+    box.addEventListener("change", () => {
+      remembered = box.checked ? "on" : "off";
+      try { window.localStorage.setItem(SHORTCUTS, remembered); } catch (e) { /* kept for this page */ }
+      toggles.forEach((other) => { other.checked = box.checked; });
+    });
+  });
+
   // A page sent back with a form's refusal (data-focus, tabindex -1) takes the keyboard there:
   // the refusal is read out and the next Tab leads into the form, not from the top of the page.
   const refusal = document.querySelector("[data-focus]");

@@ -67,7 +67,11 @@
       const bar = document.createElement("div");
       bar.className = "view-bar";
       bar.innerHTML = `<span>${i + 1}. ${escapeHtml(view.file.name)}</span>`;
-      const clear = button("Clear crop", () => { view.crop = null; render(); });
+      const clear = button("Clear crop", () => {
+        view.crop = null;
+        render();
+        list.children[i].querySelector(".remove").focus();  // the button pressed is gone with the crop
+      });
       clear.hidden = !view.crop;
       clear.className = "link clear-crop";
       bar.appendChild(clear);

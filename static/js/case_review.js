@@ -229,7 +229,7 @@
 
   // ---- keyboard ----
   document.addEventListener("keydown", (e) => {
-    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.ctrlKey || e.metaKey || e.altKey || !window.shortcutKey(e)) return;
     if (noteDialog.open) return;
     if (help.open) { if (e.key === "?") help.close(); return; }
     if (compare.open) {

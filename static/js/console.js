@@ -30,6 +30,7 @@
   }
 
   function paintState(el, state) {
+    if (el.textContent === state) return;  // a live region: said again only when it changes
     el.textContent = state;
     el.className = "state state-" + state;
   }
@@ -46,6 +47,7 @@
   // keyboard: j jobs, u upload, m models, e evaluation (not while typing)
   document.addEventListener("keydown", (event) => {
     if (event.target.closest("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!window.shortcutKey(event)) return;
     const index = { j: 0, u: 1, m: 2, e: 3 }[event.key];
     const links = document.querySelectorAll(".console-nav a");
     if (index !== undefined && links[index]) window.location.href = links[index].href;
@@ -130,6 +132,12 @@
         show(j);
         last = j.state;
       } catch (err) { error.textContent = err.message; error.hidden = false; }
+      // the button pressed may be hidden now (Cancel once cancelled): the keyboard goes to the
+      // button now offered, else to the job's state
+      if (document.activeElement === document.body || (document.activeElement && document.activeElement.hidden)) {
+        const offered = ["retry-job", "cancel-job", "upload-again"].map((id) => document.getElementById(id)).find((b) => b && !b.hidden);
+        (offered || jobPanel.querySelector("[data-field=state]")).focus();
+      }
     };
     const cancel = document.getElementById("cancel-job");
     if (cancel) cancel.addEventListener("click", () => act(jobPanel.dataset.cancel));
@@ -194,6 +202,9 @@
         if (!e.lengthComputable) return;
         const percent = Math.floor((100 * e.loaded) / e.total);
         bar.value = percent;
+        // a live region: said at each tenth, not at every progress event (many a second)
+        if (Math.floor(percent / 10) === Math.floor(Number(text.dataset.said || -10) / 10)) return;
+        text.dataset.said = percent;
         text.textContent = percent + " % (" + Math.round(e.loaded / 1048576) + " of " + Math.round(e.total / 1048576) + " MiB)";
       });
       xhr.addEventListener("load", () => {

@@ -67,6 +67,7 @@
   viewer.addEventListener("click", (e) => { if (e.target === viewer) viewer.close(); });
 
   document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || !window.shortcutKey(e)) return;  // Ctrl+U is the browser's
     if (viewer.open) {
       if (e.key === "ArrowRight") open(current + 1);
       if (e.key === "ArrowLeft") open(current - 1);

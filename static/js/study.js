@@ -313,7 +313,7 @@
   });
 
   document.addEventListener("keydown", (event) => {
-    if ($("task-view").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
+    if ($("task-view").hidden || event.ctrlKey || event.metaKey || event.altKey || !window.shortcutKey(event)) return;
     if (event.target.closest("textarea, input")) return;
     const key = event.key;
     if (key === "?") { $("help").showModal(); event.preventDefault(); return; }

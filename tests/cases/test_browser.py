@@ -355,3 +355,33 @@ def test_a_refused_note_names_the_note_not_the_api_key(live_server, browser_page
     assert refused.json() == {"message": "note: Ensure this field has no more than 10000 characters.",
                               "extra": {"fields": {"note": ["Ensure this field has no more than 10000 characters."]}}}
     assert not Judgment.objects.exists()
+
+
+def test_single_key_shortcuts_can_be_turned_off_and_the_arrows_still_work(  # noqa: F811
+    live_server, browser_page, tmp_path, active_model  # noqa: F811
+):
+    """Whoever sets keys off by accident (speech input) turns letters and digits off at the foot
+    of any page; the choice holds on the next page; arrows and the buttons still judge."""
+    from playwright.sync_api import expect
+
+    case, search = _searched_case(tmp_path, active_model, patents=2, views=1, k=2)
+    page = browser_page
+    log_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    cards = page.locator(".judge-card")
+    page.uncheck("input[data-shortcuts]")
+    page.reload()  # kept by the browser
+    expect(page.locator("input[data-shortcuts]")).not_to_be_checked()
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("ArrowRight")  # not a character: still moves
+    expect(cards.nth(0)).to_be_focused()
+    page.keyboard.press("3")
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_hidden()
+    cards.nth(0).locator("button[data-grade='2']").click()  # the buttons judge as before
+    expect(cards.nth(0)).to_have_attribute("data-grade", "2")
+    assert list(Judgment.objects.values_list("grade", flat=True)) == [2]
+    page.check("input[data-shortcuts]")
+    cards.nth(0).focus()
+    page.keyboard.press("3")
+    expect(cards.nth(0)).to_have_attribute("data-grade", "3")

@@ -131,3 +131,20 @@ def test_a_refused_console_form_names_the_field_by_its_label_and_the_api_by_its_
         "message": "models: Ensure this field has at least 1 elements.",
         "extra": {"fields": {"models": ["Ensure this field has at least 1 elements."]}}}
     assert not Job.objects.exists()
+
+
+def test_cancel_hands_the_keyboard_to_the_button_now_offered(live_server, browser_page, db):  # noqa: F811
+    """Cancel hides itself once the job is cancelled; the focus goes to Retry, not to the page."""
+    from playwright.sync_api import expect
+
+    admin = User.objects.create_user("root", password="pw-for-tests-only", role=User.Role.ADMIN)
+    job = Job.objects.create(kind=Job.Kind.EVALUATE, state=Job.State.QUEUED, created_by=admin, total=1, pending=1)
+    page = browser_page
+    _login(page, live_server.url, "root", f"/console/jobs/{job.pk}/")
+    page.wait_for_url(f"**/console/jobs/{job.pk}/")
+    page.wait_for_load_state()  # the page's script listens to the button
+    page.focus("#cancel-job")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-field=state]")).to_have_text("cancelled")
+    expect(page.locator("#retry-job")).to_be_focused()
+    assert Job.objects.get(pk=job.pk).state == Job.State.CANCELLED
