@@ -146,6 +146,9 @@
   compare.addEventListener("close", () => { if (compared >= 0) focus(compared); });
   // the previous and next hit by touch, as ← → do by key
   compare.querySelectorAll("[data-step]").forEach((b) => b.addEventListener("click", () => focus(current + Number(b.dataset.step))));
+  compare.querySelectorAll("[data-zoom]").forEach((b) => b.addEventListener("click", () => {
+    if (b.dataset.zoom === "reset") resetView(); else zoom(Number(b.dataset.zoom));
+  }));
   compare.addEventListener("wheel", (e) => { e.preventDefault(); zoom(e.deltaY < 0 ? 1.15 : 1 / 1.15); }, { passive: false });
   let drag = null;
   compare.querySelectorAll(".pane").forEach((pane) => {
