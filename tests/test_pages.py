@@ -139,7 +139,8 @@ def test_the_upload_page_explains_the_corpus_folder(admin_user):
     html = _client(admin_user).get("/console/upload/").content.decode()
     assert 'id="corpus-format"' in html and "<code>image_file</code>" in html and "<code>patent_id</code>" in html
     assert "nothing is imported" in html
-    assert 'id="upload-text" role="status" aria-live="polite"' in html
+    # the visible progress follows every event; a live region says it at each tenth
+    assert 'id="upload-said" class="visually-hidden" role="status" aria-live="polite"' in html
 
 
 def test_a_long_studies_list_is_paged(admin_user, monkeypatch):

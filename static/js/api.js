@@ -49,20 +49,30 @@
   // every page (data-shortcuts). Keys that are not characters (arrows, Home, End, Enter, Escape)
   // keep working. Each page's key handler asks window.shortcutKey(event) first.
   const SHORTCUTS = "patentsearch.shortcuts";
-  let remembered = "on";  // where the browser keeps no storage (a private window): this page only
+  let chosen = null;  // a choice made on this page wins over storage that could not keep it
   function shortcutsOn() {
-    try { return (window.localStorage.getItem(SHORTCUTS) || remembered) !== "off"; } catch (e) { return remembered !== "off"; }
+    if (chosen !== null) return chosen;
+    try { return window.localStorage.getItem(SHORTCUTS) !== "off"; } catch (e) { return true; }
   }
-  window.shortcutKey = function (event) { return event.key.length !== 1 || shortcutsOn(); };
+  // a keydown without a key (Chrome's autofill sends some) is no shortcut
+  window.shortcutKey = function (event) {
+    return typeof event.key === "string" && (event.key.length !== 1 || shortcutsOn());
+  };
   const toggles = Array.from(document.querySelectorAll("input[data-shortcuts]"));
-  toggles.forEach((box) => {
-    box.checked = shortcutsOn();
-    box.addEventListener("change", () => {
-      remembered = box.checked ? "on" : "off";
-      try { window.localStorage.setItem(SHORTCUTS, remembered); } catch (e) { /* kept for this page */ }
-      toggles.forEach((other) => { other.checked = box.checked; });
-    });
+  function showChoice() {
+    const on = shortcutsOn();
+    toggles.forEach((box) => { box.checked = on; });
+    document.documentElement.classList.toggle("keys-off", !on);  // hides the single-key hints
+  }
+  toggles.forEach((box) => box.addEventListener("change", () => {
+    chosen = box.checked;
+    try { window.localStorage.setItem(SHORTCUTS, chosen ? "on" : "off"); } catch (e) { /* kept for this page */ }
+    showChoice();
+  }));
+  window.addEventListener("storage", (event) => {  // turned on or off in another tab
+    if (event.key === SHORTCUTS) { chosen = null; showChoice(); }
   });
+  showChoice();
 
   // A page sent back with a form's refusal (data-focus, tabindex -1) takes the keyboard there:
   // the refusal is read out and the next Tab leads into the form, not from the top of the page.

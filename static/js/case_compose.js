@@ -66,11 +66,13 @@
       li.appendChild(frame);
       const bar = document.createElement("div");
       bar.className = "view-bar";
-      bar.innerHTML = `<span>${i + 1}. ${escapeHtml(view.file.name)}</span>`;
+      bar.innerHTML = `<span class="view-name" tabindex="-1">${i + 1}. ${escapeHtml(view.file.name)}</span>`;
       const clear = button("Clear crop", () => {
         view.crop = null;
         render();
-        list.children[i].querySelector(".remove").focus();  // the button pressed is gone with the crop
+        // the button pressed is gone with the crop: the keyboard stays on this drawing's name, not on
+        // its Remove (a second Enter would remove the drawing)
+        list.children[i].querySelector(".view-name").focus();
       });
       clear.hidden = !view.crop;
       clear.className = "link clear-crop";

@@ -88,9 +88,12 @@
       card.dataset.note = body.note;
       paint(card);
       errorBox.hidden = true;
-      // said to a screen reader: the buttons' state alone changes silently
+      // said to a screen reader: the buttons' state alone changes silently (the compare view says
+      // it in its own line; a saved note is said by the card the focus returns to)
       const parts = judgmentWords(card);
-      judgeStatus.textContent = `${card.getAttribute("aria-label")}: ${parts.length ? parts.join(", ") : "not judged"}${body.note ? ", with a note" : ""}`;
+      if (!compare.open && !("note" in values)) {
+        judgeStatus.textContent = `${card.getAttribute("aria-label")}: ${parts.length ? parts.join(", ") : "not judged"}${body.note ? ", with a note" : ""}`;
+      }
     } catch (err) {
       showError("Could not save the judgment: " + err.message);
     } finally {

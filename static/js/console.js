@@ -133,10 +133,10 @@
         last = j.state;
       } catch (err) { error.textContent = err.message; error.hidden = false; }
       // the button pressed may be hidden now (Cancel once cancelled): the keyboard goes to the
-      // button now offered, else to the job's state
+      // page's heading, not to the button now offered (Retry after Cancel: a second Enter would
+      // undo what the first did); the state's live region says what happened
       if (document.activeElement === document.body || (document.activeElement && document.activeElement.hidden)) {
-        const offered = ["retry-job", "cancel-job", "upload-again"].map((id) => document.getElementById(id)).find((b) => b && !b.hidden);
-        (offered || jobPanel.querySelector("[data-field=state]")).focus();
+        document.getElementById("job-heading").focus();
       }
     };
     const cancel = document.getElementById("cancel-job");
@@ -197,20 +197,21 @@
       busy(uploadForm, true);
       xhr.addEventListener("loadend", () => busy(uploadForm, false));
       const bar = document.getElementById("upload-bar"), text = document.getElementById("upload-text");
+      const said = document.getElementById("upload-said");  // the live region: at each tenth, not many times a second
+      let tenth = -1;
+      said.textContent = "";
       document.getElementById("upload-progress").hidden = false;
       xhr.upload.addEventListener("progress", (e) => {
         if (!e.lengthComputable) return;
         const percent = Math.floor((100 * e.loaded) / e.total);
         bar.value = percent;
-        // a live region: said at each tenth, not at every progress event (many a second)
-        if (Math.floor(percent / 10) === Math.floor(Number(text.dataset.said || -10) / 10)) return;
-        text.dataset.said = percent;
         text.textContent = percent + " % (" + Math.round(e.loaded / 1048576) + " of " + Math.round(e.total / 1048576) + " MiB)";
+        if (Math.floor(percent / 10) !== tenth) { tenth = Math.floor(percent / 10); said.textContent = "Upload " + percent + " %"; }
       });
       xhr.addEventListener("load", () => {
         let data = {};
         try { data = JSON.parse(xhr.responseText); } catch (err) { /* not JSON */ }
-        if (xhr.status === 202) { bar.value = 100; text.textContent = "uploaded"; follow(data.job); }
+        if (xhr.status === 202) { bar.value = 100; text.textContent = "uploaded"; said.textContent = "Uploaded"; follow(data.job); }
         else fail(window.apiErrorMessage(data, "The upload failed (" + xhr.status + ")."));
       });
       xhr.addEventListener("error", () => fail("The upload was interrupted; try again."));

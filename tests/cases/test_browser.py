@@ -382,6 +382,10 @@ def test_single_key_shortcuts_can_be_turned_off_and_the_arrows_still_work(  # no
     page.keyboard.press("3")
     page.keyboard.press("?")
     expect(page.locator("#help")).to_be_hidden()
+    expect(page.locator("#refine-button kbd")).to_be_hidden()  # the single-key hints go with the keys
+    page.click("#help-button")
+    expect(page.locator("#help .keys-off-note")).to_be_visible()
+    page.keyboard.press("Escape")
     cards.nth(0).locator("button[data-grade='2']").click()  # the buttons judge as before
     expect(cards.nth(0)).to_have_attribute("data-grade", "2")
     assert list(Judgment.objects.values_list("grade", flat=True)) == [2]

@@ -133,8 +133,9 @@ def test_a_refused_console_form_names_the_field_by_its_label_and_the_api_by_its_
     assert not Job.objects.exists()
 
 
-def test_cancel_hands_the_keyboard_to_the_button_now_offered(live_server, browser_page, db):  # noqa: F811
-    """Cancel hides itself once the job is cancelled; the focus goes to Retry, not to the page."""
+def test_cancel_keeps_the_keyboard_on_the_page_and_off_the_undoing_button(live_server, browser_page, db):  # noqa: F811
+    """Cancel hides itself once the job is cancelled; the focus goes to the job's heading (the state
+    says what happened), not to the page's top and not to Retry."""
     from playwright.sync_api import expect
 
     admin = User.objects.create_user("root", password="pw-for-tests-only", role=User.Role.ADMIN)
@@ -146,5 +147,7 @@ def test_cancel_hands_the_keyboard_to_the_button_now_offered(live_server, browse
     page.focus("#cancel-job")
     page.keyboard.press("Enter")
     expect(page.locator("[data-field=state]")).to_have_text("cancelled")
-    expect(page.locator("#retry-job")).to_be_focused()
+    expect(page.locator("#retry-job")).to_be_visible()
+    # on the heading, not on Retry: a second Enter must not start again what the first cancelled
+    expect(page.locator("#job-heading")).to_be_focused()
     assert Job.objects.get(pk=job.pk).state == Job.State.CANCELLED
