@@ -265,6 +265,19 @@ def test_closing_compare_keeps_the_hit_reached_in_it_and_an_unreadable_file_is_s
     expect(page.locator(".view").nth(1)).to_contain_text("side.png cannot be read as a drawing")
     expect(page.locator(".view").nth(0).locator("img")).to_be_visible()
     expect(page.locator("#dropzone-hint")).to_have_text("2 of 8 drawings — add more, or search")
+    # a crop by keyboard: the first arrow starts a box inset a tenth, arrows move it, Shift sizes it
+    frame = page.locator(".view .crop-frame").first
+    frame.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.input_value("#crops-input") == "[[0.12,0.1,0.92,0.9],null]"
+    page.keyboard.press("Shift+ArrowUp")
+    assert page.input_value("#crops-input") == "[[0.12,0.1,0.92,0.88],null]"
+    expect(page.locator("#crop-said")).to_have_text("Crop of front.png: 12 to 92 % across, 10 to 88 % down")
+    expect(page.locator(".view .crop-frame").first).to_be_focused()  # kept through the redraw
+    page.keyboard.press("Delete")
+    assert page.input_value("#crops-input") == ""
+    expect(page.locator(".crop-box").first).to_be_hidden()
     page.locator(".view button", has_text="Remove").first.click()
     expect(page.locator("#dropzone-hint")).to_have_text("1 of 8 drawings — add more, or search")
     # the button pressed is gone: the keyboard is on the next drawing's Remove, then on adding one
