@@ -239,7 +239,10 @@
     if (noteDialog.open) return;
     if (help.open) { if (e.key === "?") help.close(); return; }
     if (compare.open) {
-      if (e.key === "ArrowRight" || e.key === "j") { e.preventDefault(); focus(current + 1); }
+      const pan = e.shiftKey && { ArrowLeft: [1, 0], ArrowRight: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[e.key];
+      if (pan) {  // Shift+arrows pan all the drawings together, as a drag does (the view moves, the drawing follows)
+        e.preventDefault(); view.x += pan[0] * 40; view.y += pan[1] * 40; applyView();
+      } else if (e.key === "ArrowRight" || e.key === "j") { e.preventDefault(); focus(current + 1); }
       else if (e.key === "ArrowLeft" || e.key === "k") { e.preventDefault(); focus(current - 1); }
       else if (e.key === "+") zoom(1.25);
       else if (e.key === "-") zoom(0.8);

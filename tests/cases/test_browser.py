@@ -160,6 +160,11 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     assert len(transforms) == 1 and "scale(1.25)" in transforms.pop()  # zoomed together
     page.click("#compare button[data-zoom='1.25']")  # and by button, for whoever has the keys off
     assert "scale(1.5625)" in panes.nth(0).evaluate("img => img.style.transform")
+    page.keyboard.press("Shift+ArrowLeft")  # pan by keyboard, all drawings together
+    transforms = {panes.nth(i).evaluate("img => img.style.transform") for i in range(3)}
+    assert len(transforms) == 1 and "translate(40px, 0px)" in transforms.pop()
+    expect(page.locator("#compare")).to_be_visible()
+    assert page.get_attribute("#compare-hit", "src").endswith(f"/figures/{shown}/image")  # not the next hit
     page.click("#compare button[data-zoom='reset']")
     assert "scale(1)" in panes.nth(2).evaluate("img => img.style.transform")
     page.keyboard.press("Escape")
