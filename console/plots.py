@@ -11,6 +11,8 @@ from django.utils.html import escape
 
 SIZE, PAD = 320, 12
 COLORS = ("#1f5fbf", "#c2612b", "#2b8a3e", "#8a2b84", "#b8860b", "#0f7c8c", "#a8261d", "#5f6b76")
+# each precision-recall line has its dash too, so the models differ without colour
+DASHES = ("", "7 3", "2 3", "9 3 2 3", "4 4", "1 2", "12 4", "5 2 1 2")
 OTHER = "#b9c0c7"
 
 
@@ -65,18 +67,19 @@ def pr_svg(curves: Sequence[tuple[str, Sequence[float], Sequence[float]]], title
     )
     lines = []
     for i, (label, recall, precision) in enumerate(curves):
-        color = COLORS[i % len(COLORS)]
+        color, dash = COLORS[i % len(COLORS)], DASHES[i % len(DASHES)]
         points = " ".join(f"{x(r):.1f},{y(p):.1f}" for r, p in zip(recall, precision, strict=True))
         lines.append(
             f'<polyline class="pr-line" data-model="{escape(label)}" points="{points}" fill="none" '
-            f'stroke="{color}" stroke-width="2"><title>{escape(label)}</title></polyline>'
+            f'stroke="{color}" stroke-width="2" stroke-dasharray="{dash}"><title>{escape(label)}</title></polyline>'
             + "".join(f'<circle cx="{x(r):.1f}" cy="{y(p):.1f}" r="2.5" fill="{color}">'
                       f'<title>{escape(label)}: precision {float(p):.3f} at recall {float(r):.1f}</title></circle>'
                       for r, p in zip(recall, precision, strict=True))
         )
     legend = "".join(
-        f'<span class="legend-item"><span class="swatch" style="background:{COLORS[i % len(COLORS)]}"></span>'
-        f'{escape(label)}</span>'
+        f'<span class="legend-item"><svg class="dash" width="24" height="8" aria-hidden="true"><line x1="0" y1="4" '
+        f'x2="24" y2="4" stroke="{COLORS[i % len(COLORS)]}" stroke-width="2" stroke-dasharray="{DASHES[i % len(DASHES)]}"/>'
+        f'</svg>{escape(label)}</span>'
         for i, (label, _, _) in enumerate(curves)
     )
     axes = (

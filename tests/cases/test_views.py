@@ -351,6 +351,7 @@ def test_citations_granted_on_or_after_the_cutoff_are_marked(browser, case, enco
         rows = {m: html[html.index(f">{m}<"):].split("</tr>")[0] for m in ("USD800001", "USD800003")}
         assert "after cutoff" not in rows["USD800001"] and "⚠ after cutoff" in rows["USD800003"], url
         assert "or the cutoff changed after it was cited" in rows["USD800003"], url
+        assert '<span class="visually-hidden">: granted on or after' in rows["USD800003"], url  # not in a tooltip only
     case_update(case=case, cutoff_date=late + dt.timedelta(days=1))
     assert "after cutoff" not in browser.get(f"/cases/{case.pk}/citations/").content.decode()
 

@@ -71,6 +71,8 @@ def test_evaluate_two_models_side_by_side(two_models, admin_api, admin_user, dja
     assert stored["pr_curve"] == expected["pr_curve"]
     assert stored["pr_curve"]["recall"] == pytest.approx([i / 10 for i in range(11)])
     assert page.count('<svg class="plot pr"') == 2 and page.count('class="pr-line"') == 4
+    # the two models' lines differ by their dash, not by colour alone
+    assert page.count('stroke-dasharray=""') >= 2 and page.count('stroke-dasharray="7 3"') >= 2
     assert 'data-model="other' in page
 
 
