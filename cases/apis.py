@@ -271,7 +271,7 @@ class QrelsApi(CaseApi):
     @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
     def get(self, request: Request, id: int) -> StreamingHttpResponse:
         case = case_get(request.user, id)
-        return _text(f"qrels-{case.pk}.txt", qrels_lines(case))
+        return _text(f"qrels-{_safe(case.application_number)}.txt", qrels_lines(case))
 
 
 class RunApi(CaseApi):

@@ -32,6 +32,8 @@ from cases.selectors.cases import (
     judgment_histories,
     search_diff,
     search_hits,
+    search_seed,
+    search_source,
 )
 from cases.services.cases import case_create, case_update
 from cases.services.searches import case_search_rerun, case_search_run
@@ -213,9 +215,10 @@ def _search_context(case: Case, search: CaseSearch, **extra: object) -> dict:
         hit.judgment = judgments.get(hit.figure_id)
     diff = search_diff(search.rerun_of, search) if search.rerun_of_id else None
     focus = ClassFocus.from_dict(search.class_focus) if search.class_focus else None
+    source = search_source(search)  # a refine shows the drawings (or seed) of the search it refines
     return {
         "case": case, "search": search, "groups": _groups(hits), "hit_count": len(hits),
-        "images": list(search.images.all()), "diff": diff,
+        "images": list(source.images.all()), "image_search": source, "seed": search_seed(search), "diff": diff,
         "new_ids": {h.figure_id for h in diff.new} if diff else set(),
         "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA,
         "focus": focus,

@@ -97,7 +97,7 @@ def _ensure_accounts() -> None:
         path = Path(settings.VAR_DIR) / "demo-credentials.txt"
         path.write_text("\n".join(created) + "\n")
         path.chmod(0o600)
-        print("Accounts created (also saved in var/demo-credentials.txt):")
+        print(f"Accounts created (also saved in {path}):")
         print("\n".join(f"  {line}" for line in created))
 
 

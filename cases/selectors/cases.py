@@ -28,6 +28,7 @@ from django.http import Http404
 from accounts.models import User
 from cases.grades import Category
 from cases.models import Case, CaseSearch, Judgment, JudgmentChange, LoggedHit, QueryImage
+from retrieval.models import Figure
 
 CATEGORY_ORDER = {Category.X: 0, Category.Y: 1, Category.A: 2}
 
@@ -78,6 +79,24 @@ def case_search_get(case: Case, pk: int) -> CaseSearch:
 def case_searches(case: Case) -> QuerySet[CaseSearch]:
     return (CaseSearch.objects.filter(case=case).select_related("created_by", "like_figure__patent")
             .prefetch_related("images").annotate(hit_count=Count("hits")).order_by("-number"))
+
+
+def search_source(search: CaseSearch) -> CaseSearch:
+    """The logged search whose drawings and text, or "more like this" figure, a search's query
+    comes from: itself, or through refines and re-runs the search they descend from (a refine logs
+    no drawings of its own; its query is that search's, moved by the judgments)."""
+    while search.origin in (CaseSearch.Origin.REFINE, CaseSearch.Origin.RERUN):
+        parent = search.refined_from if search.origin == CaseSearch.Origin.REFINE else search.rerun_of
+        if parent is None:
+            break
+        search = parent
+    return search
+
+
+def search_seed(search: CaseSearch) -> Figure | None:
+    """The "more like this" figure a search's query descends from, if any."""
+    source = search_source(search)
+    return source.like_figure if source.origin == CaseSearch.Origin.LIKE_FIGURE else None
 
 
 def query_image_get(case: Case, search_pk: int, position: int) -> QueryImage:

@@ -38,6 +38,7 @@ from accounts.models import User
 from cases.grades import RELEVANT_MIN_GRADE, Grade
 from cases.models import Case, CaseSearch, Judgment, LoggedHit, QueryImage
 from cases.query_images import Crop, crop_apply, crop_check, stored_query_image
+from cases.selectors.cases import search_seed
 from cases.services.cases import case_check_open
 from patentsearch.exceptions import ApplicationError
 from retrieval import index
@@ -205,15 +206,10 @@ def _execute(spec: _Spec, model: RetrievalModel, images: list[Image.Image]) -> S
                          filters=spec.figure_filters(), class_focus=spec.class_focus)
 
 
-def _seed_of(search: CaseSearch | None) -> Figure | None:
+def _seed_of(search: CaseSearch) -> Figure | None:
     """The "more like this" figure a search's query descends from, through re-runs and refines:
     a refine of such a search stays without it, as the search it refines was."""
-    while search is not None:
-        if search.origin == CaseSearch.Origin.LIKE_FIGURE:
-            return search.like_figure
-        search = search.rerun_of if search.origin == CaseSearch.Origin.RERUN else (
-            search.refined_from if search.origin == CaseSearch.Origin.REFINE else None)
-    return None
+    return search_seed(search)
 
 
 def _recipe_root(search: CaseSearch) -> CaseSearch:

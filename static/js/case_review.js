@@ -271,7 +271,7 @@
       const category = key.toUpperCase();
       judge(card, { category: card.dataset.category === category ? "" : category });
     }
-    else if (key === "c") { e.preventDefault(); openCompare(); }
+    else if (key === "c" || (key === "Enter" && e.target === card)) { e.preventDefault(); openCompare(); }  // Enter on the card, as a click on it
     else if (key === "m") moreLikeThis();
     else if (key === "n") { e.preventDefault(); openNote(); }
     else if (key === "p") window.location = card.dataset.patentUrl;

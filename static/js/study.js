@@ -43,6 +43,12 @@
 
   const taskUrl = (suffix) => `${root.dataset.tasks}${task.task}/${suffix}/`;
 
+  // the tasks done over all the participant's studies, said as such beside "Task 1 of 3" of one study
+  function countLine(status) {
+    const several = status.next_task_of !== null && status.next_task_of < status.tasks_total;
+    return `${status.tasks_done} of ${status.tasks_total} tasks done${several ? " in all your studies" : ""}`;
+  }
+
   let startPressed = false;  // Start moves the focus to the results, also after a 503's retries
 
   async function loadNext() {
@@ -89,7 +95,7 @@
       error(e.message);
       return;
     }
-    $("task-count").textContent = `${status.tasks_done} of ${status.tasks_total} tasks done`;
+    $("task-count").textContent = countLine(status);
     if (status.sus_pending) { show("sus-view"); return; }
     if (status.task_in_progress || status.tasks_done >= status.tasks_total) { loadNext(); return; }
     // numbered within its study, as the task itself will say (tasks_total spans all your studies)
@@ -111,7 +117,7 @@
     try {
       const status = (await api("GET", root.dataset.status)).data;
       if (!status.tasks_total) { show("none-view"); return; }
-      $("task-count").textContent = `${status.tasks_done} of ${status.tasks_total} tasks done`;
+      $("task-count").textContent = countLine(status);
       show(status.sus_pending ? "sus-view" : "done-view");
     } catch (e) {
       $("study-loading").hidden = true;
@@ -211,6 +217,10 @@
     $("viewer-grades").replaceChildren(gradeButtons(hit, index));
     $("viewer-grades").firstChild.dataset.figure = hit.figure_id;
     $("viewer").showModal();
+    // the dialog would focus its first button, the grade 0 under the drawings, and open scrolled
+    // down to it: it opens at the top, the focus on Close (the digits grade, Esc closes)
+    $("viewer").scrollTop = 0;
+    $("viewer-close").focus({ preventScroll: true });
     api("POST", taskUrl("opened"), { figure_id: hit.figure_id }).catch((e) => error(e.message));
   }
 

@@ -231,7 +231,12 @@ def test_exports_match_the_judgments_and_neutralise_formulas(examiner_api, case,
         assert row[11] == str(rank[figure_id]["rank"])
         assert float(row[12]) == rank[figure_id]["score"]  # the score as logged and shown
     assert body[judged[0][0]][6].startswith("'=")
-    qrels = b"".join(examiner_api.get(f"/api/v1/cases/{case.pk}/qrels.txt").streaming_content).decode()
+    response = examiner_api.get(f"/api/v1/cases/{case.pk}/qrels.txt")
+    from cases.apis import _safe
+
+    # named by the application, as the case's other files are
+    assert response["Content-Disposition"] == f'attachment; filename="qrels-{_safe(case.application_number)}.txt"'
+    qrels = b"".join(response.streaming_content).decode()
     assert sorted(qrels.splitlines()) == sorted(f"{first['id']} 0 {f} {g}" for f, g, _, _ in judged)
     run = b"".join(examiner_api.get(f"/api/v1/cases/{case.pk}/searches/{first['id']}/run.txt").streaming_content).decode()
     lines = [line.split() for line in run.splitlines()]

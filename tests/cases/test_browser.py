@@ -175,6 +175,9 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     refined = CaseSearch.objects.get(origin=CaseSearch.Origin.REFINE)
     assert page.url.endswith(f"/searches/{refined.pk}/")
     assert "refined from #1" in page.inner_text("h1")
+    # a refine logs no drawings of its own: its page and compare view show those of #1, where its query comes from
+    expect(page.locator(".search-head .query-thumb")).to_have_count(2)
+    assert page.locator("#compare .pane img").count() == 3
     expect(page.locator(".judge-card.judged").first).to_be_visible()  # judgments show in later searches
 
     page.goto(f"{live_server.url}/cases/{case.pk}/")
@@ -407,6 +410,10 @@ def test_single_key_shortcuts_can_be_turned_off_and_the_arrows_still_work(  # no
     cards.nth(0).locator("button[data-grade='2']").click()  # the buttons judge as before
     expect(cards.nth(0)).to_have_attribute("data-grade", "2")
     assert list(Judgment.objects.values_list("grade", flat=True)) == [2]
+    cards.nth(0).focus()
+    page.keyboard.press("Enter")  # not a character: opens the compare view as a click on the card does
+    expect(page.locator("#compare")).to_be_visible()
+    page.keyboard.press("Escape")
     page.check("input[data-shortcuts]")
     cards.nth(0).focus()
     page.keyboard.press("3")
