@@ -67,6 +67,7 @@ class ParticipantTaskSerializer(serializers.Serializer):
     hits = ParticipantHitSerializer(many=True)
     time_limit_s = serializers.IntegerField(allow_null=True)
     seconds_left = serializers.IntegerField(allow_null=True)
+    seconds_elapsed = serializers.IntegerField(help_text="Seconds since the task started (its first GET).")
     ended = serializers.BooleanField()
     found_citable = serializers.BooleanField()
 

@@ -260,15 +260,15 @@
 
   function startTimer() {
     const box = $("timer");
-    const started = Date.now();
-    const left = task.seconds_left;
+    const loaded = Date.now();
+    const left = task.seconds_left, before = task.seconds_elapsed || 0;  // a reloaded task keeps its time
     const tick = () => {
-      const elapsed = Math.floor((Date.now() - started) / 1000);
+      const sinceLoad = Math.floor((Date.now() - loaded) / 1000);
       if (left === null || left === undefined) {
-        box.textContent = `${fmt(elapsed)} elapsed`;
+        box.textContent = `${fmt(before + sinceLoad)} elapsed`;
         return;
       }
-      const remaining = Math.max(0, left - elapsed);
+      const remaining = Math.max(0, left - sinceLoad);
       box.textContent = `${fmt(remaining)} left`;
       box.classList.toggle("low", remaining <= 30);
       if (remaining === 0) endTask(false);

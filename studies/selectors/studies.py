@@ -41,6 +41,7 @@ class ParticipantTask:
     hits: list[ParticipantHit]
     time_limit_s: int | None
     seconds_left: int | None
+    seconds_elapsed: int  # since the task started: a page reloaded mid-task shows the time it has taken
     ended: bool
     found_citable: bool
 
@@ -56,14 +57,14 @@ def participant_task(*, assignment: Assignment) -> ParticipantTask:
     ]
     study = assignment.task.study
     seconds_left = None
+    elapsed = (timezone.now() - assignment.started_at).total_seconds() if assignment.started_at else 0.0
     if study.time_limit_s and assignment.started_at:
-        elapsed = (timezone.now() - assignment.started_at).total_seconds()
         seconds_left = max(0, int(study.time_limit_s - elapsed))
     number, of = assignment_place(assignment)
     return ParticipantTask(
         task_id=assignment.task_id, number=number, of=of, text=assignment.task.text,
         query_figure_ids=sorted(assignment.task.query_figures.values_list("id", flat=True)),
-        hits=hits, time_limit_s=study.time_limit_s, seconds_left=seconds_left,
+        hits=hits, time_limit_s=study.time_limit_s, seconds_left=seconds_left, seconds_elapsed=max(0, int(elapsed)),
         ended=assignment.ended_at is not None, found_citable=assignment.found_citable,
     )
 

@@ -229,3 +229,18 @@ def test_the_upcoming_task_is_numbered_within_its_own_study(study_corpus, partic
     Assignment.objects.filter(participant__user=user, task__study_id=first.study_id).update(finished_at=timezone.now())
     progress = participant_progress(user=user)
     assert (progress["done"], progress["next_number"], progress["next_of"]) == (3, 1, 2)
+
+
+def test_a_task_taken_again_says_how_long_it_has_run(study_corpus, participants):
+    """A page reloaded mid-task (no time limit) shows the time the task has taken, not 0:00."""
+    import datetime as dt
+
+    from studies.selectors.studies import participant_task
+
+    make_study("untimed", study_corpus, tasks=1)
+    pia = participants[0]
+    first = participation.assignment_next(user=pia)
+    assert participant_task(assignment=first).seconds_elapsed < 5
+    Assignment.objects.filter(pk=first.pk).update(started_at=first.started_at - dt.timedelta(seconds=90))
+    again = participant_task(assignment=participation.assignment_next(user=pia))
+    assert again.seconds_left is None and 90 <= again.seconds_elapsed < 95
