@@ -20,4 +20,7 @@ class Category(models.TextChoices):
     A = "A", "A: background"
 
 
+#: A grade's words for the page scripts ("highly relevant"), by grade: the case and study pages'.
+GRADE_WORDS = [label.lower() for _, label in Grade.choices]
+
 RELEVANT_MIN_GRADE = Grade.RELEVANT  # grade >= 2 counts as relevant (Rocchio, precision@k)

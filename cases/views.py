@@ -17,7 +17,7 @@ from django.views import View
 from rest_framework.exceptions import ValidationError
 
 from cases import serializers as s
-from cases.grades import Category, Grade
+from cases.grades import GRADE_WORDS, Category, Grade
 from cases.models import Case, CaseSearch
 from cases.selectors.cases import (
     case_citations,
@@ -226,7 +226,7 @@ def _search_context(case: Case, search: CaseSearch, **extra: object) -> dict:
         "voted": focus.voted() if focus else {},
         # the judging buttons and the page script's words for a grade: cases.grades, one owner
         "grades": Grade.choices, "categories": Category.choices,
-        "grade_words": [label.lower() for _, label in Grade.choices],
+        "grade_words": GRADE_WORDS,
         **extra,
     }
 

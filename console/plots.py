@@ -45,6 +45,11 @@ def map_svg(points: Sequence[Sequence[object]], title: str) -> str:
 PR_W, PR_H, PR_LEFT, PR_BOTTOM, PR_TOP, PR_RIGHT = 360, 260, 40, 32, 10, 10
 
 
+def _line_style(i: int) -> tuple[str, str]:
+    """The colour and dash of the i-th precision-recall line, its legend entry the same."""
+    return COLORS[i % len(COLORS)], DASHES[i % len(DASHES)]
+
+
 def pr_svg(curves: Sequence[tuple[str, Sequence[float], Sequence[float]]], title: str) -> str:
     """One line per model: (label, recall levels, interpolated precision), axes 0-1."""
     curves = [c for c in curves if c[1] and c[2]]
@@ -67,7 +72,7 @@ def pr_svg(curves: Sequence[tuple[str, Sequence[float], Sequence[float]]], title
     )
     lines = []
     for i, (label, recall, precision) in enumerate(curves):
-        color, dash = COLORS[i % len(COLORS)], DASHES[i % len(DASHES)]
+        color, dash = _line_style(i)
         points = " ".join(f"{x(r):.1f},{y(p):.1f}" for r, p in zip(recall, precision, strict=True))
         lines.append(
             f'<polyline class="pr-line" data-model="{escape(label)}" points="{points}" fill="none" '
@@ -78,9 +83,8 @@ def pr_svg(curves: Sequence[tuple[str, Sequence[float], Sequence[float]]], title
         )
     legend = "".join(
         f'<span class="legend-item"><svg class="dash" width="24" height="8" aria-hidden="true"><line x1="0" y1="4" '
-        f'x2="24" y2="4" stroke="{COLORS[i % len(COLORS)]}" stroke-width="2" stroke-dasharray="{DASHES[i % len(DASHES)]}"/>'
-        f'</svg>{escape(label)}</span>'
-        for i, (label, _, _) in enumerate(curves)
+        f'x2="24" y2="4" stroke="{color}" stroke-width="2" stroke-dasharray="{dash}"/></svg>{escape(label)}</span>'
+        for (label, _, _), (color, dash) in zip(curves, map(_line_style, range(len(curves))), strict=True)
     )
     axes = (
         f'<text x="{x(0.5):.1f}" y="{PR_H - 4}" text-anchor="middle" font-size="10">recall</text>'

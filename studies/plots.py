@@ -14,7 +14,7 @@ COLORS = ("#1f5fbf", "#c2612b", "#2b8a3e", "#8a2b84", "#5f6b76")
 def nice_ticks(maximum: float, steps: int = 4) -> list[float]:
     """Axis ticks from 0 past ``maximum`` in round steps (1, 2, 2.5 or 5 times a power of ten),
     about ``steps`` of them: 0, 10, 20, 30 seconds rather than 0, 14.69, 29.39."""
-    if not maximum or maximum <= 0 or not math.isfinite(maximum):  # nothing measured yet: a unit axis
+    if not (math.isfinite(maximum) and maximum > 0):  # nothing measured yet: a unit axis
         return [0.0, 1.0]
     raw = maximum / steps
     power = 10 ** math.floor(math.log10(raw))

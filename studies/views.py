@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.views import View
 
-from cases.grades import Grade
+from cases.grades import GRADE_WORDS
 from patentsearch.api import error_messages
 from patentsearch.exceptions import ApplicationError
 from patentsearch.pages import page_of
@@ -62,7 +62,7 @@ class StudyRunView(LoginRequiredMixin, View):
         if request.user.role not in PARTICIPANT_ROLES:
             return render(request, "studies/forbidden.html", status=403)
         return render(request, "studies/run.html", {
-            "sus_statements": SUS_STATEMENTS, "grade_words": [label.lower() for _, label in Grade.choices],
+            "sus_statements": SUS_STATEMENTS, "grade_words": GRADE_WORDS,
         })
 
 

@@ -96,7 +96,6 @@ def case_search_run(
         spec.text, spec.text_weight, spec.k, spec.filters = base.text, base.text_weight, base.k, base.filters
         spec.cutoff_date, spec.cutoff_overridden = base.cutoff_date, base.cutoff_overridden
         spec.class_focus = base.class_focus_on
-        spec.seed = _seed_of(base)
         spec.feedback = _feedback(case)
     images = [crop_apply(d.image, d.crop) for d in drawings]
     result = _execute(spec, model, images)
@@ -112,7 +111,7 @@ def case_search_rerun(*, search: CaseSearch, user: User) -> CaseSearch:
         origin=CaseSearch.Origin.RERUN, text=original.text, text_weight=original.text_weight, k=original.k,
         filters=original.filters, cutoff_date=original.cutoff_date, cutoff_overridden=original.cutoff_overridden,
         like_figure=original.like_figure, refined_from=original.refined_from, rerun_of=original,
-        feedback=original.feedback, class_focus=original.class_focus_on, seed=_seed_of(original),
+        feedback=original.feedback, class_focus=original.class_focus_on,
     )
     model = model_get_active()
     root = _recipe_root(original)
@@ -127,7 +126,7 @@ def case_search_rerun(*, search: CaseSearch, user: User) -> CaseSearch:
 def case_search_left_out(search: CaseSearch) -> set[int]:
     """The figures a logged search never shows whatever the model: its "more like this" seed
     (through re-runs and refines). Evaluation leaves them out of what the search could find."""
-    seed = _seed_of(search)
+    seed = search_seed(search)
     return {seed.pk} if seed is not None else set()
 
 
@@ -144,7 +143,7 @@ def case_search_replay(*, search: CaseSearch, model: RetrievalModel, k: int) -> 
     if search.origin == CaseSearch.Origin.REFINE or search.origin == CaseSearch.Origin.RERUN:
         raise ApplicationError("Only original queries (drawings, text, more like this) are replayed.",
                                {"search": search.pk, "origin": search.origin})
-    filters = _figure_filters(search.filters or {}, search.cutoff_date, _seed_of(search))
+    filters = _figure_filters(search.filters or {}, search.cutoff_date, search_seed(search))
     if search.origin == CaseSearch.Origin.LIKE_FIGURE:
         return figure_search(query_vector=_stored_vector(model, search.like_figure), k=k, filters=filters,
                              model=model, class_focus=search.class_focus_on)
@@ -169,14 +168,19 @@ class _Spec:
     rerun_of: CaseSearch | None = None
     feedback: dict | None = None
     class_focus: bool = True
-    seed: Figure | None = None  # the "more like this" figure a refine or re-run descends from; not logged
 
     def set_cutoff(self, case: Case, cutoff: dt.date | None, ignore: bool) -> None:
         self.cutoff_date = None if ignore else (cutoff or case.cutoff_date)
         self.cutoff_overridden = self.cutoff_date != case.cutoff_date
 
     def figure_filters(self) -> index.FigureFilters:
-        return _figure_filters(self.filters or {}, self.cutoff_date, self.like_figure or self.seed)
+        return _figure_filters(self.filters or {}, self.cutoff_date, self.seed())
+
+    def seed(self) -> Figure | None:
+        """The "more like this" figure the query is or descends from (a refine or re-run of such a
+        search stays without it, as that search was); derived, not logged."""
+        parent = self.rerun_of or self.refined_from
+        return self.like_figure or (search_seed(parent) if parent is not None else None)
 
 
 def _figure_filters(filters: dict, cutoff: dt.date | None, seed: Figure | None = None) -> index.FigureFilters:
@@ -204,12 +208,6 @@ def _execute(spec: _Spec, model: RetrievalModel, images: list[Image.Image]) -> S
                              class_focus=spec.class_focus)
     return figure_search(images=images, text=spec.text, text_weight=spec.text_weight, k=spec.k,
                          filters=spec.figure_filters(), class_focus=spec.class_focus)
-
-
-def _seed_of(search: CaseSearch) -> Figure | None:
-    """The "more like this" figure a search's query descends from, through re-runs and refines:
-    a refine of such a search stays without it, as the search it refines was."""
-    return search_seed(search)
 
 
 def _recipe_root(search: CaseSearch) -> CaseSearch:

@@ -4,7 +4,7 @@
 // The CSRF token: the cookie's, which Django renews at each login, else the form's. A page left
 // open across a new login (in another tab) holds a stale token in its form; the cookie is current.
 //
-// A refused API request as a line for the page that sent it; a refused form's box takes the focus. The API names a refused field by its
+// A refused API request as a line for the page that sent it. The API names a refused field by its
 // key ("models: This list may not be empty."), for API clients; the page says the label its form
 // shows ("Models: This list may not be empty."), as the server-rendered pages do
 // (patentsearch.api.error_messages). The label of a key: the data-label of the control of that

@@ -138,7 +138,7 @@
       const crop = boxFrom(start, at(e));
       start = null;
       const big = crop[2] - crop[0] > 0.02 && crop[3] - crop[1] > 0.02;
-      view.crop = big ? crop.map((v) => Math.round(v * 10000) / 10000) : null;
+      view.crop = big ? rounded(crop) : null;
       render();
     });
 
@@ -178,8 +178,11 @@
       const dx = Math.min(1 - x1, Math.max(-x0, step[0] * d)), dy = Math.min(1 - y1, Math.max(-y0, step[1] * d));
       box = [x0 + dx, y0 + dy, x1 + dx, y1 + dy];
     }
-    return box.map((v) => Math.round(v * 10000) / 10000);
+    return rounded(box);
   }
+
+  // a crop box as sent: fractions to 4 decimals
+  const rounded = (box) => box.map((v) => Math.round(v * 10000) / 10000);
 
   input.addEventListener("change", () => {
     const chosen = Array.from(input.files).filter((f) => !views.some((v) => v.file === f));

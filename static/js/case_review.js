@@ -89,10 +89,10 @@
       paint(card);
       errorBox.hidden = true;
       // said to a screen reader: the buttons' state alone changes silently (the compare view says
-      // it in its own line; a saved note is said by the card the focus returns to)
-      const parts = judgmentWords(card);
+      // it in its own line; a saved note is said by the card the focus returns to); the card's
+      // words, as paint() just wrote them
       if (!compare.open && !("note" in values)) {
-        judgeStatus.textContent = `${card.getAttribute("aria-label")}: ${parts.length ? parts.join(", ") : "not judged"}${body.note ? ", with a note" : ""}`;
+        judgeStatus.textContent = `${card.getAttribute("aria-label")}: ${card.querySelector(".judgment-words").textContent}`;
       }
     } catch (err) {
       showError("Could not save the judgment: " + err.message);
