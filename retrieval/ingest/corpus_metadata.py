@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from retrieval.exceptions import CorpusProblem
 from retrieval.ingest.corpus_source import UnsafePathError, safe_relpath
@@ -54,42 +55,57 @@ class FigureRow:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def parse_metadata(data: bytes) -> tuple[list[FigureRow], list[CorpusProblem]]:
+class MetadataTable(NamedTuple):
+    """metadata.csv, checked: the good rows, every problem, and the files of the refused rows."""
+
+    rows: list[FigureRow]
+    problems: list[CorpusProblem]
+    #: (line, image_file) of each row refused for its metadata whose path is usable (safe, listed
+    #: once): ingest checks those images too, so one upload names every fault of a row.
+    refused_files: list[tuple[int, str]]
+
+
+def parse_metadata(data: bytes) -> MetadataTable:
     """Every row of metadata.csv, checked; problems name the line and the reason."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return [], [CorpusProblem(METADATA_FILE, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        return MetadataTable([], [CorpusProblem(METADATA_FILE, f"not UTF-8 text ({exc.reason} at byte {exc.start})")], [])
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip() for name in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        return [], [CorpusProblem(METADATA_FILE, f"missing required column(s): {', '.join(missing)}")]
+        return MetadataTable([], [CorpusProblem(METADATA_FILE, f"missing required column(s): {', '.join(missing)}")], [])
     reader.fieldnames = header
-    rows, problems, seen = [], [], {}
+    table = MetadataTable([], [], [])
+    seen: dict[str, int] = {}
     try:
         for raw in reader:
-            row, row_problems = _parse_row(raw, reader.line_num, seen)
-            problems += row_problems
+            row, row_problems, usable_file = _parse_row(raw, reader.line_num, seen)
+            table.problems.extend(row_problems)
             if row is not None:
-                rows.append(row)
+                table.rows.append(row)
+            elif usable_file:
+                table.refused_files.append((reader.line_num, usable_file))
     except csv.Error as exc:
-        problems.append(CorpusProblem(f"{METADATA_FILE} line {reader.line_num}", f"malformed CSV: {exc}"))
-    if not rows and not problems:
-        problems.append(CorpusProblem(METADATA_FILE, "no rows: the corpus has no figures"))
-    return rows, problems
+        table.problems.append(CorpusProblem(f"{METADATA_FILE} line {reader.line_num}", f"malformed CSV: {exc}"))
+    if not table.rows and not table.problems:
+        table.problems.append(CorpusProblem(METADATA_FILE, "no rows: the corpus has no figures"))
+    return table
 
 
 def _parse_row(
     raw: dict[str | None, str | list[str] | None], line: int, seen: dict[str, int]
-) -> tuple[FigureRow | None, list[CorpusProblem]]:
+) -> tuple[FigureRow | None, list[CorpusProblem], str]:
+    """The row or its problems, and its image file where the path is usable (for a refused row)."""
     where = f"{METADATA_FILE} line {line}"
     if None in raw:
-        return None, [CorpusProblem(where, "row has more fields than the header")]
+        return None, [CorpusProblem(where, "row has more fields than the header")], ""
     if any(value is None for value in raw.values()):
-        return None, [CorpusProblem(where, "row has fewer fields than the header")]
+        return None, [CorpusProblem(where, "row has fewer fields than the header")], ""
     values = {str(k): str(v).strip() for k, v in raw.items()}
     problems = []
+    usable_file = ""
     image_file = values.get("image_file", "")
     if not image_file:
         problems.append(CorpusProblem(where, "image_file is empty"))
@@ -101,6 +117,8 @@ def _parse_row(
         else:
             if image_file in seen:
                 problems.append(CorpusProblem(where, f"{image_file} is listed twice (also line {seen[image_file]})"))
+            else:
+                usable_file = image_file
             seen.setdefault(image_file, line)
     if not values.get("patent_id"):
         problems.append(CorpusProblem(where, "patent_id is empty"))
@@ -111,9 +129,9 @@ def _parse_row(
     if not is_flag(front):
         problems.append(CorpusProblem(where, f"is_front_page {front.lower()!r} is not 0 or 1"))
     if problems:
-        return None, problems
+        return None, problems, usable_file
     row = _build_row(values, line, image_file, grant, year_only, is_true(front))
-    return (None, problems) if (problems := _too_long(row, where)) else (row, [])
+    return (None, problems, usable_file) if (problems := _too_long(row, where)) else (row, [], "")
 
 
 def _too_long(row: FigureRow, where: str) -> list[CorpusProblem]:

@@ -12,7 +12,12 @@ from django.db import transaction
 from retrieval.exceptions import CorpusProblem, CorpusValidationError, InvalidImageError
 from retrieval.images import PageImage, read_pages
 from retrieval.ingest import write
-from retrieval.ingest.corpus_metadata import FigureRow, parse_descriptions, parse_metadata
+from retrieval.ingest.corpus_metadata import (
+    FigureRow,
+    MetadataTable,
+    parse_descriptions,
+    parse_metadata,
+)
 from retrieval.ingest.corpus_source import CorpusSource, UnsafePathError, open_corpus
 from retrieval.ingest.figure_files import figure_file_store, figure_files_remove
 from retrieval.ingest.types import IngestResult, StoredPage
@@ -30,10 +35,11 @@ def corpus_ingest(
     Raises CorpusValidationError listing every bad row or file; then nothing is written.
     """
     source = open_corpus(path, max_archive_bytes=settings.RETRIEVAL_MAX_ARCHIVE_BYTES)
-    rows, descriptions, problems = _read_tables(source)
+    table, descriptions = _read_tables(source)
+    problems = table.problems
     created: list[str] = []
     try:
-        pages, image_problems = _store_images(source, rows, created, progress, store=not problems)
+        pages, image_problems = _store_images(source, table, created, progress, store=not problems)
         if problems or image_problems:
             raise CorpusValidationError(problems + image_problems)
         with transaction.atomic():
@@ -51,55 +57,57 @@ def corpus_ingest(
     return result
 
 
-def _read_tables(source: CorpusSource) -> tuple[list[FigureRow], dict[str, list[str]], list[CorpusProblem]]:
+def _read_tables(source: CorpusSource) -> tuple[MetadataTable, dict[str, list[str]]]:
     try:
         return _read_checked_tables(source)
     except UnsafePathError as exc:  # e.g. metadata.csv is a symbolic link out of the corpus
-        return [], {}, [CorpusProblem(source.name, str(exc))]
+        return MetadataTable([], [CorpusProblem(source.name, str(exc))], []), {}
 
 
-def _read_checked_tables(
-    source: CorpusSource,
-) -> tuple[list[FigureRow], dict[str, list[str]], list[CorpusProblem]]:
+def _read_checked_tables(source: CorpusSource) -> tuple[MetadataTable, dict[str, list[str]]]:
     if not source.exists(METADATA_FILE):
-        return [], {}, [CorpusProblem(source.name, f"no {METADATA_FILE} in the corpus")]
-    rows, problems = parse_metadata(source.read(METADATA_FILE))
+        return MetadataTable([], [CorpusProblem(source.name, f"no {METADATA_FILE} in the corpus")], []), {}
+    table = parse_metadata(source.read(METADATA_FILE))
     descriptions: dict[str, list[str]] = {}
     if source.exists(DESCRIPTIONS_FILE):
-        known = {row.image_file for row in rows}
+        known = {row.image_file for row in table.rows}
         descriptions, more = parse_descriptions(source.read(DESCRIPTIONS_FILE), known)
-        problems += more
-    return rows, descriptions, problems
+        table.problems.extend(more)
+    return table, descriptions
 
 
 def _store_images(
-    source: CorpusSource, rows: list[FigureRow], created: list[str], progress: Progress | None, *, store: bool
+    source: CorpusSource, table: MetadataTable, created: list[str], progress: Progress | None, *, store: bool
 ) -> tuple[list[StoredPage], list[CorpusProblem]]:
-    """Check every row's image; store pages only while nothing is wrong (and `store`)."""
+    """Check every row's image, the refused rows' too; store pages only while nothing is wrong
+    (and `store`)."""
     pages: list[StoredPage] = []
     problems: list[CorpusProblem] = []
+    files = [(row.line, row.image_file, row) for row in table.rows]
+    files += [(line, image_file, None) for line, image_file in table.refused_files]
+    files.sort(key=lambda item: item[0])
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = pool.map(lambda row: _check_image(source, row), rows)
-        for done, (row, result) in enumerate(zip(rows, results, strict=True), start=1):
+        results = pool.map(lambda item: _check_image(source, item[1]), files)
+        for done, ((line, image_file, row), result) in enumerate(zip(files, results, strict=True), start=1):
             if isinstance(result, str):
-                problems.append(CorpusProblem(f"{row.image_file} ({METADATA_FILE} line {row.line})", result))
-            elif store and not problems:
+                problems.append(CorpusProblem(f"{image_file} ({METADATA_FILE} line {line})", result))
+            elif row is not None and store and not problems:
                 pages += _store_row_pages(row, result, created)
             if progress:
-                progress(done, len(rows))
+                progress(done, len(files))
     return pages, problems
 
 
-def _check_image(source: CorpusSource, row: FigureRow) -> list[PageImage] | str:
-    """The row's decoded pages, or the reason they cannot be used."""
+def _check_image(source: CorpusSource, image_file: str) -> list[PageImage] | str:
+    """The file's decoded pages, or the reason they cannot be used."""
     try:
-        if not source.exists(row.image_file):
+        if not source.exists(image_file):
             return "file not found"
-        size = source.size(row.image_file)
+        size = source.size(image_file)
         if size > settings.RETRIEVAL_MAX_IMAGE_BYTES:
             return f"file too large: {size:,} bytes, over the limit of {settings.RETRIEVAL_MAX_IMAGE_BYTES:,}"
         return read_pages(
-            source.read(row.image_file),
+            source.read(image_file),
             max_pixels=settings.RETRIEVAL_MAX_IMAGE_PIXELS,
             pdf_dpi=settings.RETRIEVAL_PDF_DPI,
         )

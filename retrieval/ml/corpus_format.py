@@ -83,4 +83,4 @@ def parse_grant_date(value: str) -> tuple[dt.date | None, bool, str]:
             return dt.date(int(digits), 1, 1), True, ""
     except ValueError:
         pass
-    return None, False, f"grant_date {value!r} is not a date (YYYYMMDD or YYYY)"
+    return None, False, f"grant_date {value!r} is not a date (YYYY-MM-DD, YYYYMMDD or YYYY)"

@@ -16,7 +16,7 @@ ROWS = [
 def test_ingest_and_training_read_the_same_labels(tmp_path: Path) -> None:
     images = {row["image_file"]: png_bytes(drawing(i)) for i, row in enumerate(ROWS)}
     root = write_corpus(tmp_path / "c", ROWS, images=images)
-    strict, problems = parse_metadata((root / "metadata.csv").read_bytes())
+    strict, problems, _ = parse_metadata((root / "metadata.csv").read_bytes())
     lenient = read_corpus(root)
     assert problems == []
     expected = [("D14", False), ("D21", True), ("", True)]
@@ -26,7 +26,7 @@ def test_ingest_and_training_read_the_same_labels(tmp_path: Path) -> None:
 
 def test_an_over_long_value_is_named_by_its_metadata_column() -> None:
     data = f"image_file,patent_id,figure_id\na.png,USD1,{'7' * 65}\n".encode()
-    rows, problems = parse_metadata(data)
+    rows, problems, _ = parse_metadata(data)
     assert rows == []
     assert [(p.where, p.reason) for p in problems] == [
         ("metadata.csv line 2", "figure_id is 65 characters long; at most 64 fit")

@@ -122,6 +122,24 @@ def test_a_bad_row_refuses_the_whole_corpus_and_writes_nothing(tmp_path, active_
     assert sorted(Path(settings.MEDIA_ROOT).rglob("*")) == media_before, "no stray files are left"
 
 
+def test_a_row_refused_for_its_metadata_has_its_image_checked_too(tmp_path, active_model):
+    """One upload names every fault of a row: the empty patent_id and the missing file; a row
+    listed twice is not read twice."""
+    rows = [
+        {"image_file": "gone.png", "patent_id": ""},
+        {"image_file": "ok.png", "patent_id": "USD1", "grant_date": "someday"},
+        {"image_file": "ok.png", "patent_id": "USD2"},
+    ]
+    with pytest.raises(CorpusValidationError) as refused:
+        corpus_ingest(path=write_corpus(tmp_path / "c", rows, images={"ok.png": png_bytes(drawing(1))}))
+    assert [str(p) for p in refused.value.problems] == [
+        "metadata.csv line 2: patent_id is empty",
+        "metadata.csv line 3: grant_date 'someday' is not a date (YYYY-MM-DD, YYYYMMDD or YYYY)",
+        "metadata.csv line 4: ok.png is listed twice (also line 3)",
+        "gone.png (metadata.csv line 2): file not found",
+    ]
+
+
 def test_every_problem_is_listed_not_just_the_first(tmp_path, active_model):
     rows = [{"image_file": f"missing{i}.png", "patent_id": "USD1"} for i in range(3)]
     with pytest.raises(CorpusValidationError) as refused:

@@ -50,7 +50,7 @@ def test_grant_dates() -> None:
     assert parse_grant_date("2011-01-05") == (dt.date(2011, 1, 5), False, "")
     assert parse_grant_date("2011") == (dt.date(2011, 1, 1), True, "")
     assert parse_grant_date("") == (None, False, "")
-    assert parse_grant_date("20111305")[2] == "grant_date '20111305' is not a date (YYYYMMDD or YYYY)"
+    assert parse_grant_date("20111305")[2] == "grant_date '20111305' is not a date (YYYY-MM-DD, YYYYMMDD or YYYY)"
 
 
 def test_object_names() -> None:
