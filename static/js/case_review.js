@@ -64,6 +64,8 @@
 
   // One request at a time per card, in the order the keys were pressed: a grade and a category
   // typed in quick succession must not have their answers arrive (and be painted) out of order.
+  // `values` may be a function of the card, read when its turn comes: a toggle pressed twice
+  // quickly toggles twice, from what the first press saved.
   const pending = new WeakMap();
   function judge(card, values) {
     const next = (pending.get(card) || Promise.resolve()).then(() => send(card, values));
@@ -73,6 +75,7 @@
 
   async function send(card, values) {
     if (closed) { showError("The case is closed; reopen it to judge."); return; }
+    if (typeof values === "function") values = values(card);
     const url = head.dataset.judgeUrl.replace(/\/0\/$/, "/" + card.dataset.figure + "/");
     card.classList.add("saving");
     try {
@@ -210,11 +213,14 @@
   // A grade or category button, on a card or in the compare view: sets it on the card's hit, or
   // clears it when it is on already. False for any other button.
   function judgeByButton(card, b) {
-    if (b.dataset.grade !== undefined) judge(card, { grade: card.dataset.grade === b.dataset.grade ? null : parseInt(b.dataset.grade, 10) });
-    else if (b.dataset.category !== undefined) judge(card, { category: card.dataset.category === b.dataset.category ? "" : b.dataset.category });
+    if (b.dataset.grade !== undefined) toggleGrade(card, b.dataset.grade);
+    else if (b.dataset.category !== undefined) toggleCategory(card, b.dataset.category);
     else return false;
     return true;
   }
+  // A grade or category, by button or by key: set it, or clear it when it is the hit's already.
+  function toggleGrade(card, grade) { judge(card, (c) => ({ grade: c.dataset.grade === grade ? null : parseInt(grade, 10) })); }
+  function toggleCategory(card, category) { judge(card, (c) => ({ category: c.dataset.category === category ? "" : category })); }
   if (compareButtons) compareButtons.addEventListener("click", (e) => {
     const b = e.target.closest("button");
     if (b && cards[current]) judgeByButton(cards[current], b);  // the hit the compare view shows
@@ -247,11 +253,8 @@
       else if (e.key === "+") zoom(1.25);
       else if (e.key === "-") zoom(0.8);
       else if (e.key === "=") resetView();
-      else if ("0123".includes(e.key) && e.key.length === 1) judge(cards[current], { grade: parseInt(e.key, 10) });
-      else if ("xya".includes(e.key.toLowerCase()) && e.key.length === 1) {
-        const card = cards[current], category = e.key.toUpperCase();
-        judge(card, { category: card.dataset.category === category ? "" : category });
-      }
+      else if ("0123".includes(e.key) && e.key.length === 1) toggleGrade(cards[current], e.key);
+      else if ("xya".includes(e.key.toLowerCase()) && e.key.length === 1) toggleCategory(cards[current], e.key.toUpperCase());
       else if (e.key === "c") compare.close();
       else if (e.key === "?") { e.preventDefault(); help.showModal(); }  // over the compare view
       return;
@@ -266,11 +269,8 @@
     else if (key === "?") { e.preventDefault(); help.showModal(); }
     else if (key === "r") run(document.getElementById("refine-form"), "Refining with the case's judgments");
     else if (!card) return;
-    else if ("0123".includes(key) && key.length === 1) judge(card, { grade: parseInt(key, 10) });
-    else if ("xya".includes(key.toLowerCase()) && key.length === 1) {
-      const category = key.toUpperCase();
-      judge(card, { category: card.dataset.category === category ? "" : category });
-    }
+    else if ("0123".includes(key) && key.length === 1) toggleGrade(card, key);
+    else if ("xya".includes(key.toLowerCase()) && key.length === 1) toggleCategory(card, key.toUpperCase());
     else if (key === "c" || (key === "Enter" && e.target === card)) { e.preventDefault(); openCompare(); }  // Enter on the card, as a click on it
     else if (key === "m") moreLikeThis();
     else if (key === "n") { e.preventDefault(); openNote(); }

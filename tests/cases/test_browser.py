@@ -142,6 +142,9 @@ def test_examiner_works_a_case_and_another_examiner_cannot_open_it(
     expect(cards.nth(3)).to_have_attribute("data-category", "Y")
     expect(cards.nth(3)).to_have_attribute("data-grade", "2")
     page.keyboard.press("j")
+    page.keyboard.press("1")
+    page.keyboard.press("1")           # a grade's key again clears it, as its button does
+    expect(cards.nth(4)).to_have_attribute("data-grade", "")
     page.keyboard.press("0")
     expect(cards.nth(4)).to_have_attribute("data-grade", "0")
     assert Judgment.objects.filter(case=case).count() == 3
