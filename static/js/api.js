@@ -78,4 +78,44 @@
   // the refusal is read out and the next Tab leads into the form, not from the top of the page.
   const refusal = document.querySelector("[data-focus]");
   if (refusal) refusal.focus();
+
+  // A page that reloads itself to show what a finished job made (the console's job and evaluation
+  // pages, a model registered) keeps the keyboard's place: the focused control takes the focus
+  // back when it is there again, found by its id, or by its name (and value) in the nearest
+  // element with an id. A control known only by its place (a model row's Activate) is not kept:
+  // its place may hold another action after the reload. The browser keeps the scroll. One reload,
+  // this page only: stored for the session, read once.
+  const PLACE = "patentsearch.place";
+  // `instead`: the control to keep where the focus has gone (a submit button disabled while its
+  // request ran lets the focus fall to the page).
+  window.reloadKeepingPlace = function (instead) {
+    let el = document.activeElement;
+    if ((!el || el === document.body) && instead) el = instead;
+    let place = null;
+    if (el && el !== document.body && el.id) place = { id: el.id };
+    else if (el && el.name && el.parentElement && el.parentElement.closest("[id]")) {
+      const checkable = el.type === "checkbox" || el.type === "radio";
+      place = { within: el.parentElement.closest("[id]").id, name: el.name, value: checkable ? el.value : null };
+    }
+    if (place) {
+      place.path = window.location.pathname;
+      try { window.sessionStorage.setItem(PLACE, JSON.stringify(place)); } catch (e) { /* the focus starts at the top */ }
+    }
+    window.location.reload();
+  };
+  function placed(place) {
+    if (place.id) return document.getElementById(place.id);
+    const within = document.getElementById(place.within);
+    const value = place.value === null ? "" : "[value='" + CSS.escape(place.value) + "']";
+    return within && within.querySelector("[name='" + CSS.escape(place.name) + "']" + value);
+  }
+  let place = null;
+  try {
+    place = JSON.parse(window.sessionStorage.getItem(PLACE) || "null");
+    window.sessionStorage.removeItem(PLACE);
+  } catch (e) { place = null; }
+  if (place && place.path === window.location.pathname && !refusal) {
+    const target = placed(place);
+    if (target && !target.hidden && !target.disabled) target.focus({ preventScroll: true });
+  }
 })();

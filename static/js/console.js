@@ -118,8 +118,8 @@
       try {
         const j = await api(jobPanel.dataset.api);
         show(j);
-        // problems appear when a job ends: reload once to render them server-side
-        if (last && running(last) && !running(j.state) && (j.problems.length || j.failed)) window.location.reload();
+        // problems appear when a job ends: reload once to render them server-side (the focus kept)
+        if (last && running(last) && !running(j.state) && (j.problems.length || j.failed)) window.reloadKeepingPlace();
         last = j.state;
       } catch (err) { /* keep polling */ }
       setTimeout(poll, POLL_MS);
@@ -255,7 +255,7 @@
         } else {
           await api(base + action + "/", "POST", {});
         }
-        window.location.reload();
+        window.reloadKeepingPlace();
       } catch (err) { fail(err.message); }
     });
     document.getElementById("register-form").addEventListener("submit", async (event) => {
@@ -266,7 +266,7 @@
       button.textContent = "Loading the model…";
       try {
         await api(form.action, "POST", { checkpoint: form.checkpoint.value, name: form.elements["name"].value });
-        window.location.reload();
+        window.reloadKeepingPlace(button);
       } catch (err) { fail(err.message); button.disabled = false; button.textContent = "Register and encode the catalogue"; }
     });
     // coverage grows while models encode: refresh the numbers
@@ -300,7 +300,7 @@
           corpus: Number(evalForm.corpus.value), models: checked("models").map(Number), relevance: checked("relevance"),
           exclude_same_patent: evalForm.exclude_same_patent.checked,
         });
-        window.location.reload();
+        window.reloadKeepingPlace(document.getElementById("evaluate-button"));
       } catch (err) { error.textContent = err.message; error.hidden = false; busy(evalForm, false); }
     });
   }
@@ -320,7 +320,7 @@
         } catch (err) { still += 1; /* keep polling */ }
       }
       if (still) setTimeout(poll, POLL_MS);
-      else window.location.reload();
+      else window.reloadKeepingPlace();
     };
     setTimeout(poll, POLL_MS);
   }
@@ -334,7 +334,7 @@
       busy(judgmentsForm, true);
       try {
         await api(judgmentsForm.action, "POST", { qrels: "judgments", models: models });
-        window.location.reload();
+        window.reloadKeepingPlace(document.getElementById("judgments-button"));
       } catch (err) { error.textContent = err.message; error.hidden = false; busy(judgmentsForm, false); }
     });
   }

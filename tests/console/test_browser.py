@@ -151,3 +151,56 @@ def test_cancel_keeps_the_keyboard_on_the_page_and_off_the_undoing_button(live_s
     # on the heading, not on Retry: a second Enter must not start again what the first cancelled
     expect(page.locator("#job-heading")).to_be_focused()
     assert Job.objects.get(pk=job.pk).state == Job.State.CANCELLED
+
+
+def test_on_a_phone_the_jobs_table_is_rows_of_labelled_lines_and_the_encoding_words_are_spelled_out(
+    live_server, browser_page, active_model  # noqa: F811
+):
+    """Ten columns do not fit a phone: each job is a block of 'Label value' lines, no sideways
+    scrolling, empty cells left out; the encoding table's column words are text, not tooltips only."""
+    from playwright.sync_api import expect
+
+    from retrieval.models import Corpus
+
+    admin = User.objects.create_user("root", password="pw-for-tests-only", role=User.Role.ADMIN)
+    corpus = Corpus.objects.create(name="phone corpus")
+    job = Job.objects.create(kind=Job.Kind.ENCODE, state=Job.State.SUCCEEDED, created_by=admin, corpus=corpus,
+                             model=active_model, total=4, done=4)
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    _login(page, live_server.url, "root", "/console/")
+    page.wait_for_url("**/console/")
+    row = page.locator(f"tr[data-job='{job.pk}']")
+    expect(row).to_be_visible()
+    created = row.locator("td[data-label=Created]")
+    label = created.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"Created"'
+    assert created.evaluate("td => td.getClientRects().length") == 1  # the date on one line
+    assert created.evaluate("td => td.getBoundingClientRect().height") < 30
+    assert row.locator("td[data-label=ETA]").evaluate("td => getComputedStyle(td).display") == "none"  # empty
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.locator("#jobs").evaluate("t => t.scrollWidth <= t.clientWidth")
+    expect(page.locator("#encoding-legend")).to_contain_text("Lost")
+    expect(page.locator("#encoding-legend")).to_contain_text("the periodic sweep queues them again")
+
+
+def test_the_evaluation_page_reloaded_when_its_jobs_end_keeps_the_keyboard_where_it_was(
+    live_server, browser_page, active_model  # noqa: F811
+):
+    from playwright.sync_api import expect
+
+    from retrieval.models import Corpus
+
+    admin = User.objects.create_user("root", password="pw-for-tests-only", role=User.Role.ADMIN)
+    corpus = Corpus.objects.create(name="kept corpus")
+    job = Job.objects.create(kind=Job.Kind.EVALUATE, state=Job.State.RUNNING, created_by=admin, corpus=corpus,
+                             model=active_model, total=10, pending=10)
+    page = browser_page
+    _login(page, live_server.url, "root", "/console/evaluation/")
+    page.wait_for_url("**/console/evaluation/")
+    expect(page.locator("#evaluations-running li")).to_have_count(1)
+    box = page.locator("#evaluate-form input[name=relevance][value=us_class]")
+    box.focus()
+    Job.objects.filter(pk=job.pk).update(state=Job.State.SUCCEEDED, done=10, pending=0)
+    expect(page.locator("#evaluations-running")).to_have_count(0, timeout=LONG)  # reloaded
+    expect(box).to_be_focused()
