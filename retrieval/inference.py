@@ -137,11 +137,14 @@ def make_random_checkpoint(out_dir: Path, *, architecture: str, seed: int, name:
     return init_checkpoint(architecture, out_dir, seed=seed, name=name)
 
 
-def make_sample_corpus(out_dir: Path, *, patents: int, seed: int) -> str:
-    """Generate a synthetic design-patent corpus folder; returns a one-line summary."""
+def make_sample_corpus(
+    out_dir: Path, *, patents: int, seed: int, progress: Callable[[int, int], None] | None = None
+) -> str:
+    """Generate a synthetic design-patent corpus folder; returns a one-line summary.
+    ``progress(done, total)`` is called as patents are drawn."""
     from retrieval.ml.samples import generate_corpus
 
-    summary = generate_corpus(out_dir, patents=patents, seed=seed)
+    summary = generate_corpus(out_dir, patents=patents, seed=seed, progress=progress)
     return (
         f"{summary.patents} patents, {summary.figures} figures, {len(summary.categories)} categories "
         f"in {summary.out_dir} ({summary.elapsed_seconds:.1f} s)"

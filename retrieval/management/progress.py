@@ -1,8 +1,14 @@
-"""Progress bars shared by the commands."""
+"""Progress bars shared by the commands.
 
+On a terminal, a tqdm bar redrawn in place. Where stderr is not a terminal (a log file, `make demo`
+piped, a service's journal) a redrawn bar leaves hundreds of fragments joined by carriage returns,
+so the same progress is written as a plain line at each tenth and at the end (`LineProgress`).
+"""
+
+import sys
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TextIO, TypeVar
 
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
@@ -11,6 +17,69 @@ from retrieval.selectors.corpora import corpus_encoding_progress
 from retrieval.selectors.models import model_get_active
 
 P = TypeVar("P")
+
+
+class LineProgress:
+    """tqdm's small interface the commands use (total, n, set_postfix, refresh, close, with), written
+    as 'desc: 40/120 fig (33 %), failed=0' lines: one each time the percentage passes a tenth, and
+    one at the end."""
+
+    def __init__(self, *, total: int, desc: str, unit: str, file: TextIO, disable: bool = False) -> None:
+        self.total, self.n, self.desc, self.unit, self.file, self.disable = total, 0, desc, unit, file, disable
+        self._postfix = ""
+        self._tenth = -1
+        self._said = ""
+
+    def set_postfix(self, refresh: bool = True, **values: Any) -> None:
+        self._postfix = ", ".join(f"{key}={value}" for key, value in values.items())
+        if refresh:
+            self.refresh()
+
+    def _line(self) -> str:
+        percent = f" ({100 * self.n // self.total} %)" if self.total else ""
+        return f"{self.desc}: {self.n}/{self.total} {self.unit}{percent}" + (f", {self._postfix}" if self._postfix else "")
+
+    def _say(self) -> None:
+        line = self._line()
+        if line != self._said:
+            self.file.write(line + "\n")
+            self.file.flush()
+            self._said = line
+
+    def refresh(self) -> None:
+        tenth = 10 * self.n // self.total if self.total else 0
+        if not self.disable and self.total and tenth != self._tenth:
+            self._tenth = tenth
+            self._say()
+
+    def close(self) -> None:
+        if not self.disable and self.total:
+            self._say()
+
+    def __enter__(self) -> "LineProgress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def progress_bar(*, total: int, desc: str, unit: str, verbosity: int, file: TextIO | None = None) -> Any:
+    """A tqdm bar on a terminal, else a LineProgress; hidden at verbosity 0."""
+    out = file or sys.stderr
+    if out.isatty():
+        return tqdm(total=total, unit=unit, desc=desc, disable=verbosity == 0, file=out)
+    return LineProgress(total=total, desc=desc, unit=unit, file=out, disable=verbosity == 0)
+
+
+def bar_updater(bar: Any) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` callback (the services' and the ML library's) that moves ``bar``."""
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update
 
 
 def poll_with_progress(
@@ -42,7 +111,7 @@ def poll_with_progress(
         The last ``read()`` result.
     """
     started = time.monotonic()
-    with tqdm(total=total, unit="fig", desc=desc, disable=verbosity == 0) as bar:
+    with progress_bar(total=total, unit="fig", desc=desc, verbosity=verbosity) as bar:
         while True:
             progress = read()
             done_count, failed, finished = counts(progress)

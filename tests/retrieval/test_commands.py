@@ -28,9 +28,10 @@ def test_ingest_corpus_lists_each_bad_row(tmp_path, active_model):
     with pytest.raises(CommandError) as refused:
         call_command("ingest_corpus", str(root))
     message = str(refused.value)
-    assert "Corpus refused, nothing was imported: 2 problems" in message
+    assert "Corpus refused, nothing was imported: 3 problems" in message
     assert "metadata.csv line 3: patent_id is empty" in message
     assert "a.png (metadata.csv line 2): not an image" in message
+    assert "b.png (metadata.csv line 3): file not found" in message  # the refused row's file too
     assert Figure.objects.count() == 0
 
 
@@ -94,6 +95,20 @@ def test_search_figures_refuses_a_non_image(tmp_path, active_model):
     path.write_text("hello")
     with pytest.raises(CommandError, match="notes.txt: not an image"):
         call_command("search_figures", str(path))
+
+
+def test_progress_in_a_log_is_a_line_a_tenth_not_a_redrawn_bar(tmp_path, active_model, capsys):
+    """Under pytest stderr is not a terminal, as in a log or a piped `make demo`."""
+    call_command("make_sample_corpus", str(tmp_path / "sample"), "--patents", "20", "--seed", "1")
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = err.splitlines()
+    assert lines[0] == "Drawing: 1/20 patents (5 %)" and lines[-1] == "Drawing: 20/20 patents (100 %)"
+    assert len(lines) == 11  # the first, each tenth passed, the end said once
+    call_command("ingest_corpus", str(tmp_path / "sample"), "--name", "Logged")
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("Checking images")]
+    assert lines[-1] == "Checking images: 140/140 img (100 %)" and len(lines) == 11 and "\r" not in err
 
 
 def test_encoding_progress_reports_the_count_or_times_out(tmp_path, active_model, capsys):

@@ -2,11 +2,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandParser
-from tqdm import tqdm
 
 from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.management.commands._base import AppCommand
-from retrieval.management.progress import wait_for_encoding
+from retrieval.management.progress import bar_updater, progress_bar, wait_for_encoding
 
 
 class Command(AppCommand):
@@ -19,8 +18,8 @@ class Command(AppCommand):
         parser.add_argument("--timeout", type=float, default=0, help="With --wait: give up after N seconds.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with tqdm(total=0, unit="img", desc="Checking images", disable=options["verbosity"] == 0) as bar:
-            result = corpus_ingest(path=options["path"], name=options["name"], progress=_bar_update(bar))
+        with progress_bar(total=0, unit="img", desc="Checking images", verbosity=options["verbosity"]) as bar:
+            result = corpus_ingest(path=options["path"], name=options["name"], progress=bar_updater(bar))
         self.stdout.write(
             f"Corpus {result.corpus_name!r}: {result.figures_added} figures added, "
             f"{result.already_present()}, {result.patents_added} new patents, "
@@ -38,11 +37,3 @@ class Command(AppCommand):
         if options["wait"]:
             wait_for_encoding(self, result.corpus_id, options["timeout"], options["verbosity"])
 
-
-def _bar_update(bar: tqdm):  # noqa: ANN202
-    def update(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    return update

@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from retrieval import inference
+from retrieval.management.progress import bar_updater, progress_bar
 
 
 class Command(BaseCommand):
@@ -16,7 +17,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            summary = inference.make_sample_corpus(options["out"], patents=options["patents"], seed=options["seed"])
+            with progress_bar(total=options["patents"], unit="patents", desc="Drawing", verbosity=options["verbosity"]) as bar:
+                summary = inference.make_sample_corpus(
+                    options["out"], patents=options["patents"], seed=options["seed"], progress=bar_updater(bar)
+                )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Wrote {summary}.")
