@@ -49,6 +49,10 @@ class FigureHitSerializer(serializers.Serializer):
         help_text="What the class focus added to the figure's normalised score (0: not lifted); the "
         "score itself is unchanged, so with the focus on the list is not sorted by score.",
     )
+    identical = serializers.BooleanField(
+        help_text="The figure's drawing is one of the query's drawings (the same pixels: drawing cosine "
+        "at RETRIEVAL_IDENTICAL_MIN_COSINE or above): such figures come first, whatever the text and the class focus.",
+    )
 
     def get_image_url(self, hit: FigureHit) -> str:
         path = reverse("retrieval:figure-image", args=[hit.figure.pk])

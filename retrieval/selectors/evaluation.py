@@ -68,7 +68,13 @@ from retrieval.index import FigureFilters
 from retrieval.models import Corpus, Figure, FigureText, RetrievalModel
 from retrieval.selectors.class_focus import FigureClasses, apply_class_focus, focus_settings
 from retrieval.selectors.models import model_get_active
-from retrieval.selectors.search import CHANNELS, channel_weights, fuse, fusion_weights
+from retrieval.selectors.search import (
+    CHANNELS,
+    channel_weights,
+    fuse,
+    fusion_weights,
+    put_identical_first,
+)
 
 RELEVANCES = ("patent", "us_class", "locarno", "object")
 QUERY_TEXTS = ("none", "title", "object")
@@ -147,6 +153,8 @@ class _Query:
     n_relevant: int
     #: Each channel's ranked figures with their scores, as the search service returns them.
     rankings: dict[str, list[index.Neighbor]] = field(default_factory=dict)
+    #: Figures of the same drawing as the query's (the search service's identical_figures).
+    identical: dict[int, float] = field(default_factory=dict)
 
 
 def evaluate_search(
@@ -344,15 +352,19 @@ def _rankings(
         scored = [(float(titles[_title(f)] @ query_vector), f.pk) for f in figures if f.pk not in excluded]
         scored.sort(key=lambda item: (-item[0], item[1]))
         return {"title_reference": [index.Neighbor(f, score) for score, f in scored[:depth]]}
-    from retrieval.selectors.search import channel_rankings
+    from retrieval.selectors.search import channel_rankings, identical_figures
 
     filters = FigureFilters(corpus_ids=[query.figure.corpus_id], exclude_figure_ids=sorted(excluded))
     image = _image(query.figure) if request.query_drawing else None
     text = {"title": _title, "object": _object_name}.get(request.query_text, lambda f: "")(query.figure)
     if image is None and not text:
         return {}
+    drawing = None
+    if image is not None:  # encoded once for the channels and the identical-drawing rule, as a search does
+        drawing = inference.embed_images(model.checkpoint, [image])[0]
+        query.identical = identical_figures(model=model, views=drawing[None, :], filters=filters)
     return channel_rankings(
-        model=model, image=image, text=text, k=depth, filters=filters, text_weight=request.text_weight,
+        model=model, drawing=drawing, text=text, k=depth, filters=filters, text_weight=request.text_weight,
         joint_drawing_weight=request.joint_drawing_weight,
     )
 
@@ -445,4 +457,4 @@ def _fused(
         fused = fuse(query.rankings, weights, k=depth)
     weight = _focus_weight(request, reference=reference is not None)
     focused, _ = apply_class_focus(fused, weight=weight, patents=request.class_focus_patents, classes=classes)
-    return [item[0] for item in focused]
+    return [item[0] for item in put_identical_first(focused, query.identical, query.rankings)]

@@ -131,7 +131,7 @@ def test_openapi_schema_and_docs_are_served(examiner_api):
 
 HIT_KEYS = {"rank", "score", "figure_id", "patent_id", "figure_label", "image_url", "source_file", "page", "corpus",
             "title", "object_name", "viewpoint", "caption", "locarno_class", "us_class", "us_class_main",
-            "grant_date", "channels", "class_boost"}
+            "grant_date", "channels", "class_boost", "identical"}
 
 
 def _focus_search(api: APIClient, **fields: object) -> dict:
@@ -155,6 +155,7 @@ def test_the_class_focus_ranks_the_best_hits_classes_first_and_says_so(examiner_
     assert [h["us_class_main"] for h in hits] == ["D21"] * 6 + ["D14"] * 6  # every D21 figure first
     assert all(h["class_boost"] > 0 for h in hits[:6]) and all(h["class_boost"] == 0 for h in hits[6:])
     assert all(h["score"] == pytest.approx(1.0, abs=1e-4) for h in hits[:3])
+    assert [h["identical"] for h in hits] == [True] * 3 + [False] * 9  # the query's own drawing, said
 
     by_score = _focus_search(examiner_api, class_focus="false")
     assert by_score["class_focus"] is None and set(by_score) == set(body)

@@ -240,10 +240,13 @@ def test_a_drawing_cannot_push_an_unrelated_title_above_an_exact_title_match(exa
     bottle = png_bytes(drawing(5_000 + 1 * 100 + 0))  # USD900002 (water bottle) FIG. 1
     # The drawing alone finds its own figure first ...
     assert _search(examiner_api, image=_upload(bottle))[0]["patent_id"] == "USD900002"
-    # ... but with the exact title of another patent the text's wide score gap wins.
+    # ... but with the exact title of another patent the text's wide score gap wins over every
+    # drawing except the very drawing searched with, which comes first and says why
     hits = _search(examiner_api, image=_upload(bottle), text="Pregnancy pillow", k=8)
-    pillow = [h for h in hits[:2] if h["patent_id"] == "USD900001"]
-    assert len(pillow) == 2  # both views of the pregnancy pillow first, the title's two figures
+    assert (hits[0]["patent_id"], hits[0]["figure_label"], hits[0]["identical"]) == ("USD900002", "1", True)
+    assert not any(h["identical"] for h in hits[1:])
+    pillow = [h for h in hits[1:3] if h["patent_id"] == "USD900001"]
+    assert len(pillow) == 2  # then both views of the pregnancy pillow, the title's two figures
     assert {h["channels"]["joint"] for h in pillow} == {1, 2} and {h["channels"]["sentence"] for h in pillow} == {1, 2}
     # their joint scores tie (the same title): the drawing orders them, with the class focus on too
     assert pillow[0]["score"] == pillow[1]["score"]

@@ -66,6 +66,7 @@ def _row(hit: Any) -> dict[str, Any]:
     figure = hit.figure
     return {
         "rank": hit.rank, "score": round(hit.score, 6), "class_boost": hit.class_boost, "channels": hit.channels,
+        "identical": hit.identical,
         "figure_id": figure.pk,
         "patent_id": figure.patent.patent_id, "figure_label": figure.figure_label,
         "source_file": figure.source_file, "page": figure.page, "corpus": figure.corpus.name,
