@@ -94,8 +94,8 @@ RETRIEVAL_JOINT_DRAWING_WEIGHT = env.float("RETRIEVAL_JOINT_DRAWING_WEIGHT", def
 # figure whose drawing vector meets one of the query's drawings at this cosine or above is
 # ranked before every other hit, whatever the text, the fusion and the class focus. Measured on
 # the dev corpus (docs/evaluation.md, "The query's own drawing first"): the same pixels give
-# 0.9999 or more under every shipped model, drawings of other patents at most 0.96, a copy
-# scaled to 90 % as little as 0.38, so only a copy of the very drawing passes. Above 1: off.
+# 0.9999 or more, drawings of other patents at most 0.96 under any shipped model, a copy scaled
+# to 90 % as little as 0.38, so only the very drawing passes. Above 1: off.
 RETRIEVAL_IDENTICAL_MIN_COSINE = env.float("RETRIEVAL_IDENTICAL_MIN_COSINE", default=0.995)
 # Class focus (retrieval/selectors/class_focus.py): the classes (US main, Locarno) of the best
 # RETRIEVAL_CLASS_FOCUS_PATENTS patents of the fused list vote; each figure's fused score,
