@@ -155,6 +155,11 @@ class LoggedHit(_ImmutableRow):
     rank = models.PositiveIntegerField()
     figure = models.ForeignKey("retrieval.Figure", on_delete=models.PROTECT, related_name="+")
     score = models.FloatField()
+    identical = models.BooleanField(
+        default=False,
+        help_text="The figure's drawing is one of the query's (ranked first for that: "
+        "retrieval.selectors.search.put_identical_first); false for hits logged before it was recorded.",
+    )
 
     class Meta:
         ordering = ["search", "rank"]

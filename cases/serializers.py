@@ -227,6 +227,7 @@ class LoggedHitSerializer(serializers.Serializer):
     grant_date = serializers.DateField(source="figure.patent.grant_date", allow_null=True)
     image_url = serializers.SerializerMethodField()
     judgment = serializers.SerializerMethodField()
+    identical = serializers.BooleanField(help_text="The query's own drawing: ranked first for that.")
 
     def get_figure_label(self, hit: LoggedHit) -> str:
         return figure_label(hit.figure)

@@ -320,7 +320,8 @@ def _log(
             QueryImage.objects.create(search=search, position=position, file=name, filename=drawing.filename[:255],
                                       sha256=digest, crop=list(drawing.crop) if drawing.crop else None)
     LoggedHit.objects.bulk_create(
-        LoggedHit(search=search, rank=hit.rank, figure_id=hit.figure.pk, score=hit.score) for hit in result.hits
+        LoggedHit(search=search, rank=hit.rank, figure_id=hit.figure.pk, score=hit.score, identical=hit.identical)
+        for hit in result.hits
     )
     case.save(update_fields=["updated_at"])
     return search

@@ -54,6 +54,21 @@ def test_a_logged_search_cannot_be_changed_or_deleted(case, examiner, encoded_co
     assert fresh.text == "" and LoggedHit.objects.filter(search=search).count() == 6
 
 
+def test_the_query_s_own_drawing_is_logged_first_and_the_page_says_so(case, examiner, encoded_corpus, client):
+    """A corpus drawing uploaded again (USD800001 FIG. 2), with another patent's title at the
+    composer's weight: its figure is the first hit, logged as identical, marked on the page and
+    in the search API."""
+    search = run(case, examiner, 101, text="Widget 2", text_weight=0.3)
+    hits = list(search.hits.order_by("rank").select_related("figure__patent"))
+    assert (hits[0].figure.patent.patent_id, hits[0].figure.figure_label, hits[0].identical) == ("USD800001", "2", True)
+    assert not any(h.identical for h in hits[1:])
+    client.force_login(examiner)
+    page = client.get(f"/cases/{case.pk}/searches/{search.pk}/").content.decode()
+    assert page.count("same drawing</span>") == 1
+    body = client.get(f"/api/v1/cases/{case.pk}/searches/{search.pk}/").json()
+    assert [h["identical"] for h in body["hits"]] == [True] + [False] * (len(body["hits"]) - 1)
+
+
 def test_searches_are_numbered_per_case_and_record_model_and_filters(case, examiner, encoded_corpus, active_model):
     first = run(case, examiner, 0, filters={"us_class_main": ["D14"]})
     second = run(case, examiner, 1, 2)
