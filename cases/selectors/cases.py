@@ -177,7 +177,11 @@ class Citation:
 
     @property
     def note(self) -> str:
-        return " | ".join(j.note for j in self.judgments if j.note)
+        """The cited figures' notes: one as it is, several each after its figure ("FIG. 2: …")."""
+        noted = [(shown, j.note) for shown, j in zip(self.figures_shown, self.judgments, strict=True) if j.note]
+        if len(noted) == 1:
+            return noted[0][1]
+        return " | ".join(f"{shown}: {note}" for shown, note in noted)
 
     @property
     def latest(self) -> Judgment:

@@ -206,6 +206,12 @@ def test_case_list_counts_and_citations_group_by_patent(case, examiner, other_ex
     citations = case_citations(case)
     assert [(c.patent.patent_id, c.category, c.figures, c.best_grade) for c in citations] == [
         ("USD800000", "X", ["1", "2"], 3), ("USD800001", "A", ["1"], None)]
+    assert [c.note for c in citations] == ["", ""]
+    judgment_set(case=case, figure_id=figures[("USD800000", "2")], user=examiner, note="same handle")
+    judgment_set(case=case, figure_id=figures[("USD800001", "1")], user=examiner, note="background only")
+    assert [c.note for c in case_citations(case)] == ["same handle", "background only"]  # one note: as it is
+    judgment_set(case=case, figure_id=figures[("USD800000", "1")], user=examiner, note="spout differs")
+    assert case_citations(case)[0].note == "FIG. 1: spout differs | FIG. 2: same handle"  # several: whose is whose
     other = case_create(examiner=other_examiner, application_number="B", title="t", cutoff_date=dt.date(2030, 1, 1))
     with pytest.raises(Exception, match="No such case"):
         case_get(examiner, other.pk)
