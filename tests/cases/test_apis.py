@@ -201,8 +201,8 @@ def _renamed_copy(tmp_path):
 def test_exports_match_the_judgments_and_neutralise_formulas(examiner_api, case, encoded_corpus, examiner):
     first = search(examiner_api, case, images=[upload(view_of(0, 1))], k=12).json()
     rank = {h["figure_id"]: h for h in first["hits"]}
-    judged = [(figure(0, 1).pk, 3, "X", "=HYPERLINK(\"http://evil\")"), (figure(0, 2).pk, 2, "Y", "side view"),
-              (figure(1, 1).pk, 0, "", "")]
+    judged = [(figure(0, 1).pk, 3, "X", "=HYPERLINK(\"http://evil\")"), (figure(0, 2).pk, 2, "Y", ""),
+              (figure(1, 1).pk, 0, "", "side view")]
     for figure_id, grade, category, note in judged:
         examiner_api.put(f"/api/v1/cases/{case.pk}/judgments/{figure_id}/",
                    {"grade": grade, "category": category, "note": note, "search": first["id"]}, format="json")
@@ -213,7 +213,7 @@ def test_exports_match_the_judgments_and_neutralise_formulas(examiner_api, case,
                        "best_grade", "note", "examiner", "judged_at"]
     assert len(rows) == 2
     assert rows[1][:8] == ["29/123,456", "USD800000", "Widget 0", "2010-01-05", "X", "1;2", "3",
-                           "'=HYPERLINK(\"http://evil\") | side view"]
+                           "'=HYPERLINK(\"http://evil\")"]  # the patent's one note, neutralised
     assert rows[1][8] == "ada"
     response = examiner_api.get(f"/api/v1/judgments.csv?case={case.pk}", HTTP_ACCEPT="text/csv")
     assert response.status_code == 200  # one case's file is named by it, as its other exports are
