@@ -71,3 +71,13 @@ def test_the_demo_stops_everything_on_kill_and_on_ctrl_c_even_started_in_the_bac
                           env=fresh_env(tmp_path / "var"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip().splitlines()[-1] == "['SIGTERM', 'SIGHUP', 'SIGINT']"
+
+
+def test_an_identical_drawing_threshold_that_would_match_other_patents_is_refused(tmp_path):
+    env = fresh_env(tmp_path / "var", RETRIEVAL_IDENTICAL_MIN_COSINE="0.5")
+    done = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "RETRIEVAL_IDENTICAL_MIN_COSINE is 0.5: below 0.9 drawings of other patents" in done.stderr
+    off = fresh_env(tmp_path / "var2", RETRIEVAL_IDENTICAL_MIN_COSINE="1.5")  # above 1: off, accepted
+    assert _run("print(json.dumps(settings.RETRIEVAL_IDENTICAL_MIN_COSINE))", off) == 1.5

@@ -3,6 +3,8 @@ below full coverage (unless forced, and then marked), roll back, delete."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -104,9 +106,9 @@ def test_jobs_page_shows_encoding_per_corpus_and_model(admin_api, admin_user, co
     client.force_login(admin_user)
     page = client.get("/console/").content.decode()
     table = page.split(f'data-model="{data["id"]}"', 1)[1].split("</table>", 1)[0]
-    cells = [c.split("<", 1)[0] for c in table.split('<td class="num">')[1:]]
-    # figures, encoded, failed, waiting, lost: never handed to a broker here, so lost
-    assert cells == ["4", "1", "0", "0", "3"]
+    cells = dict(re.findall(r'<td data-label="(\w+)" class="num">([^<]*)</td>', table))
+    # never handed to a broker here, so lost
+    assert cells == {"Figures": "4", "Encoded": "1", "Failed": "0", "Waiting": "0", "Lost": "3"}
     job = admin_api.get(f"/api/v1/jobs/{data['job']}/").json()
     assert (job["kind"], job["done"], job["pending"], job["lost"], job["state"]) == ("reindex", 1, 3, 3, "running")
 

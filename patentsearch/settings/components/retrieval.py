@@ -97,6 +97,11 @@ RETRIEVAL_JOINT_DRAWING_WEIGHT = env.float("RETRIEVAL_JOINT_DRAWING_WEIGHT", def
 # 0.9999 or more, drawings of other patents at most 0.96 under any shipped model, a copy scaled
 # to 90 % as little as 0.38, so only the very drawing passes. Above 1: off.
 RETRIEVAL_IDENTICAL_MIN_COSINE = env.float("RETRIEVAL_IDENTICAL_MIN_COSINE", default=0.995)
+if RETRIEVAL_IDENTICAL_MIN_COSINE < 0.9:
+    raise ImproperlyConfigured(
+        f"RETRIEVAL_IDENTICAL_MIN_COSINE is {RETRIEVAL_IDENTICAL_MIN_COSINE}: below 0.9 drawings of other "
+        "patents would be taken for the query's own; use a value near 1 (0.995), or above 1 to turn it off."
+    )
 # Class focus (retrieval/selectors/class_focus.py): the classes (US main, Locarno) of the best
 # RETRIEVAL_CLASS_FOCUS_PATENTS patents of the fused list vote; each figure's fused score,
 # scaled to 0-1 over the list, gains RETRIEVAL_CLASS_FOCUS_WEIGHT times its classes' vote shares.
