@@ -6,6 +6,7 @@ import csv
 import shutil
 
 import pytest
+from django.test import Client
 from PIL import Image
 
 from retrieval import index
@@ -43,7 +44,7 @@ def test_identical_figures_go_first_closest_copy_first_the_rest_in_order():
 
 
 def test_each_view_of_a_multi_view_search_finds_its_copy_and_the_rule_can_be_off(
-    examiner_api, encoded_corpus, tmp_path, settings
+    examiner_api, examiner, encoded_corpus, tmp_path, settings
 ):
     """Several views (as a case searches with them) are fused into one vector close to none of
     them, so each view looks for its copy on its own."""
@@ -56,6 +57,10 @@ def test_each_view_of_a_multi_view_search_finds_its_copy_and_the_rule_can_be_off
     one = (root / "images/USD800003-2.png").read_bytes()  # through the API, which says it
     api_hits = _search(examiner_api, image=_upload(one), text="a design")
     assert (api_hits[0]["patent_id"], api_hits[0]["figure_label"], api_hits[0]["identical"]) == ("USD800003", "2", True)
+    browser = Client()
+    browser.force_login(examiner)
+    page = browser.post("/", {"image": _upload(one), "text": "a design", "k": "10"}).content.decode()
+    assert page.count("same drawing</span>") == 1  # the plain search page marks it too
     settings.RETRIEVAL_IDENTICAL_MIN_COSINE = 1.5  # off
     assert not any(h.identical for h in figure_search(images=views, text="a design", k=10).hits)
     assert not any(h["identical"] for h in _search(examiner_api, image=_upload(one), text="a design"))
