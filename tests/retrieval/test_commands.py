@@ -1,3 +1,4 @@
+import io
 import json
 
 import pytest
@@ -59,7 +60,19 @@ def test_search_figures_says_which_classes_it_focused_on_and_can_do_without(tmp_
     scores = [h["score"] for h in plain["hits"]]
     assert scores == sorted(scores, reverse=True)  # without the focus, the fused (cosine) order
     call_command("search_figures", str(root / "images/USD800001-2.png"), "--k", "2")
-    assert "class focus (from " in capsys.readouterr().out
+    table = capsys.readouterr().out
+    assert "class focus (from " in table
+    lines = table.splitlines()  # the query's own drawing is marked and said
+    assert lines[2].startswith("   1=") and "images/USD800001-2.png" in lines[2] and not lines[3].startswith("   2=")
+    assert lines[-1] == "= the query's own drawing (the same pixels): ranked first for that"
+    body = json.loads(_json_search(root))
+    assert [h["identical"] for h in body["hits"]] == [True, False]
+
+
+def _json_search(root) -> str:
+    out = io.StringIO()
+    call_command("search_figures", str(root / "images/USD800001-2.png"), "--k", "2", "--json", stdout=out)
+    return out.getvalue()
 
 
 def _encoded_corpus(tmp_path, active_model, capsys, *, patents):

@@ -50,12 +50,15 @@ class Command(AppCommand):
             return
         if focus is not None:
             self.stdout.write("class focus (from " + ", ".join(focus.patents) + "): " + focus.summary())
-        self.stdout.write(f"{'rank':>4}  {'score':>6}  {'class':>5}  {'patent':<12} {'fig':<5} {'title':<40} source_file")
+        self.stdout.write(f"{'rank':>4}   {'score':>6}  {'class':>5}  {'patent':<12} {'fig':<5} {'title':<40} source_file")
         for row in rows:
+            same = "=" if row["identical"] else " "
             self.stdout.write(
-                f"{row['rank']:>4}  {row['score']:>6.3f}  {row['class_boost']:>+5.2f}  {row['patent_id']:<12} "
+                f"{row['rank']:>4}{same}  {row['score']:>6.3f}  {row['class_boost']:>+5.2f}  {row['patent_id']:<12} "
                 f"{row['figure_label']:<5} {_cut(row['title'], 40):<40} {row['source_file']}"
             )
+        if any(row["identical"] for row in rows):
+            self.stdout.write("= the query's own drawing (the same pixels): ranked first for that")
 
 
 def _cut(text: str, width: int) -> str:
