@@ -362,11 +362,14 @@ def _rankings(
     drawing = None
     if image is not None:  # encoded once for the channels and the identical-drawing rule, as a search does
         drawing = inference.embed_images(model.checkpoint, [image])[0]
-        query.identical = identical_figures(model=model, views=drawing[None, :], filters=filters)
-    return channel_rankings(
+    rankings = channel_rankings(
         model=model, drawing=drawing, text=text, k=depth, filters=filters, text_weight=request.text_weight,
         joint_drawing_weight=request.joint_drawing_weight,
     )
+    if drawing is not None:
+        query.identical = identical_figures(model=model, views=drawing[None, :], filters=filters,
+                                            drawing_ranking=rankings["drawing"])
+    return rankings
 
 
 def _texts(figures: list[Figure]) -> dict[str, dict[str, int]]:

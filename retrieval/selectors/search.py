@@ -160,16 +160,17 @@ def figure_search(
     started = time.perf_counter()
     model = model or model_get_active()
     drawings = [*([image] if image is not None else []), *images]
-    identical: dict[int, float] = {}
+    views = None
     if query_vector is not None:
         drawing = _unit(np.asarray(query_vector, dtype=np.float32))
     elif drawings:
         views = inference.embed_images(model.checkpoint, drawings)
         drawing = fuse_views(views)
-        identical = identical_figures(model=model, views=views, filters=filters)
     else:
         drawing = None
     rankings = channel_rankings(model=model, drawing=drawing, text=text, k=k, filters=filters, text_weight=text_weight)
+    identical = {} if views is None else identical_figures(
+        model=model, views=views, filters=filters, drawing_ranking=rankings["drawing"])
     hits, focus = ranked_hits(rankings, text_weight=text_weight, k=k, class_focus=class_focus, identical=identical)
     word_channels = [c for c in ("fulltext", "trigram") if c in rankings]
     return SearchResult(model=model, hits=hits, seconds=time.perf_counter() - started, focus=focus,
@@ -199,23 +200,29 @@ def ranked_hits(
     return hits, focus
 
 
-#: How many nearest figures each query drawing is checked against for a copy of itself.
+#: How many nearest figures each drawing of a several-drawing query is checked against for a copy of itself.
 IDENTICAL_DEPTH = 10
 
 
 def identical_figures(
     *, model: RetrievalModel, views: NDArray[np.float32], filters: FigureFilters | None,
+    drawing_ranking: Sequence[index.Neighbor],
 ) -> dict[int, float]:
     """The figures (under ``filters``) whose drawing vector meets one of the query's drawings
     (``views``: one unit vector per uploaded drawing, before :func:`fuse_views`) at
     ``RETRIEVAL_IDENTICAL_MIN_COSINE`` or above, with the best such cosine. Each drawing asks
-    on its own: the fused vector of several views is close to none of them."""
+    on its own: the fused vector of several views is close to none of them. With one drawing
+    the fused vector is that drawing, so the drawing channel's ranking (``drawing_ranking``,
+    under the same filters and deeper) already holds its nearest figures: no second index query."""
     threshold = float(settings.RETRIEVAL_IDENTICAL_MIN_COSINE)
     found: dict[int, float] = {}
     if threshold > 1.0:
         return found
-    for view in np.atleast_2d(np.asarray(views, dtype=np.float32)):
-        for neighbor in index.nearest_figures(model=model, query=_unit(view), k=IDENTICAL_DEPTH, filters=filters):
+    views = np.atleast_2d(np.asarray(views, dtype=np.float32))
+    for view in views:
+        nearest = drawing_ranking if len(views) == 1 else index.nearest_figures(
+            model=model, query=_unit(view), k=IDENTICAL_DEPTH, filters=filters)
+        for neighbor in nearest:
             if neighbor.score >= threshold:
                 found[neighbor.figure_id] = max(found.get(neighbor.figure_id, 0.0), float(neighbor.score))
     return found

@@ -29,11 +29,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _progress(done: int, total: int) -> None:
     """Redrawn in place on a terminal (each twentieth); a line each tenth in a log."""
-    if sys.stderr.isatty() and (done == total or done % max(1, total // 20) == 0):
-        end = "\n" if done == total else ""
-        print(f"\rpatents {done}/{total}", end=end, file=sys.stderr, flush=True)
-    elif not sys.stderr.isatty() and (done == total or done % max(1, total // 10) == 0):
-        print(f"patents {done}/{total}", file=sys.stderr, flush=True)
+    terminal = sys.stderr.isatty()
+    if done == total or done % max(1, total // (20 if terminal else 10)) == 0:
+        if terminal:
+            print(f"\rpatents {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+        else:
+            print(f"patents {done}/{total}", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
