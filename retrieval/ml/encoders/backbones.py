@@ -220,11 +220,11 @@ def backbone_spec(name: str) -> BackboneSpec:
 
 
 def backbone_preprocess(name: str, image_size: int | None = None) -> PreprocessConfig:
-    """Drawing preprocessing (trim, thin lines kept, pad) with the backbone's normalisation."""
+    """Drawing preprocessing (trim, pad, thin lines kept by min-pooling) with the backbone's normalisation."""
     spec = backbone_spec(name)
     return PreprocessConfig(
         image_size=image_size or spec.image_size,
-        keep_thin_lines=True,
+        thin_lines="min-pool",
         mean=spec.mean,
         std=spec.std,
     )

@@ -143,3 +143,21 @@ def test_preprocess_channels_follow_grayscale_to_rgb() -> None:
 def test_configs_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         _config().embed_dim = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("legacy", "thin_lines"), [(True, "halving"), (False, "off")])
+def test_older_model_json_keep_thin_lines_reads_as_thin_lines(legacy: bool, thin_lines: str) -> None:
+    # Checkpoints written before stop 25 say keep_thin_lines; they keep encoding as they did.
+    config = PreprocessConfig.from_dict({"image_size": 320, "keep_thin_lines": legacy})
+
+    assert config.thin_lines == thin_lines
+    assert "keep_thin_lines" not in config.to_dict() and config.to_dict()["thin_lines"] == thin_lines
+
+
+def test_thin_lines_given_twice_or_unknown_is_refused() -> None:
+    with pytest.raises(ValueError, match="both thin_lines and keep_thin_lines"):
+        PreprocessConfig.from_dict({"keep_thin_lines": True, "thin_lines": "min-pool"})
+    with pytest.raises(ValueError, match="thin_lines must be one of off, halving, min-pool"):
+        PreprocessConfig.from_dict({"thin_lines": "max-pool"})
+    with pytest.raises(ValueError, match="keep_thin_lines must be bool"):
+        PreprocessConfig.from_dict({"keep_thin_lines": "yes"})

@@ -5,6 +5,7 @@ from PIL import Image, ImageDraw
 
 from retrieval.ml.config import PreprocessConfig
 from retrieval.ml.preprocessing import (
+    min_pool_to,
     pad_to_square,
     preprocess_batch,
     preprocess_image,
@@ -137,18 +138,58 @@ def test_three_channel_means_apply_per_channel() -> None:
     assert out[:, 0, 0].tolist() == pytest.approx([0.0, 0.5, 1.0])
 
 
-def test_keep_thin_lines_keeps_one_pixel_strokes_dark() -> None:
+@pytest.mark.parametrize("thin_lines", ["halving", "min-pool"])
+def test_thin_lines_keeps_one_pixel_strokes_dark(thin_lines: str) -> None:
     sheet = Image.new("1", (2048, 2048), 1)
     draw = ImageDraw.Draw(sheet)
     draw.rectangle([0, 0, 2047, 2047], outline=0, width=1)
     draw.line([0, 1001, 2047, 1001], fill=0, width=1)
 
-    kept = preprocess_image(sheet, PreprocessConfig(image_size=64, keep_thin_lines=True))
+    kept = preprocess_image(sheet, PreprocessConfig(image_size=64, thin_lines=thin_lines))
     plain = preprocess_image(sheet, PreprocessConfig(image_size=64))
 
     # Inside the border: the line darkens a row by half the ink range, or by a thirtieth.
     assert kept[0, 8:56, 8:56].min().item() < -1.5
     assert plain[0, 8:56, 8:56].min().item() > -0.5
+
+
+def _line_sheet(side: int) -> Image.Image:
+    """A square frame with a diagonal and a cross, strokes one pixel wide, ``side`` pixels."""
+    sheet = Image.new("1", (side, side), 1)
+    draw = ImageDraw.Draw(sheet)
+    draw.rectangle([0, 0, side - 1, side - 1], outline=0, width=1)
+    draw.line([0, 0, side - 1, side - 1], fill=0, width=1)
+    draw.line([side // 3, 0, side // 3, side - 1], fill=0, width=1)
+    draw.line([0, side // 2, side - 1, side // 2], fill=0, width=1)
+    return sheet
+
+
+def test_min_pool_gives_strokes_the_same_weight_at_any_resolution() -> None:
+    # The same drawing scanned at 2,700 and at 2,400 pixels (90 %): halving shrinks the first
+    # three times and the second twice, so their strokes come out at different weights;
+    # min-pooling to twice the output gives both the same ink.
+    def ink(side: int, thin_lines: str) -> float:
+        out = preprocess_image(_line_sheet(side), PreprocessConfig(image_size=320, thin_lines=thin_lines))
+        return float((1.0 - (out[0] * 0.25 + 1.0)).sum())  # INK_STD 0.25, INK_MEAN 1: ink = 1 - pixel
+
+    halving = ink(2700, "halving") / ink(2430, "halving")
+    min_pool = ink(2700, "min-pool") / ink(2430, "min-pool")
+
+    assert halving > 1.4
+    assert min_pool == pytest.approx(1.0, abs=0.05)
+
+
+def test_min_pool_to_keeps_the_darkest_pixel_of_each_block() -> None:
+    gray = np.full((1001, 333), 255, dtype=np.uint8)
+    gray[500, 7] = 0
+    gray[1000, 332] = 17
+
+    out = min_pool_to(gray, 100)
+
+    assert out.shape == (100, 100)
+    assert out[50, 2] == 0 and out[99, 99] == 17  # row 500 starts block 50 (50 * 1001 // 100)
+    assert (out == 255).sum() == 100 * 100 - 2
+    assert min_pool_to(gray, 2000) is gray
 
 
 def test_shrink_keeping_lines_stops_within_twice_the_target() -> None:

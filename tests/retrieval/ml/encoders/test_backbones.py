@@ -51,7 +51,7 @@ def test_the_lite2_weights_are_the_pinned_file_and_a_wrong_digest_is_refused(mon
 def test_lite2_has_its_own_normalisation_and_side() -> None:
     lite2 = backbone_preprocess(LITE2)
     assert lite2.image_size == 260 and lite2.mean == (0.5, 0.5, 0.5) and lite2.std == (0.5, 0.5, 0.5)
-    assert lite2.keep_thin_lines and backbone_preprocess(LITE2, 320).image_size == 320
+    assert lite2.thin_lines == "min-pool" and backbone_preprocess(LITE2, 320).image_size == 320
     mobilenet = backbone_preprocess("mobilenetv2-imagenet")
     assert mobilenet.mean == IMAGENET_MEAN and mobilenet.std == IMAGENET_STD
     both = backbone_preprocess(BOTH)

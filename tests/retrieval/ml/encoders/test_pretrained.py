@@ -138,3 +138,22 @@ def test_streamed_drawings_get_the_vectors_of_embed_images_and_a_bad_loader_cost
     assert np.allclose(out.vectors, encoder.embed_images(images), atol=1e-5)
     assert np.allclose(np.linalg.norm(out.vectors, axis=1), 1.0, atol=1e-5)
     assert encoder.embed_loaded([], threads=2).vectors.shape == (0, 384)
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("model", ["default", "baseline"])
+def test_a_real_sheet_scanned_smaller_keeps_its_vector(shared_data: Path, model: str) -> None:
+    # Real sheets whose 90 % copy the models before stop 25 moved furthest (cosine 0.42-0.77:
+    # halving shrank the original three times and the copy twice, so its strokes came out grey);
+    # with min-pooling the strokes keep their weight and the copy stays near the original.
+    encoder = load_encoder(model)
+    images = shared_data / "images" / "impact"
+    for name in ("USD0928144-20210817-D00000.png", "USD0921835-20210608-D00000.png",
+                 "USD0938703-20211221-D00002.png"):
+        with Image.open(images / name) as opened:
+            sheet = opened.convert("L")
+        copies = [sheet.resize((round(sheet.width * s), round(sheet.height * s)), Image.Resampling.LANCZOS)
+                  for s in (0.9, 0.75)]
+        vectors = encoder.embed_images([sheet, *copies])
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        assert (vectors[1:] @ vectors[0]).min() > 0.78, name
