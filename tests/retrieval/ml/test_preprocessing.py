@@ -192,6 +192,19 @@ def test_min_pool_to_keeps_the_darkest_pixel_of_each_block() -> None:
     assert min_pool_to(gray, 2000) is gray
 
 
+@pytest.mark.parametrize(("shape", "side"), [((1001, 333), 100), ((2682, 1196), 640), ((641, 640), 640), ((97, 5000), 31)])
+def test_min_pool_to_is_the_minimum_of_each_block(shape: tuple[int, int], side: int) -> None:
+    gray = np.random.default_rng(sum(shape)).integers(0, 256, size=shape, dtype=np.uint8)
+
+    def blocks(length: int) -> list[slice]:
+        if length <= side:
+            return [slice(i, i + 1) for i in range(length)]
+        return [slice(i * length // side, (i + 1) * length // side) for i in range(side)]
+
+    expected = np.array([[gray[r, c].min() for c in blocks(shape[1])] for r in blocks(shape[0])], dtype=np.uint8)
+    assert np.array_equal(min_pool_to(gray, side), expected)
+
+
 def test_shrink_keeping_lines_stops_within_twice_the_target() -> None:
     gray = np.full((1001, 333), 255, dtype=np.uint8)
     gray[500, :] = 0
