@@ -18,6 +18,10 @@ class NoActiveModelError(ApplicationError):
     """Search or encoding needs an active model and there is none."""
 
 
+class ModelOutdatedError(ApplicationError):
+    """The model's checkpoint loads as another version than the one its stored vectors are of."""
+
+
 class ModelRegistrationError(ApplicationError):
     """A model checkpoint or hub name could not be loaded or registered."""
 

@@ -229,6 +229,14 @@ def delete_embeddings(*, figure_ids: Sequence[int]) -> int:
         return cursor.rowcount
 
 
+def delete_model_embeddings(model: RetrievalModel) -> int:
+    """Take every vector of one model out of search (its weights changed: they are of another
+    version); the model's index stays, for the vectors encoded next."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE model_id = %s", [model.pk])
+        return cursor.rowcount
+
+
 ATTRIBUTES = "corpus_id, us_class_main, locarno_class, grant_date, is_front_page"
 ATTRIBUTE_SOURCES = "f.corpus_id, p.us_class_main, p.locarno_class, p.grant_date, f.is_front_page"
 

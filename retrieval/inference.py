@@ -43,6 +43,11 @@ def load_encoder(spec: str) -> Encoder:
         return _cache[key]
 
 
+def encoder_version(spec: str) -> str:
+    """The version (architecture and weights digest) the checkpoint or name loads as now."""
+    return load_encoder(spec).version
+
+
 def _load(spec: str) -> Encoder:
     from retrieval.ml.encoders.factory import load_encoder as ml_load_encoder
     from retrieval.ml.runtime import set_cpu_threads

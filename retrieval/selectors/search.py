@@ -62,6 +62,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from retrieval import index, inference
+from retrieval.exceptions import ModelOutdatedError
 from retrieval.index import FigureFilters
 from retrieval.models import Figure, RetrievalModel
 from retrieval.selectors.class_focus import ClassFocus, apply_class_focus
@@ -159,6 +160,7 @@ def figure_search(
     """
     started = time.perf_counter()
     model = model or model_get_active()
+    check_model_current(model)
     drawings = [*([image] if image is not None else []), *images]
     views = None
     if query_vector is not None:
@@ -251,6 +253,24 @@ def put_identical_first(
     return first + [item for item in focused if item[0] not in identical]
 
 
+def check_model_current(model: RetrievalModel) -> None:
+    """Refuse to compare a query with the model's stored vectors when its checkpoint now loads
+    as another version than they were encoded with (an upgrade retrained it): the next sweep,
+    ingest or ``encode_missing`` drops them and encodes every figure again
+    (:func:`retrieval.services.encoding.model_follow_checkpoint`).
+
+    Raises:
+        ModelOutdatedError: the versions differ.
+    """
+    loaded = inference.encoder_version(model.checkpoint)
+    if loaded != model.version:
+        raise ModelOutdatedError(
+            f"The model {model.name!r} has new weights ({loaded}; its figures were encoded with "
+            f"{model.version}), so its figures are being encoded again. Search again in a few "
+            "minutes; an administrator can start it now with `python manage.py encode_missing`."
+        )
+
+
 def channel_rankings(
     *, model: RetrievalModel, text: str, k: int, filters: FigureFilters | None,
     image: Image.Image | None = None, drawing: NDArray[np.float32] | None = None,
@@ -262,6 +282,7 @@ def channel_rankings(
     ``joint_drawing_weight``: the drawing's share α in the ``joint`` channel's query vector
     (None: ``settings.RETRIEVAL_JOINT_DRAWING_WEIGHT``).
     """
+    check_model_current(model)
     if drawing is None and image is not None:
         drawing = inference.embed_images(model.checkpoint, [image])[0]
     if drawing is None and not text.strip():

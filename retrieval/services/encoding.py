@@ -1,4 +1,5 @@
-"""Encoding figures into vectors: enqueue in batches on commit; encode a batch idempotently."""
+"""Encoding figures into vectors: enqueue in batches on commit; encode a batch idempotently; start
+again under a model whose weights changed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
@@ -53,13 +55,43 @@ def figures_reencode(*, figure_ids: Sequence[int]) -> int:
     return figures_encode_enqueue(figure_ids=figure_ids, model=model) if model is not None else 0
 
 
+@transaction.atomic
+def model_follow_checkpoint(*, model: RetrievalModel) -> int | None:
+    """Start again with a model whose checkpoint now loads as another version: an upgrade that
+    retrained the shipped models, or weights replaced in the folder. Its stored vectors are of
+    the old weights, and a query vector of the new ones must never be compared with them, so
+    they are dropped, the new version recorded and every ready figure queued (on commit).
+
+    Returns the figures queued, or None when the version is the one recorded. Safe twice and
+    from several processes at once: the row is locked and the version read again under the lock,
+    so only the first caller finds a difference.
+    """
+    version = inference.encoder_version(model.checkpoint)
+    if model.version == version:
+        return None
+    locked = RetrievalModel.objects.select_for_update().get(pk=model.pk)
+    if locked.version == version:
+        model.version = version
+        return None
+    dropped = index.delete_model_embeddings(locked)
+    logger.warning(
+        "Model %s now loads as %s (its vectors were of %s): %d vectors dropped, its figures queued again",
+        locked.name, version, locked.version, dropped,
+    )
+    locked.version = model.version = version
+    locked.save(update_fields=["version"])
+    return model_encode_missing(model=locked)
+
+
 def encoding_sweep() -> int:
-    """Queue the lost figures of the active model again (see retrieval.selectors.encoding).
-    Returns the figure count (0 while no model is active: then no figure has been queued under
+    """Queue the lost figures of the active model again (see retrieval.selectors.encoding), or
+    all of them where its weights changed (:func:`model_follow_checkpoint`). Returns the figure count (0 while no model is active: then no figure has been queued under
     one yet). Safe to run at any time: encoding is idempotent."""
     model = active_model()
     if model is None:
         return 0
+    if (queued := model_follow_checkpoint(model=model)) is not None:
+        return queued
     ids = list(figures_lost(model=model).values_list("id", flat=True))
     held = figures_held(work=ENCODE, model_id=model.pk, figure_ids=ids) if ids else set()
     ids = [i for i in ids if i not in held]  # cancelled by an admin: not lost
@@ -87,6 +119,17 @@ def figure_encode_batch(*, figure_ids: Sequence[int], model_id: int) -> int:
         .order_by("pk")
     )
     if not figures:
+        return 0
+    version = inference.encoder_version(model.checkpoint)
+    if version != model.version:
+        # A vector of other weights must not join the model's: this process loads the checkpoint
+        # as another version than the row records (the row is followed by the next sweep, or this
+        # worker predates an upgrade and must be restarted). The figures stay without a vector,
+        # so the sweep queues them again once the two agree.
+        logger.warning(
+            "Not encoding %d figures: model %s is recorded as %s, this process loads %s",
+            len(figures), model.name, model.version, version,
+        )
         return 0
     # Each figure's file is read, checked and decoded once, in threads, while the model
     # encodes the figures before it (retrieval.inference.embed_image_loaders).

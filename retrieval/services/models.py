@@ -13,7 +13,7 @@ from retrieval import index, inference
 from retrieval.exceptions import ModelRegistrationError
 from retrieval.models import RetrievalModel
 from retrieval.selectors.models import active_model
-from retrieval.services.encoding import model_encode_missing
+from retrieval.services.encoding import model_encode_missing, model_follow_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +64,12 @@ def model_activate(*, model: RetrievalModel) -> RetrievalModel:
 
 
 def model_ensure_active() -> RetrievalModel:
-    """The active model; on a fresh install, register and activate the default one first."""
+    """The active model; on a fresh install, register and activate the default one first. A model
+    whose checkpoint changed since its figures were encoded starts again
+    (:func:`model_follow_checkpoint`)."""
     active = active_model()
     if active is not None:
+        model_follow_checkpoint(model=active)
         return active
     with transaction.atomic():
         RetrievalModel.objects.select_for_update().all().exists()

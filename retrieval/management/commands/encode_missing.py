@@ -5,14 +5,15 @@ from django.core.management.base import CommandError, CommandParser
 from retrieval.management.commands._base import AppCommand
 from retrieval.models import RetrievalModel
 from retrieval.selectors.encoding import encoding_backlog
-from retrieval.services.encoding import model_encode_missing
+from retrieval.services.encoding import model_encode_missing, model_follow_checkpoint
 from retrieval.services.models import model_ensure_active
 
 
 class Command(AppCommand):
     help = (
         "Queue encoding of every ready figure that has no vector under the active model (or "
-        "--model NAME): recovers figures whose tasks were lost (broker down, worker crash)."
+        "--model NAME): recovers figures whose tasks were lost (broker down, worker crash), and "
+        "encodes every figure again where the model's weights changed under its name."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,6 +24,7 @@ class Command(AppCommand):
             model = RetrievalModel.objects.filter(name=options["model"]).first()
             if model is None:
                 raise CommandError(f"No model named {options['model']!r}.")
+            model_follow_checkpoint(model=model)  # its weights changed: every figure again
         else:
             model = model_ensure_active()
         backlog = encoding_backlog(model=model)

@@ -1,0 +1,113 @@
+"""A model whose weights change under its name (an upgrade retrained the shipped `default`, or an
+admin replaced a checkpoint's weights): its stored vectors are of the old weights. Search refuses
+to compare new query vectors with them, no worker adds new vectors to old ones, and the sweep,
+an ingest or `encode_missing` drops them and encodes every figure again, once."""
+
+import io
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from PIL import Image
+
+from patentsearch.celery import app
+from retrieval import index, inference
+from retrieval.ingest.pipeline import corpus_ingest
+from retrieval.models import FigureEmbedding, RetrievalModel
+from retrieval.services.encoding import encoding_sweep, figure_encode_batch, model_follow_checkpoint
+from retrieval.services.models import model_ensure_active
+from tests.conftest import wait_for
+from tests.drawings import small_corpus
+from tests.faults.helpers import start_worker, stop_worker
+from tests.retrieval.factories import FigureFactory
+
+pytestmark = pytest.mark.django_db
+OLD = "ps-tiny@000000000000"  # the version the stored vectors were encoded with
+
+
+def _vectors_of_old_weights(model: RetrievalModel, figure_ids: list[int]) -> None:
+    """Stored vectors of other weights: one constant vector, recorded under an old version."""
+    constant = np.ones((len(figure_ids), model.dim), dtype=np.float32) / np.sqrt(model.dim)
+    index.upsert_embeddings(model, figure_ids, constant)
+    RetrievalModel.objects.filter(pk=model.pk).update(version=OLD)
+    model.refresh_from_db()
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (64, 64), 255).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_search_refuses_vectors_of_other_weights_and_says_what_happens(active_model, examiner_api):
+    figure = FigureFactory()
+    _vectors_of_old_weights(active_model, [figure.pk])
+
+    response = examiner_api.post("/api/v1/search/", {"text": "chair", "k": 5}, format="multipart")
+
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert "has new weights" in message and OLD in message and "encode_missing" in message
+
+
+def test_a_worker_never_adds_vectors_of_other_weights(active_model):
+    old, new = FigureFactory(), FigureFactory()
+    _vectors_of_old_weights(active_model, [old.pk])
+
+    assert figure_encode_batch(figure_ids=[new.pk], model_id=active_model.pk) == 0
+
+    assert not FigureEmbedding.objects.filter(figure=new).exists()
+
+
+def test_following_the_checkpoint_drops_the_old_vectors_and_queues_every_figure_once(
+    active_model, django_capture_on_commit_callbacks,
+):
+    figures = FigureFactory.create_batch(3)
+    _vectors_of_old_weights(active_model, [f.pk for f in figures])
+    loaded = inference.encoder_version(active_model.checkpoint)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert model_ensure_active() == active_model
+    active_model.refresh_from_db()
+    assert active_model.version == loaded
+    assert not FigureEmbedding.objects.filter(model=active_model).exists()
+    assert len(callbacks) == 1, "the three figures, in one batch, sent on commit"
+
+    with django_capture_on_commit_callbacks(execute=False) as again:
+        assert model_follow_checkpoint(model=active_model) is None
+    assert again == []
+
+
+def test_the_sweep_follows_the_checkpoint_too(active_model, django_capture_on_commit_callbacks):
+    figures = FigureFactory.create_batch(2)
+    _vectors_of_old_weights(active_model, [f.pk for f in figures])
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert encoding_sweep() == 2
+
+    assert len(callbacks) == 1
+    assert not FigureEmbedding.objects.filter(model=active_model).exists()
+
+
+@pytest.mark.worker
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_after_an_upgrade_a_real_worker_encodes_every_figure_again(tmp_path, active_model, transactional_db):
+    app.control.purge()
+    ids = corpus_ingest(path=small_corpus(tmp_path / "corpus", patents=2, views=3)).figure_ids
+    worker = start_worker("-Q", "default,gpu", "--pool", "solo", "-B", env={"RETRIEVAL_SWEEP_SECONDS": "2"})
+    try:
+        wait_for(lambda: FigureEmbedding.objects.filter(model=active_model).count() == 6, timeout=180)
+        fresh = index.embeddings_for(active_model, ids)
+        _vectors_of_old_weights(active_model, ids)  # what the database holds after the upgrade
+
+        # the worker's beat sweeps every 2 s: it drops the old vectors and encodes all six again
+        wait_for(lambda: RetrievalModel.objects.get(pk=active_model.pk).version != OLD, timeout=120)
+        wait_for(lambda: FigureEmbedding.objects.filter(model=active_model).count() == 6, timeout=180)
+    finally:
+        stop_worker(worker)
+    again = index.embeddings_for(active_model, ids)
+    assert all(np.allclose(again[i], fresh[i], atol=2e-3) for i in ids), "the new weights' vectors, not the old"
+    out = io.StringIO()
+    call_command("encode_missing", stdout=out)
+    assert "Queued 0 figures" in out.getvalue()
