@@ -13,7 +13,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from patentsearch.exceptions import ApplicationError
+from patentsearch.exceptions import ApplicationError, UnavailableError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -23,6 +23,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound(str(exc) or None)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, UnavailableError):
+        return Response({"message": exc.message, "extra": exc.extra}, status=503,
+                        headers={"Retry-After": str(exc.retry_after_s)})
     if isinstance(exc, ApplicationError):
         return Response({"message": exc.message, "extra": exc.extra}, status=400)
     if isinstance(exc, RequestDataTooBig):

@@ -10,3 +10,10 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.extra = extra or {}
+
+
+class UnavailableError(ApplicationError):
+    """The request is fine but cannot be answered yet (work under way); the API answers 503 with
+    ``Retry-After: retry_after_s``."""
+
+    retry_after_s = 60

@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from patentsearch.exceptions import ApplicationError
+from patentsearch.exceptions import ApplicationError, UnavailableError
 
 
 class InvalidImageError(ApplicationError):
@@ -18,8 +18,9 @@ class NoActiveModelError(ApplicationError):
     """Search or encoding needs an active model and there is none."""
 
 
-class ModelOutdatedError(ApplicationError):
-    """The model's checkpoint loads as another version than the one its stored vectors are of."""
+class ModelOutdatedError(UnavailableError):
+    """The model's checkpoint loads as another version than the one its stored vectors are of
+    (they are being encoded again)."""
 
 
 class ModelRegistrationError(ApplicationError):

@@ -3,12 +3,13 @@ admin replaced a checkpoint's weights): its stored vectors are of the old weight
 to compare new query vectors with them, no worker adds new vectors to old ones, and the sweep,
 an ingest or `encode_missing` drops them and encodes every figure again, once."""
 
+import html
 import io
 
 import numpy as np
 import pytest
 from django.core.management import call_command
-from PIL import Image
+from django.urls import reverse
 
 from patentsearch.celery import app
 from retrieval import index, inference
@@ -33,21 +34,26 @@ def _vectors_of_old_weights(model: RetrievalModel, figure_ids: list[int]) -> Non
     model.refresh_from_db()
 
 
-def _png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("L", (64, 64), 255).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def test_search_refuses_vectors_of_other_weights_and_says_what_happens(active_model, examiner_api):
     figure = FigureFactory()
     _vectors_of_old_weights(active_model, [figure.pk])
 
     response = examiner_api.post("/api/v1/search/", {"text": "chair", "k": 5}, format="multipart")
 
-    assert response.status_code == 400
+    assert response.status_code == 503 and response["Retry-After"] == "60"
     message = response.json()["message"]
     assert "has new weights" in message and OLD in message and "encode_missing" in message
+
+
+def test_the_search_page_says_so_too(active_model, client, examiner):
+    _vectors_of_old_weights(active_model, [FigureFactory().pk])
+    client.force_login(examiner)
+
+    response = client.post(reverse("retrieval:search"), {
+        "k": 6, "text": "chair", "us_class_main": "", "grant_date_from": "", "grant_date_to": "",
+    })
+
+    assert "has new weights" in html.unescape(response.content.decode())
 
 
 def test_a_worker_never_adds_vectors_of_other_weights(active_model):
