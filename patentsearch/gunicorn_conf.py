@@ -26,14 +26,23 @@ os.environ.setdefault("RETRIEVAL_TORCH_THREADS", str(max(1, cores // max(1, work
 
 def post_worker_init(worker) -> None:
     """Load the active model once per worker before it takes requests: the first examiner of
-    each worker would otherwise wait seconds for it. A worker that cannot (no database yet)
-    starts anyway and loads the model with its first search."""
+    each worker would otherwise wait seconds for it. Where an upgrade changed the model's weights,
+    start encoding its figures again now rather than at the next sweep (once, whichever worker
+    comes first: retrieval.services.encoding.model_follow_checkpoint). A worker that cannot (no
+    database yet) starts anyway and loads the model with its first search."""
+    from retrieval.selectors.models import active_model
     from retrieval.selectors.search import search_warm_up
+    from retrieval.services.encoding import model_follow_checkpoint
 
+    log = logging.getLogger("gunicorn.error")
     try:
         name = search_warm_up()
+        model = active_model()
+        queued = model_follow_checkpoint(model=model) if model is not None else None
     except Exception as exc:  # noqa: BLE001 - serving without a warm model beats not serving
-        logging.getLogger("gunicorn.error").warning("Model warm-up skipped: %s", exc)
+        log.warning("Model warm-up skipped: %s", exc)
         return
     if name:
-        logging.getLogger("gunicorn.error").info("Worker %s: model %s loaded", worker.pid, name)
+        log.info("Worker %s: model %s loaded", worker.pid, name)
+    if queued is not None:
+        log.warning("Model %s has new weights: %d figures queued for encoding again", name, queued)

@@ -117,3 +117,17 @@ def test_after_an_upgrade_a_real_worker_encodes_every_figure_again(tmp_path, act
     out = io.StringIO()
     call_command("encode_missing", stdout=out)
     assert "Queued 0 figures" in out.getvalue()
+
+
+def test_a_web_worker_starting_after_the_upgrade_queues_the_figures_at_once(
+    active_model, django_capture_on_commit_callbacks, caplog,
+):
+    import patentsearch.gunicorn_conf as conf
+
+    _vectors_of_old_weights(active_model, [FigureFactory().pk])
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        conf.post_worker_init(type("Worker", (), {"pid": 1})())
+
+    assert len(callbacks) == 1 and not FigureEmbedding.objects.filter(model=active_model).exists()
+    assert "has new weights: 1 figures queued" in caplog.text
