@@ -258,20 +258,34 @@
     }
   }
 
+  // A timed task's time is said to a screen reader when it starts and at these many seconds
+  // left, not every second (the visible clock is not a live region): warned before it runs out.
+  const ANNOUNCE_LEFT = [300, 120, 60, 30, 10];
+  const spoken = (s) => s < 60 ? `${s} seconds` : s % 60 ? `${fmt(s)} minutes` : `${s / 60} minute${s === 60 ? "" : "s"}`;
+
   function startTimer() {
     const box = $("timer");
     const loaded = Date.now();
     const left = task.seconds_left, before = task.seconds_elapsed || 0;  // a reloaded task keeps its time
+    const timed = left !== null && left !== undefined;
+    const due = timed ? ANNOUNCE_LEFT.filter((s) => s < left) : [];
+    if (timed) $("timer-announce").textContent = `${spoken(left)} for this task.`;
     const tick = () => {
       const sinceLoad = Math.floor((Date.now() - loaded) / 1000);
-      if (left === null || left === undefined) {
+      if (!timed) {
         box.textContent = `${fmt(before + sinceLoad)} elapsed`;
         return;
       }
       const remaining = Math.max(0, left - sinceLoad);
       box.textContent = `${fmt(remaining)} left`;
       box.classList.toggle("low", remaining <= 30);
-      if (remaining === 0) endTask(false);
+      let passed = null;  // a page asleep for a while says only the latest mark
+      while (due.length && remaining <= due[0]) passed = due.shift();
+      if (passed !== null && remaining > 0) $("timer-announce").textContent = `${spoken(passed)} left.`;
+      if (remaining === 0) {
+        $("timer-announce").textContent = "Time is up: the task has ended.";
+        endTask(false);
+      }
     };
     box.hidden = false;
     tick();

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -164,3 +165,22 @@ def test_an_interleaved_list_looks_like_any_other_and_credits_the_clicked_arm(
 
     first = study.participants.get(user__username="paul").assignments.get().hits.get(rank=1)
     assert study_preferences(study=study)["grades"] == [first.arm.name]
+
+
+def test_a_timed_task_says_its_time_to_a_screen_reader_and_ends_itself(
+    live_server, browser_page, study_corpus, participants  # noqa: F811
+):
+    make_study("browser-timed", study_corpus, tasks=1, k=6, extra=("--time-limit", "13"))
+    page = browser_page
+    _login(page, live_server.url, "pia", "/studies/run/")
+    page.click("#start-button")
+    page.wait_for_selector("#task-view:not([hidden]) .study-card")
+    announcer = page.locator("#timer-announce")
+    expect(announcer).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#timer")).to_have_attribute("aria-live", "off")  # the clock itself is not read every second
+    # the server counts from Start, so a second may have gone by the time the task is shown
+    expect(announcer).to_have_text(re.compile(r"1[23] seconds for this task\."))
+    expect(announcer).to_have_text("10 seconds left.", timeout=5_000)
+    expect(announcer).to_have_text("Time is up: the task has ended.", timeout=20_000)
+    page.wait_for_selector("#questionnaire-view:not([hidden])")
+    assert Event.objects.filter(kind="task_end").count() == 1
