@@ -126,6 +126,7 @@ def _start_web(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 def _ingest_demo_corpus() -> None:
     from retrieval.models import Corpus
+    from retrieval.services.models import model_ensure_active
 
     path = os.environ.get("DEMO_CORPUS")
     if path:
@@ -133,6 +134,7 @@ def _ingest_demo_corpus() -> None:
     else:
         corpus_path, name = _sample_corpus(), "sample"
     if Corpus.objects.filter(name=name, figures__isnull=False).exists():
+        model_ensure_active()  # after an upgrade that changed its weights: every figure again first
         print(f"Corpus {name!r} is already ingested; waiting for its encoding.")
         call_command("encoding_progress", name)
         return
