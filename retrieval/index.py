@@ -229,12 +229,13 @@ def delete_embeddings(*, figure_ids: Sequence[int]) -> int:
         return cursor.rowcount
 
 
-def delete_model_embeddings(model: RetrievalModel) -> int:
+def delete_model_embeddings(model: RetrievalModel) -> list[int]:
     """Take every vector of one model out of search (its weights changed: they are of another
-    version); the model's index stays, for the vectors encoded next."""
+    version); the model's index stays, for the vectors encoded next. Returns the figures that
+    had one."""
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {TABLE} WHERE model_id = %s", [model.pk])
-        return cursor.rowcount
+        cursor.execute(f"DELETE FROM {TABLE} WHERE model_id = %s RETURNING figure_id", [model.pk])
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 ATTRIBUTES = "corpus_id, us_class_main, locarno_class, grant_date, is_front_page"

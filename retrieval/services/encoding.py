@@ -13,7 +13,7 @@ from django.utils import timezone
 from PIL import Image
 
 from retrieval import index, inference
-from retrieval.exceptions import InvalidImageError
+from retrieval.exceptions import InvalidImageError, ModelRegistrationError
 from retrieval.images import decode_first_page
 from retrieval.models import Figure, RetrievalModel
 from retrieval.selectors.encoding import figures_lost, figures_without_vector
@@ -60,11 +60,14 @@ def model_follow_checkpoint(*, model: RetrievalModel) -> int | None:
     """Start again with a model whose checkpoint now loads as another version: an upgrade that
     retrained the shipped models, or weights replaced in the folder. Its stored vectors are of
     the old weights, and a query vector of the new ones must never be compared with them, so
-    they are dropped, the new version recorded and every ready figure queued (on commit).
+    they are dropped, the new version recorded and the figures that had one queued (on commit).
 
     Returns the figures queued, or None when the version is the one recorded. Safe twice and
     from several processes at once: the row is locked and the version read again under the lock,
     so only the first caller finds a difference.
+
+    Raises:
+        ModelRegistrationError: the checkpoint cannot be loaded at all.
     """
     version = inference.encoder_version(model.checkpoint)
     if model.version == version:
@@ -75,30 +78,37 @@ def model_follow_checkpoint(*, model: RetrievalModel) -> int | None:
         return None
     dropped = index.delete_model_embeddings(locked)
     logger.warning(
-        "Model %s now loads as %s (its vectors were of %s): %d vectors dropped, its figures queued again",
-        locked.name, version, locked.version, dropped,
+        "Model %s now loads as %s (its vectors were of %s): %d vectors dropped, their figures queued again",
+        locked.name, version, locked.version, len(dropped),
     )
     locked.version = model.version = version
     locked.save(update_fields=["version"])
-    return model_encode_missing(model=locked)
+    figures_encode_enqueue(figure_ids=dropped, model=locked)
+    return len(dropped)
 
 
 def encoding_sweep() -> int:
-    """Queue the lost figures of the active model again (see retrieval.selectors.encoding), or
-    all of them where its weights changed (:func:`model_follow_checkpoint`). Returns the figure count (0 while no model is active: then no figure has been queued under
-    one yet). Safe to run at any time: encoding is idempotent."""
+    """Queue the lost figures of the active model again (see retrieval.selectors.encoding), and
+    every figure of a registered model whose weights changed (:func:`model_follow_checkpoint`;
+    a study's arm is such a model too). Returns the figure count (0 while no model is active:
+    then no figure has been queued under one yet). Safe to run at any time: encoding is
+    idempotent."""
+    followed = 0
+    for registered in RetrievalModel.objects.order_by("pk"):
+        try:
+            followed += model_follow_checkpoint(model=registered) or 0
+        except ModelRegistrationError as exc:  # one unloadable checkpoint does not stop the sweep
+            logger.warning("Encoding sweep: model %s skipped: %s", registered.name, exc.message)
     model = active_model()
     if model is None:
-        return 0
-    if (queued := model_follow_checkpoint(model=model)) is not None:
-        return queued
+        return followed
     ids = list(figures_lost(model=model).values_list("id", flat=True))
     held = figures_held(work=ENCODE, model_id=model.pk, figure_ids=ids) if ids else set()
     ids = [i for i in ids if i not in held]  # cancelled by an admin: not lost
     if ids:
         logger.warning("Encoding sweep: queueing %d figures that have no vector under %s", len(ids), model.name)
         figures_encode_enqueue(figure_ids=ids, model=model)
-    return len(ids)
+    return followed + len(ids)
 
 
 def figure_encode_batch(*, figure_ids: Sequence[int], model_id: int) -> int:

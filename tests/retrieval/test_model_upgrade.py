@@ -16,7 +16,7 @@ from retrieval import index, inference
 from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import FigureEmbedding, RetrievalModel
 from retrieval.services.encoding import encoding_sweep, figure_encode_batch, model_follow_checkpoint
-from retrieval.services.models import model_ensure_active
+from retrieval.services.models import model_ensure_active, model_register
 from tests.conftest import wait_for
 from tests.drawings import small_corpus
 from tests.faults.helpers import start_worker, stop_worker
@@ -84,14 +84,42 @@ def test_following_the_checkpoint_drops_the_old_vectors_and_queues_every_figure_
     assert again == []
 
 
-def test_the_sweep_follows_the_checkpoint_too(active_model, django_capture_on_commit_callbacks):
+def test_the_sweep_follows_every_registered_model_a_study_arm_too(
+    active_model, second_checkpoint, django_capture_on_commit_callbacks,
+):
     figures = FigureFactory.create_batch(2)
     _vectors_of_old_weights(active_model, [f.pk for f in figures])
+    arm = model_register(spec=str(second_checkpoint), name="arm")  # not active: a study's other arm
+    _vectors_of_old_weights(arm, [figures[0].pk])
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert encoding_sweep() == 2
+        encoding_sweep()
 
-    assert len(callbacks) == 1
+    assert len(callbacks) >= 2, "a batch for each model"
+    for model in (active_model, arm):
+        model.refresh_from_db()
+        assert model.version == inference.encoder_version(model.checkpoint)
+        assert not FigureEmbedding.objects.filter(model=model).exists()
+
+
+def test_a_checkpoint_that_no_longer_loads_does_not_stop_the_sweep(
+    active_model, tmp_path, caplog, django_capture_on_commit_callbacks,
+):
+    import shutil
+
+    from retrieval.ml.encoders.factory import init_checkpoint
+
+    folder = init_checkpoint("ps-tiny", tmp_path / "gone", seed=2, name="gone")
+    model_register(spec=str(folder), name="gone")
+    shutil.rmtree(folder)
+    inference._cache.clear()  # a process started after the folder went
+    figure = FigureFactory()
+    _vectors_of_old_weights(active_model, [figure.pk])
+
+    with django_capture_on_commit_callbacks(execute=False):
+        encoding_sweep()
+
+    assert "model gone skipped" in caplog.text
     assert not FigureEmbedding.objects.filter(model=active_model).exists()
 
 
