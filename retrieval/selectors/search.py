@@ -160,7 +160,6 @@ def figure_search(
     """
     started = time.perf_counter()
     model = model or model_get_active()
-    check_model_current(model)
     drawings = [*([image] if image is not None else []), *images]
     views = None
     if query_vector is not None:
@@ -255,8 +254,9 @@ def put_identical_first(
 
 def check_model_current(model: RetrievalModel) -> None:
     """Refuse to compare a query with the model's stored vectors when its checkpoint now loads
-    as another version than they were encoded with (an upgrade retrained it): the next sweep,
-    ingest or ``encode_missing`` drops them and encodes every figure again
+    as another version than they were encoded with (an upgrade retrained it). Called where every
+    search meets the index first, :func:`channel_rankings`. The next sweep, ingest or
+    ``encode_missing`` drops them and encodes every figure again
     (:func:`retrieval.services.encoding.model_follow_checkpoint`).
 
     Raises:
