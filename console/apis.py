@@ -25,7 +25,6 @@ from console.selectors.jobs import (
     job_get,
     job_list,
     job_progress,
-    model_coverage,
     model_get,
     model_list,
 )
@@ -46,6 +45,7 @@ from console.services.models import (
 from patentsearch.csv_export import csv_response
 from patentsearch.pagination import Pagination, paged_schema
 from patentsearch.parsers import JSONParser
+from retrieval.selectors.encoding import model_coverage
 
 PROBLEM_HEADER = ["file", "line", "reason"]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from console.selectors.jobs import Coverage, JobProgress
+from console.selectors.jobs import JobProgress
+from retrieval.selectors.encoding import Coverage
 
 
 class CorpusUploadSerializer(serializers.Serializer):

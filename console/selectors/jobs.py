@@ -18,7 +18,12 @@ from console.models import Job, ModelActivation
 from retrieval.models import Corpus, Figure, FigureEmbedding, FigureText, RetrievalModel
 from retrieval.selectors.corpora import EncodingProgress, corpus_encoding_progress
 from retrieval.selectors.descriptions import DESCRIBE_ERROR_PREFIX, figures_describe_progress
-from retrieval.selectors.encoding import figures_lost, figures_without_vector
+from retrieval.selectors.encoding import (
+    Coverage,
+    figures_lost,
+    figures_without_vector,
+    model_coverage,
+)
 
 MEASURED_KINDS = (Job.Kind.ENCODE, Job.Kind.REINDEX)
 FAILED_FIGURES_SHOWN = 500
@@ -158,38 +163,6 @@ def _rate(progress: JobProgress) -> None:
         return
     progress.rate_per_s = progress.done / elapsed
     progress.eta_s = progress.pending / progress.rate_per_s if progress.rate_per_s else None
-
-
-@dataclass(frozen=True)
-class Coverage:
-    encoded: int
-    total: int
-
-    @property
-    def fraction(self) -> float:
-        return 1.0 if not self.total else self.encoded / self.total
-
-    @property
-    def percent(self) -> float:
-        """To one decimal, rounded down: 9,996 of 10,000 is 99.9 %, never a 100 % that is not done."""
-        return 100.0 if not self.total else (1000 * self.encoded // self.total) / 10
-
-    def said(self) -> str:
-        """The coverage in the words of every refusal that waits for it."""
-        return f"vectors for {self.encoded:,} of {self.total:,} figures ({self.percent} %)"
-
-    @property
-    def complete(self) -> bool:
-        return self.encoded >= self.total
-
-
-def model_coverage(model: RetrievalModel, corpus: Corpus | None = None) -> Coverage:
-    """Ready figures with a vector under the model / all ready figures (of one corpus, or all)."""
-    ready = Figure.objects.filter(status=Figure.Status.READY)
-    encoded = FigureEmbedding.objects.filter(model=model, figure__status=Figure.Status.READY)
-    if corpus is not None:
-        ready, encoded = ready.filter(corpus=corpus), encoded.filter(figure__corpus=corpus)
-    return Coverage(encoded=encoded.count(), total=ready.count())
 
 
 def model_list() -> list[tuple[RetrievalModel, Coverage]]:

@@ -28,10 +28,10 @@ from cases.services.searches import case_search_left_out, case_search_replay
 from console.exceptions import ConsoleInputError, JobCancelledError
 from console.models import Job
 from console.selectors.evaluation import JUDGMENTS_CORPUS, JUDGMENTS_RELEVANCE, judged_cases
-from console.selectors.jobs import model_coverage
 from patentsearch.exceptions import ApplicationError
 from retrieval import index, inference
 from retrieval.models import Corpus, Figure, RetrievalModel
+from retrieval.selectors.encoding import model_coverage
 from retrieval.selectors.evaluation import RELEVANCES, SearchEvaluationRequest, evaluate_search
 
 FINISHED = (Job.State.SUCCEEDED, Job.State.FAILED, Job.State.CANCELLED)

@@ -11,9 +11,10 @@ from django.db import transaction
 
 from console.exceptions import ConsoleInputError
 from console.models import Job, ModelActivation
-from console.selectors.jobs import last_activation, model_coverage
+from console.selectors.jobs import last_activation
 from console.services.jobs import reindex_job_create
 from retrieval.models import RetrievalModel
+from retrieval.selectors.encoding import model_coverage
 from retrieval.services.encoding import model_encode_missing
 from retrieval.services.models import model_activate, model_delete, model_register
 

@@ -13,6 +13,7 @@ from typing import Any, TextIO, TypeVar
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from retrieval.models import RetrievalModel
 from retrieval.selectors.corpora import corpus_encoding_progress
 from retrieval.selectors.models import model_get_active
 
@@ -93,6 +94,7 @@ def poll_with_progress(
     queue: str,
     interval: float,
     verbosity: int,
+    stalled_after: float = 0,
 ) -> P:
     """A progress bar that calls ``read()`` every ``interval`` seconds until it says finished.
 
@@ -106,15 +108,20 @@ def poll_with_progress(
         queue: the Celery queue named in the timeout message.
         interval: seconds between reads.
         verbosity: the command's verbosity; 0 hides the bar.
+        stalled_after: give up when no figure was done for this many seconds (0: never), as a
+            missing worker would leave it.
 
     Returns:
         The last ``read()`` result.
     """
-    started = time.monotonic()
+    started = moved = time.monotonic()
+    last_done = -1
     with progress_bar(total=total, unit="fig", desc=desc, verbosity=verbosity) as bar:
         while True:
             progress = read()
             done_count, failed, finished = counts(progress)
+            if done_count != last_done:
+                last_done, moved = done_count, time.monotonic()
             bar.n = done_count
             bar.set_postfix(failed=failed, refresh=False)
             bar.refresh()
@@ -125,13 +132,22 @@ def poll_with_progress(
                     f"Timed out waiting; is a Celery worker for queue '{queue}' running?"
                 )
                 break
+            if stalled_after and time.monotonic() - moved > stalled_after:
+                command.stderr.write(
+                    f"No figure was done in {stalled_after:g} s; is a Celery worker for queue '{queue}' running?"
+                )
+                break
             time.sleep(interval)
     return progress
 
 
-def wait_for_encoding(command: BaseCommand, corpus_id: int, timeout: float, verbosity: int) -> None:
-    """A progress bar over the corpus's figures until each is encoded or failed."""
-    model = model_get_active()
+def wait_for_encoding(
+    command: BaseCommand, corpus_id: int, timeout: float, verbosity: int, *,
+    model: RetrievalModel | None = None, stalled_after: float = 0, summary: TextIO | None = None,
+) -> None:
+    """A progress bar over the corpus's figures until each is encoded (under ``model``, else the
+    active one) or failed; then a summary line (to ``summary``, else the command's stdout)."""
+    model = model or model_get_active()
     progress = poll_with_progress(
         command,
         total=corpus_encoding_progress(corpus_id=corpus_id, model=model).total,
@@ -142,7 +158,8 @@ def wait_for_encoding(command: BaseCommand, corpus_id: int, timeout: float, verb
         queue="gpu",
         interval=0.5,
         verbosity=verbosity,
+        stalled_after=stalled_after,
     )
-    command.stdout.write(
-        f"Encoded {progress.encoded} of {progress.total} figures, {progress.failed} failed."
+    (summary or command.stdout).write(
+        f"Encoded {progress.encoded} of {progress.total} figures, {progress.failed} failed.\n"
     )

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from retrieval.models import Figure, RetrievalModel
+from retrieval.models import Corpus, Figure, FigureEmbedding, RetrievalModel
 
 
 @dataclass(frozen=True)
@@ -47,3 +47,35 @@ def encoding_backlog(*, model: RetrievalModel) -> EncodingBacklog:
 def _lost() -> Q:
     cutoff = timezone.now() - dt.timedelta(seconds=settings.RETRIEVAL_ENCODE_REQUEUE_AFTER)
     return Q(encode_queued_at__isnull=True) | Q(encode_queued_at__lt=cutoff)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    encoded: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if not self.total else self.encoded / self.total
+
+    @property
+    def percent(self) -> float:
+        """To one decimal, rounded down: 9,996 of 10,000 is 99.9 %, never a 100 % that is not done."""
+        return 100.0 if not self.total else (1000 * self.encoded // self.total) / 10
+
+    def said(self) -> str:
+        """The coverage in the words of every refusal that waits for it."""
+        return f"vectors for {self.encoded:,} of {self.total:,} figures ({self.percent} %)"
+
+    @property
+    def complete(self) -> bool:
+        return self.encoded >= self.total
+
+
+def model_coverage(model: RetrievalModel, corpus: Corpus | None = None) -> Coverage:
+    """Ready figures with a vector under the model / all ready figures (of one corpus, or all)."""
+    ready = Figure.objects.filter(status=Figure.Status.READY)
+    encoded = FigureEmbedding.objects.filter(model=model, figure__status=Figure.Status.READY)
+    if corpus is not None:
+        ready, encoded = ready.filter(corpus=corpus), encoded.filter(figure__corpus=corpus)
+    return Coverage(encoded=encoded.count(), total=ready.count())

@@ -67,6 +67,7 @@ from retrieval.images import read_pages
 from retrieval.index import FigureFilters
 from retrieval.models import Corpus, Figure, FigureText, RetrievalModel
 from retrieval.selectors.class_focus import FigureClasses, apply_class_focus, focus_settings
+from retrieval.selectors.encoding import model_coverage
 from retrieval.selectors.models import model_get_active
 from retrieval.selectors.search import (
     CHANNELS,
@@ -144,6 +145,12 @@ class SearchEvaluationRequest:
         if self.class_focus_patents is not None and not 1 <= self.class_focus_patents <= 100:
             raise ValueError("--class-focus-patents must be between 1 and 100")
 
+    @property
+    def searches(self) -> bool:
+        """Whether the queries go through the search channels (every request but the reference
+        rankings), and so need the model's vector of every figure of the corpus."""
+        return self.random_seed is None and not self.title_reference
+
 
 @dataclass
 class _Query:
@@ -165,13 +172,24 @@ def evaluate_search(
     ``model``: a registered model other than the active one (its own HNSW index is searched).
 
     Raises:
-        ValueError: unknown corpus, or a corpus side with fewer than two figures.
+        ValueError: unknown corpus, a corpus side with fewer than two figures, or a corpus whose
+            figures are not all encoded under the model yet (a figure without its vector is a query
+            that cannot find its drawing and a relevant figure no ranking can hold: the report would
+            count misses that are only the encoding's backlog).
     """
     started = time.perf_counter()
     corpus = Corpus.objects.filter(name=request.corpus).first()
     if corpus is None:
         raise ValueError(f"no corpus named {request.corpus!r}")
     model = model or model_get_active()
+    if request.searches:
+        coverage = model_coverage(model, corpus)
+        if not coverage.complete:
+            raise ValueError(
+                f"model {model.name!r} has {coverage.said()} of corpus {corpus.name!r}: evaluate once its "
+                "encoding is done (`manage.py encoding_progress CORPUS` shows it; `manage.py encode_missing` "
+                "queues figures a worker lost); the missing figures would count as misses"
+            )
     figures = _figures(corpus, request)
     if len(figures) < 2:
         raise ValueError(f"corpus {corpus.name!r} ({request.split}) has fewer than 2 figures to evaluate")

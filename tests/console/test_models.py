@@ -114,7 +114,7 @@ def test_jobs_page_shows_encoding_per_corpus_and_model(admin_api, admin_user, co
 
 
 def test_coverage_short_of_done_never_reads_100_percent():
-    from console.selectors.jobs import Coverage
+    from retrieval.selectors.encoding import Coverage
 
     assert Coverage(encoded=9_996, total=10_000).percent == 99.9 and not Coverage(encoded=9_996, total=10_000).complete
     assert Coverage(encoded=1, total=3).said() == "vectors for 1 of 3 figures (33.3 %)"

@@ -1,8 +1,10 @@
 import io
 import json
+import threading
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from retrieval.models import Figure
 from retrieval.services.encoding import figure_encode_batch
@@ -134,6 +136,53 @@ def test_encoding_progress_reports_the_count_or_times_out(tmp_path, active_model
     figure_encode_batch(figure_ids=list(Figure.objects.values_list("pk", flat=True)), model_id=active_model.pk)
     call_command("encoding_progress", "Mini", verbosity=0)
     assert "Encoded 4 of 4 figures, 0 failed." in capsys.readouterr().out
+
+
+def test_evaluate_search_refuses_a_corpus_whose_figures_are_not_all_encoded(tmp_path, active_model, capsys):
+    """A figure without its vector would count as a miss in every ranking: the report would look
+    like a result and be the encoding's backlog. With no worker running, waiting gives up once
+    nothing moves, and the refusal says how far the encoding got."""
+    call_command("ingest_corpus", str(small_corpus(tmp_path / "mini", patents=2, views=2)), "--name", "Mini", verbosity=0)
+    ids = list(Figure.objects.order_by("pk").values_list("pk", flat=True))
+    figure_encode_batch(figure_ids=ids[:3], model_id=active_model.pk)
+    capsys.readouterr()
+    with pytest.raises(CommandError) as refused:
+        call_command("evaluate_search", "Mini", "--no-wait")
+    assert "has vectors for 3 of 4 figures (75.0 %) of corpus 'Mini'" in str(refused.value)
+    assert "the missing figures would count as misses" in str(refused.value)
+    with pytest.raises(CommandError):
+        call_command("evaluate_search", "Mini", "--wait-stall", "0.5", verbosity=0)
+    err = capsys.readouterr().err
+    assert "Waiting for the workers to encode corpus 'Mini'" in err
+    assert "No figure was done in 0.5 s; is a Celery worker for queue 'gpu' running?" in err
+    # The reference rows rank without the index: they run.
+    call_command("evaluate_search", "Mini", "--random", "0", "--no-wait")
+    assert "mAP" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_evaluate_search_waits_for_the_last_figures_to_be_encoded(tmp_path, active_model, capsys):
+    """Run right after an ingest, the evaluation waits for the encoding (here another thread, with
+    its own database connection, encodes the last figure a second later) and then evaluates all."""
+    call_command("ingest_corpus", str(small_corpus(tmp_path / "mini", patents=2, views=2)), "--name", "Mini", verbosity=0)
+    ids = list(Figure.objects.order_by("pk").values_list("pk", flat=True))
+    figure_encode_batch(figure_ids=ids[:3], model_id=active_model.pk)
+
+    def encode_the_last() -> None:
+        try:
+            figure_encode_batch(figure_ids=ids[3:], model_id=active_model.pk)
+        finally:
+            connection.close()
+
+    late = threading.Timer(1.0, encode_the_last)
+    late.start()
+    try:
+        call_command("evaluate_search", "Mini", "--json", str(tmp_path / "report.json"), "--wait-stall", "60")
+    finally:
+        late.join()
+    err = capsys.readouterr().err
+    assert "Waiting for the workers to encode corpus 'Mini'" in err and "Encoded 4 of 4 figures, 0 failed." in err
+    assert json.loads((tmp_path / "report.json").read_text())["queries"] == 4
 
 
 def test_register_model_refuses_an_unloadable_checkpoint(tmp_path, db):

@@ -8,6 +8,9 @@ from django.core.management.base import CommandError, CommandParser
 
 from retrieval import inference
 from retrieval.management.commands._base import AppCommand
+from retrieval.management.progress import wait_for_encoding
+from retrieval.models import Corpus
+from retrieval.selectors.encoding import model_coverage
 from retrieval.selectors.evaluation import (
     GRIDS,
     QUERY_TEXTS,
@@ -15,6 +18,7 @@ from retrieval.selectors.evaluation import (
     SearchEvaluationRequest,
     evaluate_search,
 )
+from retrieval.selectors.models import model_get_active
 from retrieval.selectors.search import CHANNELS
 from retrieval.services.search_text import search_texts_missing, search_texts_rebuild_missing
 
@@ -69,6 +73,13 @@ class Command(AppCommand):
         parser.add_argument("--class-focus-patents", type=int, default=None, metavar="M",
                             help="patents that vote for the focused classes (default: RETRIEVAL_CLASS_FOCUS_PATENTS)")
         parser.add_argument("--json", type=Path, default=None, help="write the full report here")
+        parser.add_argument("--no-wait", action="store_true",
+                            help="refuse at once when figures of the corpus have no vector yet, instead of "
+                            "waiting for the workers to encode them")
+        parser.add_argument("--wait-timeout", type=float, default=0, metavar="S",
+                            help="give up waiting for the encoding after S seconds (default 0: no limit)")
+        parser.add_argument("--wait-stall", type=float, default=300, metavar="S",
+                            help="give up waiting when no figure was encoded for S seconds (default 300)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -85,6 +96,8 @@ class Command(AppCommand):
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        if request.searches and not options["no_wait"]:
+            self._wait_for_encoding(request.corpus, options)
         missing = len(search_texts_missing())
         if missing:
             self.stderr.write(f"Building the text-channel rows of {missing} figures first ...")
@@ -103,6 +116,17 @@ class Command(AppCommand):
             options["json"].parent.mkdir(parents=True, exist_ok=True)
             options["json"].write_text(json.dumps(report, indent=2) + "\n")
         self.stdout.write(_format(report))
+
+    def _wait_for_encoding(self, corpus_name: str, options: dict[str, Any]) -> None:
+        """Evaluated before the workers have encoded every figure, the missing ones would count as
+        misses (the evaluation refuses then): wait for them, as ``ingest_corpus --wait`` does."""
+        corpus = Corpus.objects.filter(name=corpus_name).first()
+        model = model_get_active()
+        if corpus is None or model_coverage(model, corpus).complete:
+            return  # an unknown corpus is refused by the evaluation with its own message
+        self.stderr.write(f"Waiting for the workers to encode corpus {corpus.name!r} under {model.name} ...")
+        wait_for_encoding(self, corpus.pk, options["wait_timeout"], options["verbosity"], model=model,
+                          stalled_after=options["wait_stall"], summary=self.stderr)
 
 
 def _weights(text: str) -> dict[str, float]:
