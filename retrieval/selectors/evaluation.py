@@ -67,6 +67,7 @@ from retrieval.images import read_pages
 from retrieval.index import FigureFilters
 from retrieval.models import Corpus, Figure, FigureText, RetrievalModel
 from retrieval.selectors.class_focus import FigureClasses, apply_class_focus, focus_settings
+from retrieval.selectors.descriptions import DESCRIBE_ERROR_PREFIX
 from retrieval.selectors.encoding import model_coverage
 from retrieval.selectors.models import model_get_active
 from retrieval.selectors.search import (
@@ -229,7 +230,8 @@ def evaluate_search(
             "joint_drawing_weight": (settings.RETRIEVAL_JOINT_DRAWING_WEIGHT if request.joint_drawing_weight is None
                                      else request.joint_drawing_weight),
         },
-        "figures": len(figures), "texts": _texts(figures), "seconds": round(search_seconds, 1),
+        "figures": len(figures), "texts": _texts(figures), "undescribed": _undescribed(figures),
+        "seconds": round(search_seconds, 1),
     })
     if weight_grid:
         report["grid"] = [
@@ -401,6 +403,16 @@ def _texts(figures: list[Figure]) -> dict[str, dict[str, int]]:
     for kind, source, n in rows:
         counts.setdefault(kind, {})[source or "unknown"] = n
     return counts
+
+
+def _undescribed(figures: list[Figure]) -> int:
+    """Evaluated figures with no description yet that have not failed one: their describing is
+    queued (ingest queues it for figures that came without) or no ``llm`` worker runs. Their text
+    rows hold titles and captions only, so a report says how many there were."""
+    ids = [f.pk for f in figures]
+    described = FigureText.objects.filter(kind=FigureText.Kind.DESCRIPTION, figure__in=ids).values("figure_id")
+    return (Figure.objects.filter(pk__in=ids).exclude(pk__in=described)
+            .exclude(error__startswith=DESCRIBE_ERROR_PREFIX).count())
 
 
 def _title_vectors(figures: list[Figure]) -> dict[str, NDArray[np.float32]]:

@@ -180,9 +180,14 @@ def test_evaluate_search_waits_for_the_last_figures_to_be_encoded(tmp_path, acti
         call_command("evaluate_search", "Mini", "--json", str(tmp_path / "report.json"), "--wait-stall", "60")
     finally:
         late.join()
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert "Waiting for the workers to encode corpus 'Mini'" in err and "Encoded 4 of 4 figures, 0 failed." in err
-    assert json.loads((tmp_path / "report.json").read_text())["queries"] == 4
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["queries"] == 4
+    # Ingest queued describing of the four figures (they came without descriptions) and no llm
+    # worker runs here: the report says their texts were titles and captions only.
+    assert report["undescribed"] == 4
+    assert "note: 4 of the 4 figures had no description yet" in out
 
 
 def test_register_model_refuses_an_unloadable_checkpoint(tmp_path, db):

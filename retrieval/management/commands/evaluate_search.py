@@ -168,6 +168,10 @@ def _format(report: dict[str, Any]) -> str:
         lines.append("  texts: " + "; ".join(
             f"{kind.replace('_', ' ')}s " + ", ".join(f"{n} from {source}" for source, n in by_source.items())
             for kind, by_source in texts.items()))
+    if report.get("undescribed"):
+        lines.append(f"  note: {report['undescribed']} of the {report['figures']} figures had no description yet "
+                     "(describing is queued on the llm queue, or no llm worker runs): their texts were titles and "
+                     "captions only; `manage.py describe_figures --corpus NAME --missing-only --wait` waits for them")
     offline = any(inference.describer_names_class_headings(source) for source in texts.get("description", {}))
     if offline and o["relevance"] in ("us_class", "locarno"):
         lines.append("  note: the offline describer's texts name each figure's class heading, read from the "
