@@ -124,6 +124,12 @@ class CaseSearch(_ImmutableRow):
         "or a near spelling of them (false: the hits were only neighbours in meaning); null: no text, or logged "
         "before it was recorded.",
     )
+    unsearched = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Figures within the search's filters that it could not compare yet (no vector under the model, or "
+                "no text row: still being encoded or indexed); 0: it saw every figure; null: logged before it was "
+                "recorded.",
+    )
 
     class Meta:
         ordering = ["-number"]

@@ -270,6 +270,10 @@ class CaseSearchOutputSerializer(serializers.Serializer):
         allow_null=True, help_text="False: no figure's words or near spellings matched the text, so the hits are "
         "only neighbours in meaning; null: no text, or logged before it was recorded.",
     )
+    unsearched = serializers.IntegerField(
+        allow_null=True, help_text="Figures within the filters that the search could not compare yet (still being "
+        "encoded or indexed): not a complete search unless 0; null: logged before it was recorded.",
+    )
 
     def get_images(self, search: CaseSearch) -> list[dict]:
         return QueryImageSerializer(search.images.all(), many=True, context=self.context).data

@@ -89,6 +89,10 @@ class SearchOutputSerializer(serializers.Serializer):
         help_text="With a text: whether any figure's words (full text, or trigrams for misspellings) "
         "matched it; false: every hit is a neighbour in meaning only. null: no text.",
     )
+    unsearched = serializers.IntegerField(
+        help_text="Figures within the filters that this search could not compare yet: no vector under the "
+        "model or no text row (a worker is still encoding or indexing them). 0 when the search saw every figure.",
+    )
 
     def get_count(self, result: object) -> int:
         return len(result.hits)  # type: ignore[attr-defined]

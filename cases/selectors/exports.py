@@ -23,7 +23,7 @@ CITATION_HEADER = ("application_number", "patent_id", "title", "grant_date", "ca
 SEARCH_LOG_HEADER = ("application_number", "search", "search_id", "searched_at", "examiner", "origin", "based_on_search",
                      "like_figure", "drawings", "drawing_sha256", "crops", "text", "text_weight", "k", "filters",
                      "cutoff", "cutoff_overridden", "model", "model_version", "class_focus", "words_matched",
-                     "figures_shown", "patents_shown")
+                     "unsearched", "figures_shown", "patents_shown")
 JUDGMENT_HEADER = ("case_id", "application_number", "figure_id", "patent_id", "grade", "category", "note",
                    "examiner", "judged_at", "search_id", "model", "rank", "score")
 
@@ -73,6 +73,7 @@ def search_log_rows(case: Case) -> Iterator[tuple[object, ...]]:
                "yes" if search.cutoff_overridden else "no",
                search.model_name, search.model_version, _focus(search),
                "" if search.words_matched is None else ("yes" if search.words_matched else "no"),
+               _blank(search.unsearched),
                ";".join(str(figure_id) for figure_id, _ in shown), ";".join(patents))
 
 

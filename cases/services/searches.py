@@ -308,7 +308,7 @@ def _log(
         rerun_of=spec.rerun_of, feedback=spec.feedback or {}, model_name=result.model.name,
         model_version=result.model.version, seconds=result.seconds, class_focus_on=spec.class_focus,
         class_focus=dataclasses.asdict(result.focus) if result.focus is not None else None,
-        words_matched=result.words_matched,
+        words_matched=result.words_matched, unsearched=result.unsearched,
     )
     if copy_from is not None:
         for image in copy_from.images.all():

@@ -58,6 +58,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.db.models import Max
 from numpy.typing import NDArray
 from PIL import Image
 
@@ -108,6 +109,9 @@ class SearchResult:
     #: For a query with a text: whether any figure's words (full-text or trigram channel) matched
     #: it; False means every hit is a neighbour in meaning only (None: no text channels ran).
     words_matched: bool | None = None
+    #: Figures within the filters that the query's channels could not compare yet (no vector under
+    #: the model, or no text row: still being encoded or indexed): :func:`unsearched_figures`.
+    unsearched: int = 0
 
     def by_patent(self) -> list[PatentGroup]:
         groups: dict[str, PatentGroup] = {}
@@ -174,8 +178,42 @@ def figure_search(
         model=model, views=views, filters=filters, drawing_ranking=rankings["drawing"])
     hits, focus = ranked_hits(rankings, text_weight=text_weight, k=k, class_focus=class_focus, identical=identical)
     word_channels = [c for c in ("fulltext", "trigram") if c in rankings]
+    unsearched = unsearched_figures(model=model, filters=filters, drawing=drawing is not None, text=bool(text.strip()))
     return SearchResult(model=model, hits=hits, seconds=time.perf_counter() - started, focus=focus,
-                        words_matched=any(rankings[c] for c in word_channels) if word_channels else None)
+                        words_matched=any(rankings[c] for c in word_channels) if word_channels else None,
+                        unsearched=unsearched)
+
+
+#: How long a process trusts "no figure lacks a vector or a text row" (see unsearched_figures).
+CATALOGUE_GAP_SECONDS = 30.0
+#: Per model: (its version, the newest figure id, when counted, the catalogue's gap then).
+_catalogue_gap: dict[int, tuple[str, int, float, int]] = {}
+
+
+def unsearched_figures(*, model: RetrievalModel, filters: FigureFilters | None, drawing: bool, text: bool) -> int:
+    """How many figures within the filters a search of a drawing and/or a text could not compare:
+    no vector under the model yet, or no text row (:func:`retrieval.index.figures_not_indexed`).
+    While a corpus is being encoded, after an ingest or after the model's weights changed, a
+    search answers from the figures done so far; the page, the API and a case's log say how many
+    were left out, so an examiner does not take a partial search for a complete one.
+
+    Counting within the filters is one pass over the figures (about 1 ms per thousand), too much
+    for every search of a settled catalogue. So each process first counts the whole catalogue's
+    gap under the model and trusts a count of none for ``CATALOGUE_GAP_SECONDS``, or until a figure
+    is added (the newest figure id) or the model's weights change (its version); only a catalogue
+    with a gap is counted within the filters, exactly, at each search.
+    """
+    newest = Figure.objects.aggregate(newest=Max("pk"))["newest"] or 0
+    now = time.monotonic()
+    seen = _catalogue_gap.get(model.pk)
+    if seen is not None and seen[:2] == (model.version, newest) and now - seen[2] < CATALOGUE_GAP_SECONDS:
+        gap = seen[3]
+    else:
+        gap = index.figures_not_indexed(model=model, filters=index.FigureFilters(exclude_front_page=False))
+        _catalogue_gap[model.pk] = (model.version, newest, now, gap)
+    if gap == 0:
+        return 0
+    return index.figures_not_indexed(model=model, filters=filters, drawing=drawing, text=text)
 
 
 def ranked_hits(

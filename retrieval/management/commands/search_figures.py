@@ -45,9 +45,12 @@ class Command(AppCommand):
         rows = [_row(hit) for hit in result.hits]
         focus = result.focus
         if options["json"]:
-            self.stdout.write(json.dumps({"model": result.model.name, "class_focus": dataclasses.asdict(focus) if focus else None, "hits": rows},
-                                         indent=2))
+            self.stdout.write(json.dumps({"model": result.model.name, "class_focus": dataclasses.asdict(focus) if focus else None,
+                                          "unsearched": result.unsearched, "hits": rows}, indent=2))
             return
+        if result.unsearched:
+            self.stderr.write(f"Not a complete search: {result.unsearched} figures were not compared (still being "
+                              f"encoded or indexed under {result.model.name}); `manage.py encoding_progress CORPUS` shows it.")
         if focus is not None:
             self.stdout.write("class focus (from " + ", ".join(focus.patents) + "): " + focus.summary())
         self.stdout.write(f"{'rank':>4}   {'score':>6}  {'class':>5}  {'patent':<12} {'fig':<5} {'title':<40} source_file")

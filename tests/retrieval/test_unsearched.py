@@ -1,0 +1,94 @@
+"""A search made while figures are still being encoded says how many it could not compare
+(SearchResult.unsearched): through the selector, the API, the search page and the CLI."""
+
+import io
+import json
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from PIL import Image
+
+from retrieval import index
+from retrieval.ingest.pipeline import corpus_ingest
+from retrieval.models import Figure
+from retrieval.selectors import search as search_selector
+from retrieval.selectors.search import figure_search
+from retrieval.services.encoding import figure_encode_batch
+from retrieval.services.search_text import figure_search_text_batch
+from tests.drawings import drawing, png_bytes, small_corpus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def half_encoded(tmp_path, active_model):
+    """3 patents × 2 views (USD800000-USD800002, granted 2010-2012) with text rows; only the first
+    patent's two figures have a vector yet, as in the first seconds of an ingest's encoding."""
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=3, views=2))
+    figure_search_text_batch(figure_ids=result.figure_ids)  # queued on commit by ingest
+    first = list(Figure.objects.filter(patent__patent_id="USD800000").values_list("pk", flat=True))
+    figure_encode_batch(figure_ids=first, model_id=active_model.pk)
+    search_selector._catalogue_gap.clear()  # what another test of this process counted
+    return result
+
+
+def _query() -> Image.Image:
+    return Image.open(io.BytesIO(png_bytes(drawing(0))))
+
+
+def test_a_search_counts_the_figures_it_could_not_compare(half_encoded, active_model):
+    result = figure_search(image=_query(), k=10)
+    assert len(result.hits) == 2 and result.unsearched == 4
+    # Within the filters only: granted 2012 and later leaves USD800002's two figures.
+    later = index.FigureFilters(grant_date_from=date(2012, 1, 1))
+    assert figure_search(image=_query(), k=10, filters=later).unsearched == 2
+    # A text alone reads the text rows, which every figure has: a complete search.
+    assert figure_search(text="widget", k=10).unsearched == 0
+    # Once the worker is done, the next search is complete (a catalogue with a gap is counted at each search).
+    figure_encode_batch(figure_ids=half_encoded.figure_ids, model_id=active_model.pk)
+    assert figure_search(image=_query(), k=10).unsearched == 0
+
+
+def test_a_settled_catalogue_is_counted_once_then_again_when_a_figure_is_added(half_encoded, active_model, tmp_path):
+    figure_encode_batch(figure_ids=half_encoded.figure_ids, model_id=active_model.pk)
+    calls = []
+    counted = index.figures_not_indexed
+
+    def counting(**kwargs):
+        calls.append(kwargs)
+        return counted(**kwargs)
+
+    search_selector.index.figures_not_indexed = counting
+    try:
+        for _ in range(3):
+            assert figure_search(image=_query(), k=4).unsearched == 0
+        assert len(calls) == 1  # the catalogue's gap, once: none, so no count within the filters
+        more = corpus_ingest(path=small_corpus(tmp_path / "more", patents=4, views=1, seed=7))
+        assert figure_search(image=_query(), k=4).unsearched == 4  # new figures: counted again, and within
+        assert len(calls) == 3
+        figure_search_text_batch(figure_ids=more.figure_ids)
+        figure_encode_batch(figure_ids=more.figure_ids, model_id=active_model.pk)
+        assert figure_search(image=_query(), k=4).unsearched == 0
+    finally:
+        search_selector.index.figures_not_indexed = counted
+
+
+def test_the_api_the_page_and_the_cli_say_it(half_encoded, examiner, client, capsys):
+    from tests.conftest import api_client
+
+    answer = api_client(examiner).post("/api/v1/search/", {"image": SimpleUploadedFile("q.png", png_bytes(drawing(0)), "image/png"),
+                                                           "k": 5}, format="multipart").json()
+    assert answer["unsearched"] == 4 and answer["count"] == 2
+    client.force_login(examiner)
+    html = client.post(reverse("retrieval:search"),
+                       {"image": SimpleUploadedFile("q.png", png_bytes(drawing(0)), "image/png"), "k": 5}).content.decode()
+    assert ("Not a complete search: 4 figures within the filters were not compared, because they are still being "
+            "encoded or indexed under test-tiny.") in html
+    path = Figure.objects.order_by("pk").first().image.path
+    call_command("search_figures", path, "--json")
+    assert json.loads(capsys.readouterr().out)["unsearched"] == 4
+    call_command("search_figures", path)
+    assert "Not a complete search: 4 figures were not compared" in capsys.readouterr().err
