@@ -25,7 +25,7 @@ from retrieval import index, inference
 from retrieval.apis import SearchOutputSerializer
 from retrieval.images import read_first_page
 from retrieval.selectors.models import model_get_active
-from retrieval.selectors.search import SearchResult, ranked_hits
+from retrieval.selectors.search import CATALOGUE_GAP_SECONDS, SearchResult, ranked_hits
 
 TEXT_QUERIES = ("chair with armrests", "bottle", "lamp shade", "mobile phone case", "shoe sole")
 
@@ -74,10 +74,27 @@ def run(*, page: bytes, queries: int, client: Client, results: dict[str, object]
         "api_text_query_p50_ms": text_p["p50"], "api_text_query_p95_ms": text_p["p95"],
         "api_text_query_p99_ms": text_p["p99"], "api_text_split_ms": text_split,
         "api_torch_threads": torch.get_num_threads(),
+        **_unsearched_check(model),
         "api_split_note": "p50 of each stage timed on its own with the same input; http_stack_and_rest = "
                           "end-to-end p50 minus the stages (multipart parsing, authentication, "
                           "throttling, validation, the query cache, the search log, JSON rendering)",
     })
+
+
+def _unsearched_check(model) -> dict[str, float]:
+    """What a drawing query pays to say how many figures it could not compare (retrieval.selectors.
+    search.unsearched_figures): at each search the newest figure's id; once per
+    CATALOGUE_GAP_SECONDS per process, the whole catalogue's count of figures without a vector."""
+    from django.db.models import Max
+
+    from retrieval.models import Figure
+
+    newest = percentiles_ms([_timed(lambda: Figure.objects.aggregate(Max("pk"))) for _ in range(20)])["p50"]
+    whole = percentiles_ms([_timed(lambda: index.figures_not_indexed(
+        model=model, filters=index.FigureFilters(exclude_front_page=False))) for _ in range(5)])["p50"]
+    report("  unsearched check at each drawing query: newest figure id (p50)", newest, "ms")
+    report(f"  unsearched check once per {CATALOGUE_GAP_SECONDS:.0f} s per process: catalogue count (p50)", whole, "ms")
+    return {"api_unsearched_newest_id_ms": newest, "api_unsearched_catalogue_count_ms": whole}
 
 
 def _image_stages(model, page: bytes, stages: dict[str, list[float]]) -> None:

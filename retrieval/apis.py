@@ -90,8 +90,8 @@ class SearchOutputSerializer(serializers.Serializer):
         "matched it; false: every hit is a neighbour in meaning only. null: no text.",
     )
     unsearched = serializers.IntegerField(
-        help_text="Figures within the filters that this search could not compare yet: no vector under the "
-        "model or no text row (a worker is still encoding or indexing them). 0 when the search saw every figure.",
+        allow_null=True, help_text="With a drawing: figures within the filters that it could not be compared with yet, having no "
+        "vector under the model (a worker is still encoding them). 0 when the search saw every figure; null: no drawing.",
     )
 
     def get_count(self, result: object) -> int:

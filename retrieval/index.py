@@ -551,26 +551,17 @@ def sentence_figures(
     return sorted(hits, key=lambda hit: (-hit.score, hit.figure_id))
 
 
-def figures_not_indexed(
-    *, model: RetrievalModel, filters: FigureFilters | None = None, drawing: bool = True, text: bool = True,
-) -> int:
-    """Ready figures passing the filters that a query's channels cannot find yet: those without
-    a vector under the model (``drawing``: the drawing channel) or without a text row (``text``:
-    the text channels and the joint channel). A worker is still encoding or indexing them, or
-    lost them (the sweep queues them again). An exact count: one pass over the figures that pass."""
-    if not (drawing or text):
-        return 0
+def figures_not_indexed(*, model: RetrievalModel, filters: FigureFilters | None = None) -> int:
+    """Ready figures passing the filters that have no vector under the model yet, so no drawing
+    query can find them: a worker is still encoding them, or lost them (the sweep queues them
+    again). An exact count: one pass over the figures that pass the filters."""
     filters = filters or FigureFilters()
     sql = _text_filter_sql(filters)
-    gaps = []
-    if drawing:
-        gaps.append(f"NOT EXISTS (SELECT 1 FROM {TABLE} e WHERE e.figure_id = f.id AND e.model_id = {int(model.id)})")
-    if text:
-        gaps.append(f"NOT EXISTS (SELECT 1 FROM {TEXT_TABLE} s WHERE s.figure_id = f.id)")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM retrieval_figure f JOIN retrieval_patent p ON p.id = f.patent_id "
-            f"WHERE {' AND '.join(sql.where)} AND ({' OR '.join(gaps)})",
+            f"WHERE {' AND '.join(sql.where)} AND NOT EXISTS "
+            f"(SELECT 1 FROM {TABLE} e WHERE e.figure_id = f.id AND e.model_id = {int(model.id)})",
             sql.params,
         )
         return int(cursor.fetchone()[0])

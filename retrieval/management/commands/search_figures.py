@@ -50,7 +50,7 @@ class Command(AppCommand):
             return
         if result.unsearched:
             self.stderr.write(f"Not a complete search: {result.unsearched} figures were not compared (still being "
-                              f"encoded or indexed under {result.model.name}); `manage.py encoding_progress CORPUS` shows it.")
+                              f"encoded under {result.model.name}); `manage.py encoding_progress CORPUS` shows it.")
         if focus is not None:
             self.stdout.write("class focus (from " + ", ".join(focus.patents) + "): " + focus.summary())
         self.stdout.write(f"{'rank':>4}   {'score':>6}  {'class':>5}  {'patent':<12} {'fig':<5} {'title':<40} source_file")
