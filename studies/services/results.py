@@ -3,7 +3,8 @@
 A task's query is the stored vector of its query figure(s) under the arm's model (the mean of
 their unit vectors, made unit again, for several views): the same vectors search uses, so no
 drawing is encoded again. Arms in drawing + text mode add the task's text through the one search
-service. The query figures themselves are never hits. Interleaving merges the two arms' lists by
+service. The query figures themselves are never hits. A list is made only from a gallery whose every
+figure has its vector under the arm's model (StudyNotReadyError until then). Interleaving merges the two arms' lists by
 team drafting with a coin seeded by the study and the assignment, so the list is reproducible.
 """
 
@@ -46,6 +47,12 @@ def arm_ranking(arm: Arm, task: Task, k: int) -> list[tuple[int, float]]:
     )
     result = figure_search(model=arm.model, query_vector=_query_vector(arm, query_ids), text=text, k=k,
                            filters=filters, class_focus=False)
+    if result.unsearched:
+        # Gallery figures without their vector under this arm's model yet: a list made now would
+        # be stored for good and compare the arms on different galleries.
+        raise StudyNotReadyError(
+            "This task's results are still being prepared; try again in a minute.", {"retry_after_s": 30}
+        )
     return [(hit.figure.pk, hit.score) for hit in result.hits]
 
 

@@ -248,3 +248,29 @@ def test_admin_adds_participants_who_continue_the_latin_square(study_corpus, par
     again = admin.post(url, {"participants": ["pia", "root"]}, format="json")
     assert again.status_code == 400 and len(again.json()["extra"]["problems"]) == 2
     assert study.participants.count() == 4
+
+
+def test_a_task_waits_until_every_gallery_figure_has_its_vector_under_its_arm(study_corpus, participants):
+    """A list is stored for good once served: made while a worker still encodes the gallery under
+    one arm's model, it would compare the arms on different galleries. So the participant is told
+    to try again, nothing starts, and the task is served once the vectors are there."""
+    from retrieval.models import Figure, FigureEmbedding, RetrievalModel
+    from retrieval.selectors import search as search_selector
+    from retrieval.services.encoding import figure_encode_batch
+
+    study = Study.objects.get(pk=make_study("waits", study_corpus, tasks=1).study_id)
+    task = study.tasks.get()
+    assert task.gallery_id is not None
+    lost = Figure.objects.filter(corpus_id=task.gallery_id).exclude(pk__in=task.query_figures.all()).order_by("-pk").first()
+    models = list(RetrievalModel.objects.filter(name__in=[MODEL_A, MODEL_B]))
+    assert FigureEmbedding.objects.filter(figure=lost, model__in=models).delete()[0] == 2  # whichever arm pia gets
+    search_selector._catalogue_gap.clear()
+    client = APIClient()
+    client.force_authenticate(participants[0])
+    refused = client.get("/api/v1/study/tasks/next/")
+    assert refused.status_code == 503 and refused["Retry-After"] and "being prepared" in refused.json()["message"]
+    assert not Event.objects.filter(study=study, kind="task_start").exists()
+    for model in models:
+        figure_encode_batch(figure_ids=[lost.pk], model_id=model.pk)
+    served = client.get("/api/v1/study/tasks/next/")
+    assert served.status_code == 200 and len(served.json()["hits"]) == study.k
