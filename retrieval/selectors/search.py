@@ -47,6 +47,10 @@ channel compares the drawing with the figures' *words*, so an identical drawing 
 there over its patent's other views, and the class focus can lift a whole class above it; with
 the case title as the text, the query's own patent was the first patent for only 74 % of the
 dev corpus's multi-view drawings uploaded as they are (docs/evaluation.md).
+
+A drawing query also says how many figures within its filters it could not be compared with,
+having no vector under the model yet (``unsearched``, :func:`unsearched_figures`): while a corpus is
+being encoded the answer is partial, and the pages and a case's log say so.
 """
 
 from __future__ import annotations
