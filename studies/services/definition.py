@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
@@ -23,6 +24,7 @@ from accounts.models import User
 from retrieval import inference
 from retrieval.exceptions import ModelRegistrationError
 from retrieval.models import Corpus, Figure, Patent, RetrievalModel
+from retrieval.services.batches import BROKER_ERRORS
 from retrieval.services.encoding import figure_encode_batch, figures_encode_enqueue
 from retrieval.services.models import model_register
 from studies.designs import arm_for
@@ -281,6 +283,26 @@ def study_vectors_missing(*, study: Study) -> dict[RetrievalModel, list[int]]:
         model: list(figures.exclude(embeddings__model=model).order_by("id").values_list("id", flat=True))
         for model in {arm.model for arm in study.arms.select_related("model")}
     }
+
+
+#: A participant told to wait asks again every 30 s; the missing vectors are queued at most this often.
+STUDY_REQUEUE_SECONDS = 5 * 60
+
+
+def study_vectors_queue(*, study: Study) -> int:
+    """Queue the arm models' missing vectors for the workers (on commit), at most once per
+    ``STUDY_REQUEUE_SECONDS`` per study. The vectors a study needs are queued when it is created;
+    a gallery can still gain figures later (an ingest into its corpus) or lose a vector (an image
+    replaced), and the workers encode new figures under the active model only, so a task waiting
+    for another arm's model would wait for ever. Returns the batches queued (0 when throttled).
+    Safe twice: encoding is idempotent, a figure already encoded is skipped."""
+    try:
+        if not caches["default"].add(f"study-vectors-queued:{study.pk}", 1, timeout=STUDY_REQUEUE_SECONDS):
+            return 0
+    except BROKER_ERRORS:  # the cache is the broker's Redis: nothing could be queued either
+        return 0
+    return sum(figures_encode_enqueue(figure_ids=missing, model=model)
+               for model, missing in study_vectors_missing(study=study).items() if missing)
 
 
 def study_encode_missing(*, study: Study, progress: Callable[[int, int], None] | None = None) -> int:

@@ -3,8 +3,9 @@
 Every action is checked against the participant's own assignment first (another user's task is
 "not found", never "forbidden", so ids reveal nothing), then written with its event in one
 transaction. Failure policy: bad input raises StudyInputError (a 400 that changes nothing); a task
-whose vectors are not computed yet raises StudyNotReadyError and changes nothing either, so the
-participant can simply ask again.
+whose vectors are not computed yet raises StudyNotReadyError and changes nothing either (the
+missing vectors are queued for the workers, at most every 5 minutes a study), so the participant
+can simply ask again.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.grades import Grade
-from studies.exceptions import StudyInputError
+from studies.exceptions import StudyInputError, StudyNotReadyError
 from studies.models import Assignment, Event, Participant, ShownHit, StudyGrade
 from studies.selectors.studies import assignment_upcoming
+from studies.services.definition import study_vectors_queue
 from studies.services.results import assignment_hits_store
 
 SUS_ITEMS = 10
@@ -88,8 +90,17 @@ def assignment_next(*, user: User) -> Assignment | None:
     candidate = assignment_upcoming(user=user)
     if candidate is None:
         return None
+    try:
+        return _assignment_start(user, candidate.task_id)
+    except StudyNotReadyError:
+        # Nothing started; whatever vectors the task waits for are queued (throttled) for the workers.
+        study_vectors_queue(study=candidate.task.study)
+        raise
+
+
+def _assignment_start(user: User, task_id: int) -> Assignment:
     with transaction.atomic():
-        assignment = _own_assignment(user, candidate.task_id)
+        assignment = _own_assignment(user, task_id)
         if assignment.started_at is None:
             assignment_hits = assignment_hits_store(assignment)
             assignment.started_at = timezone.now()

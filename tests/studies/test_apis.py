@@ -250,13 +250,19 @@ def test_admin_adds_participants_who_continue_the_latin_square(study_corpus, par
     assert study.participants.count() == 4
 
 
-def test_a_task_waits_until_every_gallery_figure_has_its_vector_under_its_arm(study_corpus, participants):
+def test_a_task_waits_until_every_gallery_figure_has_its_vector_under_its_arm(study_corpus, participants,
+                                                                             monkeypatch):
     """A list is stored for good once served: made while a worker still encodes the gallery under
     one arm's model, it would compare the arms on different galleries. So the participant is told
-    to try again, nothing starts, and the task is served once the vectors are there."""
+    to try again, nothing starts, the missing vectors are queued for the workers (once in 5 minutes:
+    the workers encode new figures under the active model only), and the task is served once the
+    vectors are there."""
+    from django.core.cache import caches
+
     from retrieval.models import Figure, FigureEmbedding, RetrievalModel
     from retrieval.selectors import search as search_selector
     from retrieval.services.encoding import figure_encode_batch
+    from studies.services import definition
 
     study = Study.objects.get(pk=make_study("waits", study_corpus, tasks=1).study_id)
     task = study.tasks.get()
@@ -265,11 +271,17 @@ def test_a_task_waits_until_every_gallery_figure_has_its_vector_under_its_arm(st
     models = list(RetrievalModel.objects.filter(name__in=[MODEL_A, MODEL_B]))
     assert FigureEmbedding.objects.filter(figure=lost, model__in=models).delete()[0] == 2  # whichever arm pia gets
     search_selector._catalogue_gap.clear()
+    queued = []
+    monkeypatch.setattr(definition, "figures_encode_enqueue",
+                        lambda *, figure_ids, model: queued.append((model.name, list(figure_ids))) or 1)
+    caches["default"].delete(f"study-vectors-queued:{study.pk}")
     client = APIClient()
     client.force_authenticate(participants[0])
     refused = client.get("/api/v1/study/tasks/next/")
     assert refused.status_code == 503 and refused["Retry-After"] and "being prepared" in refused.json()["message"]
     assert not Event.objects.filter(study=study, kind="task_start").exists()
+    assert sorted(queued) == sorted([(MODEL_A, [lost.pk]), (MODEL_B, [lost.pk])])
+    assert client.get("/api/v1/study/tasks/next/").status_code == 503 and len(queued) == 2  # not again at once
     for model in models:
         figure_encode_batch(figure_ids=[lost.pk], model_id=model.pk)
     served = client.get("/api/v1/study/tasks/next/")
