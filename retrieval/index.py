@@ -58,6 +58,9 @@ class FigureFilters:
     grant_date_to: dt.date | None = None
     exclude_figure_ids: Sequence[int] = ()
     exclude_front_page: bool = True
+    #: Only figures with an id up to this one: those that existed at a moment (a study's gallery as
+    #: it was when the study was made; figure ids only grow).
+    max_figure_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -369,6 +372,8 @@ def _add_filters(sql: _Sql, filters: FigureFilters, c: _FilterColumns) -> _Sql:
         sql.add(f"{c.grant_date} <= %s", filters.grant_date_to)
     if filters.exclude_figure_ids:
         sql.add(f"NOT ({c.figure} = ANY(%s))", [int(i) for i in filters.exclude_figure_ids])
+    if filters.max_figure_id is not None:
+        sql.add(f"{c.figure} <= %s", int(filters.max_figure_id))
     return sql
 
 

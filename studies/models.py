@@ -32,6 +32,12 @@ class Study(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    gallery_upto = models.BigIntegerField(
+        null=True, blank=True,
+        help_text="The newest figure id when the study was made: its galleries are the figures up to it, "
+        "so every participant's candidates are the same whatever is ingested later (empty: studies made "
+        "before).",
+    )
 
     class Meta:
         verbose_name_plural = "studies"

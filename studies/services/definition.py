@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from accounts.models import User
 from retrieval import inference
@@ -103,6 +103,7 @@ def study_create(
                 study = Study.objects.create(
                     name=name, description=description, design=design, k=k, time_limit_s=time_limit_s,
                     seed=seed, created_by=created_by,
+                    gallery_upto=Figure.objects.aggregate(newest=Max("pk"))["newest"] or 0,
                 )
         except IntegrityError as exc:  # the same name created at the same moment
             raise StudyDefinitionError(f"The study was not created: name: a study named {name!r} already exists.",
@@ -277,6 +278,8 @@ def study_vectors_missing(*, study: Study) -> dict[RetrievalModel, list[int]]:
     galleries = set(study.tasks.values_list("gallery_id", flat=True))
     query_ids = Task.query_figures.through.objects.filter(task__study=study).values_list("figure_id", flat=True)
     figures = Figure.objects.filter(status=Figure.Status.READY)
+    if study.gallery_upto is not None:
+        figures = figures.filter(pk__lte=study.gallery_upto)
     if None not in galleries:
         figures = figures.filter(Q(corpus_id__in=galleries) | Q(pk__in=query_ids))
     return {
@@ -291,10 +294,10 @@ STUDY_REQUEUE_SECONDS = 5 * 60
 
 def study_vectors_queue(*, study: Study) -> int:
     """Queue the arm models' missing vectors for the workers (on commit), at most once per
-    ``STUDY_REQUEUE_SECONDS`` per study. The vectors a study needs are queued when it is created;
-    a gallery can still gain figures later (an ingest into its corpus) or lose a vector (an image
-    replaced), and the workers encode new figures under the active model only, so a task waiting
-    for another arm's model would wait for ever. Returns the batches queued (0 when throttled).
+    ``STUDY_REQUEUE_SECONDS`` per study. The vectors a study needs are queued when it is created
+    (its galleries are fixed then: ``Study.gallery_upto``), but a figure can lose its vector later
+    (an admin replaced its image) and the workers encode it again under the active model only, so
+    a task waiting for another arm's model would wait for ever. Returns the batches queued (0 when throttled).
     Safe twice: encoding is idempotent, a figure already encoded is skipped."""
     try:
         if not caches["default"].add(f"study-vectors-queued:{study.pk}", 1, timeout=STUDY_REQUEUE_SECONDS):

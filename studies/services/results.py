@@ -3,8 +3,10 @@
 A task's query is the stored vector of its query figure(s) under the arm's model (the mean of
 their unit vectors, made unit again, for several views): the same vectors search uses, so no
 drawing is encoded again. Arms in drawing + text mode add the task's text through the one search
-service. The query figures themselves are never hits. A list is made only from a gallery whose every
-figure has its vector under the arm's model (StudyNotReadyError until then). Interleaving merges the two arms' lists by
+service. The query figures themselves are never hits. A task's gallery is its corpus (or every corpus)
+as it was when the study was made (``Study.gallery_upto``), so every participant's candidates are
+the same whatever is ingested later; a list is made only once every gallery figure has its vector
+under the arm's model (StudyNotReadyError until then). Interleaving merges the two arms' lists by
 team drafting with a coin seeded by the study and the assignment, so the list is reproducible.
 """
 
@@ -43,7 +45,8 @@ def arm_ranking(arm: Arm, task: Task, k: int) -> list[tuple[int, float]]:
     query_ids = sorted(task.query_figures.values_list("id", flat=True))
     text = task.text if arm.mode == Arm.Mode.DRAWING_TEXT else ""
     filters = FigureFilters(
-        corpus_ids=[task.gallery_id] if task.gallery_id else (), exclude_figure_ids=query_ids
+        corpus_ids=[task.gallery_id] if task.gallery_id else (), exclude_figure_ids=query_ids,
+        max_figure_id=task.study.gallery_upto,
     )
     result = figure_search(model=arm.model, query_vector=_query_vector(arm, query_ids), text=text, k=k,
                            filters=filters, class_focus=False)

@@ -286,3 +286,27 @@ def test_a_task_waits_until_every_gallery_figure_has_its_vector_under_its_arm(st
         figure_encode_batch(figure_ids=[lost.pk], model_id=model.pk)
     served = client.get("/api/v1/study/tasks/next/")
     assert served.status_code == 200 and len(served.json()["hits"]) == study.k
+
+
+def test_a_study_gallery_is_the_corpus_as_it_was_when_the_study_was_made(study_corpus, participants, tmp_path):
+    """Figures ingested into a gallery's corpus while a study runs are not candidates: every
+    participant's lists come from the same gallery, and nobody waits for the new figures' vectors
+    under the other arm's model."""
+    from retrieval.ingest.pipeline import corpus_ingest
+    from retrieval.models import Figure
+    from tests.drawings import small_corpus
+
+    study = Study.objects.get(pk=make_study("frozen", study_corpus, tasks=2).study_id)
+    assert study.gallery_upto == Figure.objects.order_by("-pk").values_list("pk", flat=True).first()
+    later = corpus_ingest(path=small_corpus(tmp_path / "later", patents=3, views=2, seed=3), name=study_corpus)
+    assert len(later.figure_ids) == 6 and min(later.figure_ids) > study.gallery_upto  # no vectors under either arm
+    for user in participants:
+        client = APIClient()
+        client.force_authenticate(user)
+        for _ in range(2):
+            task = client.get("/api/v1/study/tasks/next/")
+            assert task.status_code == 200, task.content
+            shown = {hit["figure_id"] for hit in task.json()["hits"]}
+            assert shown and not shown & set(later.figure_ids)
+            assert client.post(f"/api/v1/study/tasks/{task.json()['task']}/finish/",
+                               {"confidence": 3, "usefulness": 3}, format="json").status_code == 200
