@@ -19,7 +19,7 @@ from patentsearch.throttles import search_rate_refusal
 from retrieval.search_input import SearchInputSerializer, checkbox_value, form_data
 from retrieval.selectors.corpora import corpus_list
 from retrieval.selectors.models import active_model
-from retrieval.selectors.search import figure_search, search_filters
+from retrieval.selectors.search import catalogue_unsearched, figure_search, search_filters
 
 
 class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
@@ -64,9 +64,11 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
 
     @staticmethod
     def _context(**extra: object) -> dict[str, object]:
+        model = active_model()
         return {
             "corpora": corpus_list(),
-            "active_model": active_model(),
+            "active_model": model,
+            "unencoded": catalogue_unsearched(model) if model is not None else 0,
             "max_k": settings.RETRIEVAL_MAX_K,
             "default_k": settings.RETRIEVAL_DEFAULT_K,
             "class_focus": True,

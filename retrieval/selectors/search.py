@@ -193,6 +193,8 @@ def figure_search(
 #: changes (an ingest, new weights) are seen at once through the key; what only this clock sees is
 #: rarer (an admin replaced a figure's image, so its vector was dropped).
 CATALOGUE_GAP_SECONDS = 120.0
+#: How long a process trusts a count of figures still without a vector (the pages show it).
+CATALOGUE_GAP_OPEN_SECONDS = 10.0
 #: Per model: (its version, the newest figure id, when counted, the catalogue's gap then).
 _catalogue_gap: dict[int, tuple[str, int, float, int]] = {}
 
@@ -211,17 +213,26 @@ def unsearched_figures(*, model: RetrievalModel, filters: FigureFilters | None) 
     added (the newest figure id) or the model's weights change (its version); only a catalogue
     with a gap is counted within the filters, exactly, at each search.
     """
+    if catalogue_unsearched(model) == 0:
+        return 0
+    return index.figures_not_indexed(model=model, filters=filters)
+
+
+def catalogue_unsearched(model: RetrievalModel) -> int:
+    """The catalogue's figures without a vector under the model (every corpus, front pages too),
+    as this process last counted them: a count of none is trusted for ``CATALOGUE_GAP_SECONDS``
+    and any other for ``CATALOGUE_GAP_OPEN_SECONDS``, or until a figure is added or the model's
+    weights change. The search pages show it beside the model, before a search is made."""
     newest = Figure.objects.aggregate(newest=Max("pk"))["newest"] or 0
     now = time.monotonic()
     seen = _catalogue_gap.get(model.pk)
-    if seen is not None and seen[:2] == (model.version, newest) and now - seen[2] < CATALOGUE_GAP_SECONDS:
-        gap = seen[3]
-    else:
-        gap = index.figures_not_indexed(model=model, filters=index.FigureFilters(exclude_front_page=False))
-        _catalogue_gap[model.pk] = (model.version, newest, now, gap)
-    if gap == 0:
-        return 0
-    return index.figures_not_indexed(model=model, filters=filters)
+    if seen is not None and seen[:2] == (model.version, newest):
+        trusted = CATALOGUE_GAP_SECONDS if seen[3] == 0 else CATALOGUE_GAP_OPEN_SECONDS
+        if now - seen[2] < trusted:
+            return seen[3]
+    gap = index.figures_not_indexed(model=model, filters=index.FigureFilters(exclude_front_page=False))
+    _catalogue_gap[model.pk] = (model.version, newest, now, gap)
+    return gap
 
 
 def ranked_hits(
