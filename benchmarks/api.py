@@ -24,6 +24,7 @@ from benchmarks.common import percentiles_ms, report
 from retrieval import index, inference
 from retrieval.apis import SearchOutputSerializer
 from retrieval.images import read_first_page
+from retrieval.selectors.corpora import newest_figure_id
 from retrieval.selectors.models import model_get_active
 from retrieval.selectors.search import CATALOGUE_GAP_SECONDS, SearchResult, ranked_hits
 
@@ -85,11 +86,7 @@ def _unsearched_check(model) -> dict[str, float]:
     """What a drawing query pays to say how many figures it could not compare (retrieval.selectors.
     search.unsearched_figures): at each search the newest figure's id; once per
     CATALOGUE_GAP_SECONDS per process, the whole catalogue's count of figures without a vector."""
-    from django.db.models import Max
-
-    from retrieval.models import Figure
-
-    newest = percentiles_ms([_timed(lambda: Figure.objects.aggregate(Max("pk"))) for _ in range(20)])["p50"]
+    newest = percentiles_ms([_timed(newest_figure_id) for _ in range(20)])["p50"]
     whole = percentiles_ms([_timed(lambda: index.figures_not_indexed(
         model=model, filters=index.FigureFilters(exclude_front_page=False))) for _ in range(5)])["p50"]
     report("  unsearched check at each drawing query: newest figure id (p50)", newest, "ms")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from patentsearch.ids import parse_id
 from retrieval.models import Corpus, Figure, FigureEmbedding, RetrievalModel
@@ -27,6 +27,12 @@ def corpus_encoding_progress(*, corpus_id: int, model: RetrievalModel) -> Encodi
     counts = figures.aggregate(total=Count("id"), failed=Count("id", filter=Q(status=Figure.Status.FAILED)))
     encoded = FigureEmbedding.objects.filter(model=model, figure__corpus_id=corpus_id).count()
     return EncodingProgress(total=counts["total"], encoded=encoded, failed=counts["failed"])
+
+
+def newest_figure_id() -> int:
+    """The newest figure's id (0 when there is none). Figure ids only grow, so it marks a moment
+    of the catalogue: the figures up to it are those that existed then."""
+    return Figure.objects.aggregate(newest=Max("pk"))["newest"] or 0
 
 
 def corpus_ids_for(values: Sequence[str]) -> tuple[list[int], list[str]]:

@@ -62,7 +62,6 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Max
 from numpy.typing import NDArray
 from PIL import Image
 
@@ -71,6 +70,7 @@ from retrieval.exceptions import ModelOutdatedError
 from retrieval.index import FigureFilters
 from retrieval.models import Figure, RetrievalModel
 from retrieval.selectors.class_focus import ClassFocus, apply_class_focus
+from retrieval.selectors.corpora import newest_figure_id
 from retrieval.selectors.models import model_get_active
 
 #: Channel names, in the order the API lists them.
@@ -223,7 +223,7 @@ def catalogue_unsearched(model: RetrievalModel) -> int:
     as this process last counted them: a count of none is trusted for ``CATALOGUE_GAP_SECONDS``
     and any other for ``CATALOGUE_GAP_OPEN_SECONDS``, or until a figure is added or the model's
     weights change. The search pages show it beside the model, before a search is made."""
-    newest = Figure.objects.aggregate(newest=Max("pk"))["newest"] or 0
+    newest = newest_figure_id()
     now = time.monotonic()
     seen = _catalogue_gap.get(model.pk)
     if seen is not None and seen[:2] == (model.version, newest):

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 
 from accounts.models import User
 from retrieval import inference
 from retrieval.exceptions import ModelRegistrationError
 from retrieval.models import Corpus, Figure, Patent, RetrievalModel
+from retrieval.selectors.corpora import newest_figure_id
 from retrieval.services.batches import BROKER_ERRORS
 from retrieval.services.encoding import figure_encode_batch, figures_encode_enqueue
 from retrieval.services.models import model_register
@@ -103,7 +104,7 @@ def study_create(
                 study = Study.objects.create(
                     name=name, description=description, design=design, k=k, time_limit_s=time_limit_s,
                     seed=seed, created_by=created_by,
-                    gallery_upto=Figure.objects.aggregate(newest=Max("pk"))["newest"] or 0,
+                    gallery_upto=newest_figure_id(),
                 )
         except IntegrityError as exc:  # the same name created at the same moment
             raise StudyDefinitionError(f"The study was not created: name: a study named {name!r} already exists.",
