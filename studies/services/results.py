@@ -25,12 +25,18 @@ from studies.exceptions import StudyNotReadyError
 from studies.models import Arm, Assignment, ShownHit, Study, Task
 
 
+def _not_ready() -> StudyNotReadyError:
+    """A vector the task needs is not there yet (its query figures', or a gallery figure's under
+    the arm's model): the participant is asked to come back."""
+    return StudyNotReadyError(
+        "This task's results are still being prepared; try again in a minute.", {"retry_after_s": 30}
+    )
+
+
 def _query_vector(arm: Arm, query_ids: list[int]) -> NDArray[np.float32]:
     vectors = index.embeddings_for(arm.model, query_ids)
     if len(vectors) < len(query_ids):
-        raise StudyNotReadyError(
-            "This task's results are still being prepared; try again in a minute.", {"retry_after_s": 30}
-        )
+        raise _not_ready()
     mean = np.mean([vectors[i] for i in query_ids], axis=0)
     norm = float(np.linalg.norm(mean))
     return (mean / norm if norm > 0 else mean).astype(np.float32)
@@ -53,9 +59,7 @@ def arm_ranking(arm: Arm, task: Task, k: int) -> list[tuple[int, float]]:
     if result.unsearched:
         # Gallery figures without their vector under this arm's model yet: a list made now would
         # be stored for good and compare the arms on different galleries.
-        raise StudyNotReadyError(
-            "This task's results are still being prepared; try again in a minute.", {"retry_after_s": 30}
-        )
+        raise _not_ready()
     return [(hit.figure.pk, hit.score) for hit in result.hits]
 
 
