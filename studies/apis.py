@@ -6,6 +6,8 @@ a model or a score (scores of different models are on different scales and would
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -20,7 +22,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from patentsearch.csv_export import csv_response
 from patentsearch.pagination import Pagination, paged_schema
-from studies.exceptions import StudyNotReadyError
+from studies.exceptions import PrefetchRefusedError
 from studies.models import Study
 from studies.selectors import studies as selectors
 from studies.services import definition, participation
@@ -91,28 +93,24 @@ class StudyTaskNextApi(_ParticipantApi):
     """The participant's current task (started on first call, its results stored); 204 when done.
 
     The first GET starts the task's clock, so a browser's prefetch (which says so in Sec-Purpose
-    or its older names) is refused before anything starts, and no answer may be cached."""
+    or its older names) is refused before anything starts, and no answer may be cached: not a
+    task, nor a refusal (503 while the task's results are still being prepared)."""
 
     @extend_schema(responses={200: ParticipantTaskSerializer, 204: None, 503: None})
     def get(self, request: Request) -> Response:
         if _is_prefetch(request):
-            return Response({"message": "A prefetch does not start a study task; open the study page.",
-                             "extra": {"prefetch": True}},
-                            status=503, headers={"Cache-Control": "no-store", "Retry-After": "0"})
-        response = self._next(request)
-        response["Cache-Control"] = "no-store"
-        return response
-
-    def _next(self, request: Request) -> Response:
-        try:
-            assignment = participation.assignment_next(user=request.user)
-        except StudyNotReadyError as exc:
-            return Response({"message": exc.message, "extra": exc.extra}, status=503,
-                            headers={"Retry-After": str(exc.extra.get("retry_after_s", 30))})
+            raise PrefetchRefusedError("A prefetch does not start a study task; open the study page.",
+                                       {"prefetch": True})
+        assignment = participation.assignment_next(user=request.user)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         task = selectors.participant_task(assignment=assignment)
         return Response(ParticipantTaskSerializer(task, context={"request": request}).data)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class StudyStatusSerializer(serializers.Serializer):

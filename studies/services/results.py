@@ -28,9 +28,7 @@ from studies.models import Arm, Assignment, ShownHit, Study, Task
 def _not_ready() -> StudyNotReadyError:
     """A vector the task needs is not there yet (its query figures', or a gallery figure's under
     the arm's model): the participant is asked to come back."""
-    return StudyNotReadyError(
-        "This task's results are still being prepared; try again in a minute.", {"retry_after_s": 30}
-    )
+    return StudyNotReadyError("This task's results are still being prepared; try again in a minute.")
 
 
 def _query_vector(arm: Arm, query_ids: list[int]) -> NDArray[np.float32]:

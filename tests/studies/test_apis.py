@@ -194,7 +194,7 @@ def test_a_browser_prefetch_of_the_next_task_starts_no_clock(study_corpus, parti
     refused = client.get("/api/v1/study/tasks/next/", **header)
     assert refused.status_code == 503 and "prefetch" in refused.json()["message"]
     assert refused.json()["extra"] == {"prefetch": True}  # the API's one error shape
-    assert refused["Cache-Control"] == "no-store"
+    assert refused["Cache-Control"] == "no-store" and refused["Retry-After"] == "0"
     assert not Event.objects.filter(study=study).exists()  # no task_start, nothing shown
     task = client.get("/api/v1/study/tasks/next/")
     assert task.status_code == 200 and task.json()["number"] == 1 and task["Cache-Control"] == "no-store"
@@ -278,7 +278,8 @@ def test_a_task_waits_until_every_gallery_figure_has_its_vector_under_its_arm(st
     client = APIClient()
     client.force_authenticate(participants[0])
     refused = client.get("/api/v1/study/tasks/next/")
-    assert refused.status_code == 503 and refused["Retry-After"] and "being prepared" in refused.json()["message"]
+    assert refused.status_code == 503 and "being prepared" in refused.json()["message"]
+    assert refused["Retry-After"] == "30" and refused["Cache-Control"] == "no-store"  # the API's one 503 mapping
     assert not Event.objects.filter(study=study, kind="task_start").exists()
     assert sorted(queued) == sorted([(MODEL_A, [lost.pk]), (MODEL_B, [lost.pk])])
     assert client.get("/api/v1/study/tasks/next/").status_code == 503 and len(queued) == 2  # not again at once
