@@ -427,15 +427,17 @@ class SearchTextRow:
     sentence_version: str
 
 
-def upsert_search_texts(rows: Sequence[SearchTextRow]) -> int:
-    """Insert or replace the text rows of these figures (idempotent)."""
+def upsert_search_texts(rows: Sequence[SearchTextRow], *, texts_read_at: dt.datetime) -> int:
+    """Insert or replace the text rows of these figures (idempotent). ``texts_read_at``: when the
+    figures' texts were read, stored as the rows' ``updated_at`` (a text written after it is not
+    in the row: :func:`figures_without_search_text`)."""
     if not rows:
         return 0
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {TEXT_TABLE} (figure_id, names, trigrams, document, sentence, sentence_version, "
             "updated_at) SELECT v.figure_id, v.names, v.trigrams::text[], v.document, v.sentence::vector, "
-            "v.version, now() "
+            "v.version, %s "
             "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
             "AS v(figure_id, names, trigrams, document, sentence, version) "
             "JOIN retrieval_figure f ON f.id = v.figure_id "
@@ -444,6 +446,7 @@ def upsert_search_texts(rows: Sequence[SearchTextRow]) -> int:
             "sentence = EXCLUDED.sentence, sentence_version = EXCLUDED.sentence_version, "
             "updated_at = EXCLUDED.updated_at",
             [
+                texts_read_at,
                 [int(r.figure_id) for r in rows], [r.names for r in rows],
                 ["{" + ",".join('"' + g.replace('"', '') + '"' for g in trigrams(r.names)) + "}" for r in rows],
                 [r.document for r in rows],
@@ -454,14 +457,31 @@ def upsert_search_texts(rows: Sequence[SearchTextRow]) -> int:
         return cursor.rowcount
 
 
-def figures_without_search_text(*, figure_ids: Sequence[int] | None = None, sentence_version: str) -> list[int]:
-    """Ready figures (of ``figure_ids``, or all) with no text row or one of another sentence model."""
+def figures_without_search_text(
+    *, figure_ids: Sequence[int] | None = None, sentence_version: str, queued_before: dt.datetime | None = None,
+) -> list[int]:
+    """Ready figures (of ``figure_ids``, or all) whose text row needs rebuilding: none yet, one of
+    another sentence model (``sentence_version``), or one older than the figure's newest text (a
+    description written since, whose rebuild never ran).
+
+    ``queued_before``: leave out the figures whose rebuild is still waiting in the queue, those
+    whose ``text_queued_at`` is after this moment and after both the row and the newest text
+    (the rebuild was queued for the change): what remains was never queued or is lost."""
+    waiting = (
+        "AND NOT (f.text_queued_at IS NOT NULL AND f.text_queued_at >= %s "
+        "AND f.text_queued_at > COALESCE(s.updated_at, '-infinity') "
+        "AND f.text_queued_at >= COALESCE(d.described, '-infinity')) "
+    ) if queued_before is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT f.id FROM retrieval_figure f LEFT JOIN {TEXT_TABLE} s ON s.figure_id = f.id "
+            "LEFT JOIN LATERAL (SELECT max(t.created_at) AS described FROM retrieval_figuretext t "
+            "WHERE t.figure_id = f.id) d ON true "
             "WHERE f.status = 'ready' AND (%s::bigint[] IS NULL OR f.id = ANY(%s::bigint[])) "
-            "AND (s.figure_id IS NULL OR s.sentence_version <> %s) ORDER BY f.id",
-            [None if figure_ids is None else [int(i) for i in figure_ids]] * 2 + [sentence_version],
+            "AND (s.figure_id IS NULL OR s.sentence_version <> %s OR s.updated_at < d.described) "
+            f"{waiting}ORDER BY f.id",
+            [None if figure_ids is None else [int(i) for i in figure_ids]] * 2 + [sentence_version]
+            + ([queued_before] if queued_before is not None else []),
         )
         return [row[0] for row in cursor.fetchall()]
 

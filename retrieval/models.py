@@ -74,6 +74,11 @@ class Figure(models.Model):
         help_text="When the broker last took this figure's encoding task (empty: never, or the "
         "broker was unreachable). See retrieval.selectors.encoding.",
     )
+    text_queued_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the broker last took the rebuild of this figure's text row (empty: never, or "
+        "the broker was unreachable). See retrieval.services.search_text.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -54,14 +54,17 @@ def figure_describe_batch_task(
 
 @shared_task(name="retrieval.encoding_sweep", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def encoding_sweep_task() -> int:
-    """Queue encoding of every lost figure again (Celery beat runs it periodically).
+    """Queue encoding of every lost figure again, and the rebuild of every lost text row (Celery
+    beat runs it periodically). Returns the figures queued, both counted.
 
-    Safe twice: it only queues figures without a vector, and encoding them is idempotent, so a
-    second sweep at worst queues a batch whose figures are then skipped.
+    Safe twice: it only queues figures without a vector or whose text row is missing or outdated
+    and not waiting in a queue, and both tasks are idempotent, so a second sweep at worst queues
+    a batch whose work is then found done.
     """
     from retrieval.services.encoding import encoding_sweep
+    from retrieval.services.search_text import search_texts_sweep
 
-    return encoding_sweep()
+    return encoding_sweep() + search_texts_sweep()
 
 
 @shared_task(

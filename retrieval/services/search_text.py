@@ -3,7 +3,9 @@
 A figure's text row is rebuilt from its patent (title, object name), the figure (viewpoint,
 caption) and its FigureText rows (LLM descriptions, generated captions): after ingest and
 after describing, the affected figures are queued on commit (retrieval.tasks); a batch is
-rebuilt idempotently (same inputs, same row), so a redelivered task does no harm.
+rebuilt idempotently (same inputs, same row), so a redelivered task does no harm. A rebuild the
+broker never took (it was down), or that a worker lost, or a row of an older version after an
+upgrade is queued again by the periodic sweep (:func:`search_texts_sweep`), as lost encodings are.
 
 Every piece goes into the full-text document; the sentence vector is composed
 (retrieval.ml.sentence_composition, through retrieval.inference): the names (title and object name) take the share
@@ -20,15 +22,20 @@ fails loudly (ModelRegistrationError) rather than writing rows without vectors.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from django.conf import settings
+from django.utils import timezone
 
 from retrieval import index, inference
 from retrieval.models import Figure, FigureText
 from retrieval.services.batches import enqueue_on_commit
 from retrieval.tasks import figure_search_text_batch_task
+
+logger = logging.getLogger(__name__)
 
 #: The composition's own version, part of :func:`text_row_version`: bump it when
 #: the composition (retrieval.ml.sentence_composition) changes, so stored vectors are rebuilt. (Rows written before it
@@ -40,14 +47,17 @@ def figures_search_text_enqueue(*, figure_ids: Sequence[int]) -> int:
     """Queue the rebuild of these figures' text rows once the transaction commits."""
     if not figure_ids:
         return 0
-    return enqueue_on_commit(
-        list(figure_ids), settings.RETRIEVAL_ENCODE_BATCH_SIZE,
-        lambda batch: figure_search_text_batch_task.delay(batch),
-    )
+
+    def send(batch: list[int]) -> None:
+        figure_search_text_batch_task.delay(batch)
+        Figure.objects.filter(pk__in=batch).update(text_queued_at=timezone.now())
+
+    return enqueue_on_commit(list(figure_ids), settings.RETRIEVAL_ENCODE_BATCH_SIZE, send)
 
 
 def figure_search_text_batch(*, figure_ids: Sequence[int]) -> int:
     """Rebuild the text rows of these figures (those still ready); returns the rows written."""
+    read_at = timezone.now()
     figures = list(
         Figure.objects.filter(pk__in=list(figure_ids), status=Figure.Status.READY)
         .select_related("patent").order_by("pk")
@@ -80,13 +90,34 @@ def figure_search_text_batch(*, figure_ids: Sequence[int]) -> int:
             figure_id=figure.pk, names=_names(figure), document="\n".join(text for _, text in row),
             sentence=sentence, sentence_version=version,
         ))
-    return index.upsert_search_texts(rows)
+    return index.upsert_search_texts(rows, texts_read_at=read_at)
 
 
 def search_texts_missing(*, figure_ids: Sequence[int] | None = None) -> list[int]:
     """Ready figures (of ``figure_ids`` or all) whose text row is missing or outdated (another
-    sentence model or composition: :func:`text_row_version`)."""
+    sentence model or composition: :func:`text_row_version`; or older than a description written
+    since)."""
     return index.figures_without_search_text(figure_ids=figure_ids, sentence_version=text_row_version())
+
+
+def search_texts_lost() -> list[int]:
+    """The figures of :func:`search_texts_missing` whose rebuild is not waiting in a queue: never
+    queued (the broker was down at the ingest or the describe), queued longer ago than
+    ``RETRIEVAL_ENCODE_REQUEUE_AFTER`` (a worker lost it), or queued before the change that
+    outdated the row (an upgrade of the sentence model or of the composition)."""
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.RETRIEVAL_ENCODE_REQUEUE_AFTER)
+    return index.figures_without_search_text(sentence_version=text_row_version(), queued_before=cutoff)
+
+
+def search_texts_sweep() -> int:
+    """Queue the rebuild of every lost text row (:func:`search_texts_lost`); the periodic sweep
+    calls it beside the encoding's (retrieval.tasks.encoding_sweep_task). Returns the figures
+    queued. Safe twice: a queued figure is waiting, not lost, and a rebuild is idempotent."""
+    ids = search_texts_lost()
+    if ids:
+        logger.warning("Text sweep: queueing %d figures whose text row is missing or outdated", len(ids))
+        figures_search_text_enqueue(figure_ids=ids)
+    return len(ids)
 
 
 def search_texts_rebuild_missing(*, batch_size: int = 64, progress: Callable[[int, int], None] | None = None) -> int:

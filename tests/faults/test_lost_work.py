@@ -22,7 +22,8 @@ from django.core.management import call_command
 from patentsearch import embedded_redis
 from patentsearch.celery import app
 from retrieval.ingest.pipeline import corpus_ingest
-from retrieval.models import Figure, FigureEmbedding
+from retrieval.models import Figure, FigureEmbedding, FigureSearchText
+from retrieval.services.search_text import search_texts_missing
 from tests.conftest import wait_for
 from tests.drawings import small_corpus
 from tests.faults.helpers import start_worker, stop_worker
@@ -79,9 +80,12 @@ def test_ingest_with_the_broker_down_is_recovered_by_the_sweep(tmp_path, active_
                           env={"RETRIEVAL_SWEEP_SECONDS": "2"})
     try:
         wait_for(lambda: FigureEmbedding.objects.filter(model=active_model).count() == 6, timeout=180)
+        wait_for(lambda: not search_texts_missing(), timeout=180)  # the text rows too: text queries find them
     finally:
         stop_worker(worker)
     assert not Figure.objects.filter(encode_queued_at__isnull=True).exists()
+    assert not Figure.objects.filter(text_queued_at__isnull=True).exists()
+    assert FigureSearchText.objects.count() == 6
 
 
 def test_encode_missing_queues_every_figure_without_a_vector(tmp_path, active_model, broker_stopped):
@@ -92,7 +96,9 @@ def test_encode_missing_queues_every_figure_without_a_vector(tmp_path, active_mo
     out = StringIO()
     call_command("encode_missing", stdout=out)
     assert "Queued 3 figures" in out.getvalue() and "3 were lost" in out.getvalue()
+    assert "the rebuild of 3 text rows that were missing" in out.getvalue()
     assert not Figure.objects.filter(pk__in=ids, encode_queued_at__isnull=True).exists()
+    assert not Figure.objects.filter(pk__in=ids, text_queued_at__isnull=True).exists()
     assert _broker().llen("gpu") == 1  # one batch waits for a gpu worker
     app.control.purge()
 

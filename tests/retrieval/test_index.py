@@ -3,6 +3,7 @@ import datetime as dt
 import numpy as np
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from retrieval import index
 from retrieval.index import FigureFilters
@@ -275,7 +276,7 @@ def test_the_sentence_channel_searches_a_filter_few_figures_pass_exactly(indexed
     index.upsert_search_texts([
         index.SearchTextRow(figure_id=f.pk, names="", document="", sentence=sentences[i], sentence_version="t")
         for i, f in enumerate(figures)
-    ])
+    ], texts_read_at=timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {index.TEXT_TABLE}, retrieval_figure, retrieval_patent")
     rare = FigureFilters(us_class_main=["D99"])

@@ -7,13 +7,15 @@ from retrieval.models import RetrievalModel
 from retrieval.selectors.encoding import encoding_backlog
 from retrieval.services.encoding import model_encode_missing, model_follow_checkpoint
 from retrieval.services.models import model_ensure_active
+from retrieval.services.search_text import search_texts_lost, search_texts_sweep
 
 
 class Command(AppCommand):
     help = (
         "Queue encoding of every ready figure that has no vector under the active model (or "
         "--model NAME): recovers figures whose tasks were lost (broker down, worker crash), and "
-        "encodes every figure again where the model's weights changed under its name."
+        "encodes every figure again where the model's weights changed under its name. Also queues "
+        "the text rows that are missing or outdated and not waiting in a queue (as the sweep does)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,7 +37,14 @@ class Command(AppCommand):
                 f"{not_queued} of {queued} figures could not be queued: the broker (Redis) is "
                 "unreachable. Start it (or the worker's Redis) and run this command again."
             )
+        texts = search_texts_sweep()
+        if texts and search_texts_lost():
+            raise CommandError(
+                f"{texts} text rows could not be queued: the broker (Redis) is unreachable. Start it "
+                "and run this command again."
+            )
         self.stdout.write(
             f"Queued {queued} figures for encoding under {model.name} "
-            f"({backlog.lost} were lost, {backlog.waiting} were still waiting in the queue)."
+            f"({backlog.lost} were lost, {backlog.waiting} were still waiting in the queue)"
+            + (f", and the rebuild of {texts} text rows that were missing or outdated." if texts else ".")
         )

@@ -11,13 +11,15 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from retrieval import inference
+from retrieval import inference, tasks
 from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.ml.sentence_composition import DESCRIPTION, GENERATED_CAPTION
-from retrieval.models import FigureSearchText, FigureText
+from retrieval.models import Figure, FigureSearchText, FigureText
 from retrieval.services.search_text import (
     figure_search_text_batch,
+    search_texts_lost,
     search_texts_missing,
+    search_texts_sweep,
     text_row_version,
 )
 from tests.drawings import drawing, png_bytes, write_corpus
@@ -99,3 +101,43 @@ def test_rebuild_search_texts_rebuilds_only_the_outdated_rows(tmp_path, active_m
     out = io.StringIO()
     call_command("rebuild_search_texts", stdout=out)
     assert out.getvalue().startswith("Rebuilt 0 text rows")
+
+
+@pytest.mark.django_db
+def test_the_sweep_queues_text_rows_that_were_never_queued_lost_or_outdated_but_not_waiting_ones(
+    tmp_path, active_model, monkeypatch, django_capture_on_commit_callbacks, settings
+):
+    """A text row's rebuild the broker never took (down at the ingest or after a describe), that
+    a worker lost, or that an upgrade outdated is queued again by the periodic sweep; one waiting
+    in the queue is not."""
+    sent = []
+    monkeypatch.setattr(tasks.figure_search_text_batch_task, "delay", lambda batch: sent.append(list(batch)))
+    [figure_id] = corpus_ingest(path=_corpus(tmp_path / "mugs")).figure_ids  # its on-commit send never ran
+    assert Figure.objects.get(pk=figure_id).text_queued_at is None
+    assert search_texts_lost() == [figure_id]  # never queued
+
+    def sweep() -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return search_texts_sweep()
+
+    assert sweep() == 1 and sent == [[figure_id]]
+    assert Figure.objects.get(pk=figure_id).text_queued_at is not None
+    assert search_texts_missing() == [figure_id] and search_texts_lost() == []  # waiting, not lost
+    assert sweep() == 0 and len(sent) == 1
+    settings.RETRIEVAL_ENCODE_REQUEUE_AFTER = 0  # queued longer ago than that: a worker lost it
+    assert search_texts_lost() == [figure_id]
+    settings.RETRIEVAL_ENCODE_REQUEUE_AFTER = 3600
+
+    figure_search_text_batch(figure_ids=[figure_id])  # the worker's rebuild
+    assert search_texts_missing() == [] and search_texts_lost() == []
+    # A description written after the row, whose rebuild the broker never took: the row is stale.
+    FigureText.objects.create(figure_id=figure_id, text="A steel flask with a screw cap.", source="test")
+    assert search_texts_missing() == [figure_id] and search_texts_lost() == [figure_id]
+    assert sweep() == 1 and search_texts_lost() == []
+    figure_search_text_batch(figure_ids=[figure_id])
+    assert "steel flask" in FigureSearchText.objects.get(figure_id=figure_id).document
+    assert search_texts_lost() == []
+    # An upgrade outdated the row: its last rebuild was queued before, so nothing is waiting.
+    FigureSearchText.objects.update(sentence_version=inference.sentence_version())
+    assert search_texts_lost() == [figure_id]
+    assert sweep() == 1 and search_texts_lost() == [] and len(sent) == 3
