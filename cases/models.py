@@ -126,9 +126,9 @@ class CaseSearch(_ImmutableRow):
     )
     unsearched = models.PositiveIntegerField(
         null=True, blank=True,
-        help_text="Figures within the search's filters that its drawings could not be compared with yet (no "
-                "vector under the model: still being encoded); 0: it saw every figure; null: no drawing, or logged "
-                "before it was recorded.",
+        help_text="Figures within the search's filters that it could not be compared with yet: with a drawing, "
+                "those without a vector under the model (still being encoded); a text alone, those without a text "
+                "row (still being indexed); 0: it saw every figure; null: logged before it was recorded.",
     )
 
     class Meta:

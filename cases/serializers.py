@@ -271,8 +271,9 @@ class CaseSearchOutputSerializer(serializers.Serializer):
         "only neighbours in meaning; null: no text, or logged before it was recorded.",
     )
     unsearched = serializers.IntegerField(
-        allow_null=True, help_text="Figures within the filters that the search's drawings could not be compared with yet "
-        "(still being encoded): not a complete search unless 0; null: no drawing, or logged before it was recorded.",
+        allow_null=True, help_text="Figures within the filters that the search could not be compared with yet (with a "
+        "drawing: no vector under the model yet; a text alone: no text row yet): not a complete search unless 0; "
+        "null: logged before it was recorded.",
     )
 
     def get_images(self, search: CaseSearch) -> list[dict]:

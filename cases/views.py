@@ -31,6 +31,7 @@ from cases.selectors.cases import (
     figure_label,
     judgment_histories,
     search_diff,
+    search_has_drawing,
     search_hits,
     search_seed,
     search_source,
@@ -224,6 +225,8 @@ def _search_context(case: Case, search: CaseSearch, **extra: object) -> dict:
         "new_ids": {h.figure_id for h in diff.new} if diff else set(),
         "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA,
         "focus": focus,
+        # the unsearched count is of text rows (a text alone), not of vectors
+        "unsearched_by_text": bool(search.unsearched) and not search_has_drawing(search),
         # the "class ↑" mark of a figure whose class the logged focus voted for
         "voted": focus.voted() if focus else {},
         # the judging buttons and the page script's words for a grade: cases.grades, one owner

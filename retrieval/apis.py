@@ -90,8 +90,9 @@ class SearchOutputSerializer(serializers.Serializer):
         "matched it; false: every hit is a neighbour in meaning only. null: no text.",
     )
     unsearched = serializers.IntegerField(
-        allow_null=True, help_text="With a drawing: figures within the filters that it could not be compared with yet, having no "
-        "vector under the model (a worker is still encoding them). 0 when the search saw every figure; null: no drawing.",
+        allow_null=True, help_text="Figures within the filters that the query could not be compared with yet: with a "
+        "drawing, those without a vector under the model (a worker is still encoding them); a text alone, those "
+        "without a text row (a worker is still indexing their words). 0 when the search saw every figure.",
     )
 
     def get_count(self, result: object) -> int:

@@ -592,6 +592,21 @@ def figures_not_indexed(*, model: RetrievalModel, filters: FigureFilters | None 
         return int(cursor.fetchone()[0])
 
 
+def figures_without_text_row(*, filters: FigureFilters | None = None) -> int:
+    """Ready figures passing the filters that have no text row yet, so the text channels cannot
+    find them: a worker is still writing their rows (after an ingest), or lost them (the sweep
+    queues them again). An exact count: one pass over the figures that pass the filters."""
+    filters = filters or FigureFilters()
+    sql = _text_filter_sql(filters)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM retrieval_figure f JOIN retrieval_patent p ON p.id = f.patent_id "
+            f"WHERE {' AND '.join(sql.where)} AND NOT EXISTS (SELECT 1 FROM {TEXT_TABLE} s WHERE s.figure_id = f.id)",
+            sql.params,
+        )
+        return int(cursor.fetchone()[0])
+
+
 def _text_filter_sql(filters: FigureFilters) -> _Sql:
     """FigureFilters over the figure (f) and patent (p) rows: the text channels' WHERE."""
     sql = _Sql()

@@ -93,6 +93,16 @@ def search_source(search: CaseSearch) -> CaseSearch:
     return search
 
 
+def search_has_drawing(search: CaseSearch) -> bool:
+    """Whether a logged search's query had a drawing part (its drawings, a "more like this"
+    figure, or a refine's moved vector), through the re-runs it descends from; False: a text alone."""
+    while search.origin == CaseSearch.Origin.RERUN and search.rerun_of is not None:
+        search = search.rerun_of
+    if search.origin in (CaseSearch.Origin.LIKE_FIGURE, CaseSearch.Origin.REFINE):
+        return True
+    return search.images.exists()
+
+
 def search_seed(search: CaseSearch) -> Figure | None:
     """The "more like this" figure a search's query descends from, if any."""
     source = search_source(search)

@@ -48,15 +48,17 @@ there over its patent's other views, and the class focus can lift a whole class 
 the case title as the text, the query's own patent was the first patent for only 74 % of the
 dev corpus's multi-view drawings uploaded as they are (docs/evaluation.md).
 
-A drawing query also says how many figures within its filters it could not be compared with,
-having no vector under the model yet (``unsearched``, :func:`unsearched_figures`): while a corpus is
-being encoded the answer is partial, and the pages and a case's log say so.
+A query also says how many figures within its filters it could not be compared with
+(``unsearched``): a drawing query, those with no vector under the model yet
+(:func:`unsearched_figures`); a text alone, those with no text row yet
+(:func:`unsearched_text_figures`). While a corpus is being encoded the answer is partial, and the
+pages and a case's log say so.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,9 +115,17 @@ class SearchResult:
     #: For a query with a text: whether any figure's words (full-text or trigram channel) matched
     #: it; False means every hit is a neighbour in meaning only (None: no text channels ran).
     words_matched: bool | None = None
-    #: With a drawing: figures within the filters that it could not be compared with yet (no vector
-    #: under the model: still being encoded): :func:`unsearched_figures`. None: no drawing.
+    #: Figures within the filters that the query could not be compared with yet: with a drawing,
+    #: those without a vector under the model (:func:`unsearched_figures`); a text alone, those
+    #: without a text row (:func:`unsearched_text_figures`). None: neither was counted.
     unsearched: int | None = None
+    #: What ``unsearched`` counts: "drawing" (no vector yet) or "text" (no text row yet).
+    unsearched_channel: str | None = None
+
+    @property
+    def unsearched_by_text(self) -> bool:
+        """``unsearched`` counts figures without a text row (a text alone), not a vector."""
+        return self.unsearched_channel == "text"
 
     def by_patent(self) -> list[PatentGroup]:
         groups: dict[str, PatentGroup] = {}
@@ -182,21 +192,26 @@ def figure_search(
         model=model, views=views, filters=filters, drawing_ranking=rankings["drawing"])
     hits, focus = ranked_hits(rankings, text_weight=text_weight, k=k, class_focus=class_focus, identical=identical)
     word_channels = [c for c in ("fulltext", "trigram") if c in rankings]
-    unsearched = None if drawing is None else unsearched_figures(model=model, filters=filters)
+    if drawing is not None:
+        unsearched, channel = unsearched_figures(model=model, filters=filters), "drawing"
+    else:
+        unsearched, channel = unsearched_text_figures(filters=filters), "text"
     return SearchResult(model=model, hits=hits, seconds=time.perf_counter() - started, focus=focus,
                         words_matched=any(rankings[c] for c in word_channels) if word_channels else None,
-                        unsearched=unsearched)
+                        unsearched=unsearched, unsearched_channel=channel)
 
 
-#: How long a process trusts "every figure has a vector under the model" (see unsearched_figures):
-#: counting the catalogue is a pass over every figure (``make bench`` measures it), and the usual
-#: changes (an ingest, new weights) are seen at once through the key; what only this clock sees is
-#: rarer (an admin replaced a figure's image, so its vector was dropped).
+#: How long a process trusts "every figure has a vector under the model" or "every figure has a
+#: text row" (see unsearched_figures): counting the catalogue is a pass over every figure (``make
+#: bench`` measures it), and the usual changes (an ingest, new weights) are seen at once through
+#: the key; what only this clock sees is rarer (an admin replaced a figure's image, so its vector
+#: was dropped).
 CATALOGUE_GAP_SECONDS = 120.0
 #: How long a process trusts a count of figures still without a vector (the pages show it).
 CATALOGUE_GAP_OPEN_SECONDS = 10.0
-#: Per model: (its version, the newest figure id, when counted, the catalogue's gap then).
-_catalogue_gap: dict[int, tuple[str, int, float, int]] = {}
+#: Per channel ("drawing:<model id>", "text"): (its version, the newest figure id, when counted,
+#: the catalogue's gap then).
+_catalogue_gap: dict[str, tuple[str, int, float, int]] = {}
 
 
 def unsearched_figures(*, model: RetrievalModel, filters: FigureFilters | None) -> int:
@@ -204,8 +219,7 @@ def unsearched_figures(*, model: RetrievalModel, filters: FigureFilters | None) 
     the model yet (:func:`retrieval.index.figures_not_indexed`). While a corpus is being encoded,
     after an ingest or after the model's weights changed, a search answers from the figures done
     so far; the page, the API and a case's log say how many were left out, so an examiner does not
-    take a partial search for a complete one. (A text query reads the figures' text rows, which
-    a worker writes within moments of an ingest; it is not counted.)
+    take a partial search for a complete one. A text alone: :func:`unsearched_text_figures`.
 
     Counting within the filters is one pass over the figures, too much for every search of a
     settled catalogue. So each process first counts the whole catalogue's gap under the model
@@ -218,20 +232,40 @@ def unsearched_figures(*, model: RetrievalModel, filters: FigureFilters | None) 
     return index.figures_not_indexed(model=model, filters=filters)
 
 
+def unsearched_text_figures(*, filters: FigureFilters | None) -> int:
+    """How many figures within the filters a text query could not find: no text row yet
+    (:func:`retrieval.index.figures_without_text_row`). A worker writes the rows after an ingest,
+    on the CPU (a minute or so per 1,500 figures on 2 cores), so a large corpus's words come in
+    over a while. Counted as :func:`unsearched_figures` counts (the catalogue first, trusted the
+    same time). A row of an older version is still searched, and is not counted."""
+    gap = _catalogue_count("text", "", lambda: index.figures_without_text_row(
+        filters=index.FigureFilters(exclude_front_page=False)))
+    if gap == 0:
+        return 0
+    return index.figures_without_text_row(filters=filters)
+
+
 def catalogue_unsearched(model: RetrievalModel) -> int:
     """The catalogue's figures without a vector under the model (every corpus, front pages too),
     as this process last counted them: a count of none is trusted for ``CATALOGUE_GAP_SECONDS``
     and any other for ``CATALOGUE_GAP_OPEN_SECONDS``, or until a figure is added or the model's
     weights change. The search pages show it beside the model, before a search is made."""
+    return _catalogue_count(f"drawing:{model.pk}", model.version, lambda: index.figures_not_indexed(
+        model=model, filters=index.FigureFilters(exclude_front_page=False)))
+
+
+def _catalogue_count(key: str, version: str, count: Callable[[], int]) -> int:
+    """``count()``, or this process's last answer for ``key`` while it is trusted (see
+    :func:`catalogue_unsearched`)."""
     newest = newest_figure_id()
     now = time.monotonic()
-    seen = _catalogue_gap.get(model.pk)
-    if seen is not None and seen[:2] == (model.version, newest):
+    seen = _catalogue_gap.get(key)
+    if seen is not None and seen[:2] == (version, newest):
         trusted = CATALOGUE_GAP_SECONDS if seen[3] == 0 else CATALOGUE_GAP_OPEN_SECONDS
         if now - seen[2] < trusted:
             return seen[3]
-    gap = index.figures_not_indexed(model=model, filters=index.FigureFilters(exclude_front_page=False))
-    _catalogue_gap[model.pk] = (model.version, newest, now, gap)
+    gap = count()
+    _catalogue_gap[key] = (version, newest, now, gap)
     return gap
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from retrieval import inference
@@ -28,6 +28,7 @@ from retrieval.selectors.corpora import newest_figure_id
 from retrieval.services.batches import BROKER_ERRORS
 from retrieval.services.encoding import figure_encode_batch, figures_encode_enqueue
 from retrieval.services.models import model_register
+from retrieval.services.search_text import figure_search_text_batch, search_texts_missing
 from studies.designs import arm_for
 from studies.exceptions import StudyDefinitionError
 from studies.models import Arm, Assignment, Participant, Study, Task
@@ -274,8 +275,8 @@ def _check_tasks(tasks: Sequence[TaskSpec], problems: _Problems) -> None:
             problems.add(f"task {i}", f"corpus {task.gallery_id} does not exist")
 
 
-def study_vectors_missing(*, study: Study) -> dict[RetrievalModel, list[int]]:
-    """Per arm model, the figures (query drawings and galleries) it has no vector for yet."""
+def _study_figures(study: Study) -> QuerySet[Figure]:
+    """The ready figures a study's tasks read: their query drawings and their galleries."""
     galleries = set(study.tasks.values_list("gallery_id", flat=True))
     query_ids = Task.query_figures.through.objects.filter(task__study=study).values_list("figure_id", flat=True)
     figures = Figure.objects.filter(status=Figure.Status.READY)
@@ -283,6 +284,12 @@ def study_vectors_missing(*, study: Study) -> dict[RetrievalModel, list[int]]:
         figures = figures.filter(pk__lte=study.gallery_upto)
     if None not in galleries:
         figures = figures.filter(Q(corpus_id__in=galleries) | Q(pk__in=query_ids))
+    return figures
+
+
+def study_vectors_missing(*, study: Study) -> dict[RetrievalModel, list[int]]:
+    """Per arm model, the figures (query drawings and galleries) it has no vector for yet."""
+    figures = _study_figures(study)
     return {
         model: list(figures.exclude(embeddings__model=model).order_by("id").values_list("id", flat=True))
         for model in {arm.model for arm in study.arms.select_related("model")}
@@ -311,7 +318,13 @@ def study_vectors_queue(*, study: Study) -> int:
 
 def study_encode_missing(*, study: Study, progress: Callable[[int, int], None] | None = None) -> int:
     """Compute the missing vectors of the study's arm models in this process (idempotent, like
-    the encoding task it shares its service with). Returns how many figures were encoded."""
+    the encoding task it shares its service with), and where an arm searches with the task's text,
+    the missing or outdated text rows of its figures (a task waits for both). Returns how many
+    figures were encoded."""
+    if study.arms.filter(mode=Arm.Mode.DRAWING_TEXT).exists():
+        texts = search_texts_missing(figure_ids=list(_study_figures(study).values_list("id", flat=True)))
+        for start in range(0, len(texts), settings.RETRIEVAL_ENCODE_BATCH_SIZE):
+            figure_search_text_batch(figure_ids=texts[start : start + settings.RETRIEVAL_ENCODE_BATCH_SIZE])
     work = [(model, ids) for model, ids in study_vectors_missing(study=study).items() if ids]
     total, done, encoded = sum(len(ids) for _, ids in work), 0, 0
     size = settings.RETRIEVAL_ENCODE_BATCH_SIZE

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from retrieval import index
 from retrieval.index import FigureFilters
-from retrieval.selectors.search import figure_search
+from retrieval.selectors.search import figure_search, unsearched_text_figures
 from studies.designs import team_draft_interleave
 from studies.exceptions import StudyNotReadyError
 from studies.models import Arm, Assignment, ShownHit, Study, Task
@@ -54,9 +54,10 @@ def arm_ranking(arm: Arm, task: Task, k: int) -> list[tuple[int, float]]:
     )
     result = figure_search(model=arm.model, query_vector=_query_vector(arm, query_ids), text=text, k=k,
                            filters=filters, class_focus=False)
-    if result.unsearched:
-        # Gallery figures without their vector under this arm's model yet: a list made now would
-        # be stored for good and compare the arms on different galleries.
+    if result.unsearched or (text and unsearched_text_figures(filters=filters)):
+        # Gallery figures without their vector under this arm's model yet, or (with a text) without
+        # their text row: a list made now would be stored for good and compare the arms on
+        # different galleries.
         raise _not_ready()
     return [(hit.figure.pk, hit.score) for hit in result.hits]
 

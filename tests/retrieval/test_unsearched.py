@@ -45,8 +45,8 @@ def test_a_search_counts_the_figures_it_could_not_compare(half_encoded, active_m
     # Within the filters only: granted 2012 and later leaves USD800002's two figures.
     later = index.FigureFilters(grant_date_from=date(2012, 1, 1))
     assert figure_search(image=_query(), k=10, filters=later).unsearched == 2
-    # A text alone reads the text rows, not the vectors: not counted.
-    assert figure_search(text="widget", k=10).unsearched is None
+    # A text alone reads the text rows, not the vectors: every figure has one here.
+    assert figure_search(text="widget", k=10).unsearched == 0
     # Once the worker is done, the next search is complete (a catalogue with a gap is counted at each search).
     figure_encode_batch(figure_ids=half_encoded.figure_ids, model_id=active_model.pk)
     assert figure_search(image=_query(), k=10).unsearched == 0
@@ -108,3 +108,38 @@ def test_the_search_pages_say_before_a_search_how_many_figures_are_still_being_e
     search_selector._catalogue_gap.clear()  # another process would count again within 10 s
     for url in (reverse("retrieval:search"), reverse("cases:detail", args=[case.pk])):
         assert 'id="unencoded"' not in client.get(url).content.decode(), url
+
+
+def test_a_text_search_counts_the_figures_whose_words_are_not_indexed_yet(tmp_path, active_model, examiner, client,
+                                                                            capsys):
+    """Text rows come from a worker after an ingest (a large corpus's words come in over a
+    while): a text query says how many figures it could not find yet, on every channel."""
+    from cases.services.cases import case_create
+    from cases.services.searches import case_search_run
+    from tests.conftest import api_client
+
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=3, views=2))
+    first = list(Figure.objects.filter(patent__patent_id="USD800000").values_list("pk", flat=True))
+    figure_search_text_batch(figure_ids=first)
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)  # every vector: not the gap
+    search_selector._catalogue_gap.clear()
+    found = figure_search(text="widget", k=10)
+    assert found.unsearched == 4 and found.unsearched_by_text
+    assert figure_search(image=_query(), k=10).unsearched == 0  # a drawing reads the vectors
+    later = index.FigureFilters(grant_date_from=date(2012, 1, 1))
+    assert figure_search(text="widget", k=10, filters=later).unsearched == 2
+    answer = api_client(examiner).post("/api/v1/search/", {"text": "widget", "k": 5}, format="multipart").json()
+    assert answer["unsearched"] == 4
+    said = ("Not a complete search: 4 figures within the filters were not compared, because their words are still "
+            "being indexed for text search.")
+    client.force_login(examiner)
+    assert said in client.post(reverse("retrieval:search"), {"text": "widget", "k": 5}).content.decode()
+    call_command("search_figures", "--text", "widget")
+    assert "4 figures were not compared (their words are still being indexed" in capsys.readouterr().err
+    case = case_create(examiner=examiner, application_number="29/000,002", title="Widget",
+                       cutoff_date=date(2030, 1, 1))
+    logged = case_search_run(case=case, user=examiner, text="widget", k=5)
+    assert logged.unsearched == 4
+    assert said in client.get(reverse("cases:search", args=[case.pk, logged.pk])).content.decode()
+    figure_search_text_batch(figure_ids=result.figure_ids)
+    assert figure_search(text="widget", k=10).unsearched == 0  # a catalogue with a gap is counted at each search

@@ -48,7 +48,10 @@ class Command(AppCommand):
             self.stdout.write(json.dumps({"model": result.model.name, "class_focus": dataclasses.asdict(focus) if focus else None,
                                           "unsearched": result.unsearched, "hits": rows}, indent=2))
             return
-        if result.unsearched:
+        if result.unsearched and result.unsearched_by_text:
+            self.stderr.write(f"Not a complete search: {result.unsearched} figures were not compared (their words are "
+                              "still being indexed for text search by the `default` worker).")
+        elif result.unsearched:
             self.stderr.write(f"Not a complete search: {result.unsearched} figures were not compared (still being "
                               f"encoded under {result.model.name}); `manage.py encoding_progress CORPUS` shows it.")
         if focus is not None:
