@@ -25,6 +25,7 @@ from console.selectors.jobs import (
     job_progress,
     last_activation,
     model_list,
+    text_rows_by_corpus,
 )
 from patentsearch.pages import page_of
 from retrieval import inference
@@ -51,6 +52,7 @@ class JobListView(ConsoleView):
         llm_endpoint, llm_model = inference.describe_endpoint()
         return render(request, "console/jobs.html", {
             "page": page, "jobs": [job_progress(job) for job in page], "encoding": encoding,
+            "text_rows": text_rows_by_corpus(),
             "section": "jobs", "corpora": Corpus.objects.order_by("name"),
             "describer": settings.RETRIEVAL_DESCRIBE_BACKEND,
             "llm_endpoint": llm_endpoint, "llm_model": llm_model,

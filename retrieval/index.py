@@ -457,6 +457,25 @@ def upsert_search_texts(rows: Sequence[SearchTextRow], *, texts_read_at: dt.date
         return cursor.rowcount
 
 
+#: The figures (f) with their text row (s) and the time of their newest text (d.described).
+_TEXT_ROWS_FROM = (
+    f"retrieval_figure f LEFT JOIN {TEXT_TABLE} s ON s.figure_id = f.id "
+    "LEFT JOIN LATERAL (SELECT max(t.created_at) AS described FROM retrieval_figuretext t "
+    "WHERE t.figure_id = f.id) d ON true"
+)
+#: The row needs rebuilding (one parameter: the current sentence version).
+_TEXT_ROW_NEEDED = (
+    "(s.figure_id IS NULL OR s.sentence_version <> %s OR s.updated_at < COALESCE(d.described, '-infinity'))"
+)
+#: Its rebuild is waiting in a queue: queued after the row and the newest text were written, and
+#: not before the moment given (one parameter).
+_TEXT_ROW_WAITING = (
+    "(f.text_queued_at IS NOT NULL AND f.text_queued_at >= %s "
+    "AND f.text_queued_at > COALESCE(s.updated_at, '-infinity') "
+    "AND f.text_queued_at >= COALESCE(d.described, '-infinity'))"
+)
+
+
 def figures_without_search_text(
     *, figure_ids: Sequence[int] | None = None, sentence_version: str, queued_before: dt.datetime | None = None,
 ) -> list[int]:
@@ -467,23 +486,48 @@ def figures_without_search_text(
     ``queued_before``: leave out the figures whose rebuild is still waiting in the queue, those
     whose ``text_queued_at`` is after this moment and after both the row and the newest text
     (the rebuild was queued for the change): what remains was never queued or is lost."""
-    waiting = (
-        "AND NOT (f.text_queued_at IS NOT NULL AND f.text_queued_at >= %s "
-        "AND f.text_queued_at > COALESCE(s.updated_at, '-infinity') "
-        "AND f.text_queued_at >= COALESCE(d.described, '-infinity')) "
-    ) if queued_before is not None else ""
+    waiting = f"AND NOT {_TEXT_ROW_WAITING} " if queued_before is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT f.id FROM retrieval_figure f LEFT JOIN {TEXT_TABLE} s ON s.figure_id = f.id "
-            "LEFT JOIN LATERAL (SELECT max(t.created_at) AS described FROM retrieval_figuretext t "
-            "WHERE t.figure_id = f.id) d ON true "
+            f"SELECT f.id FROM {_TEXT_ROWS_FROM} "
             "WHERE f.status = 'ready' AND (%s::bigint[] IS NULL OR f.id = ANY(%s::bigint[])) "
-            "AND (s.figure_id IS NULL OR s.sentence_version <> %s OR s.updated_at < d.described) "
-            f"{waiting}ORDER BY f.id",
+            f"AND {_TEXT_ROW_NEEDED} {waiting}ORDER BY f.id",
             [None if figure_ids is None else [int(i) for i in figure_ids]] * 2 + [sentence_version]
             + ([queued_before] if queued_before is not None else []),
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class TextRowCounts:
+    """A corpus's ready figures by the state of their text rows (see figures_without_search_text)."""
+
+    figures: int
+    current: int
+    #: No row: the text channels cannot find them yet.
+    missing: int
+    #: A row of another version, or older than a description: searched, but not as it should be.
+    outdated: int
+    #: Of missing and outdated: rebuild queued and waiting, or lost (the sweep queues them again).
+    waiting: int
+    lost: int
+
+
+def search_text_counts_by_corpus(*, sentence_version: str, queued_before: dt.datetime) -> dict[int, TextRowCounts]:
+    """Per corpus id, its ready figures by the state of their text rows: one pass over the figures."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT corpus_id, count(*), count(*) FILTER (WHERE NOT needed), count(*) FILTER (WHERE no_row), "
+            "count(*) FILTER (WHERE needed AND NOT no_row), count(*) FILTER (WHERE needed AND waiting) "
+            f"FROM (SELECT f.corpus_id, s.figure_id IS NULL AS no_row, {_TEXT_ROW_NEEDED} AS needed, "
+            f"{_TEXT_ROW_WAITING} AS waiting FROM {_TEXT_ROWS_FROM} WHERE f.status = 'ready') x GROUP BY corpus_id",
+            [sentence_version, queued_before],
+        )
+        return {
+            corpus_id: TextRowCounts(figures=total, current=current, missing=missing, outdated=outdated,
+                                     waiting=waiting, lost=missing + outdated - waiting)
+            for corpus_id, total, current, missing, outdated, waiting in cursor.fetchall()
+        }
 
 
 def query_words(text: str) -> list[str]:

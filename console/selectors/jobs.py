@@ -15,6 +15,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from console.models import Job, ModelActivation
+from retrieval.index import TextRowCounts
 from retrieval.models import Corpus, Figure, FigureEmbedding, FigureText, RetrievalModel
 from retrieval.selectors.corpora import EncodingProgress, corpus_encoding_progress
 from retrieval.selectors.descriptions import DESCRIBE_ERROR_PREFIX, figures_describe_progress
@@ -24,6 +25,7 @@ from retrieval.selectors.encoding import (
     figures_without_vector,
     model_coverage,
 )
+from retrieval.selectors.search_text import search_texts_by_corpus
 
 MEASURED_KINDS = (Job.Kind.ENCODE, Job.Kind.REINDEX)
 FAILED_FIGURES_SHOWN = 500
@@ -196,6 +198,14 @@ def encoding_by_corpus(*, model: RetrievalModel) -> list[dict[str, object]]:
             "waiting": missing_by.get(corpus.pk, 0) - lost_n, "lost": lost_n,
         })
     return rows
+
+
+def text_rows_by_corpus() -> list[dict[str, object]]:
+    """Per corpus: its figures' text rows (what a text query searches), current, missing or
+    outdated, and of the last two waiting in a queue or lost."""
+    counts = search_texts_by_corpus()
+    empty = TextRowCounts(figures=0, current=0, missing=0, outdated=0, waiting=0, lost=0)
+    return [{"corpus": corpus, "counts": counts.get(corpus.pk, empty)} for corpus in Corpus.objects.order_by("name")]
 
 
 def figure_get(*, figure_id: int) -> Figure | None:

@@ -14,7 +14,7 @@ words ("a front perspective view of an ornamental design", "a black and white dr
 pull every figure's vector towards "a drawing of an object" and figures with many texts weigh
 their names as much as those with few (docs/evaluation.md has the comparison on the validation
 patents). A row's ``sentence_version`` names the sentence model and this composition
-(:func:`text_row_version`); rows of another version count as outdated (:func:`search_texts_missing`).
+(retrieval.selectors.search_text.text_row_version); rows of another version count as outdated.
 
 Failure policy: the sentence model is a pinned local dependency; if it cannot load, the task
 fails loudly (ModelRegistrationError) rather than writing rows without vectors.
@@ -22,7 +22,6 @@ fails loudly (ModelRegistrationError) rather than writing rows without vectors.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 
@@ -32,16 +31,15 @@ from django.utils import timezone
 
 from retrieval import index, inference
 from retrieval.models import Figure, FigureText
+from retrieval.selectors.search_text import (
+    search_texts_lost,
+    search_texts_missing,
+    text_row_version,
+)
 from retrieval.services.batches import enqueue_on_commit
 from retrieval.tasks import figure_search_text_batch_task
 
 logger = logging.getLogger(__name__)
-
-#: The composition's own version, part of :func:`text_row_version`: bump it when
-#: the composition (retrieval.ml.sentence_composition) changes, so stored vectors are rebuilt. (Rows written before it
-#: existed, the plain mean of every text, carry the model's version alone.)
-COMPOSITION_VERSION = "names-share-1"
-
 
 def figures_search_text_enqueue(*, figure_ids: Sequence[int]) -> int:
     """Queue the rebuild of these figures' text rows once the transaction commits."""
@@ -93,22 +91,6 @@ def figure_search_text_batch(*, figure_ids: Sequence[int]) -> int:
     return index.upsert_search_texts(rows, texts_read_at=read_at)
 
 
-def search_texts_missing(*, figure_ids: Sequence[int] | None = None) -> list[int]:
-    """Ready figures (of ``figure_ids`` or all) whose text row is missing or outdated (another
-    sentence model or composition: :func:`text_row_version`; or older than a description written
-    since)."""
-    return index.figures_without_search_text(figure_ids=figure_ids, sentence_version=text_row_version())
-
-
-def search_texts_lost() -> list[int]:
-    """The figures of :func:`search_texts_missing` whose rebuild is not waiting in a queue: never
-    queued (the broker was down at the ingest or the describe), queued longer ago than
-    ``RETRIEVAL_ENCODE_REQUEUE_AFTER`` (a worker lost it), or queued before the change that
-    outdated the row (an upgrade of the sentence model or of the composition)."""
-    cutoff = timezone.now() - dt.timedelta(seconds=settings.RETRIEVAL_ENCODE_REQUEUE_AFTER)
-    return index.figures_without_search_text(sentence_version=text_row_version(), queued_before=cutoff)
-
-
 def search_texts_sweep() -> int:
     """Queue the rebuild of every lost text row (:func:`search_texts_lost`); the periodic sweep
     calls it beside the encoding's (retrieval.tasks.encoding_sweep_task). Returns the figures
@@ -131,12 +113,6 @@ def search_texts_rebuild_missing(*, batch_size: int = 64, progress: Callable[[in
         if progress is not None:
             progress(min(start + batch_size, len(missing)), len(missing))
     return len(missing)
-
-
-def text_row_version() -> str:
-    """The version stored with each text row: the sentence model (name and weights digest),
-    the composition and its names share, e.g. ``all-minilm-l6-v2@53aa51172d14/names-share-1:0.2``."""
-    return f"{inference.sentence_version()}/{COMPOSITION_VERSION}:{float(settings.RETRIEVAL_SENTENCE_NAMES_SHARE):g}"
 
 
 def _names(figure: Figure) -> str:

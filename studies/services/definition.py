@@ -25,10 +25,11 @@ from retrieval import inference
 from retrieval.exceptions import ModelRegistrationError
 from retrieval.models import Corpus, Figure, Patent, RetrievalModel
 from retrieval.selectors.corpora import newest_figure_id
+from retrieval.selectors.search_text import search_texts_missing
 from retrieval.services.batches import BROKER_ERRORS
 from retrieval.services.encoding import figure_encode_batch, figures_encode_enqueue
 from retrieval.services.models import model_register
-from retrieval.services.search_text import figure_search_text_batch, search_texts_missing
+from retrieval.services.search_text import figure_search_text_batch
 from studies.designs import arm_for
 from studies.exceptions import StudyDefinitionError
 from studies.models import Arm, Assignment, Participant, Study, Task

@@ -23,7 +23,7 @@ from patentsearch import embedded_redis
 from patentsearch.celery import app
 from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import Figure, FigureEmbedding, FigureSearchText
-from retrieval.services.search_text import search_texts_missing
+from retrieval.selectors.search_text import search_texts_missing
 from tests.conftest import wait_for
 from tests.drawings import small_corpus
 from tests.faults.helpers import start_worker, stop_worker

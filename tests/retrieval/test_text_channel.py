@@ -12,8 +12,9 @@ from retrieval import index
 from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.models import FigureSearchText, FigureText
 from retrieval.selectors.search import channel_weights, fuse
+from retrieval.selectors.search_text import search_texts_missing
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.search_text import figure_search_text_batch, search_texts_missing
+from retrieval.services.search_text import figure_search_text_batch
 from tests.drawings import drawing, png_bytes, write_corpus
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,10 @@ from django.core.management.base import CommandError, CommandParser
 from retrieval.management.commands._base import AppCommand
 from retrieval.models import RetrievalModel
 from retrieval.selectors.encoding import encoding_backlog
+from retrieval.selectors.search_text import search_texts_lost
 from retrieval.services.encoding import model_encode_missing, model_follow_checkpoint
 from retrieval.services.models import model_ensure_active
-from retrieval.services.search_text import search_texts_lost, search_texts_sweep
+from retrieval.services.search_text import search_texts_sweep
 
 
 class Command(AppCommand):

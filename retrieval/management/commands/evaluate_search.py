@@ -20,7 +20,8 @@ from retrieval.selectors.evaluation import (
 )
 from retrieval.selectors.models import model_get_active
 from retrieval.selectors.search import CHANNELS
-from retrieval.services.search_text import search_texts_missing, search_texts_rebuild_missing
+from retrieval.selectors.search_text import search_texts_missing
+from retrieval.services.search_text import search_texts_rebuild_missing
 
 KEYS = ("mAP", "recall@1", "recall@5", "recall@10", "recall@20", "mrr@10", "queries", "skipped")
 

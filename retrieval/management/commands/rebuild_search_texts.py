@@ -5,11 +5,8 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from retrieval.management.commands._base import AppCommand
-from retrieval.services.search_text import (
-    search_texts_missing,
-    search_texts_rebuild_missing,
-    text_row_version,
-)
+from retrieval.selectors.search_text import search_texts_missing, text_row_version
+from retrieval.services.search_text import search_texts_rebuild_missing
 
 
 class Command(AppCommand):

@@ -15,13 +15,13 @@ from retrieval import inference, tasks
 from retrieval.ingest.pipeline import corpus_ingest
 from retrieval.ml.sentence_composition import DESCRIPTION, GENERATED_CAPTION
 from retrieval.models import Figure, FigureSearchText, FigureText
-from retrieval.services.search_text import (
-    figure_search_text_batch,
+from retrieval.selectors.search_text import (
+    search_texts_by_corpus,
     search_texts_lost,
     search_texts_missing,
-    search_texts_sweep,
     text_row_version,
 )
+from retrieval.services.search_text import figure_search_text_batch, search_texts_sweep
 from tests.drawings import drawing, png_bytes, write_corpus
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -141,3 +141,27 @@ def test_the_sweep_queues_text_rows_that_were_never_queued_lost_or_outdated_but_
     FigureSearchText.objects.update(sentence_version=inference.sentence_version())
     assert search_texts_lost() == [figure_id]
     assert sweep() == 1 and search_texts_lost() == [] and len(sent) == 3
+
+
+@pytest.mark.django_db
+def test_the_console_counts_each_corpus_s_text_rows(tmp_path, active_model, admin_user, client, monkeypatch,
+                                                   django_capture_on_commit_callbacks):
+    """The jobs page tells an admin how far a corpus's words are indexed, and what is lost."""
+    from tests.drawings import small_corpus
+
+    monkeypatch.setattr(tasks.figure_search_text_batch_task, "delay", lambda batch: None)
+    ids = corpus_ingest(path=small_corpus(tmp_path / "six", patents=3, views=2), name="six").figure_ids
+    figure_search_text_batch(figure_ids=ids[:3])
+    FigureSearchText.objects.filter(figure_id=ids[0]).update(sentence_version="an older model")
+    with django_capture_on_commit_callbacks(execute=True):
+        search_texts_sweep()  # queues the three without a row and the outdated one
+    figure_search_text_batch(figure_ids=[ids[3]])  # one of them done
+    counts = search_texts_by_corpus()[Figure.objects.get(pk=ids[0]).corpus_id]
+    assert (counts.figures, counts.current, counts.missing, counts.outdated) == (6, 3, 2, 1)
+    assert (counts.waiting, counts.lost) == (3, 0)
+    Figure.objects.filter(pk=ids[4]).update(text_queued_at=None)  # as if the broker had been down
+    client.force_login(admin_user)
+    html = client.get("/console/").content.decode()
+    table = html[html.index('id="text-rows"'):]
+    cells = [c.split(">")[-1] for c in table[:table.index("</tbody>")].split("</td>")[:-1]]
+    assert cells == ["six", "6", "3", "2", "1", "2", "1"]
