@@ -49,7 +49,7 @@ from retrieval.search_input import CommaListField, form_data
 from retrieval.selectors.class_focus import ClassFocus
 from retrieval.selectors.corpora import corpus_ids_for, corpus_list
 from retrieval.selectors.models import active_model
-from retrieval.selectors.search import catalogue_unsearched
+from retrieval.selectors.search import catalogue_unsearched, catalogue_unsearched_text
 
 
 def _script(request: HttpRequest) -> bool:
@@ -125,6 +125,7 @@ def _case_context(request: HttpRequest, case: Case, **extra: object) -> dict:
         "citations": citations, "notes": page_of(request, case_notes(case), NOTES_PER_PAGE, "notes_page"),
         "corpora": corpus_list(), "active_model": (model := active_model()),
         "unencoded": catalogue_unsearched(model) if model is not None else 0,
+        "unindexed": catalogue_unsearched_text(),
         "max_images": settings.CASES_MAX_QUERY_IMAGES, "max_k": settings.RETRIEVAL_MAX_K,
         "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA, **extra,
     }

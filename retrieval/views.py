@@ -19,7 +19,12 @@ from patentsearch.throttles import search_rate_refusal
 from retrieval.search_input import SearchInputSerializer, checkbox_value, form_data
 from retrieval.selectors.corpora import corpus_list
 from retrieval.selectors.models import active_model
-from retrieval.selectors.search import catalogue_unsearched, figure_search, search_filters
+from retrieval.selectors.search import (
+    catalogue_unsearched,
+    catalogue_unsearched_text,
+    figure_search,
+    search_filters,
+)
 
 
 class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
@@ -69,6 +74,7 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
             "corpora": corpus_list(),
             "active_model": model,
             "unencoded": catalogue_unsearched(model) if model is not None else 0,
+            "unindexed": catalogue_unsearched_text(),
             "max_k": settings.RETRIEVAL_MAX_K,
             "default_k": settings.RETRIEVAL_DEFAULT_K,
             "class_focus": True,

@@ -238,11 +238,16 @@ def unsearched_text_figures(*, filters: FigureFilters | None) -> int:
     on the CPU (a minute or so per 1,500 figures on 2 cores), so a large corpus's words come in
     over a while. Counted as :func:`unsearched_figures` counts (the catalogue first, trusted the
     same time). A row of an older version is still searched, and is not counted."""
-    gap = _catalogue_count("text", "", lambda: index.figures_without_text_row(
-        filters=index.FigureFilters(exclude_front_page=False)))
-    if gap == 0:
+    if catalogue_unsearched_text() == 0:
         return 0
     return index.figures_without_text_row(filters=filters)
+
+
+def catalogue_unsearched_text() -> int:
+    """The catalogue's figures without a text row, as this process last counted them (trusted
+    as :func:`catalogue_unsearched` is). The search pages show it before a search."""
+    return _catalogue_count("text", "", lambda: index.figures_without_text_row(
+        filters=index.FigureFilters(exclude_front_page=False)))
 
 
 def catalogue_unsearched(model: RetrievalModel) -> int:

@@ -141,5 +141,10 @@ def test_a_text_search_counts_the_figures_whose_words_are_not_indexed_yet(tmp_pa
     logged = case_search_run(case=case, user=examiner, text="widget", k=5)
     assert logged.unsearched == 4
     assert said in client.get(reverse("cases:search", args=[case.pk, logged.pk])).content.decode()
+    before = "4 figures’ words are still being indexed: a text search leaves them out until then"
+    for url in (reverse("retrieval:search"), reverse("cases:detail", args=[case.pk])):
+        assert before in client.get(url).content.decode(), url
     figure_search_text_batch(figure_ids=result.figure_ids)
     assert figure_search(text="widget", k=10).unsearched == 0  # a catalogue with a gap is counted at each search
+    search_selector._catalogue_gap.clear()  # another process would count again within 10 s
+    assert 'id="unindexed"' not in client.get(reverse("retrieval:search")).content.decode()
