@@ -54,7 +54,7 @@ def main() -> int:
     from rest_framework.authtoken.models import Token
 
     from accounts.services import user_create
-    from benchmarks import ann, api, catalogue, corpus, load, pages
+    from benchmarks import ann, api, catalogue, corpus, load, pages, texts
     from benchmarks.common import fresh_database, machine, peak_rss_mb
     from retrieval.services.models import model_ensure_active
 
@@ -73,6 +73,7 @@ def main() -> int:
             pages.run(model=model, drawings=sorted(sample.rglob("*.png")), work=Path(tmp) / "pages",
                       files=args.page_files, results=results)
     cat = catalogue.build(model, args.scale, results)
+    texts.build(results)
     ann.run(cat, queries=args.queries, results=results)
     if args.scale <= args.storage_compare_max:
         ann.compare_storage(cat, queries=args.queries, results=results)

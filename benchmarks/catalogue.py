@@ -20,6 +20,8 @@ FIGURES_PER_PATENT = 5
 # Every 1000th patent: 0.1 %; every 100th: 1 % (0.9 % after those); every 25th: 3 % after both
 # (above RETRIEVAL_EXACT_SEARCH_MAX_ROWS at 1M figures, so searched through the HNSW index).
 RARE_CLASSES = {"D01": 100, "D02": 1000, "D03": 25}
+#: The corpus of the synthetic figures.
+CORPUS = "bench-catalogue"
 
 
 @dataclass
@@ -97,7 +99,7 @@ def build(model: RetrievalModel, n: int, results: dict[str, object]) -> Catalogu
 def _figure_rows(n: int) -> tuple[NDArray[np.int64], NDArray[np.str_]]:  # ids, classes
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=str)
-    corpus, _ = Corpus.objects.get_or_create(name="bench-catalogue")
+    corpus, _ = Corpus.objects.get_or_create(name=CORPUS)
     start = Patent.objects.filter(corpus=corpus).count()
     n_patents = -(-n // FIGURES_PER_PATENT)
     patents = []

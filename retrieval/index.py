@@ -476,6 +476,25 @@ _TEXT_ROW_WAITING = (
 )
 
 
+#: The text rows' sentence index (migration 0004 made it; bulk loads drop and rebuild it).
+SENTENCE_INDEX = "figuresearchtext_sentence_hnsw"
+
+
+def drop_sentence_index() -> None:
+    """Drop the text rows' sentence HNSW index before a bulk load (as :func:`drop_model_index`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX IF EXISTS {SENTENCE_INDEX}")
+
+
+def build_sentence_index() -> None:
+    """Build the text rows' sentence HNSW index once after a bulk load (migration 0004's definition)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {SENTENCE_INDEX} ON {TEXT_TABLE} "
+            "USING hnsw (sentence vector_ip_ops) WITH (m = 16, ef_construction = 64)"
+        )
+
+
 def figures_without_search_text(
     *, figure_ids: Sequence[int] | None = None, sentence_version: str, queued_before: dt.datetime | None = None,
 ) -> list[int]:
