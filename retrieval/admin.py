@@ -12,7 +12,7 @@ from retrieval.exceptions import InvalidImageError
 from retrieval.images import read_pages
 from retrieval.ingest.figure_files import figure_file_store
 from retrieval.models import Corpus, Figure, FigureEmbedding, FigureText, Patent, RetrievalModel
-from retrieval.services.catalog import catalog_attributes_changed
+from retrieval.services.catalog import catalog_attributes_changed, figure_texts_changed
 from retrieval.services.encoding import figures_reencode
 from retrieval.services.models import model_activate, model_delete
 
@@ -122,10 +122,27 @@ class FigureAdmin(admin.ModelAdmin):
 
 @admin.register(FigureText)
 class FigureTextAdmin(admin.ModelAdmin):
+    """A figure's descriptions are in its text row, which is rebuilt after every change here."""
+
     list_display = ("figure", "kind", "source", "__str__")
     list_filter = ("kind", "source")
     search_fields = ("text",)
     raw_id_fields = ("figure",)
+
+    def save_model(self, request: HttpRequest, obj: FigureText, form: object, change: bool) -> None:
+        previous = FigureText.objects.filter(pk=obj.pk).values_list("figure_id", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        figure_texts_changed(figure_ids=[obj.figure_id] + ([previous] if previous else []))
+
+    def delete_model(self, request: HttpRequest, obj: FigureText) -> None:
+        figure_id = obj.figure_id
+        super().delete_model(request, obj)
+        figure_texts_changed(figure_ids=[figure_id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[FigureText]) -> None:
+        figure_ids = list(queryset.values_list("figure_id", flat=True))
+        super().delete_queryset(request, queryset)
+        figure_texts_changed(figure_ids=figure_ids)
 
 
 @admin.register(RetrievalModel)

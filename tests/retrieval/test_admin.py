@@ -66,3 +66,44 @@ def test_a_figure_is_named_by_its_patent_number_and_label():
 
     figure = FigureFactory(figure_label="3", patent__patent_id="USD900001")
     assert str(figure) == "USD900001 FIG. 3"
+
+
+def test_an_admin_edit_of_a_title_or_a_description_reaches_the_text_search(
+    admin_client, tmp_path, active_model, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The text channels read each figure's text row, so an edit in the admin queues its rebuild
+    (run here as a worker would); a deleted description leaves no newer text for the sweep to see."""
+    from retrieval import tasks
+    from retrieval.models import FigureText
+    from retrieval.selectors.search import figure_search
+    from retrieval.services.search_text import figure_search_text_batch
+
+    monkeypatch.setattr(tasks.figure_search_text_batch_task, "delay",
+                        lambda batch: figure_search_text_batch(figure_ids=batch))
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=1, views=2))
+    figure_search_text_batch(figure_ids=result.figure_ids)
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    patent = Patent.objects.get()
+
+    def words_found(word: str) -> set[int]:
+        return {n.figure_id for n in index.fulltext_figures(text=word, k=10)}
+
+    assert words_found("hovercraft") == set()
+    form = {"patent_id": patent.patent_id, "corpus": patent.corpus_id, "title": "Hovercraft seat",
+            "us_class_main": patent.us_class_main, "figures-TOTAL_FORMS": "2", "figures-INITIAL_FORMS": "2",
+            "figures-MIN_NUM_FORMS": "0", "figures-MAX_NUM_FORMS": "1000"}
+    for i, figure in enumerate(patent.figures.all()):
+        form[f"figures-{i}-id"] = str(figure.pk)
+        form[f"figures-{i}-patent"] = str(patent.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(reverse("admin:retrieval_patent_change", args=[patent.pk]), form).status_code == 302
+    assert words_found("hovercraft") == set(result.figure_ids)
+    assert {h.figure.pk for h in figure_search(text="hovercraft", k=5).hits} >= set(result.figure_ids)
+
+    text = FigureText.objects.create(figure_id=result.figure_ids[0], text="A zeppelin-shaped cushion.", source="import")
+    figure_search_text_batch(figure_ids=[text.figure_id])
+    assert words_found("zeppelin") == {text.figure_id}
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("admin:retrieval_figuretext_delete", args=[text.pk]), {"post": "yes"})
+    assert not FigureText.objects.filter(pk=text.pk).exists()
+    assert words_found("zeppelin") == set()
