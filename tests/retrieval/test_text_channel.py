@@ -3,6 +3,7 @@ drawing index, through the API and the evaluate_search command."""
 
 import io
 import json
+import math
 
 import pytest
 from django.core.management import call_command
@@ -419,3 +420,26 @@ def test_evaluate_search_refuses_judged_only_where_every_candidate_is_judged(pro
 
     with pytest.raises(CommandError, match="--judged-only leaves out candidates without a class"):
         call_command("evaluate_search", "products", "--relevance", relevance, "--judged-only", stdout=io.StringIO())
+
+
+def test_the_trigram_channel_probes_with_its_rarest_trigrams_and_finds_what_all_would(products, monkeypatch):
+    """Probing the index with the rarest n - ceil(threshold * n) + 1 of the query's n trigrams
+    loses no name: one that reaches the threshold shares at least one of them. Checked against
+    probing with every trigram, for queries with typos, joined and split words, under any
+    statistics."""
+    import random
+
+    queries = ["pilow", "tooth brush", "toothbrush", "travel mug", "mug", "wigdet", "a", "lamp shde", "x y z"]
+    rng = random.Random(3)
+    for _ in range(3):  # the probe follows the statistics; the answer may not
+        shares = {gram: rng.random() for query in queries for gram in index.trigrams(query)}
+        monkeypatch.setattr(index, "_trigram_shares", lambda shares=shares: shares)
+        for query in queries:
+            grams = index.trigrams(query)
+            probe = index._probe_trigrams(grams)
+            assert len(probe) == len(grams) - math.ceil(index.TRIGRAM_THRESHOLD * len(grams)) + 1
+            assert probe == sorted(grams, key=lambda g: (shares[g], g))[: len(probe)]  # the rarest
+            found = index.trigram_figures(text=query, k=100)
+            with monkeypatch.context() as every:
+                every.setattr(index, "_probe_trigrams", lambda grams: grams)
+                assert index.trigram_figures(text=query, k=100) == found, query
