@@ -573,7 +573,11 @@ def fulltext_figures(*, text: str, k: int, filters: FigureFilters | None = None)
         f"WHERE (s.tsv @@ q.web OR s.tsv @@ q.pre) AND {' AND '.join(sql.where)} "
         "ORDER BY score DESC, s.figure_id LIMIT %s"
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Through the GIN index, never a scan of every row: a query whose words begin many names
+        # ("lamp shade", "mobile phone case") matched a sixth of 100k rows, which the planner read
+        # by a parallel sequential scan of the whole table (130 ms; 50 ms through the index).
+        cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(query_sql, [text, prefix, *sql.params, int(k)])
         return [Neighbor(figure_id=row[0], score=float(row[1])) for row in cursor.fetchall()]
 
