@@ -115,7 +115,7 @@ def test_admin_figure_uploads_pass_the_image_checks_and_are_served_as_their_form
         response = client.post(url, _figure_form(figure, png))
     assert response.status_code == 302, response.content.decode()[:3000]
     assert not FigureEmbedding.objects.filter(figure=figure).exists()  # the old vector is gone
-    assert len(queued) == 1  # and the new image is queued for encoding
+    assert len(queued) == 2  # and the new image is queued for encoding, the figure's text row for a rebuild
     figure.refresh_from_db()
     assert figure.image.name.endswith(".png") and figure.sha256 in figure.image.name
     served = client.get(reverse("retrieval:figure-image", args=[figure.pk]))
