@@ -690,28 +690,24 @@ def figures_not_indexed(*, model: RetrievalModel, filters: FigureFilters | None 
     """Ready figures passing the filters that have no vector under the model yet, so no drawing
     query can find them: a worker is still encoding them, or lost them (the sweep queues them
     again). An exact count: one pass over the figures that pass the filters."""
-    filters = filters or FigureFilters()
-    sql = _text_filter_sql(filters)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM retrieval_figure f JOIN retrieval_patent p ON p.id = f.patent_id "
-            f"WHERE {' AND '.join(sql.where)} AND NOT EXISTS "
-            f"(SELECT 1 FROM {TABLE} e WHERE e.figure_id = f.id AND e.model_id = {int(model.id)})",
-            sql.params,
-        )
-        return int(cursor.fetchone()[0])
+    return _count_figures_without(
+        f"SELECT 1 FROM {TABLE} e WHERE e.figure_id = f.id AND e.model_id = {int(model.id)}", filters)
 
 
 def figures_without_text_row(*, filters: FigureFilters | None = None) -> int:
     """Ready figures passing the filters that have no text row yet, so the text channels cannot
     find them: a worker is still writing their rows (after an ingest), or lost them (the sweep
     queues them again). An exact count: one pass over the figures that pass the filters."""
-    filters = filters or FigureFilters()
-    sql = _text_filter_sql(filters)
+    return _count_figures_without(f"SELECT 1 FROM {TEXT_TABLE} s WHERE s.figure_id = f.id", filters)
+
+
+def _count_figures_without(row_sql: str, filters: FigureFilters | None) -> int:
+    """Ready figures (f) passing the filters for which ``row_sql`` finds no row."""
+    sql = _text_filter_sql(filters or FigureFilters())
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM retrieval_figure f JOIN retrieval_patent p ON p.id = f.patent_id "
-            f"WHERE {' AND '.join(sql.where)} AND NOT EXISTS (SELECT 1 FROM {TEXT_TABLE} s WHERE s.figure_id = f.id)",
+            f"WHERE {' AND '.join(sql.where)} AND NOT EXISTS ({row_sql})",
             sql.params,
         )
         return int(cursor.fetchone()[0])
