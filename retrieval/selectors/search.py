@@ -119,13 +119,8 @@ class SearchResult:
     #: those without a vector under the model (:func:`unsearched_figures`); a text alone, those
     #: without a text row (:func:`unsearched_text_figures`). None: neither was counted.
     unsearched: int | None = None
-    #: What ``unsearched`` counts: "drawing" (no vector yet) or "text" (no text row yet).
-    unsearched_channel: str | None = None
-
-    @property
-    def unsearched_by_text(self) -> bool:
-        """``unsearched`` counts figures without a text row (a text alone), not a vector."""
-        return self.unsearched_channel == "text"
+    #: ``unsearched`` counts figures without a text row (a text alone), not without a vector.
+    unsearched_by_text: bool = False
 
     def by_patent(self) -> list[PatentGroup]:
         groups: dict[str, PatentGroup] = {}
@@ -192,13 +187,11 @@ def figure_search(
         model=model, views=views, filters=filters, drawing_ranking=rankings["drawing"])
     hits, focus = ranked_hits(rankings, text_weight=text_weight, k=k, class_focus=class_focus, identical=identical)
     word_channels = [c for c in ("fulltext", "trigram") if c in rankings]
-    if drawing is not None:
-        unsearched, channel = unsearched_figures(model=model, filters=filters), "drawing"
-    else:
-        unsearched, channel = unsearched_text_figures(filters=filters), "text"
+    by_text = drawing is None
+    unsearched = unsearched_text_figures(filters=filters) if by_text else unsearched_figures(model=model, filters=filters)
     return SearchResult(model=model, hits=hits, seconds=time.perf_counter() - started, focus=focus,
                         words_matched=any(rankings[c] for c in word_channels) if word_channels else None,
-                        unsearched=unsearched, unsearched_channel=channel)
+                        unsearched=unsearched, unsearched_by_text=by_text)
 
 
 #: How long a process trusts "every figure has a vector under the model" or "every figure has a
