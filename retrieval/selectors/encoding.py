@@ -44,9 +44,15 @@ def encoding_backlog(*, model: RetrievalModel) -> EncodingBacklog:
     return EncodingBacklog(waiting=missing.count() - lost, lost=lost)
 
 
+def requeue_cutoff() -> dt.datetime:
+    """A task the broker took before this moment cannot still be waiting in its queue
+    (``RETRIEVAL_ENCODE_REQUEUE_AFTER``): an encoding's here, a text row's rebuild in
+    retrieval.selectors.search_text."""
+    return timezone.now() - dt.timedelta(seconds=settings.RETRIEVAL_ENCODE_REQUEUE_AFTER)
+
+
 def _lost() -> Q:
-    cutoff = timezone.now() - dt.timedelta(seconds=settings.RETRIEVAL_ENCODE_REQUEUE_AFTER)
-    return Q(encode_queued_at__isnull=True) | Q(encode_queued_at__lt=cutoff)
+    return Q(encode_queued_at__isnull=True) | Q(encode_queued_at__lt=requeue_cutoff())
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,12 @@ console shows."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.utils import timezone
 
 from retrieval import index, inference
+from retrieval.selectors.encoding import requeue_cutoff
 
 #: The composition's own version, part of :func:`text_row_version`: bump it when
 #: the composition (retrieval.ml.sentence_composition) changes, so stored vectors are rebuilt. (Rows written before it
@@ -37,15 +36,10 @@ def search_texts_lost() -> list[int]:
     queued (the broker was down at the ingest or the describe), queued longer ago than
     ``RETRIEVAL_ENCODE_REQUEUE_AFTER`` (a worker lost it), or queued before the change that
     outdated the row (an upgrade of the sentence model or of the composition)."""
-    return index.figures_without_search_text(sentence_version=text_row_version(), queued_before=_requeue_cutoff())
+    return index.figures_without_search_text(sentence_version=text_row_version(), queued_before=requeue_cutoff())
 
 
 def search_texts_by_corpus() -> dict[int, index.TextRowCounts]:
     """Per corpus id, its ready figures by the state of their text rows (current, missing,
     outdated; of the last two, waiting in a queue or lost): the console's table."""
-    return index.search_text_counts_by_corpus(sentence_version=text_row_version(), queued_before=_requeue_cutoff())
-
-
-def _requeue_cutoff() -> dt.datetime:
-    """A rebuild queued before this is lost (``RETRIEVAL_ENCODE_REQUEUE_AFTER``, as for encoding)."""
-    return timezone.now() - dt.timedelta(seconds=settings.RETRIEVAL_ENCODE_REQUEUE_AFTER)
+    return index.search_text_counts_by_corpus(sentence_version=text_row_version(), queued_before=requeue_cutoff())
