@@ -42,12 +42,10 @@ def build(results: dict[str, object]) -> None:
     report(f"text rows of ingested figures, worker service (sentence model on CPU, {len(real)} figures)", rate,
            "rows/s")
     rest = search_texts_missing()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT names, document, sentence::text FROM {index.TEXT_TABLE} ORDER BY figure_id")
-        source = cursor.fetchall()
+    source = [row for row in index.search_text_rows() if row.sentence is not None]
     if not source:
         raise SystemExit("no text row was built: the catalogue's text rows need real ones to copy")
-    sentences = np.array([np.array(s.strip("[]").split(","), dtype=np.float32) for _, _, s in source])
+    sentences = np.stack([row.sentence for row in source])
     drawn = extend(sentences, len(sentences) + len(rest), seed=3)[len(sentences):]
     version = text_row_version()
     started = time.perf_counter()
@@ -55,8 +53,8 @@ def build(results: dict[str, object]) -> None:
         index.drop_sentence_index()
         for start in range(0, len(rest), 10_000):
             rows = [
-                index.SearchTextRow(figure_id=figure_id, names=source[(start + i) % len(source)][0],
-                                    document=source[(start + i) % len(source)][1], sentence=drawn[start + i],
+                index.SearchTextRow(figure_id=figure_id, names=source[(start + i) % len(source)].names,
+                                    document=source[(start + i) % len(source)].document, sentence=drawn[start + i],
                                     sentence_version=version)
                 for i, figure_id in enumerate(rest[start : start + 10_000])
             ]

@@ -459,6 +459,20 @@ def upsert_search_texts(rows: Sequence[SearchTextRow], *, texts_read_at: dt.date
         return cursor.rowcount
 
 
+def search_text_rows() -> list[SearchTextRow]:
+    """Every stored text row, in figure order (the benchmark copies their words)."""
+    with connection.cursor():
+        raw = _vector_aware(connection.connection)
+        with raw.cursor() as cursor:
+            cursor.execute(f"SELECT figure_id, names, document, sentence, sentence_version FROM {TEXT_TABLE} "
+                           "ORDER BY figure_id")
+            return [
+                SearchTextRow(figure_id=figure_id, names=names, document=document, sentence_version=version,
+                              sentence=None if vec is None else np.asarray(vec.to_numpy(), dtype=np.float32))
+                for figure_id, names, document, vec, version in cursor.fetchall()
+            ]
+
+
 #: The figures (f) with their text row (s) and the time of their newest text (d.described).
 _TEXT_ROWS_FROM = (
     f"retrieval_figure f LEFT JOIN {TEXT_TABLE} s ON s.figure_id = f.id "
