@@ -413,10 +413,16 @@ def _literal(vector: NDArray[np.float32]) -> str:
 # rows); the search selector fuses the channels' ranks.
 
 TEXT_TABLE = "retrieval_figuresearchtext"
+#: The distinct names of the text rows with their trigrams (retrieval.models.SearchName).
+NAMES_TABLE = "retrieval_searchname"
 SENTENCE_DIM = 384
 #: Least share of the query's trigrams in a name for a trigram match: low enough for one typo
 #: in a short word ("pilow" in "pillow": 5 of 6), high enough to keep unrelated names out.
 TRIGRAM_THRESHOLD = 0.5
+#: Without a selective filter, the full-text channel ranks the text rows alone and keeps this
+#: many times k of them for the filters (front pages, figures not ready) to thin; when fewer
+#: than k pass, it ranks every match that passes instead (the same answer, found the long way).
+FULLTEXT_CANDIDATES = 2
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -435,27 +441,47 @@ def upsert_search_texts(rows: Sequence[SearchTextRow], *, texts_read_at: dt.date
     in the row: :func:`figures_without_search_text`)."""
     if not rows:
         return 0
-    with connection.cursor() as cursor:
+    names = sorted({r.names for r in rows})
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {TEXT_TABLE} (figure_id, names, trigrams, document, sentence, sentence_version, "
-            "updated_at) SELECT v.figure_id, v.names, v.trigrams::text[], v.document, v.sentence::vector, "
-            "v.version, %s "
-            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-            "AS v(figure_id, names, trigrams, document, sentence, version) "
+            f"INSERT INTO {TEXT_TABLE} (figure_id, names, document, sentence, sentence_version, updated_at) "
+            "SELECT v.figure_id, v.names, v.document, v.sentence::vector, v.version, %s "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+            "AS v(figure_id, names, document, sentence, version) "
             "JOIN retrieval_figure f ON f.id = v.figure_id "
-            "ON CONFLICT (figure_id) DO UPDATE SET names = EXCLUDED.names, trigrams = EXCLUDED.trigrams, "
-            "document = EXCLUDED.document, "
+            "ON CONFLICT (figure_id) DO UPDATE SET names = EXCLUDED.names, document = EXCLUDED.document, "
             "sentence = EXCLUDED.sentence, sentence_version = EXCLUDED.sentence_version, "
             "updated_at = EXCLUDED.updated_at",
             [
                 texts_read_at,
-                [int(r.figure_id) for r in rows], [r.names for r in rows],
-                ["{" + ",".join('"' + g.replace('"', '') + '"' for g in trigrams(r.names)) + "}" for r in rows],
-                [r.document for r in rows],
+                [int(r.figure_id) for r in rows], [r.names for r in rows], [r.document for r in rows],
                 [None if r.sentence is None else _literal(r.sentence) for r in rows],
                 [r.sentence_version for r in rows],
             ],
         )
+        written = cursor.rowcount
+        # In the same transaction as the rows, so that prune_search_names, which locks the
+        # names against inserts, either sees these rows or runs before their names are added.
+        # One order for every writer (md5, the unique key): two batches never wait on each other
+        # in a cycle.
+        cursor.execute(
+            f"INSERT INTO {NAMES_TABLE} (names, trigrams) SELECT v.names, v.trigrams::text[] "
+            "FROM unnest(%s::text[], %s::text[]) AS v(names, trigrams) ORDER BY md5(v.names) "
+            "ON CONFLICT ((md5(names))) DO NOTHING",
+            [names, ["{" + ",".join('"' + g.replace('"', '') + '"' for g in trigrams(n)) + "}" for n in names]],
+        )
+        return written
+
+
+def prune_search_names() -> int:
+    """Delete the names no text row carries any more (their figures were deleted or renamed);
+    returns how many. Called by the sweep. Locks the names against inserts meanwhile, which
+    waits for the writers in flight (:func:`upsert_search_texts` adds a name in the transaction
+    of its rows), so a name being written is never deleted."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {NAMES_TABLE} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(
+            f"DELETE FROM {NAMES_TABLE} n WHERE NOT EXISTS (SELECT 1 FROM {TEXT_TABLE} s WHERE s.names = n.names)")
         return cursor.rowcount
 
 
@@ -573,27 +599,46 @@ def query_words(text: str) -> list[str]:
 def fulltext_figures(*, text: str, k: int, filters: FigureFilters | None = None) -> list[Neighbor]:
     """Figures whose texts match the query words: ``websearch_to_tsquery`` (all words, phrases,
     -exclusions) ranked first, then any word as a prefix ("bott" finds "bottle"); English
-    stemming on both sides."""
+    stemming on both sides.
+
+    The cover density of the whole query is computed only where the row matches it: elsewhere
+    it is 0 for a query without exclusions, and was not 0 for a row holding an excluded word
+    ("lamp -shade" raised the rows with both words); and it is the costly part of ranking the
+    thousands of rows a frequent word's prefix matches (at 100k figures, "lamp shade" ranks
+    16,566: 38 ms with it on every row, 20 ms)."""
     words = query_words(text)
     if not words:
         return []
     prefix = " | ".join(f"{w}:*" for w in words)
     sql = _text_filter_sql(filters or FigureFilters())
-    query_sql = (
-        "WITH q AS (SELECT websearch_to_tsquery('english', %s) AS web, to_tsquery('english', %s) AS pre) "
-        f"SELECT s.figure_id, ts_rank_cd(s.tsv, q.web) * 10 + ts_rank(s.tsv, q.pre) AS score "
-        f"FROM {TEXT_TABLE} s JOIN retrieval_figure f ON f.id = s.figure_id "
-        "JOIN retrieval_patent p ON p.id = f.patent_id, q "
-        f"WHERE (s.tsv @@ q.web OR s.tsv @@ q.pre) AND {' AND '.join(sql.where)} "
-        "ORDER BY score DESC, s.figure_id LIMIT %s"
+    where = " AND ".join(sql.where)
+    scored = (
+        "WITH q AS (SELECT websearch_to_tsquery('english', %s) AS web, to_tsquery('english', %s) AS pre), "
+        "scored AS (SELECT s.figure_id, CASE WHEN s.tsv @@ q.web THEN ts_rank_cd(s.tsv, q.web) * 10 ELSE 0 END "
+        f"+ ts_rank(s.tsv, q.pre) AS score FROM {TEXT_TABLE} s, q WHERE s.tsv @@ q.web OR s.tsv @@ q.pre"
     )
+    passing = ("JOIN retrieval_figure f ON f.id = r.figure_id JOIN retrieval_patent p ON p.id = f.patent_id "
+               f"WHERE {where} ORDER BY r.score DESC, r.figure_id LIMIT %s")
+    # The best few times k of the text rows alone, then those that pass the filters: a top-N
+    # sort of the figure ids and scores, and k look-ups. Joining first made the planner sort
+    # every match with its tsvector (at 100k figures, 16,566 rows for "lamp shade", spilled to
+    # disk: 30 ms of work in three processes; 20 ms in one).
+    best_sql = f"{scored} ORDER BY score DESC, s.figure_id LIMIT %s) SELECT r.figure_id, r.score FROM scored r {passing}"
+    # Every match that passes: when a selective filter leaves few, or fewer than k passed.
+    passing_sql = f"{scored}) SELECT r.figure_id, r.score FROM scored r {passing}"
     with transaction.atomic(), connection.cursor() as cursor:
         # Through the GIN index, never a scan of every row: a query whose words begin many names
         # ("lamp shade", "mobile phone case") matched a sixth of 100k rows, which the planner read
         # by a parallel sequential scan of the whole table (130 ms; 50 ms through the index).
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(query_sql, [text, prefix, *sql.params, int(k)])
-        return [Neighbor(figure_id=row[0], score=float(row[1])) for row in cursor.fetchall()]
+        rows: list[tuple[int, float]] = []
+        if not _selective(filters or FigureFilters()):
+            cursor.execute(best_sql, [text, prefix, FULLTEXT_CANDIDATES * int(k), *sql.params, int(k)])
+            rows = cursor.fetchall()
+        if len(rows) < k:
+            cursor.execute(passing_sql, [text, prefix, *sql.params, int(k)])
+            rows = cursor.fetchall()
+        return [Neighbor(figure_id=row[0], score=float(row[1])) for row in rows]
 
 
 def trigrams(text: str) -> list[str]:
@@ -612,29 +657,31 @@ def trigram_figures(*, text: str, k: int, filters: FigureFilters | None = None) 
     the query's trigrams found, as pg_trgm's word similarity): forgives misspellings ("pilow")
     and compounds written apart or together ("tooth brush").
 
-    The index finds the candidates by the query's rarest trigrams only (:func:`_probe_trigrams`):
-    a name that shares at least the threshold's share of the query's n trigrams shares one of
-    any n - ceil(threshold * n) + 1 of them, so the answer is the same as probing with all; but
-    a word's first trigrams ("  m", " mo") are in most names, and probing with them made the
-    database score nearly every row (at 100k figures, 310 ms for "mobile phone case")."""
+    Each distinct name is scored once (retrieval.models.SearchName), then its figures are read
+    through the text rows' index on ``names``. The names index finds the candidates by the
+    query's rarest trigrams only (:func:`_probe_trigrams`): a name that shares at least the
+    threshold's share of the query's n trigrams shares one of any n - ceil(threshold * n) + 1 of
+    them, so the answer is the same as probing with all; but a word's first trigrams ("  m",
+    " mo") are in most names, and probing with them made the database score nearly every one."""
     query = trigrams(text)
     if not query:
         return []
     probe = _probe_trigrams(query)
     sql = _text_filter_sql(filters or FigureFilters())
     query_sql = (
-        "SELECT s.figure_id, cardinality(ARRAY(SELECT unnest(s.trigrams) INTERSECT "
-        "SELECT unnest(%s::text[])))::float / %s AS score "
-        f"FROM {TEXT_TABLE} s JOIN retrieval_figure f ON f.id = s.figure_id "
-        "JOIN retrieval_patent p ON p.id = f.patent_id "
-        f"WHERE s.trigrams && %s::text[] AND {' AND '.join(sql.where)}"
+        "WITH m AS MATERIALIZED (SELECT names, score FROM (SELECT n.names, cardinality(ARRAY(SELECT "
+        "unnest(n.trigrams) INTERSECT SELECT unnest(%s::text[])))::float / %s AS score "
+        f"FROM {NAMES_TABLE} n WHERE n.trigrams && %s::text[]) scored WHERE score >= %s) "
+        f"SELECT s.figure_id, m.score FROM m JOIN {TEXT_TABLE} s ON s.names = m.names "
+        "JOIN retrieval_figure f ON f.id = s.figure_id JOIN retrieval_patent p ON p.id = f.patent_id "
+        f"WHERE {' AND '.join(sql.where)} ORDER BY m.score DESC, s.figure_id LIMIT %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT figure_id, score FROM ({query_sql}) AS t WHERE score >= %s "
-            "ORDER BY score DESC, figure_id LIMIT %s",
-            [query, len(query), probe, *sql.params, TRIGRAM_THRESHOLD, int(k)],
-        )
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The matching names' figures by the indexes, never a scan of every figure: the
+        # planner cannot tell how few names reach the threshold, and hashed the whole figure
+        # table for 2,000 figures (30 ms of 100k; 3 ms through the indexes).
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(query_sql, [query, len(query), probe, TRIGRAM_THRESHOLD, *sql.params, int(k)])
         return [Neighbor(figure_id=row[0], score=float(row[1])) for row in cursor.fetchall()]
 
 
@@ -664,7 +711,7 @@ def _trigram_shares() -> dict[str, float]:
         cursor.execute(
             "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
             "WHERE schemaname = current_schema() AND tablename = %s AND attname = 'trigrams'",
-            [TEXT_TABLE],
+            [NAMES_TABLE],
         )
         row = cursor.fetchone()
     fresh = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}

@@ -179,8 +179,9 @@ class FigureEmbedding(models.Model):
 class FigureSearchText(models.Model):
     """The words of one figure as the text channels of search read them (one row per figure).
 
-    ``names`` is the patent's title and object name, ``trigrams`` their padded word trigrams
-    (matched by trigram overlap, which forgives misspellings and split or joined compounds); ``document`` is everything an
+    ``names`` is the patent's title and object name (matched by trigram overlap, which forgives
+    misspellings and split or joined compounds, through :class:`SearchName`, one row per distinct
+    ``names``); ``document`` is everything an
     examiner's words may match: title, object name, viewpoint, caption and the LLM descriptions
     (matched by PostgreSQL full-text search on a generated ``tsvector`` column with a GIN
     index, see migration 0004); ``sentence`` is the locked sentence model's vector of those
@@ -193,7 +194,6 @@ class FigureSearchText(models.Model):
 
     figure = models.OneToOneField(Figure, on_delete=models.CASCADE, primary_key=True, related_name="search_text")
     names = models.TextField(blank=True)
-    trigrams = ArrayField(models.TextField(), default=list, blank=True)
     document = models.TextField(blank=True)
     sentence = VectorField(dimensions=384, null=True)
     sentence_version = models.CharField(max_length=100, blank=True)
@@ -201,3 +201,20 @@ class FigureSearchText(models.Model):
 
     def __str__(self) -> str:
         return f"text of {self.figure_id}"
+
+
+class SearchName(models.Model):
+    """One distinct ``names`` of the text rows (a title and object name) with its padded word
+    trigrams, which the trigram channel scores: once per distinct name rather than once per
+    figure (the figures of a patent, and many patents, share one title), and through a GIN index
+    on ``trigrams``. Migration 0011 made it (unique on ``md5(names)``: a title may be too long
+    for a B-tree entry) and moved the trigrams here from the text rows. Written with the text
+    rows by retrieval.index.upsert_search_texts; a name no text row carries any more is deleted
+    by the sweep (retrieval.index.prune_search_names).
+    """
+
+    names = models.TextField()
+    trigrams = ArrayField(models.TextField(), default=list, blank=True)
+
+    def __str__(self) -> str:
+        return self.names

@@ -92,9 +92,14 @@ def figure_search_text_batch(*, figure_ids: Sequence[int]) -> int:
 
 
 def search_texts_sweep() -> int:
-    """Queue the rebuild of every lost text row (:func:`search_texts_lost`); the periodic sweep
-    calls it beside the encoding's (retrieval.tasks.encoding_sweep_task). Returns the figures
-    queued. Safe twice: a queued figure is waiting, not lost, and a rebuild is idempotent."""
+    """Queue the rebuild of every lost text row (:func:`search_texts_lost`), and delete the
+    names no text row carries any more (retrieval.index.prune_search_names: figures deleted or
+    renamed); the periodic sweep calls it beside the encoding's
+    (retrieval.tasks.encoding_sweep_task). Returns the figures queued. Safe twice: a queued
+    figure is waiting, not lost, a rebuild is idempotent, and a name in use is never deleted."""
+    pruned = index.prune_search_names()
+    if pruned:
+        logger.info("Text sweep: deleted %d names no figure carries any more", pruned)
     ids = search_texts_lost()
     if ids:
         logger.warning("Text sweep: queueing %d figures whose text row is missing or outdated", len(ids))

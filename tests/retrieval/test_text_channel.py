@@ -4,18 +4,22 @@ drawing index, through the API and the evaluate_search command."""
 import io
 import json
 import math
+import threading
 
+import psycopg
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from retrieval import index
 from retrieval.ingest.pipeline import corpus_ingest
-from retrieval.models import FigureSearchText, FigureText
+from retrieval.models import Figure, FigureSearchText, FigureText, SearchName
 from retrieval.selectors.search import channel_weights, fuse
-from retrieval.selectors.search_text import search_texts_missing
+from retrieval.selectors.search_text import search_texts_missing, text_row_version
 from retrieval.services.encoding import figure_encode_batch
-from retrieval.services.search_text import figure_search_text_batch
+from retrieval.services.search_text import figure_search_text_batch, search_texts_sweep
 from tests.drawings import drawing, png_bytes, write_corpus
 
 pytestmark = pytest.mark.django_db
@@ -443,3 +447,135 @@ def test_the_trigram_channel_probes_with_its_rarest_trigrams_and_finds_what_all_
             with monkeypatch.context() as every:
                 every.setattr(index, "_probe_trigrams", lambda grams: grams)
                 assert index.trigram_figures(text=query, k=100) == found, query
+
+
+# --- The trigram channel's names (retrieval.models.SearchName): one row per distinct title and
+# object name, kept in step with the text rows, and pruned without losing a name being written.
+
+
+def _found(text: str) -> set[int]:
+    return {hit.figure_id for hit in index.trigram_figures(text=text, k=100)}
+
+
+def test_figures_that_share_a_name_share_one_scored_row_and_are_each_found(products):
+    names = set(FigureSearchText.objects.values_list("names", flat=True))
+    assert len(names) == 4 < len(products.figure_ids)  # two figures per patent
+    assert set(SearchName.objects.values_list("names", flat=True)) == names
+    row = SearchName.objects.get(names="Pregnancy pillow pillow")
+    assert row.trigrams == index.trigrams("Pregnancy pillow pillow")
+    pillow = set(Figure.objects.filter(patent__patent_id="USD900001").values_list("pk", flat=True))
+    assert _found("pregnancy pilow") == pillow
+
+
+def test_a_renamed_patent_is_found_by_its_new_name_and_the_sweep_drops_the_old(products):
+    figure = Figure.objects.select_related("patent").get(patent__patent_id="USD900002", figure_label="1")
+    figure.patent.title, figure.patent.object_name = "Insulated flask", "flask"
+    figure.patent.save()
+    figure_search_text_batch(figure_ids=list(figure.patent.figures.values_list("pk", flat=True)))
+    bottle = set(figure.patent.figures.values_list("pk", flat=True))
+    assert _found("insulated flsk") == bottle
+    assert not _found("water botle") & bottle
+    assert SearchName.objects.filter(names="Water bottle bottle").exists()  # no row carries it: the sweep's
+    search_texts_sweep()
+    assert not SearchName.objects.filter(names="Water bottle bottle").exists()
+    assert SearchName.objects.count() == FigureSearchText.objects.values("names").distinct().count() == 4
+
+
+def test_a_name_longer_than_a_btree_entry_is_stored_once(products):
+    """Titles and object names run to 800 characters, 3,200 bytes in a four-byte script: more
+    than a B-tree entry holds, hence the unique index on md5(names)."""
+    long_name = "𝔏" * 800
+    row = index.SearchTextRow(figure_id=products.figure_ids[0], names=long_name, document="x", sentence=None,
+                              sentence_version=text_row_version())
+    for _ in range(2):
+        index.upsert_search_texts([row], texts_read_at=timezone.now())
+    assert SearchName.objects.filter(names=long_name).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pruning_never_deletes_a_name_that_a_writer_is_giving_a_figure(products):
+    """A sweep that prunes while a worker writes a text row whose name is in the table, unused
+    until then: the worker's insert of the name does nothing (it is there) and takes no lock on
+    it, and the pruner, which cannot see the uncommitted row, would delete the name, leaving the
+    figure's name where the trigram channel cannot find it. The pruner locks the names against
+    writers first, so it waits for the worker and then sees the row."""
+    figure_id = products.figure_ids[0]
+    SearchName.objects.create(names="Nursing pillow", trigrams=index.trigrams("Nursing pillow"))
+    row = index.SearchTextRow(figure_id=figure_id, names="Nursing pillow", document="A nursing pillow.",
+                              sentence=None, sentence_version=text_row_version())
+    written, release = threading.Event(), threading.Event()
+
+    def write() -> None:
+        try:
+            with transaction.atomic():
+                index.upsert_search_texts([row], texts_read_at=timezone.now())
+                written.set()
+                release.wait(60)
+        finally:
+            connection.close()
+
+    def prune() -> None:
+        try:
+            index.prune_search_names()
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert written.wait(60)
+    pruner = threading.Thread(target=prune)
+    pruner.start()
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as watcher:
+        waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                   "AND query ILIKE 'LOCK TABLE retrieval_searchname%%'")
+        while pruner.is_alive() and not watcher.execute(waiting).fetchone()[0]:
+            pruner.join(0.05)
+    release.set()
+    writer.join(60)
+    pruner.join(60)
+    assert SearchName.objects.filter(names="Nursing pillow").exists()
+    assert figure_id in _found("nursing pilow")
+
+
+# --- The full-text channel: what an exclusion means, and the short way to the k best.
+
+
+def _pillows(root):
+    rows, images, descriptions = [], {}, []
+    for p, (patent_id, text) in enumerate([("USD910001", "A pillow with a quilted cushion cover."),
+                                           ("USD910002", "A pillow of moulded foam.")]):
+        name = f"images/{patent_id}-1.png"
+        images[name] = png_bytes(drawing(6_000 + p))
+        rows.append({"image_file": name, "patent_id": patent_id, "figure_id": "1", "title": "Pillow",
+                     "object_name": "pillow", "viewpoint": "front", "caption": "FIG. 1 is a front view;",
+                     "us_class": "D6/601", "grant_date": "20210105"})
+        descriptions.append({"image_file": name, "descriptions": [text]})
+    return write_corpus(root, rows, images=images, descriptions=descriptions)
+
+
+def test_an_excluded_word_does_not_raise_the_figures_that_hold_it(tmp_path, active_model):
+    """"pillow -cushion": the pillow without a cushion first. The whole query's cover density
+    was computed on every row, and is not 0 where a row holds the excluded word: it raised the
+    cushion pillow above the foam one."""
+    result = corpus_ingest(path=_pillows(tmp_path / "pillows"))
+    figure_search_text_batch(figure_ids=result.figure_ids)
+    foam, cushion = (Figure.objects.get(patent__patent_id=p).pk for p in ("USD910002", "USD910001"))
+    hits = index.fulltext_figures(text="pillow -cushion", k=10)
+    assert [hit.figure_id for hit in hits] == [foam, cushion]
+    assert hits[0].score > 2 * hits[1].score  # the match of the whole query, not a prefix's
+
+
+def test_the_full_text_channel_keeps_k_that_pass_when_the_best_matches_do_not(products, monkeypatch):
+    """Without a selective filter the channel ranks the text rows alone and keeps the best few
+    times k that pass; when fewer than k of those pass (here the best matches are figures not
+    ready), it ranks every match that passes: the same answer as that, for any k."""
+    everything = index.fulltext_figures(text="front view", k=100)
+    assert len(everything) == len(products.figure_ids)
+    Figure.objects.filter(pk__in=[hit.figure_id for hit in everything[:3]]).update(status="failed")
+    monkeypatch.setattr(index, "FULLTEXT_CANDIDATES", 1)
+    for k in range(1, len(everything) + 1):
+        found = index.fulltext_figures(text="front view", k=k)
+        with monkeypatch.context() as every:
+            every.setattr(index, "_selective", lambda filters: True)  # rank every match that passes
+            assert found == index.fulltext_figures(text="front view", k=k)
+        assert found == everything[3 : 3 + k]
