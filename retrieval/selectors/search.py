@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -360,6 +361,12 @@ def check_model_current(model: RetrievalModel) -> None:
         )
 
 
+#: Encodes a query's text while the database runs the channels that need only its words (see
+#: channel_rankings). The model runs outside the GIL and the database in its own process, so the
+#: two share the cores; a few threads, for a web process's concurrent requests.
+_query_text_encoder = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-text")
+
+
 def channel_rankings(
     *, model: RetrievalModel, text: str, k: int, filters: FigureFilters | None,
     image: Image.Image | None = None, drawing: NDArray[np.float32] | None = None,
@@ -381,11 +388,17 @@ def channel_rankings(
     if drawing is not None:
         rankings["drawing"] = index.nearest_figures(model=model, query=drawing, k=depth, filters=filters)
     if text.strip():
-        tower, sentence = inference.embed_query_text(model.checkpoint, text)
+        # The full-text and trigram channels need no vector: the database runs them while the
+        # text is encoded (at 100k figures on 2 cores, the encoding's 8 ms of a 60 ms query).
+        vectors = _query_text_encoder.submit(inference.embed_query_text, model.checkpoint, text)
+        try:
+            fulltext = index.fulltext_figures(text=text, k=depth, filters=filters)
+            trigram = index.trigram_figures(text=text, k=depth, filters=filters)
+        finally:
+            tower, sentence = vectors.result()
         if tower is not None:
             rankings["text_tower"] = index.nearest_figures(model=model, query=tower, k=depth, filters=filters)
-        rankings["fulltext"] = index.fulltext_figures(text=text, k=depth, filters=filters)
-        rankings["trigram"] = index.trigram_figures(text=text, k=depth, filters=filters)
+        rankings["fulltext"], rankings["trigram"] = fulltext, trigram
         rankings["sentence"] = index.sentence_figures(query=sentence, k=depth, filters=filters)
         if drawing is not None and inference.model_in_sentence_space(model.checkpoint):
             alpha = settings.RETRIEVAL_JOINT_DRAWING_WEIGHT if joint_drawing_weight is None else joint_drawing_weight
