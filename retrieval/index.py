@@ -610,7 +610,8 @@ def fulltext_figures(*, text: str, k: int, filters: FigureFilters | None = None)
     if not words:
         return []
     prefix = " | ".join(f"{w}:*" for w in words)
-    sql = _text_filter_sql(filters or FigureFilters())
+    filters = filters or FigureFilters()
+    sql = _text_filter_sql(filters)
     where = " AND ".join(sql.where)
     scored = (
         "WITH q AS (SELECT websearch_to_tsquery('english', %s) AS web, to_tsquery('english', %s) AS pre), "
@@ -632,7 +633,7 @@ def fulltext_figures(*, text: str, k: int, filters: FigureFilters | None = None)
         # by a parallel sequential scan of the whole table (130 ms; 50 ms through the index).
         cursor.execute("SET LOCAL enable_seqscan = off")
         rows: list[tuple[int, float]] = []
-        if not _selective(filters or FigureFilters()):
+        if not _selective(filters):
             cursor.execute(best_sql, [text, prefix, FULLTEXT_CANDIDATES * int(k), *sql.params, int(k)])
             rows = cursor.fetchall()
         if len(rows) < k:
