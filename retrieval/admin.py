@@ -49,7 +49,7 @@ class PatentAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Patent, form: object, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        catalog_attributes_changed(patent_ids=[obj.pk])
+        catalog_attributes_changed(patent_ids=[obj.pk], fields=form.changed_data if change else None)  # type: ignore[attr-defined]
 
 
 class FigureTextInline(admin.TabularInline):
@@ -110,9 +110,15 @@ class FigureAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Figure, form: object, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        catalog_attributes_changed(figure_ids=[obj.pk])
+        catalog_attributes_changed(figure_ids=[obj.pk], fields=form.changed_data if change else None)  # type: ignore[attr-defined]
         if "image" in form.changed_data:  # type: ignore[attr-defined]
             figures_reencode(figure_ids=[obj.pk])
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
+        """Descriptions edited in the figure's page (the inline) are words of its text row."""
+        super().save_related(request, form, formsets, change)
+        if any(formset.has_changed() for formset in formsets):
+            figure_texts_changed(figure_ids=[form.instance.pk])
 
     @admin.display(description="image")
     def thumbnail(self, figure: Figure) -> str:

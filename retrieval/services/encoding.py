@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from PIL import Image
 
 from retrieval import index, inference
@@ -30,12 +29,8 @@ def figures_encode_enqueue(*, figure_ids: Sequence[int], model: RetrievalModel) 
     if not figure_ids:
         return 0
     model_id = model.id
-
-    def send(batch: list[int]) -> None:
-        figure_encode_batch_task.delay(batch, model_id)
-        Figure.objects.filter(pk__in=batch).update(encode_queued_at=timezone.now())
-
-    return enqueue_on_commit(figure_ids, settings.RETRIEVAL_ENCODE_BATCH_SIZE, send)
+    return enqueue_on_commit(figure_ids, settings.RETRIEVAL_ENCODE_BATCH_SIZE,
+                             lambda batch: figure_encode_batch_task.delay(batch, model_id), stamp="encode_queued_at")
 
 
 def model_encode_missing(*, model: RetrievalModel) -> int:

@@ -41,16 +41,13 @@ from retrieval.tasks import figure_search_text_batch_task
 
 logger = logging.getLogger(__name__)
 
+
 def figures_search_text_enqueue(*, figure_ids: Sequence[int]) -> int:
     """Queue the rebuild of these figures' text rows once the transaction commits."""
     if not figure_ids:
         return 0
-
-    def send(batch: list[int]) -> None:
-        figure_search_text_batch_task.delay(batch)
-        Figure.objects.filter(pk__in=batch).update(text_queued_at=timezone.now())
-
-    return enqueue_on_commit(list(figure_ids), settings.RETRIEVAL_ENCODE_BATCH_SIZE, send)
+    return enqueue_on_commit(list(figure_ids), settings.RETRIEVAL_ENCODE_BATCH_SIZE,
+                             lambda batch: figure_search_text_batch_task.delay(batch), stamp="text_queued_at")
 
 
 def figure_search_text_batch(*, figure_ids: Sequence[int]) -> int:
@@ -118,6 +115,13 @@ def search_texts_rebuild_missing(*, batch_size: int = 64, progress: Callable[[in
         if progress is not None:
             progress(min(start + batch_size, len(missing)), len(missing))
     return len(missing)
+
+
+#: The fields a figure's text row is read from (:func:`_pieces`, :func:`_names`): an edit of any
+#: other field of a patent or a figure leaves the row as it is. A figure's status and image count
+#: too: only ready figures have a row, and a replaced image makes a figure ready again.
+PATENT_WORD_FIELDS = frozenset({"title", "object_name"})
+FIGURE_WORD_FIELDS = frozenset({"patent", "viewpoint", "caption", "status", "image"})
 
 
 def _names(figure: Figure) -> str:

@@ -107,3 +107,71 @@ def test_an_admin_edit_of_a_title_or_a_description_reaches_the_text_search(
         admin_client.post(reverse("admin:retrieval_figuretext_delete", args=[text.pk]), {"post": "yes"})
     assert not FigureText.objects.filter(pk=text.pk).exists()
     assert words_found("zeppelin") == set()
+
+
+def _change_form(admin_client, url: str) -> dict[str, str]:
+    """The change page's form as the browser would post it unchanged (fields and inline rows)."""
+    context = admin_client.get(url).context
+    data: dict[str, str] = {}
+    for form in [context["adminform"].form] + [f for inline in context["inline_admin_formsets"]
+                                               for f in [inline.formset.management_form, *inline.formset.forms]]:
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            if value is None or name == "image":
+                continue
+            if isinstance(value, bool):
+                if value:
+                    data[form.add_prefix(name)] = "on"
+                continue
+            data[form.add_prefix(name)] = str(value.pk if hasattr(value, "pk") else
+                                              (field.prepare_value(value) if hasattr(field, "prepare_value") else value))
+    return data
+
+
+def test_an_admin_edit_queues_a_text_rebuild_only_where_words_changed(
+    admin_client, tmp_path, active_model, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A patent's class or a figure's front-page flag are not words: saving them leaves the text rows
+    as they are; a caption, and a description edited in the figure's own page, are."""
+    from retrieval import tasks
+    from retrieval.models import Figure, FigureText
+    from retrieval.services.search_text import figure_search_text_batch
+
+    queued: list[list[int]] = []
+
+    def rebuild(batch: list[int]) -> None:
+        queued.append(batch)
+        figure_search_text_batch(figure_ids=batch)
+
+    monkeypatch.setattr(tasks.figure_search_text_batch_task, "delay", rebuild)
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=1, views=2))
+    figure_search_text_batch(figure_ids=result.figure_ids)
+    patent = Patent.objects.get()
+    first = Figure.objects.get(pk=result.figure_ids[0])
+
+    patent_url = reverse("admin:retrieval_patent_change", args=[patent.pk])
+    form = _change_form(admin_client, patent_url) | {"us_class_main": "D42"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(patent_url, form).status_code == 302
+    assert Patent.objects.get().us_class_main == "D42"
+    assert queued == []
+
+    figure_url = reverse("admin:retrieval_figure_change", args=[first.pk])
+    FigureText.objects.create(figure=first, text="A plain cushion.", source="import")
+    form = _change_form(admin_client, figure_url)
+    assert form["texts-0-text"] == "A plain cushion."
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(figure_url, form | {"is_front_page": "on"})
+        assert response.status_code == 302, response.content.decode()[:3000]
+    assert Figure.objects.get(pk=first.pk).is_front_page and queued == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(figure_url, form | {"texts-0-text": "A zeppelin-shaped cushion."}).status_code == 302
+    assert queued == [[first.pk]]
+    assert {n.figure_id for n in index.fulltext_figures(text="zeppelin", k=10)} == {first.pk}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(figure_url, _change_form(admin_client, figure_url)
+                                 | {"caption": "Hovercraft seat, top view"}).status_code == 302
+    assert queued[-1] == [first.pk]
+    assert {n.figure_id for n in index.fulltext_figures(text="hovercraft", k=10)} == {first.pk}
