@@ -49,7 +49,11 @@ from retrieval.search_input import CommaListField, form_data
 from retrieval.selectors.class_focus import ClassFocus
 from retrieval.selectors.corpora import corpus_ids_for, corpus_list
 from retrieval.selectors.models import active_model
-from retrieval.selectors.search import catalogue_unsearched, catalogue_unsearched_text
+from retrieval.selectors.search import (
+    catalogue_unsearched,
+    catalogue_unsearched_text,
+    excluded_terms,
+)
 
 
 def _script(request: HttpRequest) -> bool:
@@ -228,6 +232,8 @@ def _search_context(case: Case, search: CaseSearch, **extra: object) -> dict:
         "focus": focus,
         # the unsearched count is of text rows (a text alone), not of vectors
         "unsearched_by_text": bool(search.unsearched) and not search_has_drawing(search),
+        # its text's "-word" terms, which left out every figure holding them (a refine keeps its base's)
+        "excluded": excluded_terms(search.text),
         # the "class ↑" mark of a figure whose class the logged focus voted for
         "voted": focus.voted() if focus else {},
         # the judging buttons and the page script's words for a grade: cases.grades, one owner

@@ -89,6 +89,10 @@ class SearchOutputSerializer(serializers.Serializer):
         help_text="With a text: whether any figure's words (full text, or trigrams for misspellings) "
         "matched it; false: every hit is a neighbour in meaning only. null: no text.",
     )
+    excluded = serializers.ListField(
+        child=serializers.CharField(), help_text="The text's \"-word\" terms (a word, or a quoted phrase): every figure "
+        "whose title, object name, caption or descriptions hold one is left out, whichever channel found it.",
+    )
     unsearched = serializers.IntegerField(
         allow_null=True, help_text="Figures within the filters that the query could not be compared with yet: with a "
         "drawing, those without a vector under the model (a worker is still encoding them); a text alone, those "

@@ -63,6 +63,11 @@ class FigureFilters:
     #: Only figures with an id up to this one: those that existed at a moment (a study's gallery as
     #: it was when the study was made; figure ids only grow).
     max_figure_id: int | None = None
+    #: Words or phrases the figures' texts must not hold (the "-word" terms of a query,
+    #: :func:`split_exclusions`), read as ``websearch_to_tsquery`` reads a word or a quoted phrase
+    #: (English stems: "-cushion" leaves out "cushions" too). A figure without a text row yet
+    #: cannot be checked, and is kept.
+    exclude_words: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -376,6 +381,12 @@ def _add_filters(sql: _Sql, filters: FigureFilters, c: _FilterColumns) -> _Sql:
         sql.add(f"NOT ({c.figure} = ANY(%s))", [int(i) for i in filters.exclude_figure_ids])
     if filters.max_figure_id is not None:
         sql.add(f"{c.figure} <= %s", int(filters.max_figure_id))
+    if filters.exclude_words:
+        # One look-up by the text row's key per figure the channel reaches (the drawing index's
+        # scan goes on until k pass, as for any filter); the terms are parsed once, as constants.
+        terms = " || ".join(["websearch_to_tsquery('english', %s)"] * len(filters.exclude_words))
+        sql.add(f"NOT EXISTS (SELECT 1 FROM {TEXT_TABLE} x WHERE x.figure_id = {c.figure} AND x.tsv @@ ({terms}))",
+                *[str(term) for term in filters.exclude_words])
     return sql
 
 
@@ -589,6 +600,37 @@ def search_text_counts_by_corpus(*, sentence_version: str, queued_before: dt.dat
                                      waiting=waiting, lost=missing + outdated - waiting)
             for corpus_id, total, current, missing, outdated, waiting in cursor.fetchall()
         }
+
+
+#: A typed query's parts: a quoted phrase, read whole (a minus inside it is part of the phrase),
+#: or a term to leave out, a minus sign (or several, or one followed by spaces, as
+#: ``websearch_to_tsquery`` reads them) at the start of a word or a quoted phrase.
+_QUERY_PART = re.compile(r'"[^"]*"?|(?<!\S)-[\s-]*("[^"]*"?|[^\s"]+)')
+#: The most terms a query leaves out (each is a condition of every channel).
+MAX_EXCLUDED_TERMS = 16
+
+
+def split_exclusions(text: str) -> tuple[str, tuple[str, ...]]:
+    """A typed query as (what to find, the terms to leave out): ``pillow -cushion`` is
+    ("pillow", ("cushion",)), ``chair -"office chair"`` is ("chair", ('"office chair"',)).
+
+    The one reading of "-word" for every channel: the words and the sentence model are asked for
+    what to find alone (the sentence vector of "pillow -cushion" lay nearer cushions), and the
+    terms to leave out become a filter (``FigureFilters.exclude_words``) that every channel
+    obeys, the drawing's too. Splitting what is already split changes nothing."""
+    kept: list[str] = []
+    excluded: list[str] = []
+    start = 0
+    for match in _QUERY_PART.finditer(text):
+        if match.group(1) is None:  # a quoted phrase: part of what to find, as typed
+            continue
+        kept.append(text[start : match.start()])
+        term = match.group(1)
+        if term.strip('"').strip() and term not in excluded:
+            excluded.append(term)
+        start = match.end()
+    kept.append(text[start:])
+    return " ".join("".join(kept).split()), tuple(excluded[:MAX_EXCLUDED_TERMS])
 
 
 def query_words(text: str) -> list[str]:

@@ -47,6 +47,7 @@ from retrieval.selectors.models import model_get_active
 from retrieval.selectors.search import (
     SearchResult,
     figure_search,
+    query_exclusions,
     query_vector_for,
     search_filters,
 )
@@ -174,7 +175,9 @@ class _Spec:
         self.cutoff_overridden = self.cutoff_date != case.cutoff_date
 
     def figure_filters(self) -> index.FigureFilters:
-        return _figure_filters(self.filters or {}, self.cutoff_date, self.seed())
+        """The index filters of the search, with its text's "-word" terms: a refine (a vector,
+        no text channels) leaves out what its base left out."""
+        return query_exclusions(self.text, _figure_filters(self.filters or {}, self.cutoff_date, self.seed()))[1]
 
     def seed(self) -> Figure | None:
         """The "more like this" figure the query is or descends from (a refine or re-run of such a

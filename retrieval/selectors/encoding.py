@@ -27,11 +27,23 @@ class EncodingBacklog:
     lost: int
 
 
-def figures_without_vector(*, model: RetrievalModel, figure_ids: Iterable[int] | None = None) -> QuerySet[Figure]:
+def figures_without_vector(
+    *, model: RetrievalModel, figure_ids: Iterable[int] | None = None, queued_before: dt.datetime | None = None,
+) -> QuerySet[Figure]:
+    """Ready figures with no vector under the model (of ``figure_ids``; with ``queued_before``,
+    not those whose encoding the broker took at that moment or later)."""
     figures = Figure.objects.filter(status=Figure.Status.READY).exclude(embeddings__model=model)
     if figure_ids is not None:
         figures = figures.filter(pk__in=list(figure_ids))
+    if queued_before is not None:
+        figures = figures.exclude(encode_queued_at__gte=queued_before)
     return figures.order_by("pk")
+
+
+def figures_queued_since(*, model: RetrievalModel, since: dt.datetime) -> int:
+    """Figures without a vector under the model whose encoding the broker took at ``since`` or
+    later (stamped by retrieval.services.batches.enqueue_on_commit)."""
+    return figures_without_vector(model=model).filter(encode_queued_at__gte=since).count()
 
 
 def figures_lost(*, model: RetrievalModel, figure_ids: Iterable[int] | None = None) -> QuerySet[Figure]:

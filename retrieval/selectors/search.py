@@ -35,6 +35,11 @@ rank but still reports its ranks: each hit says which channels found it and at w
 With a single ranking channel, a hit's score is that channel's own score (cosine similarity
 for the vector channels); with several, the fused score.
 
+A text's "-word" terms ("pillow -cushion", '-"office chair"') leave out every figure whose texts
+hold them, in every channel (:func:`query_exclusions`): a filter like the corpus or the class, so
+each channel still returns its k. The text channels and the sentence model are asked for the
+rest of the text alone.
+
 The fused list is then re-ranked by the class focus (:mod:`retrieval.selectors.class_focus`):
 the classes of the best hits' patents come first. A hit keeps its fused score and reports the
 focus's boost (``class_boost``); the result says which classes were voted (``focus``).
@@ -57,6 +62,7 @@ pages and a case's log say so.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -68,6 +74,7 @@ from django.conf import settings
 from numpy.typing import NDArray
 from PIL import Image
 
+from patentsearch.exceptions import ApplicationError
 from retrieval import index, inference
 from retrieval.exceptions import ModelOutdatedError
 from retrieval.index import FigureFilters
@@ -122,6 +129,8 @@ class SearchResult:
     unsearched: int | None = None
     #: ``unsearched`` counts figures without a text row (a text alone), not without a vector.
     unsearched_by_text: bool = False
+    #: The query's "-word" terms: no hit's texts hold them (:func:`query_exclusions`).
+    excluded: tuple[str, ...] = ()
 
     def by_patent(self) -> list[PatentGroup]:
         groups: dict[str, PatentGroup] = {}
@@ -174,7 +183,13 @@ def figure_search(
     """
     started = time.perf_counter()
     model = model or model_get_active()
+    text, filters = query_exclusions(text, filters)
     drawings = [*([image] if image is not None else []), *images]
+    if filters.exclude_words and not text.strip() and not drawings and query_vector is None:
+        raise ApplicationError(
+            "The description only says what to leave out ("
+            + ", ".join(f"-{term}" for term in filters.exclude_words)
+            + "): add a word to find, or a drawing.", {"text": "only_exclusions"})
     views = None
     if query_vector is not None:
         drawing = _unit(np.asarray(query_vector, dtype=np.float32))
@@ -192,7 +207,25 @@ def figure_search(
     unsearched = unsearched_text_figures(filters=filters) if by_text else unsearched_figures(model=model, filters=filters)
     return SearchResult(model=model, hits=hits, seconds=time.perf_counter() - started, focus=focus,
                         words_matched=any(rankings[c] for c in word_channels) if word_channels else None,
-                        unsearched=unsearched, unsearched_by_text=by_text)
+                        unsearched=unsearched, unsearched_by_text=by_text, excluded=tuple(filters.exclude_words))
+
+
+def excluded_terms(text: str) -> tuple[str, ...]:
+    """The "-word" terms of a typed query (:func:`query_exclusions`), as a logged search's page shows them."""
+    return index.split_exclusions(text)[1]
+
+
+def query_exclusions(text: str, filters: FigureFilters | None) -> tuple[str, FigureFilters]:
+    """What a typed query asks to find, and the filters with its "-word" terms added
+    (:func:`retrieval.index.split_exclusions`): the text channels and the sentence model read
+    the words to find alone, and every channel, the drawing's too, leaves out the figures whose
+    texts hold an excluded term. Applying it twice changes nothing."""
+    wanted, excluded = index.split_exclusions(text)
+    filters = filters or FigureFilters()
+    new = [term for term in excluded if term not in filters.exclude_words]
+    if new:
+        filters = dataclasses.replace(filters, exclude_words=(*filters.exclude_words, *new))
+    return wanted, filters
 
 
 #: How long a process trusts "every figure has a vector under the model" or "every figure has a
@@ -379,6 +412,7 @@ def channel_rankings(
     (None: ``settings.RETRIEVAL_JOINT_DRAWING_WEIGHT``).
     """
     check_model_current(model)
+    text, filters = query_exclusions(text, filters)
     if drawing is None and image is not None:
         drawing = inference.embed_images(model.checkpoint, [image])[0]
     if drawing is None and not text.strip():
@@ -516,7 +550,9 @@ def fuse_views(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
 def query_vector_for(
     model: RetrievalModel, images: Sequence[Image.Image], text: str = "", text_weight: float = 0.5
 ) -> NDArray[np.float32]:
-    """The unit query vector of drawings (fused by :func:`fuse_views`) and/or a text."""
+    """The unit query vector of drawings (fused by :func:`fuse_views`) and/or a text (what it asks
+    to find: its "-word" terms are a filter, :func:`query_exclusions`)."""
+    text = index.split_exclusions(text)[0]
     if not images and not text.strip():
         raise ValueError("a search needs a drawing or a text")
     parts = []

@@ -3,6 +3,7 @@ again under a model whose weights changed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 from collections.abc import Sequence
@@ -33,9 +34,12 @@ def figures_encode_enqueue(*, figure_ids: Sequence[int], model: RetrievalModel) 
                              lambda batch: figure_encode_batch_task.delay(batch, model_id), stamp="encode_queued_at")
 
 
-def model_encode_missing(*, model: RetrievalModel) -> int:
-    """Queue every ready figure that has no vector under this model. Returns the figure count."""
-    ids = list(figures_without_vector(model=model).values_list("id", flat=True))
+def model_encode_missing(*, model: RetrievalModel, queued_before: dt.datetime | None = None) -> int:
+    """Queue every ready figure that has no vector under this model, waiting or lost, except
+    those the broker took at ``queued_before`` or later (the caller's own batches: after an
+    upgrade, ``encode_missing`` follows the new weights, which queues every figure, and then
+    queued every figure a second time). Returns the figure count."""
+    ids = list(figures_without_vector(model=model, queued_before=queued_before).values_list("id", flat=True))
     figures_encode_enqueue(figure_ids=ids, model=model)
     return len(ids)
 

@@ -492,3 +492,28 @@ def test_a_multi_page_tiff_searches_with_its_first_page_and_is_stored_as_sent(ex
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
     rerun = examiner_api.post(f"/api/v1/cases/{case.pk}/searches/{body['id']}/rerun/").json()
     assert rerun["new"] == [] and rerun["dropped"] == []
+
+
+def test_a_case_search_that_leaves_a_word_out_keeps_it_out_in_its_refine_and_rerun(examiner_api, examiner, case,
+                                                                                    encoded_corpus):
+    """"widget -0" with the drawing of "Widget 0" itself: none of that patent's figures come back,
+    not even the drawing's own copy. A refine asks with a vector and no text channels, and still
+    leaves out what its base left out, as does a re-run of the refine; the search page says what
+    was left out."""
+    from django.test import Client
+
+    from retrieval.services.search_text import figure_search_text_batch
+
+    figure_search_text_batch(figure_ids=encoded_corpus.figure_ids)  # queued on commit; the test never commits
+    first = search(examiner_api, case, images=[upload(view_of(0, 1))], text="widget -0", k=9).json()
+    assert first["hits"] and all(h["patent_id"] != "USD800000" for h in first["hits"])
+    assert len(first["hits"]) == 9  # the other three patents' nine figures
+    examiner_api.put(f"/api/v1/cases/{case.pk}/judgments/{figure(1, 1).pk}/", {"grade": 3}, format="json")
+    refined = search(examiner_api, case, refine=first["id"]).json()
+    assert refined["origin"] == "refine" and all(h["patent_id"] != "USD800000" for h in refined["hits"])
+    again = examiner_api.post(f"/api/v1/cases/{case.pk}/searches/{refined['id']}/rerun/").json()["search"]
+    assert again["hits"] and all(h["patent_id"] != "USD800000" for h in again["hits"])
+    page = Client()
+    page.force_login(examiner)
+    shown = page.get(f"/cases/{case.pk}/searches/{refined['id']}/").content.decode()
+    assert 'id="excluded-terms"' in shown and "<q>0</q>" in shown

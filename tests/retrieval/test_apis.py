@@ -143,7 +143,8 @@ def _focus_search(api: APIClient, **fields: object) -> dict:
 
 def test_the_class_focus_ranks_the_best_hits_classes_first_and_says_so(examiner_api, focus_corpus, settings):
     body = _focus_search(examiner_api)  # class_focus left out: on
-    assert set(body) == {"model", "seconds", "count", "hits", "class_focus", "words_matched", "unsearched"}
+    assert set(body) == {"model", "seconds", "count", "hits", "class_focus", "words_matched", "unsearched",
+                         "excluded"}
     hits = body["hits"]
     assert all(set(h) == HIT_KEYS for h in hits) and [h["rank"] for h in hits] == list(range(1, 13))
     # the three D21 patents whose FIG. 1 is the query drawing are the best hits; they voted alone

@@ -147,6 +147,26 @@ def test_after_an_upgrade_a_real_worker_encodes_every_figure_again(tmp_path, act
     assert "Queued 0 figures" in out.getvalue()
 
 
+def test_encode_missing_after_an_upgrade_queues_every_figure_once(active_model, transactional_db, settings):
+    """The command follows the new weights (every figure queued, on that step's commit), then
+    queues what has no vector: before, that was every figure again, so each was encoded twice.
+    Real commits and the real broker: the batches the broker holds are counted."""
+    import redis
+
+    settings.RETRIEVAL_ENCODE_BATCH_SIZE = 64  # one batch for each sending
+    ids = [f.pk for f in FigureFactory.create_batch(3)]
+    _vectors_of_old_weights(active_model, ids)
+    app.control.purge()
+    out = io.StringIO()
+    call_command("encode_missing", stdout=out)
+    assert "Queued 3 figures" in out.getvalue() and "3 had vectors of the model's earlier weights" in out.getvalue()
+    assert redis.Redis.from_url(settings.REDIS_URL).llen("gpu") == 1, "one batch, not one per step"
+    again = io.StringIO()
+    call_command("encode_missing", stdout=again)  # run again while they wait: queued again, as asked
+    assert "Queued 3 figures" in again.getvalue() and "3 were still waiting in the queue" in again.getvalue()
+    app.control.purge()
+
+
 def test_a_web_worker_starting_after_the_upgrade_queues_the_figures_at_once(
     active_model, django_capture_on_commit_callbacks, caplog,
 ):

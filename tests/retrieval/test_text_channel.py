@@ -121,6 +121,54 @@ def test_drawing_plus_text_uses_every_channel(examiner_api, products):
     assert drawing_only[0]["score"] == pytest.approx(1.0, abs=1e-4)
 
 
+@pytest.mark.parametrize(
+    ("typed", "wanted", "excluded"),
+    [
+        ("pillow -cushion", "pillow", ("cushion",)),
+        ('chair -"office chair" -desk', "chair", ('"office chair"', "desk")),
+        ("chair --office", "chair", ("office",)),       # as websearch_to_tsquery reads it
+        ("chair - office", "chair", ("office",)),
+        ("office-chair", "office-chair", ()),           # a hyphen inside a word leaves nothing out
+        ('"chair -office"', '"chair -office"', ()),     # a minus inside a phrase is part of it
+        ("-cushion", "", ("cushion",)),
+        ("chair -", "chair -", ()),
+        ("a -b -b", "a", ("b",)),
+    ],
+)
+def test_a_query_is_split_into_what_to_find_and_what_to_leave_out(typed, wanted, excluded):
+    assert index.split_exclusions(typed) == (wanted, excluded)
+    assert index.split_exclusions(wanted) == (wanted, ())  # splitting again changes nothing
+
+
+def test_a_minus_word_leaves_out_every_figure_holding_it_whichever_channel_found_it(examiner_api, products, examiner):
+    """"pillow -cushion": the pregnancy pillow's description says "body cushion", so none of its
+    figures may come back, although the sentence, trigram and drawing channels all rank it first
+    for "pillow" or its drawing. Before, only the full-text channel read the minus: the sentence
+    model was asked "pillow -cushion" (nearer cushions) and the fused list still showed it."""
+    pillow = png_bytes(drawing(5_000))  # USD900001 FIG. 1
+
+    def patents(**data):
+        response = examiner_api.post(URL, {"k": 8, **data}, format="multipart")
+        assert response.status_code == 200, response.json()
+        return response.json()["excluded"], [hit["patent_id"] for hit in response.json()["hits"]]
+
+    assert patents(text="pillow")[1][0] == "USD900001"
+    excluded, found = patents(text="pillow -cushion")
+    assert excluded == ["cushion"] and "USD900001" not in found and len(found) == 6  # k is still filled
+    assert "USD900001" not in patents(image=_upload(pillow), text="-cushion")[1]  # the drawing's own figure too
+    assert patents(image=_upload(pillow), text="-flask")[1][0] == "USD900001"
+    assert "USD900004" not in patents(text='case -"protective cover"')[1]  # a phrase
+    assert "USD900004" in patents(text='case -"protective sleeve"')[1]
+    alone = examiner_api.post(URL, {"text": "-cushion", "k": 4}, format="multipart")
+    assert alone.status_code == 400 and "only says what to leave out (-cushion)" in alone.json()["message"]
+    from django.test import Client
+
+    page = Client()
+    page.force_login(examiner)
+    body = page.post("/", {"text": "pillow -cushion", "k": "4"}).content.decode()
+    assert 'id="excluded-terms"' in body and "<q>cushion</q>" in body and "USD900001" not in body
+
+
 def test_text_channels_obey_the_filters(examiner_api, products):
     hits = _search(examiner_api, text="pillow", us_class_main="D7")
     assert hits and {h["patent_id"] for h in hits} == {"USD900002"}

@@ -1,10 +1,11 @@
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils import timezone
 
 from retrieval.management.commands._base import AppCommand
 from retrieval.models import RetrievalModel
-from retrieval.selectors.encoding import encoding_backlog
+from retrieval.selectors.encoding import encoding_backlog, figures_queued_since
 from retrieval.selectors.search_text import search_texts_lost
 from retrieval.services.encoding import model_encode_missing, model_follow_checkpoint
 from retrieval.services.models import model_ensure_active
@@ -23,6 +24,7 @@ class Command(AppCommand):
         parser.add_argument("--model", help="Model name (default: the active model).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        started = timezone.now()
         if options["model"]:
             model = RetrievalModel.objects.filter(name=options["model"]).first()
             if model is None:
@@ -30,8 +32,11 @@ class Command(AppCommand):
             model_follow_checkpoint(model=model)  # its weights changed: every figure again
         else:
             model = model_ensure_active()
+        # Where the weights changed, following them queued every figure (on its commit, above):
+        # those are not queued a second time.
+        followed = figures_queued_since(model=model, since=started)
         backlog = encoding_backlog(model=model)
-        queued = model_encode_missing(model=model)
+        queued = followed + model_encode_missing(model=model, queued_before=started)
         not_queued = encoding_backlog(model=model).lost
         if not_queued:
             raise CommandError(
@@ -46,6 +51,7 @@ class Command(AppCommand):
             )
         self.stdout.write(
             f"Queued {queued} figures for encoding under {model.name} "
-            f"({backlog.lost} were lost, {backlog.waiting} were still waiting in the queue)"
+            f"({backlog.lost} were lost, {backlog.waiting - followed} were still waiting in the queue"
+            + (f", {followed} had vectors of the model's earlier weights" if followed else "") + ")"
             + (f", and the rebuild of {texts} text rows that were missing or outdated." if texts else ".")
         )
