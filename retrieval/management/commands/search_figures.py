@@ -46,7 +46,8 @@ class Command(AppCommand):
         focus = result.focus
         if options["json"]:
             self.stdout.write(json.dumps({"model": result.model.name, "class_focus": dataclasses.asdict(focus) if focus else None,
-                                          "unsearched": result.unsearched, "hits": rows}, indent=2))
+                                          "unsearched": result.unsearched, "excluded": list(result.excluded),
+                                          "hits": rows}, indent=2))
             return
         if result.unsearched and result.unsearched_by_text:
             self.stderr.write(f"Not a complete search: {result.unsearched} figures were not compared (their words are "
@@ -54,6 +55,8 @@ class Command(AppCommand):
         elif result.unsearched:
             self.stderr.write(f"Not a complete search: {result.unsearched} figures were not compared (still being "
                               f"encoded under {result.model.name}); `manage.py encoding_progress CORPUS` shows it.")
+        if result.excluded:
+            self.stdout.write("left out: every figure whose words hold " + " or ".join(result.excluded))
         if focus is not None:
             self.stdout.write("class focus (from " + ", ".join(focus.patents) + "): " + focus.summary())
         self.stdout.write(f"{'rank':>4}   {'score':>6}  {'class':>5}  {'patent':<12} {'fig':<5} {'title':<40} source_file")
