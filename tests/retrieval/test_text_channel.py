@@ -169,6 +169,16 @@ def test_a_minus_word_leaves_out_every_figure_holding_it_whichever_channel_found
     assert 'id="excluded-terms"' in body and "<q>cushion</q>" in body and "USD900001" not in body
 
 
+@pytest.mark.parametrize("text", ["pillow -!!!", 'pillow -"', "pillow -the", "pillow -a:* -b&c -'x' -\\", "pillow " + " ".join(
+    f"-w{i}" for i in range(40))])
+def test_odd_exclusions_are_searched_not_refused(examiner_api, products, text):
+    """Stop words, punctuation, tsquery operators and more terms than are kept: an answer, never a 500."""
+    response = examiner_api.post(URL, {"text": text, "k": 4}, format="multipart")
+    assert response.status_code == 200, response.content
+    assert response.json()["hits"][0]["patent_id"] == "USD900001"
+    assert len(response.json()["excluded"]) <= index.MAX_EXCLUDED_TERMS
+
+
 def test_text_channels_obey_the_filters(examiner_api, products):
     hits = _search(examiner_api, text="pillow", us_class_main="D7")
     assert hits and {h["patent_id"] for h in hits} == {"USD900002"}
