@@ -110,15 +110,16 @@ class FigureAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Figure, form: object, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        catalog_attributes_changed(figure_ids=[obj.pk], fields=form.changed_data if change else None)  # type: ignore[attr-defined]
         if "image" in form.changed_data:  # type: ignore[attr-defined]
             figures_reencode(figure_ids=[obj.pk])
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
-        """Descriptions edited in the figure's page (the inline) are words of its text row."""
+        """After the figure and its descriptions (the inline) are saved, once for both: the
+        search copies of its attributes, and its text row where its words changed (the admin
+        calls this after save_model on every save)."""
         super().save_related(request, form, formsets, change)
-        if any(formset.has_changed() for formset in formsets):
-            figure_texts_changed(figure_ids=[form.instance.pk])
+        edited = [*form.changed_data, *(["texts"] if any(formset.has_changed() for formset in formsets) else [])]
+        catalog_attributes_changed(figure_ids=[form.instance.pk], fields=edited if change else None)
 
     @admin.display(description="image")
     def thumbnail(self, figure: Figure) -> str:

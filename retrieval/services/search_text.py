@@ -119,9 +119,10 @@ def search_texts_rebuild_missing(*, batch_size: int = 64, progress: Callable[[in
 
 #: The fields a figure's text row is read from (:func:`_pieces`, :func:`_names`): an edit of any
 #: other field of a patent or a figure leaves the row as it is. A figure's status and image count
-#: too: only ready figures have a row, and a replaced image makes a figure ready again.
+#: too: only ready figures have a row, and a replaced image makes a figure ready again; and
+#: ``texts``, its descriptions (retrieval.models.FigureText, the figure's ``texts``).
 PATENT_WORD_FIELDS = frozenset({"title", "object_name"})
-FIGURE_WORD_FIELDS = frozenset({"patent", "viewpoint", "caption", "status", "image"})
+FIGURE_WORD_FIELDS = frozenset({"patent", "viewpoint", "caption", "status", "image", "texts"})
 
 
 def _names(figure: Figure) -> str:

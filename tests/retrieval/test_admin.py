@@ -132,7 +132,8 @@ def test_an_admin_edit_queues_a_text_rebuild_only_where_words_changed(
     admin_client, tmp_path, active_model, monkeypatch, django_capture_on_commit_callbacks
 ):
     """A patent's class or a figure's front-page flag are not words: saving them leaves the text rows
-    as they are; a caption, and a description edited in the figure's own page, are."""
+    as they are; a caption, and a description edited in the figure's own page, are (both in one
+    save: one rebuild)."""
     from retrieval import tasks
     from retrieval.models import Figure, FigureText
     from retrieval.services.search_text import figure_search_text_batch
@@ -175,3 +176,10 @@ def test_an_admin_edit_queues_a_text_rebuild_only_where_words_changed(
                                  | {"caption": "Hovercraft seat, top view"}).status_code == 302
     assert queued[-1] == [first.pk]
     assert {n.figure_id for n in index.fulltext_figures(text="hovercraft", k=10)} == {first.pk}
+
+    before = len(queued)
+    with django_capture_on_commit_callbacks(execute=True):  # a caption and a description in one save: one rebuild
+        assert admin_client.post(figure_url, _change_form(admin_client, figure_url)
+                                 | {"caption": "Airship seat", "texts-0-text": "A blimp cushion."}).status_code == 302
+    assert queued[before:] == [[first.pk]]
+    assert {n.figure_id for n in index.fulltext_figures(text="blimp airship", k=10)} == {first.pk}
