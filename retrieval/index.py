@@ -602,10 +602,11 @@ def search_text_counts_by_corpus(*, sentence_version: str, queued_before: dt.dat
         }
 
 
-#: A typed query's parts: a quoted phrase, read whole (a minus inside it is part of the phrase),
-#: or a term to leave out, a minus sign (or several, or one followed by spaces, as
-#: ``websearch_to_tsquery`` reads them) at the start of a word or a quoted phrase.
-_QUERY_PART = re.compile(r'"[^"]*"?|(?<!\S)-[\s-]*("[^"]*"?|[^\s"]+)')
+#: A typed query's parts: a quoted phrase, read whole (a minus inside it is part of the phrase);
+#: a term to leave out, a minus sign (or several) directly before a word or a quoted phrase; or a
+#: minus standing alone, a separator ("Chair - swivel", a title pasted as the query), which
+#: ``websearch_to_tsquery`` would have read as leaving out the next word.
+_QUERY_PART = re.compile(r'"[^"]*"?|(?<!\S)-+("[^"]*"?|[^\s"-][^\s"]*)|(?<!\S)-+(?=\s|$)')
 #: The most terms a query leaves out (each is a condition of every channel).
 MAX_EXCLUDED_TERMS = 16
 
@@ -622,10 +623,10 @@ def split_exclusions(text: str) -> tuple[str, tuple[str, ...]]:
     excluded: list[str] = []
     start = 0
     for match in _QUERY_PART.finditer(text):
-        if match.group(1) is None:  # a quoted phrase: part of what to find, as typed
+        if match.group(0).startswith('"'):  # a quoted phrase: part of what to find, as typed
             continue
         kept.append(text[start : match.start()])
-        term = match.group(1)
+        term = match.group(1) or ""  # none: a minus standing alone, dropped
         if term.strip('"').strip() and term not in excluded:
             excluded.append(term)
         start = match.end()

@@ -185,11 +185,14 @@ def figure_search(
     model = model or model_get_active()
     text, filters = query_exclusions(text, filters)
     drawings = [*([image] if image is not None else []), *images]
-    if filters.exclude_words and not text.strip() and not drawings and query_vector is None:
-        raise ApplicationError(
-            "The description only says what to leave out ("
-            + ", ".join(f"-{term}" for term in filters.exclude_words)
-            + "): add a word to find, or a drawing.", {"text": "only_exclusions"})
+    if not text.strip() and not drawings and query_vector is None:
+        if filters.exclude_words:
+            raise ApplicationError(
+                "The description only says what to leave out ("
+                + ", ".join(f"-{term}" for term in filters.exclude_words)
+                + "): add a word to find, or a drawing.", {"text": "only_exclusions"})
+        raise ApplicationError("The description has no word to search for: type one, or add a drawing.",
+                               {"text": "no_words"})
     views = None
     if query_vector is not None:
         drawing = _unit(np.asarray(query_vector, dtype=np.float32))

@@ -126,12 +126,12 @@ def test_drawing_plus_text_uses_every_channel(examiner_api, products):
     [
         ("pillow -cushion", "pillow", ("cushion",)),
         ('chair -"office chair" -desk', "chair", ('"office chair"', "desk")),
-        ("chair --office", "chair", ("office",)),       # as websearch_to_tsquery reads it
-        ("chair - office", "chair", ("office",)),
+        ("chair --office", "chair", ("office",)),
+        ("Chair - swivel", "Chair swivel", ()),         # a minus standing alone is a separator (a pasted title)
         ("office-chair", "office-chair", ()),           # a hyphen inside a word leaves nothing out
         ('"chair -office"', '"chair -office"', ()),     # a minus inside a phrase is part of it
         ("-cushion", "", ("cushion",)),
-        ("chair -", "chair -", ()),
+        ("chair -", "chair", ()),
         ("a -b -b", "a", ("b",)),
     ],
 )
@@ -161,6 +161,8 @@ def test_a_minus_word_leaves_out_every_figure_holding_it_whichever_channel_found
     assert "USD900004" in patents(text='case -"protective sleeve"')[1]
     alone = examiner_api.post(URL, {"text": "-cushion", "k": 4}, format="multipart")
     assert alone.status_code == 400 and "only says what to leave out (-cushion)" in alone.json()["message"]
+    dash = examiner_api.post(URL, {"text": " - ", "k": 4}, format="multipart")
+    assert dash.status_code == 400 and "no word to search for" in dash.json()["message"]
     from django.test import Client
 
     page = Client()
