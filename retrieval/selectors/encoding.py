@@ -36,14 +36,14 @@ def figures_without_vector(
     if figure_ids is not None:
         figures = figures.filter(pk__in=list(figure_ids))
     if queued_before is not None:
-        figures = figures.exclude(encode_queued_at__gte=queued_before)
+        figures = figures.exclude(_queued_since(queued_before))
     return figures.order_by("pk")
 
 
 def figures_queued_since(*, model: RetrievalModel, since: dt.datetime) -> int:
     """Figures without a vector under the model whose encoding the broker took at ``since`` or
     later (stamped by retrieval.services.batches.enqueue_on_commit)."""
-    return figures_without_vector(model=model).filter(encode_queued_at__gte=since).count()
+    return figures_without_vector(model=model).filter(_queued_since(since)).count()
 
 
 def figures_lost(*, model: RetrievalModel, figure_ids: Iterable[int] | None = None) -> QuerySet[Figure]:
@@ -61,6 +61,11 @@ def requeue_cutoff() -> dt.datetime:
     (``RETRIEVAL_ENCODE_REQUEUE_AFTER``): an encoding's here, a text row's rebuild in
     retrieval.selectors.search_text."""
     return timezone.now() - dt.timedelta(seconds=settings.RETRIEVAL_ENCODE_REQUEUE_AFTER)
+
+
+def _queued_since(moment: dt.datetime) -> Q:
+    """The broker took the figure's encoding at ``moment`` or later."""
+    return Q(encode_queued_at__gte=moment)
 
 
 def _lost() -> Q:

@@ -85,8 +85,8 @@ def test_the_api_the_page_and_the_cli_say_it(half_encoded, examiner, client, cap
     client.force_login(examiner)
     html = client.post(reverse("retrieval:search"),
                        {"image": SimpleUploadedFile("q.png", png_bytes(drawing(0)), "image/png"), "k": 5}).content.decode()
-    assert ("Not a complete search: 4 figures within the filters were not compared, because they are still being "
-            "encoded under test-tiny.") in html
+    assert ("Not a complete search: 4 figures within the filters were not compared, because they have no vector "
+            "under test-tiny yet.") in html
     path = Figure.objects.order_by("pk").first().image.path
     call_command("search_figures", path, "--json")
     assert json.loads(capsys.readouterr().out)["unsearched"] == 4
@@ -101,7 +101,7 @@ def test_the_search_pages_say_before_a_search_how_many_figures_are_still_being_e
     client.force_login(examiner)
     case = case_create(examiner=examiner, application_number="29/000,001", title="Widget",
                        cutoff_date=date(2030, 1, 1))
-    said = "4 figures are still being encoded under test-tiny: a drawing search leaves them out until then"
+    said = "4 figures have no vector under test-tiny yet: a drawing search leaves them out until they are encoded"
     for url in (reverse("retrieval:search"), reverse("cases:detail", args=[case.pk])):
         assert said in client.get(url).content.decode(), url
     figure_encode_batch(figure_ids=half_encoded.figure_ids, model_id=active_model.pk)

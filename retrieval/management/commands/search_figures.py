@@ -53,8 +53,9 @@ class Command(AppCommand):
             self.stderr.write(f"Not a complete search: {result.unsearched} figures were not compared (their words are "
                               "still being indexed for text search by the `default` worker).")
         elif result.unsearched:
-            self.stderr.write(f"Not a complete search: {result.unsearched} figures were not compared (still being "
-                              f"encoded under {result.model.name}); `manage.py encoding_progress CORPUS` shows it.")
+            self.stderr.write(f"Not a complete search: {result.unsearched} figures were not compared (no vector "
+                              f"under {result.model.name} yet): `manage.py encoding_progress CORPUS` follows "
+                              "the encoding, `manage.py encode_missing` queues those no worker has.")
         if result.excluded:
             self.stdout.write("left out: every figure whose words hold " + " or ".join(result.excluded))
         if focus is not None:
