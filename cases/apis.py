@@ -164,15 +164,18 @@ class CaseSearchDetailApi(CaseApi):
 
 
 class CaseSearchRerunApi(CaseApi):
-    """Repeat a logged search against today's index and model; logs a new search and answers
-    with it and what is new and what dropped out compared with the logged ranking."""
+    """Repeat a logged search against today's index and model (``k``: deeper, or shallower);
+    logs a new search and answers with it and what is new and what dropped out compared with
+    the logged ranking."""
 
     throttle_classes = [SearchRateThrottle]
 
-    @extend_schema(request=None, responses={201: s.RerunOutputSerializer})
+    @extend_schema(request=s.RerunInputSerializer, responses={201: s.RerunOutputSerializer})
     def post(self, request: Request, id: int, search_id: int) -> Response:
         original = case_search_get(case_get(request.user, id), search_id)
-        rerun = case_search_rerun(search=original, user=request.user)
+        form = s.RerunInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        rerun = case_search_rerun(search=original, user=request.user, k=form.validated_data.get("k"))
         diff = search_diff(original, rerun)
         context = {"request": request, "judgments": case_judgments(rerun.case)}
         body = {"search": search_data(rerun, request),

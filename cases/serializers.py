@@ -16,7 +16,7 @@ from cases.selectors.cases import figure_label
 from cases.services.searches import QueryDrawing
 from patentsearch.exceptions import ApplicationError
 from retrieval.apis import ClassFocusSerializer
-from retrieval.search_input import SearchInputSerializer, date_order_check, query_drawing_check
+from retrieval.search_input import ResultCountField, SearchInputSerializer, date_order_check, query_drawing_check
 
 EARLIEST_CUTOFF = dt.date(1790, 1, 1)  # before the first patent (US, 1790): nothing is prior art to it
 
@@ -296,6 +296,20 @@ class CaseSearchSummarySerializer(serializers.Serializer):
     cutoff_overridden = serializers.BooleanField()
     model = serializers.CharField(source="model_name")
     hit_count = serializers.IntegerField(default=0)
+
+
+class RerunInputSerializer(serializers.Serializer):
+    """A re-run of a logged search, as it ran or deeper: the API's body and the search page's
+    "Search deeper" button."""
+
+    k = ResultCountField(
+        help_text="Hits of the re-run; missing: as many as the logged search had. A larger k searches "
+        "deeper: the re-run's new hits are the ones beyond the logged list.",
+    )
+
+    @property
+    def page_messages(self) -> dict[str, str]:
+        return {"max_k": ResultCountField.page_message()}
 
 
 class RerunOutputSerializer(serializers.Serializer):

@@ -45,7 +45,7 @@ from patentsearch.pages import page_of
 from patentsearch.permissions import SEARCH_PRIOR_ART
 from patentsearch.throttles import search_rate_refusal
 from retrieval.models import Patent
-from retrieval.search_input import CommaListField, form_data
+from retrieval.search_input import CommaListField, deeper_k, form_data
 from retrieval.selectors.class_focus import ClassFocus
 from retrieval.selectors.corpora import corpus_ids_for, corpus_list
 from retrieval.selectors.models import active_model
@@ -226,6 +226,8 @@ def _search_context(case: Case, search: CaseSearch, **extra: object) -> dict:
     source = search_source(search)  # a refine shows the drawings (or seed) of the search it refines
     return {
         "case": case, "search": search, "groups": _groups(hits), "hit_count": len(hits),
+        # "Search deeper": a re-run with more hits, where the list may go on
+        "deeper_k": None if case.is_closed else deeper_k(search.k, len(hits)),
         "images": list(source.images.all()), "image_search": source, "seed": search_seed(search), "diff": diff,
         "new_ids": {h.figure_id for h in diff.new} if diff else set(),
         "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA,
@@ -256,8 +258,11 @@ class CaseSearchActionView(CaseWorkerMixin, View):
             return render(request, CaseSearchView.template_name,
                           _search_context(case, search, action_errors=[refusal]), status=429)
         try:
-            if action == "rerun":
-                new = case_search_rerun(search=search, user=request.user)
+            if action == "rerun":  # as it ran, or deeper ("Search deeper": a larger k)
+                form = s.RerunInputSerializer(data=request.POST)
+                if not form.is_valid():
+                    raise ApplicationError("; ".join(error_messages(form)))
+                new = case_search_rerun(search=search, user=request.user, k=form.validated_data.get("k"))
             elif action == "refine":
                 new = case_search_run(case=case, user=request.user, k=search.k, refine=search.pk)
             else:  # like (the actions were checked above)

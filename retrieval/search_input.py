@@ -37,6 +37,35 @@ class CommaListField(serializers.ListField):
         return super().to_internal_value(values)
 
 
+class ResultCountField(serializers.IntegerField):
+    """How many hits a search returns (``k``): 1 to ``RETRIEVAL_MAX_K``, read when a request is
+    checked (the setting may change after import). A search, a case search and a re-run."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Results")
+        super().__init__(min_value=1, **kwargs)
+
+    def to_internal_value(self, data: object) -> int:
+        value = super().to_internal_value(data)
+        if value > settings.RETRIEVAL_MAX_K:
+            raise serializers.ValidationError(f"k may be at most {settings.RETRIEVAL_MAX_K}.", code="max_k")
+        return value
+
+    @staticmethod
+    def page_message() -> str:
+        """The refusal's words on a page, after the field's label (a form's ``page_messages``)."""
+        return f"at most {settings.RETRIEVAL_MAX_K}."
+
+
+def deeper_k(k: int, shown: int) -> int | None:
+    """The k of "Search deeper" at the end of a list (twice its k, within ``RETRIEVAL_MAX_K``);
+    None where the list is shorter than its k (nothing more matched) or k is at the limit."""
+    if shown < k or k >= settings.RETRIEVAL_MAX_K:
+        return None
+    return min(2 * k, settings.RETRIEVAL_MAX_K)
+
+
 class SearchInputSerializer(serializers.Serializer):
     """The search form. Labels are the search page's (error_messages puts them before a page's
     errors; the API's errors name the fields by their keys)."""
@@ -47,7 +76,7 @@ class SearchInputSerializer(serializers.Serializer):
     )
     text = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="", label="Description")
     text_weight = serializers.FloatField(required=False, min_value=0.0, max_value=1.0, default=0.5)
-    k = serializers.IntegerField(required=False, min_value=1, label="Results")
+    k = ResultCountField()
     corpus = CommaListField(required=False, help_text="Corpus ids or names.")
     us_class_main = CommaListField(required=False, label="US class", help_text="US design classes, e.g. D14.")
     locarno_class = CommaListField(required=False, help_text="Locarno class-subclasses, e.g. 14-04.")
@@ -59,11 +88,6 @@ class SearchInputSerializer(serializers.Serializer):
         help_text="Rank the figures of the best hits' classes (US main class, Locarno class) first "
         "(retrieval.selectors.class_focus); false: by score alone. Missing: true.",
     )
-
-    def validate_k(self, value: int) -> int:
-        if value > settings.RETRIEVAL_MAX_K:
-            raise serializers.ValidationError(f"k may be at most {settings.RETRIEVAL_MAX_K}.", code="max_k")
-        return value
 
     def validate_image(self, upload: object) -> object:
         data, page = query_drawing_check(upload)
@@ -97,7 +121,7 @@ class SearchInputSerializer(serializers.Serializer):
     def page_messages(self) -> dict[str, str]:
         """The errors whose API wording names fields, as a page says them (by code; error_messages)."""
         return {
-            "max_k": f"at most {settings.RETRIEVAL_MAX_K}.",
+            "max_k": ResultCountField.page_message(),
             "no_query": "Upload a drawing or type a description.",
             "date_order": "The “Granted from” date is after the “to” date.",
         }

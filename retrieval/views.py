@@ -16,7 +16,7 @@ from patentsearch.api import error_messages
 from patentsearch.exceptions import ApplicationError
 from patentsearch.permissions import SEARCH_PRIOR_ART
 from patentsearch.throttles import search_rate_refusal
-from retrieval.search_input import SearchInputSerializer, checkbox_value, form_data
+from retrieval.search_input import SearchInputSerializer, checkbox_value, deeper_k, form_data
 from retrieval.selectors.corpora import corpus_list
 from retrieval.selectors.models import active_model
 from retrieval.selectors.search import (
@@ -64,6 +64,7 @@ class FigureSearchView(LoginRequiredMixin, PermissionRequiredMixin, View):
             result=result, query=request.POST, query_image=_thumbnail(data.get("image")),
             query_token=data["query_token"], selected_corpora=data.get("corpus", []),
             class_focus=data["class_focus"], voted=result.focus.voted() if result.focus else {},
+            deeper_k=deeper_k(data["k"], len(result.hits)),
         )
         return render(request, self.template_name, context)
 

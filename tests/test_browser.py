@@ -93,6 +93,34 @@ def test_the_class_focus_box_turns_the_focus_off_and_on_in_the_browser(live_serv
     assert page.is_checked("#class-focus-input") and page.locator(".focus-mark").count() == 6
 
 
+def test_search_deeper_runs_the_same_drawing_with_twice_the_hits_in_the_browser(
+    live_server, browser_page, tmp_path, active_model
+):
+    """The button sits below the results, outside the form, and sends its k with the form's own k
+    field: Chromium puts the button's value last, which the search reads."""
+    result = corpus_ingest(path=small_corpus(tmp_path / "mini", patents=3, views=2))
+    figure_encode_batch(figure_ids=result.figure_ids, model_id=active_model.pk)
+    query = tmp_path / "query.png"
+    query.write_bytes(png_bytes(drawing(2 * 100 + 1)))
+    page = _search_page_as_examiner(browser_page, live_server)
+    page.set_input_files("#image-input", str(query))
+    page.fill("input[name=k]", "2")
+    page.click("#search-button")
+    page.wait_for_selector(".card")
+    ranked = "cards => cards.map(c => c.dataset.caption.split(' · ')).sort((a, b) => a[0].slice(1) - b[0].slice(1))" \
+             ".map(parts => parts[2])"  # best first: the page groups the hits by patent
+    first = page.locator(".card").evaluate_all(ranked)
+    assert len(first) == 2 and page.inner_text("#deeper-button") == "Search deeper: 4 hits"
+    page.click("#deeper-button")
+    page.wait_for_selector("#deeper-button >> text=Search deeper: 8 hits")
+    deeper = page.locator(".card").evaluate_all(ranked)
+    assert len(deeper) == 4 and deeper[:2] == first  # the same drawing, kept by its token, deeper
+    assert page.input_value("input[name=k]") == "4"
+    page.click("#deeper-button")
+    page.wait_for_selector(".card >> nth=5")
+    assert page.locator(".card").count() == 6 and page.locator("#search-deeper").count() == 0  # all 6: no more
+
+
 def _search_page_as_examiner(page, live_server):
     """A new examiner logged in on the search page."""
     User.objects.create_user("examiner", password="pw-for-tests-only")

@@ -193,6 +193,7 @@ def test_cases_api_answers_every_hostile_field_with_a_4xx_that_changes_nothing(w
                                              "application_number": "29/2", "notes": "n"}),
         ("put", f"/api/v1/cases/{case}/judgments/{figure}/", {"grade": 2, "category": "X", "note": "n",
                                                                "search": search}),
+        ("post", f"/api/v1/cases/{case}/searches/{search}/rerun/", {"k": 3}),
     ]
     problems: list[str] = []
     for method, url, valid in endpoints:
@@ -304,6 +305,7 @@ def test_pages_answer_every_hostile_form_field_with_a_page_that_says_what_is_wro
         (f"/cases/{case}/", {"action": "update", "title": "Lamp", "cutoff_date": "2020-01-01"}),
         (f"/cases/{case}/search", {"text": "lamp", "k": "5", "cutoff": "2020-01-01", "crops": ""}),
         (f"/cases/{case}/searches/{search}/like", {"figure": str(figure)}),
+        (f"/cases/{case}/searches/{search}/rerun", {"k": "3"}),
         ("/", {"text": "lamp", "k": "5", "text_weight": "0.5", "grant_date_from": "2000-01-01"}),
     ]
     problems: list[str] = []

@@ -103,13 +103,15 @@ def case_search_run(
     return _log(case, user, spec, result, drawings)
 
 
-def case_search_rerun(*, search: CaseSearch, user: User) -> CaseSearch:
-    """Repeat a logged query against today's index and model; logged as a new search."""
+def case_search_rerun(*, search: CaseSearch, user: User, k: int | None = None) -> CaseSearch:
+    """Repeat a logged query against today's index and model; logged as a new search. ``k``: its
+    number of hits (None: the logged search's), so an examiner at the end of a list searches
+    deeper with the same query, and the re-run's comparison marks what lay beyond it as new."""
     case = search.case
     case_check_open(case)
     original = search
     spec = _Spec(
-        origin=CaseSearch.Origin.RERUN, text=original.text, text_weight=original.text_weight, k=original.k,
+        origin=CaseSearch.Origin.RERUN, text=original.text, text_weight=original.text_weight, k=k or original.k,
         filters=original.filters, cutoff_date=original.cutoff_date, cutoff_overridden=original.cutoff_overridden,
         like_figure=original.like_figure, refined_from=original.refined_from, rerun_of=original,
         feedback=original.feedback, class_focus=original.class_focus_on,

@@ -154,6 +154,28 @@ def test_rerun_logs_a_new_search_and_shows_new_and_dropped(examiner_api, case, e
     assert len(diff["dropped"]) == len(diff["new"]) and diff["kept"] + len(diff["new"]) == 3
 
 
+def test_a_rerun_with_a_larger_k_searches_deeper_and_marks_what_lay_beyond_as_new(examiner_api, case, encoded_corpus,
+                                                                                  settings):
+    first = search(examiner_api, case, images=[upload(view_of(0, 1))], text="widget", k=4).json()
+    url = f"/api/v1/cases/{case.pk}/searches/{first['id']}/rerun/"
+    deeper = examiner_api.post(url, {"k": 8}, format="json")
+    assert deeper.status_code == 201
+    body = deeper.json()
+    assert body["search"]["k"] == 8 and len(body["search"]["hits"]) == 8
+    assert (body["kept"], len(body["new"]), body["dropped"]) == (4, 4, [])
+    shown = [h["figure_id"] for h in first["hits"]]
+    assert {h["figure_id"] for h in body["new"]}.isdisjoint(shown)
+    assert body["search"]["text"] == "widget" and body["search"]["images"][0]["sha256"] == first["images"][0]["sha256"]
+    assert examiner_api.post(url, {"k": 2}, format="json").json()["dropped"][0]["rank"] == 3  # shallower works too
+    logged = CaseSearch.objects.count()
+    settings.RETRIEVAL_MAX_K = 10
+    for k, said in ((11, "k may be at most 10."), (0, "Ensure this value is greater than or equal to 1."),
+                    ("many", "A valid integer is required.")):
+        refused = examiner_api.post(url, {"k": k}, format="json")
+        assert refused.status_code == 400 and refused.json()["extra"]["fields"]["k"] == [said], k
+    assert CaseSearch.objects.count() == logged  # a refused re-run logs nothing
+
+
 D21_PATENTS = ["USD900000", "USD900001", "USD900002"]  # tests.drawings.class_focus_corpus
 D21_FOCUS = [{"scheme": "us_class_main", "label": "D21", "share": 1.0},
              {"scheme": "locarno_class", "label": "21-01", "share": 1.0}]

@@ -231,6 +231,33 @@ def test_rerun_refine_and_more_like_this_buttons(browser, case, encoded_corpus, 
     assert not liked.cutoff_overridden
 
 
+def test_search_deeper_at_the_end_of_a_full_list(browser, case, encoded_corpus, examiner, settings):
+    """A list as long as its k may go on: the button re-runs the query with twice the hits and the
+    re-run marks the hits beyond the first list as new; a list shorter than its k has no more."""
+    from cases.services.searches import QueryDrawing, case_search_run
+
+    search = case_search_run(case=case, user=examiner, k=4,
+                             drawings=[QueryDrawing(png_bytes(drawing(0)), "a.png", drawing(0))])
+    page = browser.get(f"/cases/{case.pk}/searches/{search.pk}/").content.decode()
+    assert "End of the 4 hits." in page and "Search deeper: 8 hits" in page and 'name="k" value="8"' in page
+    deeper = browser.post(f"/cases/{case.pk}/searches/{search.pk}/rerun", {"k": 8})
+    rerun = CaseSearch.objects.get(rerun_of=search)
+    assert deeper["Location"] == f"/cases/{case.pk}/searches/{rerun.pk}/" and rerun.k == 8
+    page = browser.get(deeper["Location"]).content.decode()
+    assert "4 kept · <strong>4 new</strong>" in page and page.count('<span class="new-badge">new</span>') == 4
+    assert "Search deeper: 16 hits" in page
+    everything = browser.post(f"/cases/{case.pk}/searches/{rerun.pk}/rerun", {"k": 16})
+    page = browser.get(everything["Location"]).content.decode()
+    assert page.count('class="card judge-card') == 12 and 'id="search-deeper"' not in page  # the corpus's 12: no more
+    settings.RETRIEVAL_MAX_K = 8
+    page = browser.get(f"/cases/{case.pk}/searches/{search.pk}/").content.decode()
+    assert "Search deeper: 8 hits" in page  # twice 4, within the limit
+    assert 'id="search-deeper"' not in browser.get(deeper["Location"]).content.decode()  # at the limit already
+    refused = browser.post(f"/cases/{case.pk}/searches/{search.pk}/rerun", {"k": 9})
+    assert refused.status_code == 400 and alert_lines(refused) == ["Results: at most 8."]
+    assert CaseSearch.objects.filter(rerun_of=search).count() == 1
+
+
 def test_the_composer_s_class_focus_box_is_logged_and_the_search_page_says_what_it_voted(browser, case, focus_corpus):
     from tests.drawings import FOCUS_QUERY_SEED
 
