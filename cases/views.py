@@ -292,8 +292,15 @@ class PatentView(CaseWorkerMixin, View):
         figures = list(patent.figures.order_by("source_file", "page"))
         judgments = case_judgments(case)
         histories = judgment_histories(case, [f.pk for f in figures])
-        context = {"case": case, "patent": patent, "from_search": _from_search(request, case),
-                   "figures": [(f, figure_label(f), judgments.get(f.pk), histories.get(f.pk, [])) for f in figures]}
+        from_search = _from_search(request, case)
+        # come from a search: its drawings (or seed) beside each figure in the compare view
+        source = search_source(from_search) if from_search is not None else None
+        context = {"case": case, "patent": patent, "from_search": from_search,
+                   "figures": [(f, figure_label(f), judgments.get(f.pk), histories.get(f.pk, [])) for f in figures],
+                   "images": list(source.images.all()) if source else [], "image_search": source,
+                   "seed": search_seed(from_search) if from_search is not None else None,
+                   # the judging buttons and the review script's words for a grade, as on a search page
+                   "grades": Grade.choices, "categories": Category.choices, "grade_words": GRADE_WORDS}
         return render(request, "cases/patent.html", context)
 
 

@@ -1,6 +1,8 @@
-// Search page of a case: review hits by keyboard or mouse. Grades, categories and notes are
-// saved through the API (PUT /api/v1/cases/{id}/judgments/{figure}/) as they are set; the
-// compare view zooms and pans the query drawing(s) and the hit together.
+// Search page of a case, and a patent's page within a case: review hits (or a patent's figures)
+// by keyboard or mouse. Grades, categories and notes are saved through the API
+// (PUT /api/v1/cases/{id}/judgments/{figure}/) as they are set; the compare view zooms and pans
+// the query drawing(s) and the hit together. A patent page has no search of its own (the
+// judgment keeps the search that showed the figure, if any), nor more-like-this or refine.
 (function () {
   "use strict";
   const head = document.getElementById("search-head");
@@ -82,7 +84,7 @@
       const response = await fetch(url, {
         method: "PUT", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": window.csrfToken(), Accept: "application/json" },
-        body: JSON.stringify({ ...values, search: parseInt(head.dataset.search, 10) }),
+        body: JSON.stringify(head.dataset.search ? { ...values, search: parseInt(head.dataset.search, 10) } : values),
       });
       const body = await response.json();
       if (!response.ok) { showError(window.apiErrorMessage(body, "Could not save the judgment.")); return; }
@@ -200,7 +202,7 @@
   }));
 
   function moreLikeThis() {
-    if (current < 0 || closed) return;
+    if (current < 0 || closed || !document.getElementById("like-form")) return;  // none on a patent page
     document.getElementById("like-figure").value = cards[current].dataset.figure;
     run(document.getElementById("like-form"), "Searching for more like " + cards[current].dataset.caption);
   }
@@ -274,6 +276,6 @@
     else if (key === "c" || (key === "Enter" && e.target === card)) { e.preventDefault(); openCompare(); }  // Enter on the card, as a click on it
     else if (key === "m") moreLikeThis();
     else if (key === "n") { e.preventDefault(); openNote(); }
-    else if (key === "p") window.location = card.dataset.patentUrl;
+    else if (key === "p" && card.dataset.patentUrl) window.location = card.dataset.patentUrl;
   });
 })();

@@ -421,3 +421,47 @@ def test_single_key_shortcuts_can_be_turned_off_and_the_arrows_still_work(  # no
     cards.nth(0).focus()
     page.keyboard.press("3")
     expect(cards.nth(0)).to_have_attribute("data-grade", "3")
+
+
+def test_a_patent_s_figures_are_graded_and_cited_on_its_page(live_server, browser_page, tmp_path, active_model):  # noqa: F811
+    """From a hit, the patent's page (p): every view of the patent, the ones the search did not show
+    too, is judged there as on the search page, and compared with the search's drawings."""
+    from playwright.sync_api import expect
+
+    case, search = _searched_case(tmp_path, active_model, patents=3, views=3, k=2)  # shows 2 of 9 figures
+    shown = set(search.hits.values_list("figure_id", flat=True))
+    page = browser_page
+    log_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    page.keyboard.press("j")
+    page.keyboard.press("p")
+    page.wait_for_selector(".patent-figures")
+    cards = page.locator(".judge-card")
+    assert cards.count() == 3
+    figures = [int(f) for f in cards.evaluate_all("cards => cards.map(c => c.dataset.figure)")]
+    unseen = next(i for i, f in enumerate(figures) if f not in shown)
+    seen = next(i for i, f in enumerate(figures) if f in shown)
+    for _ in range(unseen + 1):
+        page.keyboard.press("j")
+    page.keyboard.press("2")
+    page.keyboard.press("y")
+    expect(cards.nth(unseen).locator(".judgment .cat")).to_have_text("Y")
+    judged = Judgment.objects.get(case=case, figure_id=figures[unseen])
+    assert (judged.grade, judged.category, judged.search_id) == (2, "Y", None)  # no search showed it
+    cards.nth(seen).locator("button[data-grade='3']").click()
+    expect(cards.nth(seen).locator(".judgment .grade")).to_have_text("G3")
+    assert Judgment.objects.get(case=case, figure_id=figures[seen]).search_id == search.pk  # the search that showed it
+    cards.nth(unseen).locator("button[data-do='compare']").click()  # beside the search's drawing
+    expect(page.locator("#compare")).to_be_visible()
+    assert page.locator("#compare .pane").count() == 2
+    expect(page.locator("#compare-judgment")).to_have_text("grade 2 (relevant) · category Y")
+    page.keyboard.press("Escape")
+    page.keyboard.press("m")  # nothing to search like on a patent page, and no patent page to go to
+    page.keyboard.press("p")
+    assert "/patents/" in page.url and page.locator("#judge-error").is_hidden()
+    page.goto(f"{live_server.url}/cases/{case.pk}/citations/")
+    patent_id = Figure.objects.get(pk=figures[seen]).patent.patent_id
+    row = page.locator("tbody tr")
+    expect(row).to_have_count(1)  # the patent, cited once: Y, from the figure no search showed
+    expect(row.locator("td").first).to_have_text("Y")
+    expect(row).to_contain_text(patent_id)

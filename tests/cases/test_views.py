@@ -170,6 +170,15 @@ def test_patent_and_citation_pages(browser, case, encoded_corpus, examiner):
     judgment_set(case=case, figure_id=figure.pk, user=examiner, grade=3, note="same lid")
     page = browser.get(f"/cases/{case.pk}/patents/USD800001/").content.decode()
     assert "USD800001" in page and "History (2)" in page and "same lid" in page
+    assert page.count('class="card judge-card"') == 3 and page.count('<button type="button" data-grade=') == 3 * 4 + 4
+    assert f'data-figure="{figure.pk}"' in page and 'data-grade="3"' in page  # painted as judged by the review script
+    assert 'data-do="like"' not in page and "compares it with" not in page  # not from a search: no drawing to compare
+    from cases.services.cases import case_update
+
+    case_update(case=case, status="closed")
+    page = browser.get(f"/cases/{case.pk}/patents/USD800001/").content.decode()
+    assert "The case is closed: judgments are read-only." in page and '<button type="button" data-grade=' not in page
+    case_update(case=case, status="open")
     assert browser.get(f"/cases/{case.pk}/patents/NOPE/").status_code == 404
     assert "No prior art cited" in browser.get(f"/cases/{case.pk}/citations/").content.decode()
 
