@@ -16,7 +16,12 @@ from cases.selectors.cases import figure_label
 from cases.services.searches import QueryDrawing
 from patentsearch.exceptions import ApplicationError
 from retrieval.apis import ClassFocusSerializer
-from retrieval.search_input import ResultCountField, SearchInputSerializer, date_order_check, query_drawing_check
+from retrieval.search_input import (
+    ResultCountField,
+    SearchInputSerializer,
+    date_order_check,
+    query_drawing_check,
+)
 
 EARLIEST_CUTOFF = dt.date(1790, 1, 1)  # before the first patent (US, 1790): nothing is prior art to it
 
