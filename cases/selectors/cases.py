@@ -181,6 +181,11 @@ class Citation:
         return [f"FIG. {j.figure.figure_label}" if j.figure.figure_label else figure_label(j.figure) for j in self.judgments]
 
     @property
+    def judged_figures(self) -> list[tuple[Judgment, str]]:
+        """Each cited figure's judgment with its label as shown (the citation page's drawings)."""
+        return list(zip(self.judgments, self.figures_shown, strict=True))
+
+    @property
     def best_grade(self) -> int | None:
         grades = [j.grade for j in self.judgments if j.grade is not None]
         return max(grades) if grades else None

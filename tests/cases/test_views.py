@@ -181,6 +181,13 @@ def test_patent_and_citation_pages(browser, case, encoded_corpus, examiner):
     case_update(case=case, status="open")
     assert browser.get(f"/cases/{case.pk}/patents/NOPE/").status_code == 404
     assert "No prior art cited" in browser.get(f"/cases/{case.pk}/citations/").content.decode()
+    other = Figure.objects.get(patent__patent_id="USD800001", figure_label="3")
+    judgment_set(case=case, figure_id=figure.pk, user=examiner, category="X")
+    judgment_set(case=case, figure_id=other.pk, user=examiner, category="Y")
+    sheet = browser.get(f"/cases/{case.pk}/citations/").content.decode()  # the cited drawings, for the file
+    assert "<h2>Cited figures</h2>" in sheet and sheet.count('<section class="cited-figures">') == 1
+    assert f'<img src="/figures/{figure.pk}/image" alt="USD800001 FIG. 2">' in sheet
+    assert "<figcaption>FIG. 2 · X · grade 3</figcaption>" in sheet and "<figcaption>FIG. 3 · Y</figcaption>" in sheet
 
 
 def test_other_examiners_get_404_on_every_page(case, other_examiner, encoded_corpus, examiner):
