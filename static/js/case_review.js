@@ -30,6 +30,7 @@
     card.querySelector(".judgment-words").textContent = (said.length ? said.join(", ") : "not judged") + (note ? ", with a note" : "");
     markButtons(card, grade, category);
     if (compare.open && card === cards[current]) paintCompare();
+    countShown();
   }
 
   // The grade and category buttons (templates/cases/_judge_buttons.html) of a card or of the
@@ -121,6 +122,45 @@
     if (compare.open) showInCompare();
   }
 
+  // ---- which hits are shown (search page: all, not judged, new) ----
+  // The arrows, Home/End and the compare view's steps go over the shown hits only. A hit judged
+  // while "not judged" is chosen stays until the next choice, so it does not vanish under the
+  // examiner's eyes.
+  const filterBar = document.getElementById("review-filter");
+  const filterEmpty = document.getElementById("filter-empty");
+  let filter = "all";
+  const judged = (card) => card.dataset.grade !== "" || card.dataset.category !== "";
+  const FILTERS = { all: () => true, unjudged: (card) => !judged(card), new: (card) => card.classList.contains("is-new") };
+  function countShown() {
+    if (!filterBar) return;
+    const out = filterBar.querySelector("[data-count=unjudged]");
+    if (out) out.textContent = String(cards.filter((card) => !judged(card)).length);
+  }
+  function applyFilter(name) {
+    if (!filterBar || !FILTERS[name]) return;
+    filter = name;
+    cards.forEach((card) => { card.hidden = !FILTERS[name](card); });
+    document.querySelectorAll(".patent-group").forEach((group) => {
+      group.hidden = !group.querySelector(".judge-card:not([hidden])");
+    });
+    filterBar.querySelectorAll("button[data-filter]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.filter === name)));
+    const shown = cards.filter((card) => !card.hidden).length;
+    if (filterEmpty) filterEmpty.hidden = shown > 0;
+    judgeStatus.textContent = `Showing ${shown} of ${cards.length} hits`;
+    if (current >= 0 && cards[current].hidden) { const at = current; current = -1; step(1, at - 1) || step(-1, at + 1); }
+  }
+  // The next shown hit after (dir 1) or before (dir -1) `from` (the current one by default);
+  // false where there is none.
+  function step(dir, from) {
+    if (from === undefined && current < 0) { from = -1; dir = 1; }  // no hit chosen yet: the first shown one
+    for (let i = (from === undefined ? current : from) + dir; i >= 0 && i < cards.length; i += dir) {
+      if (!cards[i].hidden) { focus(i); return true; }
+    }
+    return false;
+  }
+  function edge(dir) { step(dir, dir > 0 ? -1 : cards.length); }
+  document.querySelectorAll("[data-filter]").forEach((b) => b.addEventListener("click", () => applyFilter(b.dataset.filter)));
+
   // ---- compare: synchronised zoom and pan ----
   const panes = Array.from(compare.querySelectorAll(".pane img"));
   const view = { scale: 1, x: 0, y: 0 };
@@ -142,7 +182,7 @@
     paintCompare();
   }
   function openCompare() {
-    if (current < 0) focus(0);
+    if (current < 0) edge(1);
     if (current < 0) return;
     showInCompare();
     resetView();
@@ -153,7 +193,7 @@
   // event makes it current); the hit reached with the arrows in the dialog stays the current one.
   compare.addEventListener("close", () => { if (compared >= 0) focus(compared); });
   // the previous and next hit by touch, as ← → do by key
-  compare.querySelectorAll("[data-step]").forEach((b) => b.addEventListener("click", () => focus(current + Number(b.dataset.step))));
+  compare.querySelectorAll("[data-step]").forEach((b) => b.addEventListener("click", () => step(Number(b.dataset.step))));
   compare.querySelectorAll("[data-zoom]").forEach((b) => b.addEventListener("click", () => {
     if (b.dataset.zoom === "reset") resetView(); else zoom(Number(b.dataset.zoom));
   }));
@@ -250,8 +290,8 @@
       const pan = e.shiftKey && { ArrowLeft: [1, 0], ArrowRight: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[e.key];
       if (pan) {  // Shift+arrows pan all the drawings together, as a drag does (the view moves, the drawing follows)
         e.preventDefault(); view.x += pan[0] * 40; view.y += pan[1] * 40; applyView();
-      } else if (e.key === "ArrowRight" || e.key === "j") { e.preventDefault(); focus(current + 1); }
-      else if (e.key === "ArrowLeft" || e.key === "k") { e.preventDefault(); focus(current - 1); }
+      } else if (e.key === "ArrowRight" || e.key === "j") { e.preventDefault(); step(1); }
+      else if (e.key === "ArrowLeft" || e.key === "k") { e.preventDefault(); step(-1); }
       else if (e.key === "+") zoom(1.25);
       else if (e.key === "-") zoom(0.8);
       else if (e.key === "=") resetView();
@@ -264,10 +304,11 @@
     if (["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName)) return;
     const card = cards[current];
     const key = e.key;
-    if (key === "j" || key === "ArrowDown" || key === "ArrowRight") { e.preventDefault(); focus(current + 1); }
-    else if (key === "k" || key === "ArrowUp" || key === "ArrowLeft") { e.preventDefault(); focus(current - 1); }
-    else if (key === "Home") { e.preventDefault(); focus(0); }
-    else if (key === "End") { e.preventDefault(); focus(cards.length - 1); }
+    if (key === "j" || key === "ArrowDown" || key === "ArrowRight") { e.preventDefault(); step(1); }
+    else if (key === "k" || key === "ArrowUp" || key === "ArrowLeft") { e.preventDefault(); step(-1); }
+    else if (key === "Home") { e.preventDefault(); edge(1); }
+    else if (key === "End") { e.preventDefault(); edge(-1); }
+    else if (key === "u" && filterBar) applyFilter(filter === "unjudged" ? "all" : "unjudged");
     else if (key === "?") { e.preventDefault(); help.showModal(); }
     else if (key === "r") run(document.getElementById("refine-form"), "Refining with the case's judgments");
     else if (!card) return;

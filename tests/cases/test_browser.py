@@ -465,3 +465,58 @@ def test_a_patent_s_figures_are_graded_and_cited_on_its_page(live_server, browse
     expect(row).to_have_count(1)  # the patent, cited once: Y, from the figure no search showed
     expect(row.locator("td").first).to_have_text("Y")
     expect(row).to_contain_text(patent_id)
+
+
+def test_the_review_shows_the_hits_not_judged_yet_and_the_new_ones_of_a_deeper_rerun(  # noqa: F811
+    live_server, browser_page, tmp_path, active_model
+):
+    """A review in passes: judge some hits, then `u` shows only those not judged, and the arrows
+    step over the hidden ones; a "Search deeper" re-run shows its new hits on their own."""
+    from playwright.sync_api import expect
+
+    from cases.services.searches import case_search_rerun
+
+    case, search = _searched_case(tmp_path, active_model, patents=4, views=2, k=4)
+    page = browser_page
+    log_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    cards = page.locator(".judge-card")
+    expect(page.locator("[data-count=unjudged]")).to_have_text("4")
+    page.keyboard.press("j")
+    page.keyboard.press("0")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    expect(page.locator("[data-count=unjudged]")).to_have_text("2")
+    page.keyboard.press("u")
+    expect(page.locator("#review-filter button[data-filter=unjudged]")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".judge-card:visible")).to_have_count(2)
+    expect(page.locator("#judge-status")).to_have_text("Showing 2 of 4 hits")
+    unjudged = [cards.nth(i).get_attribute("data-figure") for i in range(4)
+                if cards.nth(i).get_attribute("data-grade") == "" and cards.nth(i).get_attribute("data-category") == ""]
+    page.keyboard.press("Home")
+    assert page.evaluate("document.activeElement.dataset.figure") == unjudged[0]
+    page.keyboard.press("j")  # the next shown hit, over the hidden ones
+    assert page.evaluate("document.activeElement.dataset.figure") == unjudged[1]
+    page.keyboard.press("3")  # judged while hidden ones are out: it stays shown until the next choice
+    expect(page.locator("[data-count=unjudged]")).to_have_text("1")
+    expect(page.locator(".judge-card:visible")).to_have_count(2)
+    page.keyboard.press("u")
+    expect(page.locator(".judge-card:visible")).to_have_count(4)
+    page.keyboard.press("u")
+    expect(page.locator(".judge-card:visible")).to_have_count(1)
+    page.keyboard.press("0")
+    expect(page.locator("[data-count=unjudged]")).to_have_text("0")
+    page.locator("#review-filter button[data-filter=unjudged]").click()
+    expect(page.locator("#filter-empty")).to_be_visible()
+    expect(page.locator(".patent-group:visible")).to_have_count(0)
+    page.locator("#filter-empty button").click()
+    expect(page.locator(".judge-card:visible")).to_have_count(4)
+
+    deeper = case_search_rerun(search=search, user=case.examiner, k=8)
+    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{deeper.pk}/")
+    expect(page.locator("[data-count=new]")).to_have_text("4")
+    expect(page.locator("[data-count=unjudged]")).to_have_text("4")  # the first 4 keep their judgments
+    page.locator("#review-filter button[data-filter=new]").click()
+    expect(page.locator(".judge-card:visible")).to_have_count(4)
+    expect(page.locator(".judge-card.is-new:visible")).to_have_count(4)
