@@ -30,6 +30,7 @@ from cases.selectors.cases import (
     case_searches,
     figure_label,
     judgment_histories,
+    query_figures,
     search_diff,
     search_has_drawing,
     search_hits,
@@ -141,7 +142,11 @@ class CaseDetailView(CaseWorkerMixin, View):
     template_name = "cases/detail.html"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return render(request, self.template_name, _case_context(request, case_get(request.user, pk)))
+        case = case_get(request.user, pk)
+        # ?drawing=FIGURE_ID (a review card's "search with this drawing"): the composer starts with it
+        ids = [i for i in (parse_id(v) for v in request.GET.getlist("drawing")) if i is not None]
+        preload = query_figures(ids, limit=settings.CASES_MAX_QUERY_IMAGES) if ids and not case.is_closed else []
+        return render(request, self.template_name, _case_context(request, case, preload_drawings=preload))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Edit the case (action=update), close or reopen it."""

@@ -200,6 +200,25 @@
     if (files.length) add(files);
   });
 
+  // "Search with this drawing" (a review card's ⌖ or q): the figures the page was opened with
+  // (?drawing=ID, named by the server after their patent and figure) are fetched and added as
+  // drawings, as if dropped here, to be cropped or joined by the application's views; the address
+  // then forgets them, so a reload does not add them twice.
+  const preload = JSON.parse(document.getElementById("preload-drawings").textContent || "[]") || [];
+  if (preload.length) {
+    hint.textContent = "Loading " + preload.map((d) => d.name).join(", ") + "…";
+    Promise.all(preload.map((d) => fetch(d.url, { credentials: "same-origin" }).then((r) => {
+      if (!r.ok) throw new Error(d.name + ": the server answered " + r.status);
+      return r.blob().then((blob) => new File([blob], d.name, { type: blob.type }));
+    }))).then((files) => {
+      add(files);
+      zone.scrollIntoView({ block: "nearest" });
+    }).catch((err) => { hint.textContent = "The drawing could not be loaded (" + err.message + "): add it again."; });
+    const address = new URL(window.location.href);
+    address.searchParams.delete("drawing");
+    history.replaceState(null, "", address.pathname + address.search + address.hash);
+  }
+
   const text = document.getElementById("text-input");
   document.getElementById("clear-text").addEventListener("click", () => { text.value = ""; text.focus(); });
   const weight = document.getElementById("weight-input");

@@ -272,6 +272,7 @@
     card.addEventListener("focus", () => { current = i; });
     card.addEventListener("click", (e) => {
       current = i;
+      if (e.target.closest("a")) return;  // a link of the card ("search with this drawing") goes where it says
       const b = e.target.closest("button");
       if (!b) { openCompare(); return; }
       if (judgeByButton(card, b)) return;
@@ -318,5 +319,6 @@
     else if (key === "m") moreLikeThis();
     else if (key === "n") { e.preventDefault(); openNote(); }
     else if (key === "p" && card.dataset.patentUrl) window.location = card.dataset.patentUrl;
+    else if (key === "q" && card.querySelector("[data-do=query]")) window.location = card.querySelector("[data-do=query]").href;
   });
 })();

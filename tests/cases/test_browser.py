@@ -467,8 +467,8 @@ def test_a_patent_s_figures_are_graded_and_cited_on_its_page(live_server, browse
     expect(row).to_contain_text(patent_id)
 
 
-def test_the_review_shows_the_hits_not_judged_yet_and_the_new_ones_of_a_deeper_rerun(  # noqa: F811
-    live_server, browser_page, tmp_path, active_model
+def test_the_review_shows_the_hits_not_judged_yet_and_the_new_ones_of_a_deeper_rerun(
+    live_server, browser_page, tmp_path, active_model,  # noqa: F811
 ):
     """A review in passes: judge some hits, then `u` shows only those not judged, and the arrows
     step over the hidden ones; a "Search deeper" re-run shows its new hits on their own."""
@@ -520,3 +520,36 @@ def test_the_review_shows_the_hits_not_judged_yet_and_the_new_ones_of_a_deeper_r
     page.locator("#review-filter button[data-filter=new]").click()
     expect(page.locator(".judge-card:visible")).to_have_count(4)
     expect(page.locator(".judge-card.is-new:visible")).to_have_count(4)
+
+
+def test_a_hit_s_drawing_becomes_a_query_to_crop_or_join_with_other_views(
+    live_server, browser_page, tmp_path, active_model,  # noqa: F811
+):
+    """q on a hit (or its ⌖): the case's composer starts with that figure's drawing, named after it,
+    to crop or add to; the search it runs logs the drawing under that name and finds the figure itself first."""
+    from playwright.sync_api import expect
+
+    case, search = _searched_case(tmp_path, active_model, patents=3, views=2, k=4)
+    page = browser_page
+    log_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    figure = Figure.objects.select_related("patent").get(pk=page.evaluate("document.activeElement.dataset.figure"))
+    name = f"{figure.patent.patent_id} FIG. {figure.figure_label}.png"
+    page.keyboard.press("q")
+    expect(page.locator("#views .view-name")).to_have_text([f"1. {name}"])
+    expect(page.locator("#dropzone-hint")).to_have_text("1 of 8 drawings — add more, or search")
+    assert "drawing=" not in page.url  # a reload does not add it again
+    page.click("#search-button")
+    page.wait_for_url(f"**/cases/{case.pk}/searches/*/")
+    logged = CaseSearch.objects.order_by("-pk").first()
+    assert list(logged.images.values_list("filename", flat=True)) == [name]
+    first = logged.hits.order_by("rank").first()
+    assert (first.figure_id, first.identical) == (figure.pk, True)  # the same pixels: the figure itself first
+
+    page.goto(f"{live_server.url}/cases/{case.pk}/patents/{figure.patent.patent_id}/")  # the patent page's ⌖ too
+    page.locator(f".judge-card[data-figure='{figure.pk}'] a[data-do=query]").click()
+    expect(page.locator("#views .view-name")).to_have_text([f"1. {name}"])
+    page.goto(f"{live_server.url}/cases/{case.pk}/?drawing=999999&drawing=abc")  # nothing to add: the composer as it was
+    expect(page.locator("#views .view")).to_have_count(0)
