@@ -145,7 +145,8 @@ class CaseDetailView(CaseWorkerMixin, View):
         case = case_get(request.user, pk)
         # ?drawing=FIGURE_ID (a review card's "search with this drawing"): the composer starts with it
         ids = [i for i in (parse_id(v) for v in request.GET.getlist("drawing")) if i is not None]
-        preload = query_figures(ids, limit=settings.CASES_MAX_QUERY_IMAGES) if ids and not case.is_closed else []
+        figures = query_figures(ids, limit=settings.CASES_MAX_QUERY_IMAGES) if ids and not case.is_closed else []
+        preload = [{"url": reverse("retrieval:figure-image", args=[pk]), "name": name} for pk, name in figures]
         return render(request, self.template_name, _case_context(request, case, preload_drawings=preload))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -24,7 +24,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.urls import reverse
 
 from accounts.models import User
 from cases.grades import Category
@@ -214,10 +213,10 @@ def figure_label(figure: object) -> str:
     return f"{figure.source_file}" + (f" p{page + 1}" if page else "")  # type: ignore[attr-defined]
 
 
-def query_figures(ids: Iterable[int], *, limit: int) -> list[dict[str, str]]:
+def query_figures(ids: Iterable[int], *, limit: int) -> list[tuple[int, str]]:
     """Corpus figures to put in a case's query composer as drawings ("search with this drawing"):
-    each one's image address and a file name that says which figure it is ("USD800001 FIG. 2.png",
-    the name the search log keeps), in the order asked, at most ``limit``; unknown ids are left out."""
+    each one's id and a file name that says which figure it is ("USD800001 FIG. 2.png", the name
+    the search log keeps), in the order asked, at most ``limit``; unknown ids are left out."""
     wanted = list(dict.fromkeys(ids))[:limit]
     figures = Figure.objects.filter(pk__in=wanted).select_related("patent").in_bulk()
     drawings = []
@@ -227,8 +226,7 @@ def query_figures(ids: Iterable[int], *, limit: int) -> list[dict[str, str]]:
             continue
         label = f"FIG. {figure.figure_label}" if figure.figure_label else figure_label(figure)
         suffix = figure.image.name.rsplit(".", 1)[-1].lower() if "." in figure.image.name else "png"
-        drawings.append({"url": reverse("retrieval:figure-image", args=[pk]),
-                         "name": f"{figure.patent.patent_id} {label}.{suffix}".replace("/", "-")})
+        drawings.append((pk, f"{figure.patent.patent_id} {label}.{suffix}".replace("/", "-")))
     return drawings
 
 
