@@ -217,13 +217,19 @@ def _searched_case(tmp_path, active_model, *, patents, views, k):
     return case, search
 
 
+def _reviewing(page, live_server, tmp_path, active_model, **corpus):
+    """Examiner ada on the search page of her searched case (``_searched_case``): (case, search)."""
+    case, search = _searched_case(tmp_path, active_model, **corpus)
+    log_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    return case, search
+
+
 def test_a_search_of_150_hits_stays_usable_by_keyboard(live_server, browser_page, tmp_path, active_model):  # noqa: F811
     from playwright.sync_api import expect
 
-    case, search = _searched_case(tmp_path, active_model, patents=50, views=3, k=150)
     page = browser_page
-    log_in(page, live_server.url, "ada")
-    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    case, search = _reviewing(page, live_server, tmp_path, active_model, patents=50, views=3, k=150)
     cards = page.locator(".judge-card")
     assert cards.count() == 150 and page.locator(".patent-group").count() == 50
     assert page.locator(".judge-card img[loading=lazy]").count() == 150
@@ -366,10 +372,8 @@ def test_a_refused_note_names_the_note_not_the_api_key(live_server, browser_page
     from playwright.sync_api import expect
     from rest_framework.test import APIClient
 
-    case, search = _searched_case(tmp_path, active_model, patents=2, views=1, k=2)
     page = browser_page
-    log_in(page, live_server.url, "ada")
-    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    case, search = _reviewing(page, live_server, tmp_path, active_model, patents=2, views=1, k=2)
     page.keyboard.press("j")
     page.keyboard.press("n")
     page.fill("#note-text", "x" * 10_001)
@@ -392,10 +396,8 @@ def test_single_key_shortcuts_can_be_turned_off_and_the_arrows_still_work(  # no
     of any page; the choice holds on the next page; arrows and the buttons still judge."""
     from playwright.sync_api import expect
 
-    case, search = _searched_case(tmp_path, active_model, patents=2, views=1, k=2)
     page = browser_page
-    log_in(page, live_server.url, "ada")
-    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    case, search = _reviewing(page, live_server, tmp_path, active_model, patents=2, views=1, k=2)
     cards = page.locator(".judge-card")
     page.uncheck("input[data-shortcuts]")
     page.reload()  # kept by the browser
@@ -476,10 +478,8 @@ def test_the_review_shows_the_hits_not_judged_yet_and_the_new_ones_of_a_deeper_r
 
     from cases.services.searches import case_search_rerun
 
-    case, search = _searched_case(tmp_path, active_model, patents=4, views=2, k=4)
     page = browser_page
-    log_in(page, live_server.url, "ada")
-    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    case, search = _reviewing(page, live_server, tmp_path, active_model, patents=4, views=2, k=4)
     cards = page.locator(".judge-card")
     expect(page.locator("[data-count=unjudged]")).to_have_text("4")
     page.keyboard.press("j")
@@ -529,10 +529,8 @@ def test_a_hit_s_drawing_becomes_a_query_to_crop_or_join_with_other_views(
     to crop or add to; the search it runs logs the drawing under that name and finds the figure itself first."""
     from playwright.sync_api import expect
 
-    case, search = _searched_case(tmp_path, active_model, patents=3, views=2, k=4)
     page = browser_page
-    log_in(page, live_server.url, "ada")
-    page.goto(f"{live_server.url}/cases/{case.pk}/searches/{search.pk}/")
+    case, search = _reviewing(page, live_server, tmp_path, active_model, patents=3, views=2, k=4)
     page.keyboard.press("j")
     page.keyboard.press("j")
     figure = Figure.objects.select_related("patent").get(pk=page.evaluate("document.activeElement.dataset.figure"))
