@@ -179,8 +179,25 @@
     document.getElementById("compare-hit").src = card.dataset.full;
     document.getElementById("compare-caption").textContent = card.dataset.caption;
     document.getElementById("compare-error").hidden = true;
+    keepButton.setAttribute("aria-pressed", String(kept === current));
     paintCompare();
   }
+  // "Keep beside": the hit shown stays in a pane of its own while the arrows go through the
+  // others, so two references are seen side by side with the query (a Y citation's combination).
+  const keepButton = document.getElementById("keep-button");
+  let kept = -1;
+  function keep() {
+    if (current < 0) return;
+    kept = kept === current ? -1 : current;
+    const pane = document.getElementById("kept-pane");
+    pane.hidden = kept < 0;
+    if (kept >= 0) {
+      document.getElementById("kept-hit").src = cards[kept].dataset.full;
+      document.getElementById("kept-label").textContent = "kept: " + cards[kept].dataset.caption;
+    }
+    keepButton.setAttribute("aria-pressed", String(kept === current));
+  }
+  keepButton.addEventListener("click", keep);
   function openCompare() {
     if (current < 0) edge(1);
     if (current < 0) return;
@@ -299,6 +316,7 @@
       else if ("0123".includes(e.key) && e.key.length === 1) toggleGrade(cards[current], e.key);
       else if ("xya".includes(e.key.toLowerCase()) && e.key.length === 1) toggleCategory(cards[current], e.key.toUpperCase());
       else if (e.key === "c") compare.close();
+      else if (e.key === "s") keep();
       else if (e.key === "?") { e.preventDefault(); help.showModal(); }  // over the compare view
       return;
     }

@@ -551,3 +551,30 @@ def test_a_hit_s_drawing_becomes_a_query_to_crop_or_join_with_other_views(
     expect(page.locator("#views .view-name")).to_have_text([f"1. {name}"])
     page.goto(f"{live_server.url}/cases/{case.pk}/?drawing=999999&drawing=abc")  # nothing to add: the composer as it was
     expect(page.locator("#views .view")).to_have_count(0)
+
+
+def test_the_compare_view_keeps_one_hit_beside_the_next_ones(live_server, browser_page, tmp_path, active_model):  # noqa: F811
+    """Two references side by side with the query (a Y citation's combination): s keeps the hit
+    shown in its own pane while the arrows go through the others; s on it again lets it go."""
+    import re
+
+    from playwright.sync_api import expect
+
+    page = browser_page
+    _reviewing(page, live_server, tmp_path, active_model, patents=3, views=1, k=3)
+    first, second = (page.locator(".judge-card").nth(i).get_attribute("data-figure") for i in (0, 1))
+    page.keyboard.press("j")
+    page.keyboard.press("c")
+    expect(page.locator("#kept-pane")).to_be_hidden()
+    page.keyboard.press("s")
+    expect(page.locator("#kept-hit")).to_have_attribute("src", re.compile(f"/figures/{first}/image$"))
+    expect(page.locator("#keep-button")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#compare-hit")).to_have_attribute("src", re.compile(f"/figures/{second}/image$"))
+    expect(page.locator("#kept-hit")).to_have_attribute("src", re.compile(f"/figures/{first}/image$"))
+    expect(page.locator("#keep-button")).to_have_attribute("aria-pressed", "false")
+    assert page.locator("#compare .pane:visible").count() == 3  # the query, the kept hit, the hit
+    page.locator("#keep-button").click()  # by button: the hit shown is kept instead
+    expect(page.locator("#kept-label")).to_contain_text("kept: #2")
+    page.keyboard.press("s")
+    expect(page.locator("#kept-pane")).to_be_hidden()
