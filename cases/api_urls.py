@@ -18,5 +18,6 @@ urlpatterns = [
     path("cases/<int:id>/citations.csv", apis.CitationsCsvApi.as_view(), name="api-case-citations"),
     path("cases/<int:id>/searches.csv", apis.SearchLogCsvApi.as_view(), name="api-case-searches-csv"),
     path("cases/<int:id>/qrels.txt", apis.QrelsApi.as_view(), name="api-case-qrels"),
+    path("cases/<int:id>/file.zip", apis.CaseFileApi.as_view(), name="api-case-file"),
     path("judgments.csv", apis.JudgmentsCsvApi.as_view(), name="api-judgments-csv"),
 ]

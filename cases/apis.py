@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
@@ -36,6 +36,7 @@ from cases.selectors.exports import (
     CITATION_HEADER,
     JUDGMENT_HEADER,
     SEARCH_LOG_HEADER,
+    case_file_entries,
     citation_rows,
     judgment_rows,
     qrels_lines,
@@ -46,10 +47,12 @@ from cases.services.cases import case_create, case_update
 from cases.services.judgments import judgment_set
 from cases.services.searches import case_search_rerun, case_search_run
 from patentsearch.csv_export import csv_response
+from patentsearch.filenames import safe_name
 from patentsearch.pagination import Pagination, paged_schema
 from patentsearch.parsers import JSONParser
 from patentsearch.permissions import CanSearch
 from patentsearch.throttles import SearchRateThrottle
+from patentsearch.zip_export import zip_response
 
 
 class IsCaseWorker(CanSearch):
@@ -80,6 +83,11 @@ class TextRenderer(_DownloadRenderer):
 
 class PngRenderer(_DownloadRenderer):
     media_type, format = "image/png", "png"
+
+
+class ZipRenderer(_DownloadRenderer):
+    media_type, format = "application/zip", "zip"
+    charset = None
 
 
 class CaseApi(APIView):
@@ -288,6 +296,20 @@ class RunApi(CaseApi):
         return _text(f"run-{search.pk}.txt", run_lines(search))
 
 
+class CaseFileApi(CaseApi):
+    """The case file in one ZIP, for the record outside the application: the citation list, the
+    judgments, the search log and qrels (each as its own download has it), every logged ranking
+    as a TREC run, every query drawing as stored and the cited figures' drawings, with a README
+    that says what each part is."""
+
+    renderer_classes = [JSONRenderer, ZipRenderer]
+
+    @extend_schema(responses={(200, "application/zip"): bytes})
+    def get(self, request: Request, id: int) -> FileResponse:
+        case = case_get(request.user, id)
+        return zip_response(f"case-{_safe(case.application_number)}.zip", case_file_entries(case, request.user))
+
+
 def _text(filename: str, lines: object) -> StreamingHttpResponse:
     response = StreamingHttpResponse((line.encode("utf-8") for line in lines), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -295,4 +317,4 @@ def _text(filename: str, lines: object) -> StreamingHttpResponse:
 
 
 def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "case"
+    return safe_name(name, "case")

@@ -274,6 +274,7 @@ def test_query_parameters_ids_and_methods_never_make_a_500(world):
         (examiner, f"/api/v1/cases/{case}/searches/{HUGE}/rerun/"),
         (examiner, f"/api/v1/cases/{case}/searches/{search}/run.txt"), (examiner, f"/api/v1/cases/{HUGE}/qrels.txt"),
         (examiner, f"/api/v1/cases/{case}/judgments/{HUGE}/"), (examiner, f"/api/v1/cases/{HUGE}/citations.csv"),
+        (examiner, f"/api/v1/cases/{HUGE}/file.zip"), (examiner, f"/api/v1/cases/{case}/file.zip"),
         (examiner, f"/figures/{HUGE}/image"), (admin, f"/api/v1/jobs/{HUGE}/"), (admin, f"/api/v1/jobs/{HUGE}/cancel/"),
         (admin, f"/api/v1/jobs/{HUGE}/retry/"), (admin, f"/api/v1/jobs/{HUGE}/problems.csv"),
         (admin, f"/api/v1/jobs/{HUGE}/report.json"), (admin, f"/api/v1/models/{HUGE}/"),
@@ -290,6 +291,7 @@ def test_query_parameters_ids_and_methods_never_make_a_500(world):
     for accept in ("text/csv", "image/png", "\x00", "*/*;q=abc"):
         problems += send(examiner, "get", f"/api/v1/cases/{case}/", HTTP_ACCEPT=accept)
         problems += send(examiner, "get", "/api/v1/judgments.csv", HTTP_ACCEPT=accept)
+        problems += send(examiner, "get", f"/api/v1/cases/{case}/file.zip", HTTP_ACCEPT=accept)
     for query in ("format=abc", "format=%00", "lang=%00", "version=x"):  # the schema answers in YAML, errors too
         status = examiner.get(f"/api/v1/schema/?{query}").status_code
         if status >= 500:

@@ -7,15 +7,21 @@ whatever the size. The CSVs go through patentsearch.csv_export (formula neutrali
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import groupby
 from operator import itemgetter
+from typing import IO
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Case, CaseSearch, Judgment, LoggedHit, QueryImage
 from cases.selectors.cases import case_citations, case_visible
+from patentsearch.csv_export import csv_lines
+from patentsearch.filenames import safe_name
+from patentsearch.zip_export import Content
 from retrieval.selectors.class_focus import ClassFocus
 
 CITATION_HEADER = ("application_number", "patent_id", "title", "grant_date", "category", "figures",
@@ -124,7 +130,61 @@ def qrels_lines(case: Case) -> Iterator[str]:
 
 def run_lines(search: CaseSearch) -> Iterator[str]:
     """TREC run, ``search_id Q0 figure_id rank score tag``: the logged ranking (tag: the model)."""
-    tag = "".join(c if c.isalnum() or c in "-_." else "_" for c in search.model_name) or "run"
+    tag = safe_name(search.model_name, "run")
     hits = LoggedHit.objects.filter(search=search).order_by("rank").values_list("figure_id", "rank", "score")
     for figure_id, rank, score in hits.iterator(chunk_size=2000):
         yield f"{search.pk} Q0 {figure_id} {rank} {score!r} {tag}\n"
+
+
+#: What the case file's README says each part is (its order is the archive's).
+CASE_FILE_PARTS = (
+    ("citations.csv", "the cited prior art, one row per patent (as GET /api/v1/cases/{id}/citations.csv)"),
+    ("judgments.csv", "every current judgment of the case (as GET /api/v1/judgments.csv?case={id})"),
+    ("searches.csv", "the search log, one row per logged search (as GET /api/v1/cases/{id}/searches.csv)"),
+    ("qrels.txt", "TREC qrels of the case's graded judgments (as GET /api/v1/cases/{id}/qrels.txt)"),
+    ("runs/", "each logged ranking as a TREC run, search-N.txt (N: the number the pages show)"),
+    ("drawings/", "each logged query drawing as stored, search-N-P-name (its crop box is in searches.csv)"),
+    ("cited/", "each cited figure's drawing, PATENT-FIGn (or the figure's file name where it has no number)"),
+)
+
+
+def case_file_entries(case: Case, user: User) -> Iterator[tuple[str, Content]]:
+    """The case file, for the record outside the application: the case's exports, its logged
+    rankings and query drawings, and the cited figures' drawings, as (name in the archive,
+    content) for patentsearch.zip_export. Each CSV and text part is the same generator as its own
+    download, so the two never differ."""
+    searches = list(CaseSearch.objects.filter(case=case).order_by("number").prefetch_related("images"))
+    yield "README.txt", iter([_case_file_readme(case, len(searches))])
+    yield "citations.csv", csv_lines(CITATION_HEADER, citation_rows(case))
+    yield "judgments.csv", csv_lines(JUDGMENT_HEADER, judgment_rows(user, case.pk))
+    yield "searches.csv", csv_lines(SEARCH_LOG_HEADER, search_log_rows(case))
+    yield "qrels.txt", qrels_lines(case)
+    for search in searches:
+        yield f"runs/search-{search.number}.txt", run_lines(search)
+    for search in searches:
+        for image in search.images.all():
+            name = safe_name(image.filename or image.file.name.rsplit("/", 1)[-1], "drawing")
+            yield f"drawings/search-{search.number}-{image.position + 1}-{name}", _opener(image.file)
+    for citation in case_citations(case):
+        for judgment, shown in citation.judged_figures:
+            suffix = judgment.figure.image.name.rsplit(".", 1)[-1].lower()
+            name = safe_name(f"{citation.patent.patent_id}-{shown.replace('FIG. ', 'FIG')}", "figure")
+            yield f"cited/{name}.{suffix}", _opener(judgment.figure.image)
+
+
+def _opener(stored: FieldFile) -> Callable[[], IO[bytes]]:
+    """Opens a stored file for reading when the archive reaches it (not before: one at a time)."""
+    return lambda: stored.open("rb")
+
+
+def _case_file_readme(case: Case, searches: int) -> str:
+    lines = [
+        f"Case file of application {case.application_number}: {case.title}",
+        f"Examiner {case.examiner.username}; prior-art cutoff: granted before {case.cutoff_date.isoformat()}; "
+        f"{case.get_status_display().lower()}; {searches} logged search{'es' if searches != 1 else ''}.",
+        f"Exported by PatentSearch on {timezone.now().isoformat(timespec='seconds')}.",
+        "",
+        *(f"{name:15} {what}" for name, what in CASE_FILE_PARTS),
+        "",
+    ]
+    return "\r\n".join(lines)

@@ -347,7 +347,7 @@ def test_another_examiner_gets_404_everywhere_and_admins_see_all(examiner_api, c
         bob.get(f"{base}/searches/{sid}/images/0"), bob.get(f"{base}/searches/{sid}/run.txt"),
         bob.get(f"{base}/judgments/{fid}/"), bob.put(f"{base}/judgments/{fid}/", {"grade": 0}, format="json"),
         bob.get(f"{base}/citations.csv"), bob.get(f"{base}/searches.csv"), bob.get(f"{base}/qrels.txt"),
-        bob.get(f"/api/v1/judgments.csv?case={case.pk}"),
+        bob.get(f"/api/v1/judgments.csv?case={case.pk}"), bob.get(f"{base}/file.zip"),
     ]
     assert [r.status_code for r in requests] == [404] * len(requests)
     assert counts() == before and Case.objects.get(pk=case.pk).status == "open"
@@ -481,12 +481,64 @@ def test_participants_cannot_work_cases(db):
     assert response.status_code == 403 and "examiners" in response.json()["message"]
 
 
+def test_the_case_file_holds_every_export_as_its_own_download_has_it(examiner_api, case, encoded_corpus):
+    """One ZIP for the record: each CSV and text part byte for byte the download of its own, every
+    logged ranking, the query drawings as stored and the cited figures' drawings."""
+    import zipfile
+
+    first = search(examiner_api, case, images=[upload(view_of(0, 1)), upload(view_of(1, 2))],
+                   crops=json.dumps([[0.1, 0.1, 0.9, 0.9], None]), k=5).json()
+    second = search(examiner_api, case, text="=widget", k=3).json()
+    cited, other = figure(0, 2), figure(1, 1)
+    for figure_id, values in ((cited.pk, {"grade": 3, "category": "X", "note": "=1+1"}),
+                              (other.pk, {"grade": 0}), (figure(0, 3).pk, {"category": "A"})):
+        examiner_api.put(f"/api/v1/cases/{case.pk}/judgments/{figure_id}/", values, format="json")
+    response = examiner_api.get(f"/api/v1/cases/{case.pk}/file.zip", HTTP_ACCEPT="application/zip")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == 'attachment; filename="case-29_123_456.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert archive.testzip() is None
+    assert archive.namelist() == [
+        "README.txt", "citations.csv", "judgments.csv", "searches.csv", "qrels.txt",
+        "runs/search-1.txt", "runs/search-2.txt", "drawings/search-1-1-view.png", "drawings/search-1-2-view.png",
+        "cited/USD800000-FIG2.png", "cited/USD800000-FIG3.png",
+    ]
+
+    def download(url: str) -> bytes:
+        return b"".join(examiner_api.get(url).streaming_content)
+
+    base = f"/api/v1/cases/{case.pk}"
+    for name, url in (("citations.csv", f"{base}/citations.csv"), ("searches.csv", f"{base}/searches.csv"),
+                      ("judgments.csv", f"/api/v1/judgments.csv?case={case.pk}"), ("qrels.txt", f"{base}/qrels.txt"),
+                      ("runs/search-1.txt", f"{base}/searches/{first['id']}/run.txt"),
+                      ("runs/search-2.txt", f"{base}/searches/{second['id']}/run.txt")):
+        assert archive.read(name) == download(url), name
+    assert archive.read("citations.csv").count(b"\r\n") == 2 and b"'=1+1" in archive.read("citations.csv")
+    logged = CaseSearch.objects.get(pk=first["id"]).images.order_by("position")
+    for image in logged:
+        with image.file.open("rb") as stored:
+            assert archive.read(f"drawings/search-1-{image.position + 1}-view.png") == stored.read()
+    with cited.image.open("rb") as stored:
+        assert archive.read("cited/USD800000-FIG2.png") == stored.read()
+    readme = archive.read("README.txt").decode()
+    assert readme.startswith("Case file of application 29/123,456: Widget\r\n") and "2 logged searches" in readme
+    assert page_has_case_file_link(examiner_api, case)
+
+
+def page_has_case_file_link(client, case) -> bool:
+    from django.test import Client
+
+    page = Client()
+    page.force_login(case.examiner)
+    return f'href="/api/v1/cases/{case.pk}/file.zip" download id="case-file"' in page.get(f"/cases/{case.pk}/").content.decode()
+
+
 def test_the_cases_api_is_in_the_openapi_schema(examiner_api):
     schema = examiner_api.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
     for path in ("/api/v1/cases/", "/api/v1/cases/{id}/", "/api/v1/cases/{id}/searches/",
                  "/api/v1/cases/{id}/searches/{search_id}/rerun/", "/api/v1/cases/{id}/judgments/{figure_id}/",
                  "/api/v1/cases/{id}/citations.csv", "/api/v1/cases/{id}/searches.csv", "/api/v1/judgments.csv",
-                 "/api/v1/cases/{id}/qrels.txt",
+                 "/api/v1/cases/{id}/qrels.txt", "/api/v1/cases/{id}/file.zip",
                  "/api/v1/cases/{id}/searches/{search_id}/run.txt"):
         assert path in schema["paths"], path
     # the paged lists say what they send (a page) and take (limit, offset)
