@@ -184,7 +184,7 @@ def _case_file_readme(case: Case, searches: int) -> str:
         f"{case.get_status_display().lower()}; {searches} logged search{'es' if searches != 1 else ''}.",
         f"Exported by PatentSearch on {timezone.now().isoformat(timespec='seconds')}.",
         "",
-        *(f"{name:15} {what}" for name, what in CASE_FILE_PARTS),
+        *(f"{name:15} {what.replace('{id}', str(case.pk))}" for name, what in CASE_FILE_PARTS),
         "",
     ]
     return "\r\n".join(lines)
