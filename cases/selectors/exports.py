@@ -152,24 +152,32 @@ def case_file_entries(case: Case, user: User) -> Iterator[tuple[str, Content]]:
     """The case file, for the record outside the application: the case's exports, its logged
     rankings and query drawings, and the cited figures' drawings, as (name in the archive,
     content) for patentsearch.zip_export. Each CSV and text part is the same generator as its own
-    download, so the two never differ."""
+    download, so the two never differ. A stored drawing whose file is gone from the media folder
+    is left out and named in the README (the rest of the record is still worth having)."""
     searches = list(CaseSearch.objects.filter(case=case).order_by("number").prefetch_related("images"))
-    yield "README.txt", iter([_case_file_readme(case, len(searches))])
+    stored: dict[str, FieldFile] = {}
+    for search in searches:
+        for image in search.images.all():
+            name = safe_name(image.filename or image.file.name.rsplit("/", 1)[-1], "drawing")
+            stored[f"drawings/search-{search.number}-{image.position + 1}-{name}"] = image.file
+    for citation in case_citations(case):
+        for judgment, shown in citation.judged_figures:
+            suffix = judgment.figure.image.name.rsplit(".", 1)[-1].lower()
+            label = shown.replace("FIG. ", "FIG")
+            name = "cited/" + safe_name(f"{citation.patent.patent_id}-{label}", "figure")
+            name = f"{name}-{judgment.figure_id}" if f"{name}.{suffix}" in stored else name  # two alike labels
+            stored[f"{name}.{suffix}"] = judgment.figure.image
+    missing = [name for name, file in stored.items() if not file.name or not file.storage.exists(file.name)]
+    yield "README.txt", iter([_case_file_readme(case, len(searches), missing)])
     yield "citations.csv", csv_lines(CITATION_HEADER, citation_rows(case))
     yield "judgments.csv", csv_lines(JUDGMENT_HEADER, judgment_rows(user, case.pk))
     yield "searches.csv", csv_lines(SEARCH_LOG_HEADER, search_log_rows(case))
     yield "qrels.txt", qrels_lines(case)
     for search in searches:
         yield f"runs/search-{search.number}.txt", run_lines(search)
-    for search in searches:
-        for image in search.images.all():
-            name = safe_name(image.filename or image.file.name.rsplit("/", 1)[-1], "drawing")
-            yield f"drawings/search-{search.number}-{image.position + 1}-{name}", _opener(image.file)
-    for citation in case_citations(case):
-        for judgment, shown in citation.judged_figures:
-            suffix = judgment.figure.image.name.rsplit(".", 1)[-1].lower()
-            name = safe_name(f"{citation.patent.patent_id}-{shown.replace('FIG. ', 'FIG')}", "figure")
-            yield f"cited/{name}.{suffix}", _opener(judgment.figure.image)
+    for name, file in stored.items():
+        if name not in missing:
+            yield name, _opener(file)
 
 
 def _opener(stored: FieldFile) -> Callable[[], IO[bytes]]:
@@ -177,7 +185,7 @@ def _opener(stored: FieldFile) -> Callable[[], IO[bytes]]:
     return lambda: stored.open("rb")
 
 
-def _case_file_readme(case: Case, searches: int) -> str:
+def _case_file_readme(case: Case, searches: int, missing: list[str]) -> str:
     lines = [
         f"Case file of application {case.application_number}: {case.title}",
         f"Examiner {case.examiner.username}; prior-art cutoff: granted before {case.cutoff_date.isoformat()}; "
@@ -186,5 +194,7 @@ def _case_file_readme(case: Case, searches: int) -> str:
         "",
         *(f"{name:15} {what.replace('{id}', str(case.pk))}" for name, what in CASE_FILE_PARTS),
         "",
+        *([f"Not in this archive: {len(missing)} stored drawing(s) whose file is missing from the media folder:",
+           *(f"  {name}" for name in missing), ""] if missing else []),
     ]
     return "\r\n".join(lines)

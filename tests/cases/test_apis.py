@@ -525,6 +525,22 @@ def test_the_case_file_holds_every_export_as_its_own_download_has_it(examiner_ap
     assert page_has_case_file_link(examiner_api, case)
 
 
+def test_a_case_file_whose_stored_drawing_is_gone_still_downloads_and_names_it(examiner_api, case, encoded_corpus):
+    import os
+    import zipfile
+
+    search(examiner_api, case, images=[upload(view_of(0, 1)), upload(view_of(1, 1), "other.png")], k=3)
+    os.remove(QueryImage.objects.get(position=1).file.path)  # the media folder lost a file
+    response = examiner_api.get(f"/api/v1/cases/{case.pk}/file.zip")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert "drawings/search-1-1-view.png" in archive.namelist()
+    assert "drawings/search-1-2-other.png" not in archive.namelist()
+    readme = archive.read("README.txt").decode()
+    assert "Not in this archive: 1 stored drawing(s) whose file is missing" in readme
+    assert "  drawings/search-1-2-other.png" in readme
+
+
 def page_has_case_file_link(client, case) -> bool:
     from django.test import Client
 
