@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import serializers as s
-from cases.query_images import png_bytes, stored_query_image
+from cases.query_images import StoredDrawingMissingError, png_bytes, stored_query_image
 from cases.selectors.cases import (
     case_get,
     case_judgments,
@@ -202,7 +202,11 @@ class QueryImageApi(CaseApi):
     def get(self, request: Request, id: int, search_id: int, position: int) -> HttpResponse:
         image = query_image_get(case_get(request.user, id), search_id, position)
         cropped = request.query_params.get("cropped") in ("1", "true")
-        response = HttpResponse(png_bytes(stored_query_image(image, cropped=cropped)), content_type="image/png")
+        try:
+            drawing = stored_query_image(image, cropped=cropped)
+        except StoredDrawingMissingError as exc:  # as a figure whose file is gone: nothing to show here
+            raise Http404(exc.message) from exc
+        response = HttpResponse(png_bytes(drawing), content_type="image/png")
         response["Cache-Control"] = "private, max-age=86400"
         return response
 

@@ -14,6 +14,11 @@ from retrieval.images import open_query_image
 Crop = tuple[float, float, float, float]
 
 
+class StoredDrawingMissingError(ApplicationError):
+    """A logged query drawing whose stored file is gone from the media folder: the log still says
+    what was searched (its SHA-256, name and crop), but the drawing cannot be shown or searched again."""
+
+
 def crop_check(value: object, *, position: int = 0) -> Crop | None:
     """A crop box ``[left, top, right, bottom]`` in fractions of the width and height, or None."""
     if value is None:
@@ -51,8 +56,17 @@ def decode(data: bytes) -> Image.Image:
 
 def stored_query_image(image: object, *, cropped: bool = True) -> Image.Image:
     """A logged QueryImage read back from its stored file, cropped as it was searched."""
-    with image.file.open("rb") as f:  # type: ignore[attr-defined]
-        decoded = decode(f.read())
+    try:
+        with image.file.open("rb") as f:  # type: ignore[attr-defined]
+            decoded = decode(f.read())
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        search = image.search  # type: ignore[attr-defined]
+        raise StoredDrawingMissingError(
+            f"Drawing {image.position + 1} of search {search.number} ({image.filename or 'no name'}) is missing "  # type: ignore[attr-defined]
+            "from the media folder: the log keeps its SHA-256 and crop, but it cannot be shown or searched "
+            "again until the folder is restored from a backup.",
+            {"search": search.pk, "position": image.position},  # type: ignore[attr-defined]
+        ) from exc
     crop = image.crop  # type: ignore[attr-defined]
     return crop_apply(decoded, tuple(crop)) if cropped and crop else decoded  # type: ignore[arg-type]
 

@@ -541,6 +541,27 @@ def test_a_case_file_whose_stored_drawing_is_gone_still_downloads_and_names_it(e
     assert "  drawings/search-1-2-other.png" in readme
 
 
+def test_a_logged_drawing_whose_file_is_gone_is_said_not_a_500(examiner_api, examiner, case, encoded_corpus):
+    import os
+
+    from django.test import Client
+
+    first = search(examiner_api, case, images=[upload(view_of(0, 1))], k=3).json()
+    os.remove(QueryImage.objects.get(search_id=first["id"]).file.path)  # the media folder lost it
+    said = "Drawing 1 of search 1 (view.png) is missing from the media folder"
+    shown = examiner_api.get(f"/api/v1/cases/{case.pk}/searches/{first['id']}/images/0")
+    assert shown.status_code == 404 and shown.json()["message"].startswith(said)
+    logged = CaseSearch.objects.count()
+    again = examiner_api.post(f"/api/v1/cases/{case.pk}/searches/{first['id']}/rerun/")
+    assert again.status_code == 400 and again.json()["message"].startswith(said)
+    assert examiner_api.get(f"/api/v1/cases/{case.pk}/searches/{first['id']}/").status_code == 200  # the log stands
+    page = Client()
+    page.force_login(examiner)
+    button = page.post(f"/cases/{case.pk}/searches/{first['id']}/rerun")
+    assert button.status_code == 400 and said in button.content.decode()
+    assert CaseSearch.objects.count() == logged
+
+
 def page_has_case_file_link(client, case) -> bool:
     from django.test import Client
 
