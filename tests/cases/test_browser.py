@@ -539,7 +539,14 @@ def test_a_hit_s_drawing_becomes_a_query_to_crop_or_join_with_other_views(
     expect(page.locator("#views .view-name")).to_have_text([f"1. {name}"])
     expect(page.locator("#dropzone-hint")).to_have_text("1 of 8 drawings — add more, or search")
     assert "drawing=" not in page.url  # a reload does not add it again
-    page.click("#search-button")
+    page.locator("h1").click()  # the composer's keys, as on the plain search page: / to the words, Enter searches
+    page.keyboard.press("/")
+    expect(page.locator("#text-input")).to_be_focused()
+    page.keyboard.press("End")
+    page.keyboard.press("Shift+Enter")  # a new line, not a search
+    page.keyboard.type("lid")
+    assert page.input_value("#text-input") == "Widget\nlid"
+    page.keyboard.press("Enter")
     page.wait_for_url(f"**/cases/{case.pk}/searches/*/")
     logged = CaseSearch.objects.order_by("-pk").first()
     assert list(logged.images.values_list("filename", flat=True)) == [name]
@@ -578,3 +585,18 @@ def test_the_compare_view_keeps_one_hit_beside_the_next_ones(live_server, browse
     expect(page.locator("#kept-label")).to_contain_text("kept: #2")
     page.keyboard.press("s")
     expect(page.locator("#kept-pane")).to_be_hidden()
+
+
+def test_the_composer_chooses_drawings_by_key(live_server, browser_page, tmp_path, active_model):  # noqa: F811
+    """u opens the file chooser, as on the plain search page (the input's click is what opens it;
+    counted here and the chooser kept shut, since headless Chromium opens it only now and then)."""
+    page = browser_page
+    case, _ = _reviewing(page, live_server, tmp_path, active_model, patents=2, views=1, k=2)
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    page.evaluate("""window.chosen = 0; document.getElementById("images-input").addEventListener("click", (e) => {
+        window.chosen += 1; e.preventDefault(); })""")
+    page.keyboard.press("u")
+    assert page.evaluate("window.chosen") == 1
+    page.locator("#text-input").focus()
+    page.keyboard.press("u")  # typed in the description: a letter, not a key
+    assert page.evaluate("window.chosen") == 1 and "u" in page.input_value("#text-input")  # "Widget" had none
