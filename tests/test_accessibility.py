@@ -1,0 +1,65 @@
+"""Every page an examiner or an admin works in passes axe-core's checks (WCAG 2 A and AA and
+Deque's best practices), its dialogs open too: names for every control, contrast, roles that
+fit their elements, landmarks. axe-core is the copy that ships inside the pinned
+``axe-playwright-python`` wheel (nothing is downloaded); Chromium renders each page as a user
+would see it, so contrast is judged on the colours really drawn.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+
+import pytest
+
+from accounts.models import User
+from tests.cases.test_browser import PASSWORD, _searched_case, log_in
+from tests.test_browser import browser_page  # noqa: F401 - the fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+AXE = importlib.resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+
+
+def violations(page, where: str) -> list[str]:
+    """axe-core's violations on the page as it is now, a line each (rule, impact, first elements)."""
+    page.add_script_tag(content=AXE)
+    found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+        .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`)""")
+    return [f"{where}: {line}" for line in found]
+
+
+def test_the_examiner_s_and_the_admin_s_pages_pass_axe(live_server, browser_page, tmp_path, active_model):  # noqa: F811
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the fixtures' ORM calls beside Playwright's loop
+    page, base = browser_page, live_server.url
+    case, search = _searched_case(tmp_path, active_model, patents=3, views=2, k=4)
+    patent = search.hits.order_by("rank").first().figure.patent.patent_id
+    log_in(page, base, "ada")
+    found: list[str] = []
+    for url in ("/", "/cases/", f"/cases/{case.pk}/", f"/cases/{case.pk}/citations/", "/studies/",
+                f"/cases/{case.pk}/patents/{patent}/?search={search.pk}"):
+        page.goto(base + url)
+        found += violations(page, url)
+    page.goto(base + "/")
+    page.fill("textarea[name=text]", "widget -lid")
+    page.click("#search-button")
+    page.wait_for_selector(".card")
+    found += violations(page, "/ (results)")
+    page.locator(".card").first.click()
+    found += violations(page, "/ (viewer)")
+    review = f"/cases/{case.pk}/searches/{search.pk}/"
+    page.goto(base + review)
+    found += violations(page, review)
+    for keys, what in ((["j", "c", "s"], "compare, a hit kept"), (["Escape", "?"], "keys"), (["Escape", "n"], "note")):
+        for key in keys:
+            page.keyboard.press(key)
+        page.wait_for_selector("dialog[open]")
+        found += violations(page, f"{review} ({what})")
+
+    User.objects.create_user("root2", password=PASSWORD, role=User.Role.ADMIN)
+    page.context.clear_cookies()
+    log_in(page, base, "root2")
+    for url in ("/console/", "/console/upload/", "/console/models/", "/console/evaluation/", "/studies/new/"):
+        page.goto(base + url)
+        found += violations(page, url)
+    assert found == []
