@@ -8,12 +8,12 @@ would see it, so contrast is judged on the colours really drawn.
 from __future__ import annotations
 
 import importlib.resources
-import os
 
 import pytest
 
 from accounts.models import User
 from tests.cases.test_browser import PASSWORD, _searched_case, log_in
+from tests.studies.conftest import make_study, participants, study_corpus, two_models  # noqa: F401 - fixtures
 from tests.test_browser import browser_page  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,7 +30,6 @@ def violations(page, where: str) -> list[str]:
 
 
 def test_the_examiner_s_and_the_admin_s_pages_pass_axe(live_server, browser_page, tmp_path, active_model):  # noqa: F811
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the fixtures' ORM calls beside Playwright's loop
     page, base = browser_page, live_server.url
     case, search = _searched_case(tmp_path, active_model, patents=3, views=2, k=4)
     patent = search.hits.order_by("rank").first().figure.patent.patent_id
@@ -60,6 +59,30 @@ def test_the_examiner_s_and_the_admin_s_pages_pass_axe(live_server, browser_page
     page.context.clear_cookies()
     log_in(page, base, "root2")
     for url in ("/console/", "/console/upload/", "/console/models/", "/console/evaluation/", "/studies/new/"):
+        page.goto(base + url)
+        found += violations(page, url)
+    assert found == []
+
+
+def test_a_study_s_pages_pass_axe(live_server, browser_page, study_corpus, participants):  # noqa: F811
+    from studies.models import Study
+
+    study = Study.objects.get(pk=make_study("axe-study", study_corpus, tasks=1, k=6).study_id)
+    page, base = browser_page, live_server.url
+    found: list[str] = []
+    page.goto(f"{base}/accounts/login/?next=/studies/run/")
+    page.fill("input[name=username]", "pia")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#ready-view:not([hidden])")
+    found += violations(page, "/studies/run/ (ready)")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#task-view:not([hidden]) .study-card")
+    found += violations(page, "/studies/run/ (task)")
+    User.objects.create_user("root3", password=PASSWORD, role=User.Role.ADMIN)
+    page.context.clear_cookies()
+    log_in(page, base, "root3")
+    for url in ("/studies/", f"/studies/{study.pk}/"):
         page.goto(base + url)
         found += violations(page, url)
     assert found == []
