@@ -33,8 +33,12 @@ def test_the_examiner_s_and_the_admin_s_pages_pass_axe(live_server, browser_page
     page, base = browser_page, live_server.url
     case, search = _searched_case(tmp_path, active_model, patents=3, views=2, k=4)
     patent = search.hits.order_by("rank").first().figure.patent.patent_id
-    log_in(page, base, "ada")
     found: list[str] = []
+    page.goto(base + "/accounts/login/")
+    found += violations(page, "/accounts/login/")
+    log_in(page, base, "ada")
+    page.goto(base + "/no-such-page/")
+    found += violations(page, "a 404 page")
     for url in ("/", "/cases/", f"/cases/{case.pk}/", f"/cases/{case.pk}/citations/", "/studies/",
                 f"/cases/{case.pk}/patents/{patent}/?search={search.pk}"):
         page.goto(base + url)
