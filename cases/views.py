@@ -229,12 +229,11 @@ def _search_context(case: Case, search: CaseSearch, **extra: object) -> dict:
         hit.judgment = judgments.get(hit.figure_id)
     diff = search_diff(search.rerun_of, search) if search.rerun_of_id else None
     focus = ClassFocus.from_dict(search.class_focus) if search.class_focus else None
-    source = search_source(search)  # a refine shows the drawings (or seed) of the search it refines
     return {
         "case": case, "search": search, "groups": _groups(hits), "hit_count": len(hits),
         # "Search deeper": a re-run with more hits, where the list may go on
         "deeper_k": None if case.is_closed else deeper_k(search.k, len(hits)),
-        "images": list(source.images.all()), "image_search": source, "seed": search_seed(search), "diff": diff,
+        **_review_context(search), "diff": diff,
         "new_ids": {h.figure_id for h in diff.new} if diff else set(),
         "beta": settings.CASES_ROCCHIO_BETA, "gamma": settings.CASES_ROCCHIO_GAMMA,
         "focus": focus,
@@ -244,11 +243,19 @@ def _search_context(case: Case, search: CaseSearch, **extra: object) -> dict:
         "excluded": excluded_terms(search.text),
         # the "class ↑" mark of a figure whose class the logged focus voted for
         "voted": focus.voted() if focus else {},
-        # the judging buttons and the page script's words for a grade: cases.grades, one owner
-        "grades": Grade.choices, "categories": Category.choices,
-        "grade_words": GRADE_WORDS,
         **extra,
     }
+
+
+def _review_context(search: CaseSearch | None) -> dict:
+    """What the review cards and dialogs (cases/_card_judging.html, cases/_review_dialogs.html)
+    read, on a search page and a patent page: the query's drawings or seed for the compare view
+    (a refine's are those of the search it refines; none without a search), the judging buttons
+    and the page script's words for a grade (cases.grades, one owner)."""
+    source = search_source(search) if search is not None else None
+    return {"images": list(source.images.all()) if source else [], "image_search": source,
+            "seed": search_seed(search) if search is not None else None,
+            "grades": Grade.choices, "categories": Category.choices, "grade_words": GRADE_WORDS}
 
 
 class CaseSearchActionView(CaseWorkerMixin, View):
@@ -298,15 +305,10 @@ class PatentView(CaseWorkerMixin, View):
         figures = list(patent.figures.order_by("source_file", "page"))
         judgments = case_judgments(case)
         histories = judgment_histories(case, [f.pk for f in figures])
-        from_search = _from_search(request, case)
-        # come from a search: its drawings (or seed) beside each figure in the compare view
-        source = search_source(from_search) if from_search is not None else None
+        from_search = _from_search(request, case)  # its drawings (or seed) beside each figure in the compare view
         context = {"case": case, "patent": patent, "from_search": from_search,
                    "figures": [(f, figure_label(f), judgments.get(f.pk), histories.get(f.pk, [])) for f in figures],
-                   "images": list(source.images.all()) if source else [], "image_search": source,
-                   "seed": search_seed(from_search) if from_search is not None else None,
-                   # the judging buttons and the review script's words for a grade, as on a search page
-                   "grades": Grade.choices, "categories": Category.choices, "grade_words": GRADE_WORDS}
+                   **_review_context(from_search)}
         return render(request, "cases/patent.html", context)
 
 

@@ -178,7 +178,7 @@ class Citation:
     @property
     def figures_shown(self) -> list[str]:
         """The labels as a page shows them: "FIG. 2" where the corpus numbered the figure."""
-        return [f"FIG. {j.figure.figure_label}" if j.figure.figure_label else figure_label(j.figure) for j in self.judgments]
+        return [figure_shown(j.figure) for j in self.judgments]
 
     @property
     def judged_figures(self) -> list[tuple[Judgment, str]]:
@@ -213,6 +213,19 @@ def figure_label(figure: object) -> str:
     return f"{figure.source_file}" + (f" p{page + 1}" if page else "")  # type: ignore[attr-defined]
 
 
+def figure_shown(figure: object) -> str:
+    """A figure's label as the pages show it: "FIG. 2" where the corpus numbered the figure, else
+    :func:`figure_label`."""
+    number = getattr(figure, "figure_label", "")
+    return f"FIG. {number}" if number else figure_label(figure)
+
+
+def figure_suffix(figure: object) -> str:
+    """The extension of a figure's stored image ("png"), for a file made of it."""
+    name = figure.image.name  # type: ignore[attr-defined]
+    return name.rsplit(".", 1)[-1].lower() if "." in name else "png"
+
+
 def query_figures(ids: Iterable[int], *, limit: int) -> list[tuple[int, str]]:
     """Corpus figures to put in a case's query composer as drawings ("search with this drawing"):
     each one's id and a file name that says which figure it is ("USD800001 FIG. 2.png", the name
@@ -224,9 +237,7 @@ def query_figures(ids: Iterable[int], *, limit: int) -> list[tuple[int, str]]:
         figure = figures.get(pk)
         if figure is None:
             continue
-        label = f"FIG. {figure.figure_label}" if figure.figure_label else figure_label(figure)
-        suffix = figure.image.name.rsplit(".", 1)[-1].lower() if "." in figure.image.name else "png"
-        drawings.append((pk, f"{figure.patent.patent_id} {label}.{suffix}".replace("/", "-")))
+        drawings.append((pk, f"{figure.patent.patent_id} {figure_shown(figure)}.{figure_suffix(figure)}".replace("/", "-")))
     return drawings
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Case, CaseSearch, Judgment, LoggedHit, QueryImage
-from cases.selectors.cases import case_citations, case_visible
+from cases.selectors.cases import case_citations, case_visible, figure_suffix
 from patentsearch.csv_export import csv_lines
 from patentsearch.filenames import safe_name
 from patentsearch.zip_export import Content
@@ -162,7 +162,7 @@ def case_file_entries(case: Case, user: User) -> Iterator[tuple[str, Content]]:
             stored[f"drawings/search-{search.number}-{image.position + 1}-{name}"] = image.file
     for citation in case_citations(case):
         for judgment, shown in citation.judged_figures:
-            suffix = judgment.figure.image.name.rsplit(".", 1)[-1].lower()
+            suffix = figure_suffix(judgment.figure)
             label = shown.replace("FIG. ", "FIG")
             name = "cited/" + safe_name(f"{citation.patent.patent_id}-{label}", "figure")
             name = f"{name}-{judgment.figure_id}" if f"{name}.{suffix}" in stored else name  # two alike labels
@@ -175,8 +175,9 @@ def case_file_entries(case: Case, user: User) -> Iterator[tuple[str, Content]]:
     yield "qrels.txt", qrels_lines(case)
     for search in searches:
         yield f"runs/search-{search.number}.txt", run_lines(search)
+    gone = set(missing)
     for name, file in stored.items():
-        if name not in missing:
+        if name not in gone:
             yield name, _opener(file)
 
 
