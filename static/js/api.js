@@ -58,6 +58,25 @@
   window.shortcutKey = function (event) {
     return typeof event.key === "string" && (event.key.length !== 1 || shortcutsOn());
   };
+  // The keyboard is in a field: a letter there is text, not a shortcut.
+  window.typingInField = function () {
+    return ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName);
+  };
+  // A query form's keys, the plain search page's and a case composer's alike: u chooses drawings,
+  // / goes to the description, where Enter searches (Shift+Enter: a new line; Enter that ends an
+  // input method's composition only ends it). `elsewhere()`: another part of the page has the keys
+  // now (a dialog, a crop box).
+  window.queryFormKeys = function ({ form, files, text, elsewhere }) {
+    document.addEventListener("keydown", (e) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || !window.shortcutKey(e)) return;  // Ctrl+U is the browser's
+      if (elsewhere() || window.typingInField()) return;
+      if (e.key === "u") { e.preventDefault(); files.click(); }
+      else if (e.key === "/") { e.preventDefault(); text.focus(); }
+    });
+    text.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+    });
+  };
   const toggles = Array.from(document.querySelectorAll("input[data-shortcuts]"));
   function showChoice() {
     const on = shortcutsOn();

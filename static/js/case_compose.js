@@ -220,18 +220,9 @@
   }
 
   const text = document.getElementById("text-input");
-  // Keys, as on the plain search page: u chooses drawings, / goes to the description, where Enter
-  // searches (Shift+Enter: a new line).
-  document.addEventListener("keydown", (e) => {
-    if (e.ctrlKey || e.metaKey || e.altKey || !window.shortcutKey(e)) return;  // Ctrl+U is the browser's
-    if (document.querySelector("dialog[open]")) return;
-    if (["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName)) return;
-    if (document.activeElement.closest(".crop-frame")) return;  // the arrows and Delete crop there
-    if (e.key === "u") { e.preventDefault(); input.click(); }
-    else if (e.key === "/") { e.preventDefault(); text.focus(); }
-  });
-  text.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+  window.queryFormKeys({  // u, / and Enter, as on the plain search page
+    form, files: input, text,
+    elsewhere: () => Boolean(document.querySelector("dialog[open]") || document.activeElement.closest(".crop-frame")),
   });
   document.getElementById("clear-text").addEventListener("click", () => { text.value = ""; text.focus(); });
   const weight = document.getElementById("weight-input");

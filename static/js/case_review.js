@@ -320,7 +320,7 @@
       else if (e.key === "?") { e.preventDefault(); help.showModal(); }  // over the compare view
       return;
     }
-    if (["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName)) return;
+    if (window.typingInField()) return;
     const card = cards[current];
     const key = e.key;
     if (key === "j" || key === "ArrowDown" || key === "ArrowRight") { e.preventDefault(); step(1); }

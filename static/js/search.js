@@ -67,17 +67,11 @@
   viewer.addEventListener("click", (e) => { if (e.target === viewer) viewer.close(); });
 
   document.addEventListener("keydown", (e) => {
-    if (e.ctrlKey || e.metaKey || e.altKey || !window.shortcutKey(e)) return;  // Ctrl+U is the browser's
-    if (viewer.open) {
-      if (e.key === "ArrowRight") open(current + 1);
-      if (e.key === "ArrowLeft") open(current - 1);
-      return;
-    }
-    const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName);
-    if (typing) return;
-    if (e.key === "u") { e.preventDefault(); input.click(); }
-    if (e.key === "/") { e.preventDefault(); form.querySelector("textarea").focus(); }
+    if (!viewer.open || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "ArrowRight") open(current + 1);
+    if (e.key === "ArrowLeft") open(current - 1);
   });
+  window.queryFormKeys({ form, files: input, text: form.querySelector("textarea"), elsewhere: () => viewer.open });
   form.addEventListener("submit", () => {
     document.getElementById("search-progress").hidden = false;
     document.getElementById("search-button").disabled = true;  // one search per click, however impatient
@@ -86,8 +80,5 @@
     if (!e.persisted) return;
     document.getElementById("search-progress").hidden = true;
     document.getElementById("search-button").disabled = false;
-  });
-  form.querySelector("textarea").addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
 })();
