@@ -12,9 +12,12 @@ class User(AbstractUser):
         PARTICIPANT = "participant", "Study participant"
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.EXAMINER)
+    #: Set when an admin made the password (a new user, a reset): the user chooses their own at
+    #: the next sign-in before anything else (accounts.middleware).
+    password_change_required = models.BooleanField(default=False)
 
     class Meta(AbstractUser.Meta):
-        permissions = [("search_prior_art", "Can search prior art")]
+        permissions = [("search_prior_art", "Can search prior art"), ("manage_users", "Can manage users")]
 
     @property
     def is_admin_role(self) -> bool:

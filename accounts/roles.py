@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
 SEARCH = "accounts.search_prior_art"
+MANAGE_USERS = "accounts.manage_users"
 
 _CONSOLE = [
     "retrieval.view_corpus", "retrieval.change_corpus",
@@ -26,7 +27,7 @@ _CONSOLE = [
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "examiner": [SEARCH],
-    "admin": [SEARCH, *_CONSOLE],
+    "admin": [SEARCH, MANAGE_USERS, *_CONSOLE],
     "participant": [],  # studies give participants what they need inside a study
 }
 ROLE_IS_STAFF = {"examiner": False, "admin": True, "participant": False}

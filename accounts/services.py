@@ -1,9 +1,34 @@
+"""Writes to users: making them, their role, whether they may sign in, their password and API token.
+
+Who may do what is the caller's check (the console's users page: admins with
+``accounts.manage_users``); what no one may do is checked here, so every interface refuses it
+alike: an admin does not change their own role, deactivate themselves or reset their own password
+through another's tools (their own account page changes it), since each could leave no one able to
+undo it; and only an operator (superuser) changes an operator's account, which an admin could
+otherwise take over by resetting its password. A refusal is an ApplicationError whose message says why and changes nothing.
+
+Every change an admin makes to a user is written to Django's admin log (``LogEntry``): the user's
+history in the admin site and the console's users page show who changed what, and when.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from axes.utils import reset as axes_reset
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from accounts.models import User
 from accounts.roles import ROLE_IS_STAFF, role_group_name, roles_sync
+from patentsearch.exceptions import ApplicationError
+
+#: Letters and digits that cannot be mistaken for one another when read out or copied by hand
+#: (no 0/O, 1/l/I); 4 groups of 5 from 54 symbols: about 115 bits.
+_PASSWORD_SYMBOLS = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 @transaction.atomic
@@ -18,3 +43,120 @@ def user_create(*, username: str, password: str, role: str, email: str = "") -> 
     roles_sync()
     user.groups.add(Group.objects.get(name=role_group_name(role)))
     return user
+
+
+def password_generate() -> str:
+    """A one-time password an admin hands over ("k7Fq2-..."), which the user replaces at once."""
+    return "-".join("".join(secrets.choice(_PASSWORD_SYMBOLS) for _ in range(5)) for _ in range(4))
+
+
+@transaction.atomic
+def user_invite(*, username: str, role: str, email: str = "", by: User) -> tuple[User, str]:
+    """A new user with a one-time password, to be replaced at their first sign-in: the user and
+    the password (shown once to the admin; only its hash is stored)."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise ApplicationError(f"A user named {username!r} exists already.", {"field": "username"})
+    password = password_generate()
+    user = user_create(username=username, password=password, role=role, email=email)
+    user.password_change_required = True
+    user.save(update_fields=["password_change_required"])
+    _log(by, user, ADDITION, f"Created with the role {user.get_role_display()} and a one-time password.")
+    return user, password
+
+
+@transaction.atomic
+def user_role_set(*, user: User, role: str, by: User) -> User:
+    """Move a user to another role: its group's permissions, and the admin site for admins."""
+    if role not in User.Role.values:
+        raise ApplicationError(f"There is no role {role!r}; the roles are {', '.join(User.Role.values)}.")
+    _not_self(user, by, "You cannot change your own role: another admin can.")
+    if user.role == role:
+        return user
+    before = user.get_role_display()
+    roles_sync()
+    user.groups.remove(*Group.objects.filter(name__in=[role_group_name(r) for r in User.Role.values]))
+    user.groups.add(Group.objects.get(name=role_group_name(role)))
+    user.role = role
+    user.is_staff = user.is_superuser or ROLE_IS_STAFF.get(role, False)
+    user.save(update_fields=["role", "is_staff"])
+    _log(by, user, CHANGE, f"Role changed from {before} to {user.get_role_display()}.")
+    return user
+
+
+@transaction.atomic
+def user_active_set(*, user: User, active: bool, by: User) -> User:
+    """Let a user sign in again, or no longer. A deactivated user's open sessions end at their
+    next request and their API token is deleted; their cases, searches and judgments stay."""
+    _not_self(user, by, "You cannot deactivate yourself: another admin can.")
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    if not active:
+        Token.objects.filter(user=user).delete()
+    _log(by, user, CHANGE, "Reactivated." if active else "Deactivated; API token deleted.")
+    return user
+
+
+@transaction.atomic
+def user_password_reset(*, user: User, by: User) -> str:
+    """A new one-time password for a user who lost theirs: their sessions end (Django ties a
+    session to the password), a login lockout on their name is lifted, and they choose a password
+    of their own at the next sign-in. The password is returned to be shown once."""
+    _not_self(user, by, "Your own password is changed on your account page, with the one you have now.")
+    if not user.is_active:
+        raise ApplicationError(f"{user.username} is deactivated; reactivate them first.")
+    password = password_generate()
+    user.set_password(password)
+    user.password_change_required = True
+    user.save(update_fields=["password", "password_change_required"])
+    axes_reset(username=user.username)
+    _log(by, user, CHANGE, "Password reset to a one-time password; login lockout lifted.")
+    return password
+
+
+@transaction.atomic
+def user_unlock(*, user: User, by: User) -> int:
+    """Lift a login lockout on a user's name (from every address): the number of lockout records
+    removed."""
+    removed = axes_reset(username=user.username)
+    if removed:
+        _log(by, user, CHANGE, "Login lockout lifted.")
+    return removed
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str) -> User:
+    """The user's own new password (checked against the password rules), which ends a one-time
+    password's term."""
+    validate_password(password, user)
+    user.set_password(password)
+    user.password_change_required = False
+    user.save(update_fields=["password", "password_change_required"])
+    return user
+
+
+@transaction.atomic
+def token_replace(*, user: User) -> str:
+    """A new API token for the user; an earlier one stops working. Returned to be shown once."""
+    Token.objects.filter(user=user).delete()
+    return str(Token.objects.create(user=user).key)
+
+
+def token_delete(*, user: User) -> bool:
+    """Delete the user's API token: whether there was one."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return bool(deleted)
+
+
+def _not_self(user: User, by: User, message: str) -> None:
+    if user.pk == by.pk:
+        raise ApplicationError(message)
+    if user.is_superuser and not by.is_superuser:
+        raise ApplicationError(f"{user.username} is an operator account (superuser): only an operator changes it, "
+                               "in the admin site.")
+
+
+def _log(by: User, user: User, flag: int, message: str) -> None:
+    LogEntry.objects.log_actions(user_id=by.pk, queryset=[user], action_flag=flag, change_message=message,
+                                 single_object=True)

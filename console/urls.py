@@ -13,4 +13,6 @@ urlpatterns = [
     path("models/", views.ModelListView.as_view(), name="models"),
     path("figures/<int:pk>/", views.FigureView.as_view(), name="figure"),
     path("evaluation/", views.EvaluationView.as_view(), name="evaluation"),
+    path("users/", views.UsersView.as_view(), name="users"),
+    path("users/<int:pk>/<slug:action>", views.UserActionView.as_view(), name="user_action"),
 ]

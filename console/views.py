@@ -5,12 +5,26 @@ sent to the login page, other roles get the 403 page."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import mark_safe
 from django.views import View
 
+from accounts.forms import UserFilterForm, UserInviteForm, UserRoleForm
+from accounts.models import User
+from accounts.roles import MANAGE_USERS
+from accounts.selectors import lockouts, user_history, user_list
+from accounts.services import (
+    user_active_set,
+    user_invite,
+    user_password_reset,
+    user_role_set,
+    user_unlock,
+)
 from console.models import Job
 from console.permissions import can_use_console
 from console.plots import map_svg, pr_svg
@@ -27,6 +41,8 @@ from console.selectors.jobs import (
     model_list,
     text_rows_by_corpus,
 )
+from patentsearch.api import error_messages
+from patentsearch.exceptions import ApplicationError
 from patentsearch.pages import page_of
 from retrieval import inference
 from retrieval.models import Corpus, RetrievalModel
@@ -162,3 +178,95 @@ class FigureView(ConsoleView):
         if figure is None:
             raise Http404("No such figure.")
         return render(request, "console/figure.html", {"figure": figure, "section": "jobs"})
+
+
+USERS_PER_PAGE = 50
+
+
+class UsersConsoleView(ConsoleView):
+    """Admins who may manage users (accounts.manage_users) only."""
+
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.user.is_authenticated and not request.user.has_perm(MANAGE_USERS):
+            return render(request, "403.html", status=403)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class UsersView(UsersConsoleView):
+    """Who may sign in, with which role: add a user (a one-time password, shown once), change a
+    role, deactivate, reset a password, lift a lockout; the latest changes with who made them."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._page(request, UserInviteForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = UserInviteForm(request.POST)
+        if not form.is_valid():
+            return self._page(request, form, errors=error_messages(form), status=400)
+        try:
+            user, password = user_invite(**form.cleaned_data, by=request.user)
+        except ApplicationError as exc:
+            return self._page(request, form, errors=[exc.message], status=400)
+        return _one_time_password(request, user, password, made=True)
+
+    def _page(self, request: HttpRequest, form: UserInviteForm, *, errors: list[str] | None = None,
+              status: int = 200) -> HttpResponse:
+        chosen = UserFilterForm(request.GET)
+        filters = chosen.cleaned_data if chosen.is_valid() else {}
+        page = page_of(request, user_list(**filters), USERS_PER_PAGE)
+        locked = lockouts([u.username for u in page])
+        return render(request, "console/users.html", {
+            "page": page, "rows": [{"u": u, "locked": locked.get(u.username)} for u in page],
+            "form": form, "errors": errors or [], "filters": chosen, "filtered": any(filters.values()),
+            "filter_errors": error_messages(chosen) if chosen.errors else [],
+            "roles": User.Role.choices, "history": user_history(limit=20), "section": "users",
+            "failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": round(settings.AXES_COOLOFF_TIME * 60),
+        }, status=status)
+
+
+#: What each action on a user does, by the last part of its address.
+USER_ACTIONS = ("role", "deactivate", "activate", "password", "unlock")
+
+
+class UserActionView(UsersConsoleView):
+    def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        user = User.objects.filter(pk=pk).first()
+        if user is None or action not in USER_ACTIONS:
+            raise Http404("No such user or action.")
+        try:
+            if action == "role":
+                form = UserRoleForm(request.POST)
+                if not form.is_valid():
+                    raise ApplicationError("; ".join(error_messages(form)))
+                user_role_set(user=user, role=form.cleaned_data["role"], by=request.user)
+                messages.success(request, f"{user.username} is now {user.get_role_display()}.")
+            elif action in ("deactivate", "activate"):
+                user_active_set(user=user, active=action == "activate", by=request.user)
+                messages.success(request, f"{user.username} can sign in again." if user.is_active else
+                                 f"{user.username} can no longer sign in; their cases and judgments stay.")
+            elif action == "unlock":
+                removed = user_unlock(user=user, by=request.user)
+                messages.success(request, f"{user.username} may sign in again from every address." if removed
+                                 else f"{user.username} was not locked out.")
+            else:
+                return _one_time_password(request, user, user_password_reset(user=user, by=request.user), made=False)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect(_back_to_users(request))
+
+
+def _one_time_password(request: HttpRequest, user: User, password: str, *, made: bool) -> HttpResponse:
+    """The one time a one-time password is shown: in the answer to the request that made it,
+    never stored in a message or the session, and not cached."""
+    response = render(request, "console/user_password.html", {
+        "target": user, "password": password, "made": made, "section": "users",
+    })
+    add_never_cache_headers(response)
+    return response
+
+
+def _back_to_users(request: HttpRequest) -> str:
+    """The users page the action was sent from (its filters and page), else the first."""
+    target = request.POST.get("back", "")
+    base = reverse("console:users")
+    return target if target.startswith(base + "?") or target == base else base

@@ -40,7 +40,7 @@ def test_the_examiner_s_and_the_admin_s_pages_pass_axe(live_server, browser_page
     page.goto(base + "/no-such-page/")
     found += violations(page, "a 404 page")
     for url in ("/", "/cases/", f"/cases/{case.pk}/", f"/cases/{case.pk}/citations/", "/studies/",
-                f"/cases/{case.pk}/patents/{patent}/?search={search.pk}"):
+                f"/cases/{case.pk}/patents/{patent}/?search={search.pk}", "/accounts/", "/accounts/password/"):
         page.goto(base + url)
         found += violations(page, url)
     page.goto(base + "/")
@@ -62,9 +62,25 @@ def test_the_examiner_s_and_the_admin_s_pages_pass_axe(live_server, browser_page
     User.objects.create_user("root2", password=PASSWORD, role=User.Role.ADMIN)
     page.context.clear_cookies()
     log_in(page, base, "root2")
-    for url in ("/console/", "/console/upload/", "/console/models/", "/console/evaluation/", "/studies/new/"):
+    for url in ("/console/", "/console/upload/", "/console/models/", "/console/evaluation/", "/studies/new/",
+                "/console/users/"):
         page.goto(base + url)
         found += violations(page, url)
+    page.fill("#id_username", "grace")
+    page.click("#add-user-button")
+    one_time = page.inner_text("#one-time-password")
+    found += violations(page, "/console/users/ (a one-time password)")
+    page.goto(base + "/accounts/")
+    page.click("#token-button")
+    page.wait_for_selector("#new-token")
+    found += violations(page, "/accounts/ (a new token)")
+    page.context.clear_cookies()
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=username]", "grace")
+    page.fill("input[name=password]", one_time)
+    page.click("section.login button[type=submit]")
+    page.wait_for_url("**/accounts/password/**")
+    found += violations(page, "/accounts/password/ (after a one-time password)")
     assert found == []
 
 

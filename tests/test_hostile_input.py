@@ -32,7 +32,7 @@ from cases.models import Case, CaseSearch
 from cases.services.cases import case_create
 from retrieval.models import Corpus, Figure, RetrievalModel
 from studies.models import Participant, Study
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import PASSWORD, UserFactory
 from tests.drawings import drawing, png_bytes
 from tests.pages import alert_lines
 from tests.studies.conftest import (  # noqa: F401
@@ -334,6 +334,25 @@ def test_pages_answer_every_hostile_form_field_with_a_page_that_says_what_is_wro
     for data in BAD_FILES:
         problems += send(examiner, "post", "/", {"text": "", "image": upload(data)})
         problems += send(examiner, "post", f"/cases/{case}/search", {"images": [upload(data), upload(data)]})
+    # users and accounts: the admin's forms, then one's own (a changed password ends the sweep's
+    # session at the valid body's last sends: rolled back, they are signed out, still no 500)
+    other = UserFactory(username="someone").pk
+    for url, valid in (("/console/users/", {"username": "grace", "email": "g@example.org", "role": "examiner"}),
+                       (f"/console/users/{other}/role", {"role": "admin", "back": "/console/users/?q=x"}),
+                       (f"/console/users/{other}/deactivate", {"back": "/console/users/"}),
+                       ("/console/users/", {"username": "grace", "role": "examiner"})):
+        problems += sweep(admin, "post", url, valid, HOSTILE_FORM)
+    for value in ("abc", "-1", "99999999", "%00", "%ff", "9" * 5000):
+        for param in ("page", "q", "role", "state"):
+            problems += send(admin, "get", f"/console/users/?{param}={value}")
+    for action in ("nope", "x" * 300, "%00"):
+        problems += send(admin, "post", f"/console/users/{other}/{action}")
+    problems += send(admin, "post", f"/console/users/{HUGE}/role", {"role": "admin"})
+    problems += sweep(examiner, "post", "/accounts/", {"action": "token"}, HOSTILE_FORM)
+    new = "a fresh passphrase of mine 42"
+    problems += sweep(browser(world["examiner"]), "post", "/accounts/password/",
+                      {"old_password": PASSWORD, "new_password1": new, "new_password2": new, "next": "/cases/"},
+                      HOSTILE_FORM)
     assert problems == []
 
 

@@ -98,6 +98,24 @@
   const refusal = document.querySelector("[data-focus]");
   if (refusal) refusal.focus();
 
+  // A form that undoes something (deletes a token, deactivates a user) asks first: its
+  // data-confirm is the question. A button with data-copy copies the text of the element of that
+  // id (a token or a one-time password shown once) and says so.
+  document.addEventListener("submit", (event) => {
+    const question = event.target.dataset && event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+  document.querySelectorAll("button[data-copy]").forEach((button) => button.addEventListener("click", async () => {
+    const source = document.getElementById(button.dataset.copy);
+    try {
+      await navigator.clipboard.writeText(source.textContent.trim());
+      button.textContent = "Copied";
+    } catch (e) {  // no clipboard here (a page not served over https): select it for Ctrl+C
+      window.getSelection().selectAllChildren(source);
+      button.textContent = "Selected: press Ctrl+C";
+    }
+  }));
+
   // A page that reloads itself to show what a finished job made (the console's job and evaluation
   // pages, a model registered) keeps the keyboard's place: the focused control takes the focus
   // back when it is there again, found by its id, or by its name (and value) in the nearest

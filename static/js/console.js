@@ -44,11 +44,11 @@
     if (eta) eta.textContent = j.eta_s ? Math.round(j.eta_s) + " s" : "";
   }
 
-  // keyboard: j jobs, u upload, m models, e evaluation (not while typing)
+  // keyboard: j jobs, u upload, m models, e evaluation, a users (not while typing)
   document.addEventListener("keydown", (event) => {
     if (event.target.closest("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
     if (!window.shortcutKey(event)) return;
-    const index = { j: 0, u: 1, m: 2, e: 3 }[event.key];
+    const index = { j: 0, u: 1, m: 2, e: 3, a: 4 }[event.key];
     const links = document.querySelectorAll(".console-nav a");
     if (index !== undefined && links[index]) window.location.href = links[index].href;
   });

@@ -12,14 +12,16 @@ from tests.console.conftest import api_client
 
 
 def _every(patterns, prefix: str) -> list[str]:
-    """Every URL pattern of a URLconf, its <int:id>/<int:pk> as {job}, {model}, {figure} or {corpus}."""
+    """Every URL pattern of a URLconf, its <int:id>/<int:pk> as {job}, {model}, {figure}, {corpus}
+    or {user}, an action's slug as one of its actions (deactivate)."""
     out = []
     for pattern in patterns:
         route = str(pattern.pattern)
-        kind = next((k for k in ("model", "figure", "corpus") if f"{k}s/" in route or f"{k}a/" in route), "job")
+        kind = next((k for k in ("model", "figure", "corpus", "user")
+                     if f"{k}s/" in route or f"{k}a/" in route), "job")
         for name in ("id", "pk"):
             route = route.replace(f"<int:{name}>", "{" + kind + "}")
-        out.append(prefix + route)
+        out.append(prefix + route.replace("<slug:action>", "deactivate"))
     return out
 
 
@@ -30,6 +32,9 @@ def _methods(pattern) -> list[str]:
 
 # Built from the URLconfs, so a URL added later is covered without editing this list.
 PAGES = _every(urls.urlpatterns, "/console/")
+#: Pages that only take a form (a user's actions): a GET is 405 for those allowed in.
+POST_ONLY = {url for pattern, url in zip(urls.urlpatterns, PAGES, strict=True)
+             if not hasattr(pattern.callback.view_class, "get")}
 ENDPOINTS = [
     (method, url)
     for pattern, url in zip(api_urls.urlpatterns, _every(api_urls.urlpatterns, "/api/v1/"), strict=True)
@@ -47,7 +52,7 @@ def test_the_lists_cover_the_urlconfs():
 @pytest.fixture
 def ids(admin_user, active_model):
     job = Job.objects.create(kind=Job.Kind.INGEST, corpus_name="x", created_by=admin_user)
-    return {"job": job.pk, "model": active_model.pk, "figure": 999999, "corpus": 999999}
+    return {"job": job.pk, "model": active_model.pk, "figure": 999999, "corpus": 999999, "user": admin_user.pk}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -61,7 +66,7 @@ def test_pages_admin_only(page, ids, admin_user, examiner):
     assert refused.status_code == 403
     assert b"Not allowed" in refused.content
     client.force_login(admin_user)
-    assert client.get(url).status_code == (404 if "999999" in url else 200)  # no such figure
+    assert client.get(url).status_code == (405 if page in POST_ONLY else 404 if "999999" in url else 200)
 
 
 @pytest.mark.parametrize(("method", "endpoint"), ENDPOINTS)

@@ -1,0 +1,70 @@
+"""Reads of users for the console's users page and a user's account page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from accounts.models import User
+
+#: The states the users page filters by.
+STATES = {"active": Q(is_active=True), "inactive": Q(is_active=False),
+          "pending": Q(is_active=True, password_change_required=True)}
+
+
+def user_list(*, q: str = "", role: str = "", state: str = "") -> QuerySet[User]:
+    """Users by name, those matching ``q`` in name or email, of ``role`` and in ``state`` (where
+    given and known; an unknown value filters nothing), each with ``has_token``."""
+    users = User.objects.annotate(has_token=Exists(Token.objects.filter(user=OuterRef("pk"))))
+    if q:
+        users = users.filter(Q(username__icontains=q) | Q(email__icontains=q))
+    if role in User.Role.values:
+        users = users.filter(role=role)
+    if state in STATES:
+        users = users.filter(STATES[state])
+    return users.order_by("username")
+
+
+@dataclass(frozen=True)
+class Lockout:
+    addresses: int
+    until: dt.datetime
+
+
+def lockouts(usernames: list[str]) -> dict[str, Lockout]:
+    """The names among ``usernames`` locked out of signing in now (from how many addresses, and
+    until when), as django-axes counts failures: per name and address, within the cool-off."""
+    cooloff = dt.timedelta(hours=settings.AXES_COOLOFF_TIME)
+    attempts = AccessAttempt.objects.filter(
+        username__in=usernames, failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gte=timezone.now() - cooloff,
+    )
+    found: dict[str, Lockout] = {}
+    for attempt in attempts:
+        until = attempt.attempt_time + cooloff
+        earlier = found.get(attempt.username)
+        found[attempt.username] = Lockout(
+            addresses=(earlier.addresses if earlier else 0) + 1,
+            until=max(until, earlier.until) if earlier else until,
+        )
+    return found
+
+
+def user_history(*, limit: int = 20, user: User | None = None) -> QuerySet[LogEntry]:
+    """The newest changes made to users (of one user, where given): who, what, when."""
+    entries = LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User))
+    if user is not None:
+        entries = entries.filter(object_id=str(user.pk))
+    return entries.select_related("user").order_by("-action_time")[:limit]
+
+
+def token_of(user: User) -> Token | None:
+    return Token.objects.filter(user=user).first()
