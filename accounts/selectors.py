@@ -68,3 +68,11 @@ def user_history(*, limit: int = 20, user: User | None = None) -> QuerySet[LogEn
 
 def token_of(user: User) -> Token | None:
     return Token.objects.filter(user=user).first()
+
+
+def user_named(username: str) -> User | None:
+    """The user of this exact username, if any (a name no user can have, such as one holding a
+    NUL character, is none, found without a query)."""
+    if not username or len(username) > 150 or "\x00" in username:
+        return None
+    return User.objects.filter(username=username).first()

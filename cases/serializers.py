@@ -86,9 +86,13 @@ class CaseFilterSerializer(serializers.Serializer):
                               label="Find", help_text="Part of the application number or the title.")
     status = serializers.ChoiceField(choices=Case.Status.choices, required=False, allow_blank=True, default="",
                                      help_text="open or closed; blank for both.")
+    examiner = serializers.CharField(required=False, allow_blank=True, max_length=150, default="",
+                                     label="Examiner", help_text="The username of the cases' examiner (admins see "
+                                     "every examiner's cases; an examiner only their own).")
 
     def filters(self) -> dict[str, str]:
-        return {"text": self.validated_data["q"], "status": self.validated_data["status"]}
+        return {"text": self.validated_data["q"], "status": self.validated_data["status"],
+                "examiner": self.validated_data["examiner"]}
 
 
 class CaseOutputSerializer(serializers.Serializer):

@@ -16,18 +16,21 @@ from django.utils.cache import add_never_cache_headers
 from django.views import View
 from rest_framework.exceptions import ValidationError
 
+from accounts.selectors import user_named
 from cases import serializers as s
 from cases.grades import GRADE_WORDS, Category, Grade
 from cases.models import Case, CaseSearch
 from cases.selectors.cases import (
     case_citations,
     case_cited,
+    case_examiner_choices,
     case_get,
     case_judgments,
     case_list,
     case_notes,
     case_search_get,
     case_searches,
+    case_visible,
     figure_label,
     judgment_histories,
     query_figures,
@@ -37,7 +40,7 @@ from cases.selectors.cases import (
     search_seed,
     search_source,
 )
-from cases.services.cases import case_create, case_update
+from cases.services.cases import case_create, case_reassign, case_update
 from cases.services.searches import case_search_rerun, case_search_run
 from patentsearch.api import error_messages
 from patentsearch.exceptions import ApplicationError
@@ -116,7 +119,7 @@ def _case_list_context(request: HttpRequest, **extra: object) -> dict:
     """The cases list, narrowed by the find box and the status (?q=, ?status=, as the API)."""
     chosen = s.CaseFilterSerializer(data=request.GET)
     valid = chosen.is_valid()
-    filters = chosen.filters() if valid else {"text": "", "status": ""}
+    filters = chosen.filters() if valid else {"text": "", "status": "", "examiner": ""}
     cases = page_of(request, case_list(request.user, **filters), CASES_PER_PAGE)
     return {"cases": cases, "form": {}, "filters": filters, "filtered": any(filters.values()),
             "filter_errors": [] if valid else error_messages(chosen), **extra}
@@ -129,6 +132,7 @@ def _case_context(request: HttpRequest, case: Case, **extra: object) -> dict:
         "case": case, "searches": page_of(request, case_searches(case), SEARCHES_PER_PAGE),
         "citations": citations, "notes": page_of(request, case_notes(case), NOTES_PER_PAGE, "notes_page"),
         "corpora": corpus_list(), "active_model": (model := active_model()),
+        "examiner_choices": case_examiner_choices(case) if request.user.is_admin_role else [],
         "unencoded": catalogue_unsearched(model) if model is not None else 0,
         "unindexed": catalogue_unsearched_text(),
         "max_images": settings.CASES_MAX_QUERY_IMAGES, "max_k": settings.RETRIEVAL_MAX_K,
@@ -158,13 +162,20 @@ class CaseDetailView(CaseWorkerMixin, View):
         try:
             if action in ("close", "reopen"):
                 case_update(case=case, status="closed" if action == "close" else "open")
+            elif action == "reassign":
+                examiner = user_named(request.POST.get("examiner", ""))
+                if examiner is None:
+                    raise ApplicationError("Choose the examiner to give the case to.")
+                case_reassign(case=case, examiner=examiner, by=request.user)
+                if not case_visible(request.user).filter(pk=pk).exists():  # given away by its examiner: not theirs
+                    return HttpResponseRedirect(reverse("cases:list"))
             else:
                 if not form.is_valid():
                     raise ApplicationError("; ".join(error_messages(form)))
                 case_update(case=case, **form.validated_data)
         except ApplicationError as exc:  # the edit form shows what was sent, not the stored values
-            edit = request.POST if action not in ("close", "reopen") else None
-            errors = error_messages(form) if action not in ("close", "reopen") and form.errors else [exc.message]
+            edit = request.POST if action not in ("close", "reopen", "reassign") else None
+            errors = error_messages(form) if action not in ("close", "reopen", "reassign") and form.errors else [exc.message]
             context = _case_context(request, case_get(request.user, pk), errors=errors, edit=edit)
             return render(request, self.template_name, context, status=400)
         return HttpResponseRedirect(reverse("cases:detail", args=[pk]))

@@ -25,6 +25,7 @@ from accounts.services import (
     user_role_set,
     user_unlock,
 )
+from cases.selectors.cases import open_case_counts
 from console.models import Job
 from console.permissions import can_use_console
 from console.plots import map_svg, pr_svg
@@ -215,8 +216,10 @@ class UsersView(UsersConsoleView):
         filters = chosen.cleaned_data if chosen.is_valid() else {}
         page = page_of(request, user_list(**filters), USERS_PER_PAGE)
         locked = lockouts([u.username for u in page])
+        cases = open_case_counts([u.pk for u in page])
         return render(request, "console/users.html", {
-            "page": page, "rows": [{"u": u, "locked": locked.get(u.username)} for u in page],
+            "page": page,
+            "rows": [{"u": u, "locked": locked.get(u.username), "open_cases": cases.get(u.pk, 0)} for u in page],
             "form": form, "errors": errors or [], "filters": chosen, "filtered": any(filters.values()),
             "filter_errors": error_messages(chosen) if chosen.errors else [],
             "roles": User.Role.choices, "history": user_history(limit=20), "section": "users",

@@ -340,11 +340,14 @@ def test_pages_answer_every_hostile_form_field_with_a_page_that_says_what_is_wro
     for url, valid in (("/console/users/", {"username": "grace", "email": "g@example.org", "role": "examiner"}),
                        (f"/console/users/{other}/role", {"role": "admin", "back": "/console/users/?q=x"}),
                        (f"/console/users/{other}/deactivate", {"back": "/console/users/"}),
-                       ("/console/users/", {"username": "grace", "role": "examiner"})):
+                       ("/console/users/", {"username": "grace", "role": "examiner"}),
+                       (f"/cases/{case}/", {"action": "reassign", "examiner": "someone"})):
         problems += sweep(admin, "post", url, valid, HOSTILE_FORM)
     for value in ("abc", "-1", "99999999", "%00", "%ff", "9" * 5000):
         for param in ("page", "q", "role", "state"):
             problems += send(admin, "get", f"/console/users/?{param}={value}")
+        problems += send(admin, "get", f"/cases/?examiner={value}") + send(api(world["admin"]), "get",
+                                                                             f"/api/v1/cases/?examiner={value}")
     for action in ("nope", "x" * 300, "%00"):
         problems += send(admin, "post", f"/console/users/{other}/{action}")
     problems += send(admin, "post", f"/console/users/{HUGE}/role", {"role": "admin"})

@@ -43,15 +43,18 @@ def _count(queryset: QuerySet, expression: str = "pk") -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def case_list(user: User, *, text: str = "", status: str = "") -> QuerySet[Case]:
+def case_list(user: User, *, text: str = "", status: str = "", examiner: str = "") -> QuerySet[Case]:
     """The user's cases with their counts: searches, judged figures, cited patents; ``text``
     keeps the cases whose application number or title contains it (any case), ``status`` those
-    open or closed."""
+    open or closed, ``examiner`` those of the examiner of that username (an admin's view of
+    another's cases)."""
     cases = case_visible(user)
     if text:
         cases = cases.filter(Q(application_number__icontains=text) | Q(title__icontains=text))
     if status:
         cases = cases.filter(status=status)
+    if examiner:
+        cases = cases.filter(examiner__username=examiner)
     return cases.annotate(
         search_count=_count(CaseSearch.objects.filter(case=OuterRef("pk"))),
         judged_count=_count(Judgment.objects.filter(case=OuterRef("pk")).filter(
@@ -283,3 +286,16 @@ def case_notes(case: Case) -> QuerySet[Judgment]:
     """The case's judgments with a note, newest first (the judgment's id breaks ties)."""
     return (Judgment.objects.filter(case=case).exclude(note="")
             .select_related("figure__patent", "judged_by").order_by("-judged_at", "-id"))
+
+
+def open_case_counts(user_ids: list[int]) -> dict[int, int]:
+    """How many open cases each of these users holds (those with none are left out)."""
+    rows = (Case.objects.filter(examiner_id__in=user_ids, status=Case.Status.OPEN)
+            .values("examiner_id").annotate(n=Count("pk")))
+    return {row["examiner_id"]: row["n"] for row in rows}
+
+
+def case_examiner_choices(case: Case) -> list[User]:
+    """Who a case can be given to: active users whose role searches, its examiner first."""
+    users = User.objects.filter(is_active=True, role__in=[User.Role.EXAMINER, User.Role.ADMIN]).order_by("username")
+    return sorted(users, key=lambda u: u.pk != case.examiner_id)

@@ -1,13 +1,16 @@
-"""Creating, editing, closing and reopening cases. A closed case is read-only everywhere."""
+"""Creating, editing, closing, reopening and reassigning cases. A closed case is read-only
+everywhere (its examiner may still change: that is not an edit of the record)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import SEARCH
 from cases.models import Case
 from patentsearch.exceptions import ApplicationError
 
@@ -42,6 +45,37 @@ def case_create(
     )
     case.full_clean()
     case.save()
+    return case
+
+
+@transaction.atomic
+def case_reassign(*, case: Case, examiner: User, by: User) -> Case:
+    """Give the case to another examiner (one who left, a workload moved): it is in their list
+    from then on and no longer in the previous examiner's. Its searches and judgments keep who
+    made them. Admins only; the new examiner must be able to sign in and search, and must not
+    have a case for the same application already (one case per application and examiner). The
+    move is in Django's admin log, with who made it."""
+    if not by.is_admin_role:
+        raise ApplicationError("Only admins give a case to another examiner.")
+    case = Case.objects.select_for_update().select_related("examiner").get(pk=case.pk)
+    if not (examiner.is_active and examiner.has_perm(SEARCH)):
+        raise ApplicationError(f"{examiner.username} cannot work cases: "
+                               + ("they are deactivated." if not examiner.is_active else "their role does not search."),
+                               {"examiner": examiner.username})
+    if examiner.pk == case.examiner_id:
+        return case
+    try:
+        _number_check(examiner, case.application_number, case.pk)
+    except ApplicationError as exc:
+        raise ApplicationError(
+            f"{examiner.username} already has a case for application {case.application_number}: "
+            "merge their work into one case first, or give this case to someone else.", exc.extra,
+        ) from exc
+    previous = case.examiner.username
+    case.examiner = examiner
+    case.save(update_fields=["examiner"])
+    LogEntry.objects.log_actions(user_id=by.pk, queryset=[case], action_flag=CHANGE, single_object=True,
+                                 change_message=f"Given by {previous} to {examiner.username}.")
     return case
 
 
