@@ -168,8 +168,8 @@ def _exclusion_queries(client: Client, page: bytes, queries: int) -> dict[str, d
     """End-to-end percentiles of the queries that leave words out (EXCLUSION_QUERIES), a quarter
     as many of each as of the plain ones."""
     timings: dict[str, dict[str, float]] = {}
+    count = max(5, queries // 4)
     for kind, texts in EXCLUSION_QUERIES.items():
-        count = max(5, queries // 4)
         seconds, hits = [], []
         for i in range(count):
             form = {"text": texts[i % len(texts)], "k": 20}
