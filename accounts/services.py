@@ -99,6 +99,16 @@ def user_active_set(*, user: User, active: bool, by: User) -> User:
 
 
 @transaction.atomic
+def user_update(*, user: User, by: User, role: str | None = None, is_active: bool | None = None) -> User:
+    """The role and/or whether the user may sign in, together or not at all."""
+    if role is not None:
+        user_role_set(user=user, role=role, by=by)
+    if is_active is not None:
+        user_active_set(user=user, active=is_active, by=by)
+    return user
+
+
+@transaction.atomic
 def user_password_reset(*, user: User, by: User) -> str:
     """A new one-time password for a user who lost theirs: their sessions end (Django ties a
     session to the password), a login lockout on their name is lifted, and they choose a password

@@ -19,4 +19,8 @@ urlpatterns = [
     path("jobs/<int:id>/report.json", apis.JobReportApi.as_view(), name="api-job-report"),
     path("evaluations/", apis.EvaluationListApi.as_view(), name="api-evaluations"),
     path("evaluations.csv", apis.EvaluationCsvApi.as_view(), name="api-evaluations-csv"),
+    path("users/", apis.UserListApi.as_view(), name="api-users"),
+    path("users/<int:id>/", apis.UserDetailApi.as_view(), name="api-user"),
+    path("users/<int:id>/password/", apis.UserPasswordApi.as_view(), name="api-user-password"),
+    path("users/<int:id>/unlock/", apis.UserUnlockApi.as_view(), name="api-user-unlock"),
 ]

@@ -1,4 +1,4 @@
-"""REST API (v1) of the admin console, mounted under /api/v1/: corpora, jobs, models.
+"""REST API (v1) of the admin console, mounted under /api/v1/: corpora, jobs, models, users.
 
 Admin role only (console.use_console); anonymous requests get 401/403 from authentication,
 examiners 403. Thin views: validate, call one service or selector, serialize.
@@ -16,10 +16,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
+from accounts.selectors import user_list
+from accounts.services import user_invite, user_password_reset, user_unlock, user_update
 from cases.apis import CsvRenderer
 from console import serializers as s
 from console.models import Job
-from console.permissions import CanUseConsole
+from console.permissions import CanManageUsers, CanUseConsole
 from console.selectors.evaluation import CSV_HEADER, evaluation_csv_rows, evaluation_rows
 from console.selectors.jobs import (
     job_get,
@@ -265,3 +268,74 @@ class CorpusDescribeApi(ConsoleApi):
         form.is_valid(raise_exception=True)
         job = describe_job_start(corpus_id=id, user_id=request.user.pk, **form.validated_data)
         return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)
+
+
+# --- users (the console's users page sends the same shapes through the same services) --------
+
+
+class UsersApi(ConsoleApi):
+    """Admins who may manage users (accounts.manage_users)."""
+
+    permission_classes = [*ConsoleApi.permission_classes, CanManageUsers]
+
+
+def _user(user_id: int) -> User:
+    user = user_list().filter(pk=user_id).first()
+    if user is None:
+        raise Http404("No such user.")
+    return user
+
+
+class UserListApi(UsersApi):
+    """Users by name (filter with ?q=, ?role=, ?state=active|pending|inactive); POST adds one
+    with a one-time password, which is in that answer only."""
+
+    @extend_schema(**paged_schema(s.UserSerializer, "api_v1_users_list", filters=s.UserFilterSerializer))
+    def get(self, request: Request) -> Response:
+        filters = s.UserFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(user_list(**filters.validated_data), request, view=self)
+        return paginator.get_paginated_response(s.UserSerializer(page, many=True).data)
+
+    @extend_schema(request=s.UserCreateSerializer, responses={201: s.UserCreatedSerializer})
+    def post(self, request: Request) -> Response:
+        form = s.UserCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user, password = user_invite(**form.validated_data, by=request.user)
+        data = {**s.UserSerializer(_user(user.pk)).data, "one_time_password": password}
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+
+class UserDetailApi(UsersApi):
+    """One user; PATCH changes the role and/or whether they may sign in (is_active)."""
+
+    @extend_schema(responses=s.UserSerializer)
+    def get(self, request: Request, id: int) -> Response:
+        return Response(s.UserSerializer(_user(id)).data)
+
+    @extend_schema(request=s.UserPatchSerializer, responses=s.UserSerializer)
+    def patch(self, request: Request, id: int) -> Response:
+        user = _user(id)
+        form = s.UserPatchSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user_update(user=user, by=request.user, **form.validated_data)
+        return Response(s.UserSerializer(_user(id)).data)
+
+
+class UserPasswordApi(UsersApi):
+    """A new one-time password for the user (their sessions end, a lockout is lifted); in this
+    answer only."""
+
+    @extend_schema(request=None, responses=s.OneTimePasswordSerializer)
+    def post(self, request: Request, id: int) -> Response:
+        password = user_password_reset(user=_user(id), by=request.user)
+        return Response({"one_time_password": password}, headers={"Cache-Control": "no-store"})
+
+
+class UserUnlockApi(UsersApi):
+    """Lift a login lockout on the user's name, from every address: how many records went."""
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request, id: int) -> Response:
+        return Response({"removed": user_unlock(user=_user(id), by=request.user)})

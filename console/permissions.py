@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
+from accounts.roles import MANAGE_USERS
+
 USE_CONSOLE = "console.use_console"
 
 
@@ -16,3 +18,10 @@ class CanUseConsole(BasePermission):
 
     def has_permission(self, request, view) -> bool:  # noqa: ANN001
         return can_use_console(request.user)
+
+
+class CanManageUsers(BasePermission):
+    message = "Only admins who may manage users do that."
+
+    def has_permission(self, request, view) -> bool:  # noqa: ANN001
+        return bool(request.user and request.user.has_perm(MANAGE_USERS))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.urls import reverse
 from rest_framework import serializers
 
+from accounts.models import User
 from console.selectors.jobs import JobProgress
 from retrieval.selectors.encoding import Coverage
 
@@ -149,3 +151,66 @@ class EvaluationInputSerializer(serializers.Serializer):
 
 class EvaluationStartedSerializer(serializers.Serializer):
     jobs = serializers.ListField(child=serializers.IntegerField())
+
+
+# --- users: the users page's forms and /api/v1/users/ read the same shapes ----------------------
+
+USER_STATES = [("active", "can sign in"), ("pending", "one-time password not yet replaced"),
+               ("inactive", "deactivated")]
+
+
+class UserFilterSerializer(serializers.Serializer):
+    """Which users a list shows (?q=, ?role=, ?state=)."""
+
+    q = serializers.CharField(required=False, allow_blank=True, max_length=150, default="", label="Name or email",
+                              help_text="Part of the username or the email address.")
+    role = serializers.ChoiceField(choices=User.Role.choices, required=False, allow_blank=True, default="",
+                                   label="Role")
+    state = serializers.ChoiceField(choices=USER_STATES, required=False, allow_blank=True, default="", label="State")
+
+
+class UserCreateSerializer(serializers.Serializer):
+    """A new user; the server makes their one-time password."""
+
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()], label="Username")
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254, default="", label="Email")
+    role = serializers.ChoiceField(choices=User.Role.choices, default=User.Role.EXAMINER, label="Role")
+
+
+class UserRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=User.Role.choices, label="Role")
+
+
+class UserPatchSerializer(serializers.Serializer):
+    """A user's role, and whether they may sign in; either or both."""
+
+    role = serializers.ChoiceField(choices=User.Role.choices, required=False, label="Role")
+    is_active = serializers.BooleanField(required=False, label="Active")
+
+    def validate(self, data: dict) -> dict:
+        if not data:
+            raise serializers.ValidationError("Send role, is_active or both.")
+        return data
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.CharField()
+    role = serializers.CharField()
+    is_active = serializers.BooleanField()
+    is_operator = serializers.BooleanField(source="is_superuser", help_text="A superuser: only an operator changes it.")
+    password_change_required = serializers.BooleanField(
+        help_text="Holds a one-time password not yet replaced by their own.")
+    has_token = serializers.BooleanField(default=False)
+    last_login = serializers.DateTimeField(allow_null=True)
+    date_joined = serializers.DateTimeField()
+
+
+class UserCreatedSerializer(UserSerializer):
+    one_time_password = serializers.CharField(help_text="Shown only in this answer; the user replaces it at the "
+                                                        "first sign-in.")
+
+
+class OneTimePasswordSerializer(serializers.Serializer):
+    one_time_password = serializers.CharField()

@@ -14,7 +14,6 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import mark_safe
 from django.views import View
 
-from accounts.forms import UserFilterForm, UserInviteForm, UserRoleForm
 from accounts.models import User
 from accounts.roles import MANAGE_USERS
 from accounts.selectors import lockouts, user_history, user_list
@@ -26,6 +25,7 @@ from accounts.services import (
     user_unlock,
 )
 from cases.selectors.cases import open_case_counts
+from console import serializers as cs
 from console.models import Job
 from console.permissions import can_use_console
 from console.plots import map_svg, pr_svg
@@ -195,33 +195,34 @@ class UsersConsoleView(ConsoleView):
 
 class UsersView(UsersConsoleView):
     """Who may sign in, with which role: add a user (a one-time password, shown once), change a
-    role, deactivate, reset a password, lift a lockout; the latest changes with who made them."""
+    role, deactivate, reset a password, lift a lockout; the latest changes with who made them.
+    The forms are checked by the serializers of /api/v1/users/."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self._page(request, UserInviteForm())
+        return self._page(request)
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = UserInviteForm(request.POST)
+        form = cs.UserCreateSerializer(data=request.POST.dict())
         if not form.is_valid():
-            return self._page(request, form, errors=error_messages(form), status=400)
+            return self._page(request, typed=request.POST, errors=error_messages(form), status=400)
         try:
-            user, password = user_invite(**form.cleaned_data, by=request.user)
+            user, password = user_invite(**form.validated_data, by=request.user)
         except ApplicationError as exc:
-            return self._page(request, form, errors=[exc.message], status=400)
+            return self._page(request, typed=request.POST, errors=[exc.message], status=400)
         return _one_time_password(request, user, password, made=True)
 
-    def _page(self, request: HttpRequest, form: UserInviteForm, *, errors: list[str] | None = None,
+    def _page(self, request: HttpRequest, *, typed: object = None, errors: list[str] | None = None,
               status: int = 200) -> HttpResponse:
-        chosen = UserFilterForm(request.GET)
-        filters = chosen.cleaned_data if chosen.is_valid() else {}
+        chosen = cs.UserFilterSerializer(data=request.GET)
+        filters = chosen.validated_data if chosen.is_valid() else {}
         page = page_of(request, user_list(**filters), USERS_PER_PAGE)
         locked = lockouts([u.username for u in page])
         cases = open_case_counts([u.pk for u in page])
         return render(request, "console/users.html", {
             "page": page,
             "rows": [{"u": u, "locked": locked.get(u.username), "open_cases": cases.get(u.pk, 0)} for u in page],
-            "form": form, "errors": errors or [], "filters": chosen, "filtered": any(filters.values()),
-            "filter_errors": error_messages(chosen) if chosen.errors else [],
+            "typed": typed or {}, "errors": errors or [], "filters": filters, "filtered": any(filters.values()),
+            "filter_errors": error_messages(chosen) if chosen.errors else [], "states": cs.USER_STATES,
             "roles": User.Role.choices, "history": user_history(limit=20), "section": "users",
             "failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": round(settings.AXES_COOLOFF_TIME * 60),
         }, status=status)
@@ -238,10 +239,10 @@ class UserActionView(UsersConsoleView):
             raise Http404("No such user or action.")
         try:
             if action == "role":
-                form = UserRoleForm(request.POST)
+                form = cs.UserRoleSerializer(data=request.POST.dict())
                 if not form.is_valid():
                     raise ApplicationError("; ".join(error_messages(form)))
-                user_role_set(user=user, role=form.cleaned_data["role"], by=request.user)
+                user_role_set(user=user, role=form.validated_data["role"], by=request.user)
                 messages.success(request, f"{user.username} is now {user.get_role_display()}.")
             elif action in ("deactivate", "activate"):
                 user_active_set(user=user, active=action == "activate", by=request.user)

@@ -199,6 +199,14 @@ def test_cases_api_answers_every_hostile_field_with_a_4xx_that_changes_nothing(w
     for method, url, valid in endpoints:
         problems += sweep(examiner, method, url, valid, HOSTILE_JSON, format="json")
         problems += raw(examiner, method, url)
+    admin, other = api(world["admin"]), world["examiner"].pk
+    for method, url, valid in (("post", "/api/v1/users/", {"username": "grace", "email": "g@x.org", "role": "examiner"}),
+                               ("patch", f"/api/v1/users/{other}/", {"role": "admin", "is_active": False})):
+        problems += sweep(admin, method, url, valid, HOSTILE_JSON, format="json")
+        problems += raw(admin, method, url)
+    for value in ("abc", "-1", "%00", "%ff", "9" * 5000):
+        for param in ("q", "role", "state", "limit", "offset"):
+            problems += send(admin, "get", f"/api/v1/users/?{param}={value}")
     assert problems == []
 
 

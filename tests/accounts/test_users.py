@@ -91,8 +91,8 @@ def test_a_refused_new_user_says_why_keeps_what_was_typed_and_adds_no_one(admin_
         ({"username": "ADA", "role": "examiner"}, "A user named 'ADA' exists already."),
         ({"username": "has space", "role": "examiner"}, "Username: Enter a valid username."),
         ({"username": "bob", "email": "not-an-email", "role": "examiner"}, "Email: Enter a valid email address."),
-        ({"username": "bob", "role": "superuser"}, "Role: Select a valid choice."),
-        ({"username": "b" * 151, "role": "examiner"}, "Username: Ensure this value has at most 150 characters"),
+        ({"username": "bob", "role": "superuser"}, 'Role: "superuser" is not a valid choice.'),
+        ({"username": "b" * 151, "role": "examiner"}, "Username: Ensure this field has no more than 150 characters."),
     ):
         response = admin.post("/console/users/", data)
         assert response.status_code == 400

@@ -1,0 +1,81 @@
+"""/api/v1/users/: the users page's actions for scripts (provisioning a class of study
+participants, a leaver's deactivation), through the same services and checks."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.test import Client
+from rest_framework.authtoken.models import Token
+
+from accounts.models import User
+from tests.accounts.factories import UserFactory
+from tests.conftest import api_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_admin_adds_lists_changes_and_resets_users_through_the_api(admin_user, examiner):
+    api = api_client(admin_user)
+    made = api.post("/api/v1/users/", {"username": "pia", "email": "pia@lab.example", "role": "participant"},
+                    format="json")
+    assert made.status_code == 201 and made["Cache-Control"] == "no-store"
+    body = made.json()
+    assert {k: body[k] for k in ("username", "email", "role", "is_active", "password_change_required")} == {
+        "username": "pia", "email": "pia@lab.example", "role": "participant", "is_active": True,
+        "password_change_required": True}
+    pia = User.objects.get(username="pia")
+    assert pia.check_password(body["one_time_password"])
+    assert Client().post("/accounts/login/", {"username": "pia", "password": body["one_time_password"]}).status_code == 302
+
+    listed = api.get("/api/v1/users/?role=participant").json()
+    assert listed["count"] == 1 and listed["results"][0]["username"] == "pia"
+    assert "one_time_password" not in listed["results"][0]
+    assert [u["username"] for u in api.get("/api/v1/users/?state=pending").json()["results"]] == ["pia"]
+    assert api.get(f"/api/v1/users/{examiner.pk}/").json()["has_token"] is False
+
+    changed = api.patch(f"/api/v1/users/{examiner.pk}/", {"role": "admin", "is_active": False}, format="json")
+    assert changed.status_code == 200
+    assert (changed.json()["role"], changed.json()["is_active"]) == ("admin", False)
+    reset = api.post(f"/api/v1/users/{pia.pk}/password/")
+    assert reset.status_code == 200 and reset["Cache-Control"] == "no-store"
+    pia.refresh_from_db()
+    assert pia.check_password(reset.json()["one_time_password"])
+    assert api.post(f"/api/v1/users/{pia.pk}/unlock/").json() == {"removed": 0}
+    assert LogEntry.objects.filter(user=admin_user).count() == 4  # made, role, deactivated, reset
+
+
+def test_refusals_have_the_api_s_error_shape_and_change_nothing(admin_user, examiner):
+    api = api_client(admin_user)
+    operator = UserFactory(username="ops", is_superuser=True, role=User.Role.ADMIN)
+    before = list(User.objects.order_by("pk").values_list("username", "role", "is_active", "password"))
+    for method, url, body, status, message in (
+        ("post", "/api/v1/users/", {"username": "ada", "role": "examiner"}, 400, "A user named 'ada' exists already."),
+        ("post", "/api/v1/users/", {"username": "a b"}, 400,
+         "username: Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."),
+        ("patch", f"/api/v1/users/{examiner.pk}/", {}, 400, "Send role, is_active or both."),
+        ("patch", f"/api/v1/users/{examiner.pk}/", {"role": "boss"}, 400, 'role: "boss" is not a valid choice.'),
+        ("patch", f"/api/v1/users/{admin_user.pk}/", {"is_active": False}, 400,
+         "You cannot deactivate yourself: another admin can."),
+        # a role and a refused deactivation together: neither is made
+        ("patch", f"/api/v1/users/{operator.pk}/", {"role": "examiner"}, 400,
+         "ops is an operator account (superuser): only an operator changes it, in the admin site."),
+        ("post", f"/api/v1/users/{admin_user.pk}/password/", None, 400,
+         "Your own password is changed on your account page, with the one you have now."),
+        ("get", "/api/v1/users/999999/", None, 404, "No such user."),
+        ("get", "/api/v1/users/?state=gone", None, 400, 'state: "gone" is not a valid choice.'),
+    ):
+        response = getattr(api, method)(url, body, format="json") if body is not None else getattr(api, method)(url)
+        assert response.status_code == status, (url, response.content)
+        assert response.json()["message"] == message
+    mixed = api.patch(f"/api/v1/users/{admin_user.pk}/", {"role": "admin", "is_active": False}, format="json")
+    assert mixed.status_code == 400
+    assert list(User.objects.order_by("pk").values_list("username", "role", "is_active", "password")) == before
+    assert not LogEntry.objects.exists()
+
+
+def test_examiners_and_tokens_of_the_deactivated_get_nothing(examiner, admin_user):
+    refused = api_client(examiner).get("/api/v1/users/")
+    assert refused.status_code == 403 and refused.json()["message"] == "Only admins use the console."
+    token = Token.objects.create(user=admin_user)
+    assert Client().get("/api/v1/users/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
