@@ -15,9 +15,12 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import User
 
-#: The states the users page filters by.
-STATES = {"active": Q(is_active=True), "inactive": Q(is_active=False),
-          "pending": Q(is_active=True, password_change_required=True)}
+#: The states a list of users is filtered by: which users each holds, and its words.
+STATES = {
+    "active": (Q(is_active=True), "can sign in"),
+    "pending": (Q(is_active=True, password_change_required=True), "one-time password not yet replaced"),
+    "inactive": (Q(is_active=False), "deactivated"),
+}
 
 
 def user_list(*, q: str = "", role: str = "", state: str = "") -> QuerySet[User]:
@@ -29,7 +32,7 @@ def user_list(*, q: str = "", role: str = "", state: str = "") -> QuerySet[User]
     if role in User.Role.values:
         users = users.filter(role=role)
     if state in STATES:
-        users = users.filter(STATES[state])
+        users = users.filter(STATES[state][0])
     return users.order_by("username")
 
 

@@ -1,11 +1,12 @@
 """Writes to users: making them, their role, whether they may sign in, their password and API token.
 
-Who may do what is the caller's check (the console's users page: admins with
+Who may do what is the caller's check (the console's users page and API: admins with
 ``accounts.manage_users``); what no one may do is checked here, so every interface refuses it
 alike: an admin does not change their own role, deactivate themselves or reset their own password
-through another's tools (their own account page changes it), since each could leave no one able to
-undo it; and only an operator (superuser) changes an operator's account, which an admin could
-otherwise take over by resetting its password. A refusal is an ApplicationError whose message says why and changes nothing.
+through another's tools (their own account page changes it), since each could leave no one able
+to undo it; and only an operator (superuser) changes an operator's account, which an admin could
+otherwise take over by resetting its password. A refusal is an ApplicationError whose message
+says why, and changes nothing.
 
 Every change an admin makes to a user is written to Django's admin log (``LogEntry``): the user's
 history in the admin site and the console's users page show who changed what, and when.

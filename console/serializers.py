@@ -7,6 +7,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.models import User
+from accounts.selectors import STATES
 from console.selectors.jobs import JobProgress
 from retrieval.selectors.encoding import Coverage
 
@@ -155,8 +156,7 @@ class EvaluationStartedSerializer(serializers.Serializer):
 
 # --- users: the users page's forms and /api/v1/users/ read the same shapes ----------------------
 
-USER_STATES = [("active", "can sign in"), ("pending", "one-time password not yet replaced"),
-               ("inactive", "deactivated")]
+USER_STATES = [(state, words) for state, (_, words) in STATES.items()]
 
 
 class UserFilterSerializer(serializers.Serializer):
