@@ -79,3 +79,8 @@ def user_named(username: str) -> User | None:
     if not username or len(username) > 150 or "\x00" in username:
         return None
     return User.objects.filter(username=username).first()
+
+
+def user_get(pk: int) -> User | None:
+    """One user, with ``has_token`` as in the list."""
+    return user_list().filter(pk=pk).first()

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.selectors import user_list
+from accounts.selectors import user_get, user_list
 from accounts.services import user_invite, user_password_reset, user_unlock, user_update
 from cases.apis import CsvRenderer
 from console import serializers as s
@@ -280,7 +280,7 @@ class UsersApi(ConsoleApi):
 
 
 def _user(user_id: int) -> User:
-    user = user_list().filter(pk=user_id).first()
+    user = user_get(user_id)
     if user is None:
         raise Http404("No such user.")
     return user

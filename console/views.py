@@ -16,7 +16,7 @@ from django.views import View
 
 from accounts.models import User
 from accounts.roles import MANAGE_USERS
-from accounts.selectors import lockouts, user_history, user_list
+from accounts.selectors import lockouts, user_get, user_history, user_list
 from accounts.services import (
     user_active_set,
     user_invite,
@@ -234,7 +234,7 @@ USER_ACTIONS = ("role", "deactivate", "activate", "password", "unlock")
 
 class UserActionView(UsersConsoleView):
     def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
-        user = User.objects.filter(pk=pk).first()
+        user = user_get(pk)
         if user is None or action not in USER_ACTIONS:
             raise Http404("No such user or action.")
         try:
