@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case as SqlCase
 from django.db.models import (
     Count,
@@ -299,3 +301,9 @@ def case_examiner_choices(case: Case) -> list[User]:
     """Who a case can be given to: active users whose role searches, its examiner first."""
     users = User.objects.filter(is_active=True, role__in=[User.Role.EXAMINER, User.Role.ADMIN]).order_by("username")
     return sorted(users, key=lambda u: u.pk != case.examiner_id)
+
+
+def case_last_move(case: Case) -> LogEntry | None:
+    """The case's latest move to another examiner (case_reassign's log entry), if it was moved."""
+    return (LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Case), object_id=str(case.pk))
+            .select_related("user").order_by("-action_time").first())

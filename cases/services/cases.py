@@ -75,7 +75,7 @@ def case_reassign(*, case: Case, examiner: User, by: User) -> Case:
     case.examiner = examiner
     case.save(update_fields=["examiner"])
     LogEntry.objects.log_actions(user_id=by.pk, queryset=[case], action_flag=CHANGE, single_object=True,
-                                 change_message=f"Given by {previous} to {examiner.username}.")
+                                 change_message=f"Moved from {previous} to {examiner.username}.")
     return case
 
 

@@ -43,7 +43,8 @@ def test_an_admin_gives_a_case_to_another_examiner_and_the_record_keeps_who_did_
     assert f"/cases/{case.pk}/" in bob.get("/cases/").content.decode()
     assert CaseSearch.objects.get(case=case).created_by == examiner  # the log keeps who searched
     entry = LogEntry.objects.get(object_id=str(case.pk))
-    assert entry.user == admin_user and entry.change_message == "Given by ada to bob."
+    assert entry.user == admin_user and entry.change_message == "Moved from ada to bob."
+    assert "Moved from ada to bob by root on" in bob.get(f"/cases/{case.pk}/").content.decode()
 
 
 def test_a_move_that_breaks_a_rule_is_refused_and_changes_nothing(case, examiner, other_examiner, admin_user):
