@@ -17,9 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.selectors import user_get, user_list
+from accounts.selectors import user_get, user_list, user_named
 from accounts.services import user_invite, user_password_reset, user_unlock, user_update
 from cases.apis import CsvRenderer
+from cases.services.cases import cases_reassign_open
 from console import serializers as s
 from console.models import Job
 from console.permissions import CanManageUsers, CanUseConsole
@@ -46,6 +47,7 @@ from console.services.models import (
     console_model_rollback,
 )
 from patentsearch.csv_export import csv_response
+from patentsearch.exceptions import ApplicationError
 from patentsearch.pagination import Pagination, paged_schema
 from patentsearch.parsers import JSONParser
 from retrieval.selectors.encoding import model_coverage
@@ -339,3 +341,18 @@ class UserUnlockApi(UsersApi):
     @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, id: int) -> Response:
         return Response({"removed": user_unlock(user=_user(id), by=request.user)})
+
+
+class UserCasesApi(UsersApi):
+    """Give every open case of the user to another examiner (``{"to": USERNAME}``), all or none:
+    the ids of the cases moved."""
+
+    @extend_schema(request=s.CasesToSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request, id: int) -> Response:
+        form = s.CasesToSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        to = user_named(form.validated_data["to"])
+        if to is None:
+            raise ApplicationError(f"There is no user named {form.validated_data['to']!r}.")
+        moved = cases_reassign_open(examiner=_user(id), to=to, by=request.user)
+        return Response({"moved": [case.pk for case in moved]})

@@ -193,6 +193,10 @@ class UserPatchSerializer(serializers.Serializer):
         return data
 
 
+class CasesToSerializer(serializers.Serializer):
+    to = serializers.CharField(max_length=150, label="To", help_text="The username of the examiner who takes the cases.")
+
+
 class UserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()

@@ -16,7 +16,7 @@ from django.views import View
 
 from accounts.models import User
 from accounts.roles import MANAGE_USERS
-from accounts.selectors import lockouts, user_get, user_history, user_list
+from accounts.selectors import lockouts, user_get, user_history, user_list, user_named
 from accounts.services import (
     user_active_set,
     user_invite,
@@ -24,7 +24,8 @@ from accounts.services import (
     user_role_set,
     user_unlock,
 )
-from cases.selectors.cases import open_case_counts
+from cases.selectors.cases import case_examiners, open_case_counts
+from cases.services.cases import cases_reassign_open
 from console import serializers as cs
 from console.models import Job
 from console.permissions import can_use_console
@@ -224,12 +225,13 @@ class UsersView(UsersConsoleView):
             "typed": typed or {}, "errors": errors or [], "filters": filters, "filtered": any(filters.values()),
             "filter_errors": error_messages(chosen) if chosen.errors else [], "states": cs.USER_STATES,
             "roles": User.Role.choices, "history": user_history(limit=20), "section": "users",
+            "case_examiners": case_examiners() if any(cases.values()) else [],
             "failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": round(settings.AXES_COOLOFF_TIME * 60),
         }, status=status)
 
 
 #: What each action on a user does, by the last part of its address.
-USER_ACTIONS = ("role", "deactivate", "activate", "password", "unlock")
+USER_ACTIONS = ("role", "deactivate", "activate", "password", "unlock", "cases")
 
 
 class UserActionView(UsersConsoleView):
@@ -248,6 +250,14 @@ class UserActionView(UsersConsoleView):
                 user_active_set(user=user, active=action == "activate", by=request.user)
                 messages.success(request, f"{user.username} can sign in again." if user.is_active else
                                  f"{user.username} can no longer sign in; their cases and judgments stay.")
+            elif action == "cases":
+                form = cs.CasesToSerializer(data=request.POST.dict())
+                to = user_named(form.validated_data["to"]) if form.is_valid() else None
+                if to is None:
+                    raise ApplicationError("Choose the examiner to give the cases to.")
+                moved = cases_reassign_open(examiner=user, to=to, by=request.user)
+                messages.success(request, f"{len(moved)} open case{'s' if len(moved) != 1 else ''} of {user.username} "
+                                          f"{'are' if len(moved) != 1 else 'is'} now {to.username}'s.")
             elif action == "unlock":
                 removed = user_unlock(user=user, by=request.user)
                 messages.success(request, f"{user.username} may sign in again from every address." if removed

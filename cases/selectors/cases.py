@@ -297,10 +297,14 @@ def open_case_counts(user_ids: list[int]) -> dict[int, int]:
     return {row["examiner_id"]: row["n"] for row in rows}
 
 
+def case_examiners() -> QuerySet[User]:
+    """Who cases can be given to: active users whose role searches, by name."""
+    return User.objects.filter(is_active=True, role__in=[User.Role.EXAMINER, User.Role.ADMIN]).order_by("username")
+
+
 def case_examiner_choices(case: Case) -> list[User]:
-    """Who a case can be given to: active users whose role searches, its examiner first."""
-    users = User.objects.filter(is_active=True, role__in=[User.Role.EXAMINER, User.Role.ADMIN]).order_by("username")
-    return sorted(users, key=lambda u: u.pk != case.examiner_id)
+    """Who a case can be given to, its examiner first."""
+    return sorted(case_examiners(), key=lambda u: u.pk != case.examiner_id)
 
 
 def case_last_move(case: Case) -> LogEntry | None:

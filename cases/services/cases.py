@@ -79,6 +79,26 @@ def case_reassign(*, case: Case, examiner: User, by: User) -> Case:
     return case
 
 
+@transaction.atomic
+def cases_reassign_open(*, examiner: User, to: User, by: User) -> list[Case]:
+    """Every open case of ``examiner`` given to ``to`` (a leaver's work handed on), all or none:
+    where ``to`` already has a case for one of the applications, each such application is named
+    and nothing moves. The cases moved, by application number."""
+    if to.pk == examiner.pk:
+        raise ApplicationError(f"The cases are {examiner.username}'s already: choose another examiner.")
+    cases = list(Case.objects.select_for_update().filter(examiner=examiner, status=Case.Status.OPEN)
+                 .order_by("application_number"))
+    clashes = sorted(set(Case.objects.filter(examiner=to, application_number__in=[c.application_number for c in cases])
+                         .values_list("application_number", flat=True)))
+    if clashes:
+        raise ApplicationError(
+            f"{to.username} already has a case for application{'s' if len(clashes) > 1 else ''} {', '.join(clashes)}: "
+            "merge those first, or give them to someone else; no case was moved.", {"applications": clashes})
+    for case in cases:
+        case_reassign(case=case, examiner=to, by=by)
+    return cases
+
+
 def _number_check(examiner: User, number: str, pk: int | None = None) -> None:
     """One case per application and examiner: a second one would split the file (its searches,
     judgments and exports under two cases with the same name).

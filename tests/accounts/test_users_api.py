@@ -79,3 +79,18 @@ def test_examiners_and_tokens_of_the_deactivated_get_nothing(examiner, admin_use
     assert refused.status_code == 403 and refused.json()["message"] == "Only admins use the console."
     token = Token.objects.create(user=admin_user)
     assert Client().get("/api/v1/users/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+
+
+def test_a_leaver_s_open_cases_go_to_another_examiner_through_the_api(admin_user, examiner):
+    import datetime as dt
+
+    from cases.models import Case
+    from cases.services.cases import case_create
+
+    bob = UserFactory(username="bob")
+    case = case_create(examiner=examiner, application_number="29/1", title="Lamp", cutoff_date=dt.date(2030, 1, 1))
+    api = api_client(admin_user)
+    assert api.post(f"/api/v1/users/{examiner.pk}/cases/", {"to": "nobody"}, format="json").json()["message"] == (
+        "There is no user named 'nobody'.")
+    assert api.post(f"/api/v1/users/{examiner.pk}/cases/", {"to": "bob"}, format="json").json() == {"moved": [case.pk]}
+    assert Case.objects.get(pk=case.pk).examiner == bob

@@ -81,3 +81,30 @@ def test_a_deactivated_examiner_s_open_cases_are_found_from_the_users_page(case,
     assert f"/cases/{case.pk}/" not in admin.get("/cases/?examiner=root").content.decode()
     api = signed_in(admin_user).get("/api/v1/cases/?examiner=ada").json()
     assert [c["id"] for c in api["results"]] == [case.pk]
+
+
+def test_a_leaver_s_open_cases_go_to_another_examiner_all_at_once_or_none(examiner, other_examiner, admin_user):
+    admin = signed_in(admin_user)
+    first, second = (case_create(examiner=examiner, application_number=n, title="Lamp", cutoff_date=dt.date(2030, 1, 1))
+                     for n in ("29/1", "29/2"))
+    closed = case_create(examiner=examiner, application_number="29/3", title="Old", cutoff_date=dt.date(2030, 1, 1))
+    Case.objects.filter(pk=closed.pk).update(status=Case.Status.CLOSED)
+    clash = case_create(examiner=other_examiner, application_number="29/2", title="Bob's", cutoff_date=dt.date(2030, 1, 1))
+    admin.post(f"/console/users/{examiner.pk}/deactivate")
+    page = admin.get("/console/users/").content.decode()
+    assert "Give the 2 open cases of ada" in page
+
+    refused = admin.post(f"/console/users/{examiner.pk}/cases", {"to": "bob"}, follow=True)
+    assert alert_lines(refused) == ["bob already has a case for application 29/2: merge those first, or give them to "
+                                    "someone else; no case was moved."]
+    assert set(Case.objects.filter(examiner=examiner).values_list("pk", flat=True)) == {first.pk, second.pk, closed.pk}
+    Case.objects.filter(pk=clash.pk).update(application_number="29/9")
+    moved = admin.post(f"/console/users/{examiner.pk}/cases", {"to": "bob", "back": "/console/users/?state=inactive"})
+    assert moved["Location"] == "/console/users/?state=inactive"
+    assert set(Case.objects.filter(examiner=other_examiner).values_list("pk", flat=True)) == {first.pk, second.pk, clash.pk}
+    assert Case.objects.get(pk=closed.pk).examiner == examiner  # a closed case stays with its record
+    assert LogEntry.objects.filter(change_message="Moved from ada to bob.").count() == 2
+    for to, problem in (("ada", "The cases are ada's already: choose another examiner."),
+                        ("nobody", "Choose the examiner to give the cases to.")):
+        again = admin.post(f"/console/users/{examiner.pk}/cases", {"to": to}, follow=True)
+        assert alert_lines(again) == [problem]
