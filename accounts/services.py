@@ -20,7 +20,7 @@ from axes.utils import reset as axes_reset
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
@@ -55,10 +55,15 @@ def password_generate() -> str:
 def user_invite(*, username: str, role: str, email: str = "", by: User) -> tuple[User, str]:
     """A new user with a one-time password, to be replaced at their first sign-in: the user and
     the password (shown once to the admin; only its hash is stored)."""
+    exists = ApplicationError(f"A user named {username!r} exists already.", {"field": "username"})
     if User.objects.filter(username__iexact=username).exists():
-        raise ApplicationError(f"A user named {username!r} exists already.", {"field": "username"})
+        raise exists
     password = password_generate()
-    user = user_create(username=username, password=password, role=role, email=email)
+    try:
+        with transaction.atomic():  # two admins adding the same name at once: the second is told
+            user = user_create(username=username, password=password, role=role, email=email)
+    except IntegrityError as exc:
+        raise exists from exc
     user.password_change_required = True
     user.save(update_fields=["password_change_required"])
     _log(by, user, ADDITION, f"Created with the role {user.get_role_display()} and a one-time password.")
