@@ -52,9 +52,10 @@ def password_generate() -> str:
 
 
 @transaction.atomic
-def user_invite(*, username: str, role: str, email: str = "", by: User) -> tuple[User, str]:
+def user_invite(*, username: str, role: str, email: str = "", by: User | None) -> tuple[User, str]:
     """A new user with a one-time password, to be replaced at their first sign-in: the user and
-    the password (shown once to the admin; only its hash is stored)."""
+    the password (shown once to the admin; only its hash is stored). ``by``: the admin, whose
+    change is logged; None from a terminal (``create_user --one-time``), where no one signed in."""
     exists = ApplicationError(f"A user named {username!r} exists already.", {"field": "username"})
     if User.objects.filter(username__iexact=username).exists():
         raise exists
@@ -66,7 +67,8 @@ def user_invite(*, username: str, role: str, email: str = "", by: User) -> tuple
         raise exists from exc
     user.password_change_required = True
     user.save(update_fields=["password_change_required"])
-    _log(by, user, ADDITION, f"Created with the role {user.get_role_display()} and a one-time password.")
+    if by is not None:
+        _log(by, user, ADDITION, f"Created with the role {user.get_role_display()} and a one-time password.")
     return user, password
 
 

@@ -70,3 +70,14 @@ def test_drf_create_token_gives_a_token_the_api_accepts(monkeypatch):
     assert client.get("/api/v1/jobs/").status_code == 403
     client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     assert client.get("/api/v1/jobs/").status_code in (401, 403)
+
+
+def test_one_time_prints_a_password_the_user_must_replace(capsys):
+    call_command("create_user", "otto", "--role", "participant", "--one-time")
+    printed = capsys.readouterr().out
+    password = printed.split("one-time password ")[1].split(" ")[0]
+    otto = User.objects.get(username="otto")
+    assert otto.check_password(password) and otto.password_change_required
+    assert "shown only now" in printed
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("create_user", "OTTO", "--role", "examiner", "--one-time")
