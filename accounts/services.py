@@ -100,9 +100,8 @@ def user_active_set(*, user: User, active: bool, by: User) -> User:
         return user
     user.is_active = active
     user.save(update_fields=["is_active"])
-    if not active:
-        Token.objects.filter(user=user).delete()
-    _log(by, user, CHANGE, "Reactivated." if active else "Deactivated; API token deleted.")
+    deleted = 0 if active else Token.objects.filter(user=user).delete()[0]
+    _log(by, user, CHANGE, "Reactivated." if active else "Deactivated; API token deleted." if deleted else "Deactivated.")
     return user
 
 

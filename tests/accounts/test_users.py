@@ -146,6 +146,7 @@ def test_a_deactivated_user_is_signed_out_everywhere_and_their_work_stays(admin_
     assert browser.get("/cases/")["Location"].startswith("/accounts/login/")  # the open session ended
     assert Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {token.key}").json()["message"] == "Invalid token."
     assert not Token.objects.filter(user=examiner).exists()
+    assert LogEntry.objects.get(object_id=str(examiner.pk)).change_message == "Deactivated; API token deleted."
     assert sign_in("ada", PASSWORD)[1].status_code == 200  # the login form refuses them
     assert Case.objects.filter(pk=case.pk).exists()
     assert f"/cases/{case.pk}/" in signed_in(admin_user).get("/cases/").content.decode()  # admins still see it
@@ -153,6 +154,9 @@ def test_a_deactivated_user_is_signed_out_everywhere_and_their_work_stays(admin_
     assert 'data-user="ada"' in page.content.decode() and 'data-user="root"' not in page.content.decode()
     signed_in(admin_user).post(f"/console/users/{examiner.pk}/activate")
     assert sign_in("ada", PASSWORD)[1].status_code == 302
+    signed_in(admin_user).post(f"/console/users/{examiner.pk}/deactivate")  # no token this time: not said
+    assert [e.change_message for e in LogEntry.objects.filter(object_id=str(examiner.pk)).order_by("pk")] == [
+        "Deactivated; API token deleted.", "Reactivated.", "Deactivated."]
 
 
 @override_settings(AXES_FAILURE_LIMIT=3)
