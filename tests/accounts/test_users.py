@@ -18,6 +18,7 @@ from cases.models import Case
 from cases.services.cases import case_create
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.pages import alert_lines
+from tests.races import at_once, slowed
 
 pytestmark = pytest.mark.django_db
 
@@ -267,36 +268,11 @@ def test_the_account_page_lists_what_admins_changed(admin_user, examiner):
 def test_two_admins_adding_the_same_name_at_once_make_one_user(transactional_db, monkeypatch):
     """Both requests pass the name check before either has written; the database's unique index
     decides, and the second admin is told the name exists, not shown a server error."""
-    import threading
-    import time
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connection
-
     from accounts.services import user_invite
-    from patentsearch.exceptions import ApplicationError
 
     admin = UserFactory(username="root", role=User.Role.ADMIN)
-    barrier, real_clean = threading.Barrier(2), User.full_clean
-
-    def slow_clean(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        time.sleep(0.5)
-        return real_clean(self, *args, **kwargs)
-
-    monkeypatch.setattr(User, "full_clean", slow_clean)
-
-    def add() -> str:
-        barrier.wait()
-        try:
-            user_invite(username="twin", role="examiner", by=admin)
-            return "made"
-        except ApplicationError as error:
-            return error.message
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(2) as pool:
-        outcomes = sorted(pool.map(lambda _: add(), range(2)))
-    assert outcomes == ["A user named 'twin' exists already.", "made"]
+    slowed(monkeypatch, User, "full_clean")
+    assert at_once(lambda: user_invite(username="twin", role="examiner", by=admin)) == [
+        "A user named 'twin' exists already.", "done"]
     assert User.objects.filter(username="twin").count() == 1
     assert LogEntry.objects.filter(object_repr="twin").count() == 1

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -24,6 +21,7 @@ from retrieval.models import Figure
 from retrieval.selectors.search import fuse_views
 from tests.accounts.factories import UserFactory
 from tests.drawings import drawing, png_bytes
+from tests.races import at_once, slowed
 
 pytestmark = pytest.mark.django_db
 
@@ -170,27 +168,10 @@ def test_two_requests_adding_the_same_application_at_once_make_one_case(transact
     they take turns. A pause between the check and the write widens the window so that, without the
     lock on the examiner's row, both would make a case every time."""
     examiner = UserFactory(username="twin")
-    barrier, real_clean = threading.Barrier(2), Case.full_clean
-
-    def slow_clean(self, *args, **kwargs):
-        time.sleep(0.5)
-        return real_clean(self, *args, **kwargs)
-
-    monkeypatch.setattr(Case, "full_clean", slow_clean)
-
-    def create() -> str:
-        barrier.wait()
-        try:
-            case_create(examiner=examiner, application_number="29/777", title="Lamp", cutoff_date=dt.date(2030, 1, 1))
-            return "made"
-        except ApplicationError as error:
-            return error.message
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(2) as pool:
-        outcomes = sorted(pool.map(lambda _: create(), range(2)))
-    assert outcomes[0].startswith("You already have a case for application 29/777 (Lamp, open)") and outcomes[1] == "made"
+    slowed(monkeypatch, Case, "full_clean")
+    outcomes = at_once(lambda: case_create(examiner=examiner, application_number="29/777", title="Lamp",
+                                           cutoff_date=dt.date(2030, 1, 1)))
+    assert outcomes[0].startswith("You already have a case for application 29/777 (Lamp, open)") and outcomes[1] == "done"
     assert Case.objects.filter(examiner=examiner, application_number="29/777").count() == 1
 
 
@@ -238,7 +219,7 @@ def test_the_admin_cannot_change_or_delete_a_logged_search(case, examiner, encod
 
 
 def test_the_database_refuses_to_change_a_logged_search_even_by_raw_sql(case, examiner, encoded_corpus):
-    from django.db import IntegrityError, connection, transaction
+    from django.db import IntegrityError, transaction
 
     search = run(case, examiner, 0)
     for sql in ("UPDATE cases_casesearch SET text = 'x' WHERE id = %s",
