@@ -21,6 +21,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
@@ -70,6 +71,40 @@ def user_invite(*, username: str, role: str, email: str = "", by: User | None) -
     if by is not None:
         _log(by, user, ADDITION, f"Created with the role {user.get_role_display()} and a one-time password.")
     return user, password
+
+
+#: The most users added in one batch.
+BATCH_MAX = 200
+
+
+@transaction.atomic
+def users_invite(*, users: list[dict[str, str]], role: str, by: User) -> list[tuple[User, str]]:
+    """Several new users of one role (a study's participants, a team), each with a one-time
+    password; all or none. Every entry is checked before any is written, and each problem is
+    named by the entry's place (1 = first): a name used twice in the batch, a name taken, a name
+    or address that is not valid. ``users``: {"username", "email"} each."""
+    if not users:
+        raise ApplicationError("Name at least one user.")
+    if len(users) > BATCH_MAX:
+        raise ApplicationError(f"{len(users)} users in one batch; at most {BATCH_MAX}.")
+    problems: list[dict[str, object]] = []
+    first: dict[str, int] = {}
+    for place, entry in enumerate(users, start=1):
+        key = entry["username"].lower()
+        if key in first:
+            problems.append({"entry": place, "reason": f"{entry['username']!r} is also entry {first[key]}"})
+        first.setdefault(key, place)
+    taken = set(User.objects.annotate(key=Lower("username")).filter(key__in=list(first)).values_list("key", flat=True))
+    for place, entry in enumerate(users, start=1):
+        if entry["username"].lower() in taken:
+            problems.append({"entry": place, "reason": f"a user named {entry['username']!r} exists already"})
+    if problems:
+        problems.sort(key=lambda problem: problem["entry"])  # type: ignore[arg-type, return-value]
+        lines = "; ".join(f"entry {problem['entry']}: {problem['reason']}" for problem in problems)
+        raise ApplicationError(
+            f"No user was added: {len(problems)} problem{'s' if len(problems) > 1 else ''} ({lines}).",
+            {"problems": problems})
+    return [user_invite(username=e["username"], email=e.get("email", ""), role=role, by=by) for e in users]
 
 
 @transaction.atomic

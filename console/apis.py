@@ -18,7 +18,13 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.selectors import user_get, user_list, user_named
-from accounts.services import user_invite, user_password_reset, user_unlock, user_update
+from accounts.services import (
+    user_invite,
+    user_password_reset,
+    user_unlock,
+    user_update,
+    users_invite,
+)
 from cases.apis import CsvRenderer
 from cases.services.cases import cases_reassign_open
 from console import serializers as s
@@ -356,3 +362,17 @@ class UserCasesApi(UsersApi):
             raise ApplicationError(f"There is no user named {form.validated_data['to']!r}.")
         moved = cases_reassign_open(examiner=_user(id), to=to, by=request.user)
         return Response({"moved": [case.pk for case in moved]})
+
+
+class UsersBatchApi(UsersApi):
+    """Add several users of one role (``{"role", "users": [{"username", "email"}]}``), all or none:
+    each problem is named by the entry's place; 201 with every user and its one-time password,
+    in this answer only."""
+
+    @extend_schema(request=s.UsersBatchSerializer, responses={201: s.UsersCreatedSerializer})
+    def post(self, request: Request) -> Response:
+        form = s.UsersBatchSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        made = users_invite(users=form.validated_data["users"], role=form.validated_data["role"], by=request.user)
+        users = [{**s.UserSerializer(_user(user.pk)).data, "one_time_password": password} for user, password in made]
+        return Response({"users": users}, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.models import User
 from accounts.selectors import STATES
+from accounts.services import BATCH_MAX
 from console.selectors.jobs import JobProgress
 from retrieval.selectors.encoding import Coverage
 
@@ -169,12 +172,35 @@ class UserFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=USER_STATES, required=False, allow_blank=True, default="", label="State")
 
 
-class UserCreateSerializer(serializers.Serializer):
-    """A new user; the server makes their one-time password."""
+class UserEntrySerializer(serializers.Serializer):
+    """A new user's name and address."""
 
     username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()], label="Username")
     email = serializers.EmailField(required=False, allow_blank=True, max_length=254, default="", label="Email")
+
+
+class UserCreateSerializer(UserEntrySerializer):
+    """A new user; the server makes their one-time password."""
+
     role = serializers.ChoiceField(choices=User.Role.choices, default=User.Role.EXAMINER, label="Role")
+
+
+class UsersBatchSerializer(serializers.Serializer):
+    """Several new users of one role, all or none; each gets a one-time password."""
+
+    role = serializers.ChoiceField(choices=User.Role.choices, default=User.Role.PARTICIPANT, label="Role")
+    users = serializers.ListField(child=UserEntrySerializer(), min_length=1, max_length=BATCH_MAX, label="Users")
+
+
+def user_lines(text: str) -> list[tuple[int, dict[str, str]]]:
+    """The users page's batch box: one user per line, "name" or "name, address" (a tab or a
+    semicolon also separates), blank lines skipped; each entry with its line number."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = [part.strip() for part in re.split(r"[,;\t]", line, maxsplit=1)]
+        if parts[0]:
+            entries.append((number, {"username": parts[0], "email": parts[1] if len(parts) > 1 else ""}))
+    return entries
 
 
 class UserRoleSerializer(serializers.Serializer):
@@ -214,6 +240,10 @@ class UserSerializer(serializers.Serializer):
 class UserCreatedSerializer(UserSerializer):
     one_time_password = serializers.CharField(help_text="Shown only in this answer; the user replaces it at the "
                                                         "first sign-in.")
+
+
+class UsersCreatedSerializer(serializers.Serializer):
+    users = UserCreatedSerializer(many=True)
 
 
 class OneTimePasswordSerializer(serializers.Serializer):

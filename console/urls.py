@@ -14,5 +14,6 @@ urlpatterns = [
     path("figures/<int:pk>/", views.FigureView.as_view(), name="figure"),
     path("evaluation/", views.EvaluationView.as_view(), name="evaluation"),
     path("users/", views.UsersView.as_view(), name="users"),
+    path("users/batch", views.UsersBatchView.as_view(), name="users_batch"),
     path("users/<int:pk>/<slug:action>", views.UserActionView.as_view(), name="user_action"),
 ]

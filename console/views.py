@@ -18,11 +18,13 @@ from accounts.models import User
 from accounts.roles import MANAGE_USERS
 from accounts.selectors import lockouts, user_get, user_history, user_list, user_named
 from accounts.services import (
+    BATCH_MAX,
     user_active_set,
     user_invite,
     user_password_reset,
     user_role_set,
     user_unlock,
+    users_invite,
 )
 from cases.selectors.cases import case_examiners, open_case_counts
 from cases.services.cases import cases_reassign_open
@@ -44,6 +46,7 @@ from console.selectors.jobs import (
     text_rows_by_corpus,
 )
 from patentsearch.api import error_messages
+from patentsearch.csv_export import csv_lines
 from patentsearch.exceptions import ApplicationError
 from patentsearch.pages import page_of
 from retrieval import inference
@@ -200,34 +203,88 @@ class UsersView(UsersConsoleView):
     The forms are checked by the serializers of /api/v1/users/."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self._page(request)
+        return _users_page(request)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = cs.UserCreateSerializer(data=request.POST.dict())
         if not form.is_valid():
-            return self._page(request, typed=request.POST, errors=error_messages(form), status=400)
+            return _users_page(request, typed=request.POST, errors=error_messages(form), status=400)
         try:
             user, password = user_invite(**form.validated_data, by=request.user)
         except ApplicationError as exc:
-            return self._page(request, typed=request.POST, errors=[exc.message], status=400)
+            return _users_page(request, typed=request.POST, errors=[exc.message], status=400)
         return _one_time_password(request, user, password, made=True)
 
-    def _page(self, request: HttpRequest, *, typed: object = None, errors: list[str] | None = None,
-              status: int = 200) -> HttpResponse:
-        chosen = cs.UserFilterSerializer(data=request.GET)
-        filters = chosen.validated_data if chosen.is_valid() else {}
-        page = page_of(request, user_list(**filters), USERS_PER_PAGE)
-        locked = lockouts([u.username for u in page])
-        cases = open_case_counts([u.pk for u in page])
-        return render(request, "console/users.html", {
-            "page": page,
-            "rows": [{"u": u, "locked": locked.get(u.username), "open_cases": cases.get(u.pk, 0)} for u in page],
-            "typed": typed or {}, "errors": errors or [], "filters": filters, "filtered": any(filters.values()),
-            "filter_errors": error_messages(chosen) if chosen.errors else [], "states": cs.USER_STATES,
-            "roles": User.Role.choices, "history": user_history(limit=20), "section": "users",
-            "case_examiners": case_examiners() if any(cases.values()) else [],
-            "failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": round(settings.AXES_COOLOFF_TIME * 60),
-        }, status=status)
+
+def _users_page(request: HttpRequest, *, typed: object = None, errors: list[str] | None = None,
+                batch_errors: list[str] | None = None, status: int = 200) -> HttpResponse:
+    """The users page: the list as filtered, the forms (with what was typed, after a refusal)."""
+    chosen = cs.UserFilterSerializer(data=request.GET)
+    filters = chosen.validated_data if chosen.is_valid() else {}
+    page = page_of(request, user_list(**filters), USERS_PER_PAGE)
+    locked = lockouts([u.username for u in page])
+    cases = open_case_counts([u.pk for u in page])
+    return render(request, "console/users.html", {
+        "page": page,
+        "rows": [{"u": u, "locked": locked.get(u.username), "open_cases": cases.get(u.pk, 0)} for u in page],
+        "typed": typed or {}, "errors": errors or [], "batch_errors": batch_errors or [],
+        "batch_max": BATCH_MAX, "filters": filters, "filtered": any(filters.values()),
+        "filter_errors": error_messages(chosen) if chosen.errors else [], "states": cs.USER_STATES,
+        "roles": User.Role.choices, "history": user_history(limit=20), "section": "users",
+        "case_examiners": case_examiners() if any(cases.values()) else [],
+        "failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": round(settings.AXES_COOLOFF_TIME * 60),
+    }, status=status)
+
+
+#: The columns of the one-time passwords' CSV, made in the batch's answer page.
+ONE_TIME_PASSWORDS_HEADER = ["username", "email", "role", "one_time_password"]
+
+
+class UsersBatchView(UsersConsoleView):
+    """Several users of one role at once (a study's participants): one per line, all or none;
+    the answer lists each with their one-time password, shown once."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        lines = cs.user_lines(request.POST.get("users", ""))
+        form = cs.UsersBatchSerializer(data={"role": request.POST.get("role", ""),
+                                              "users": [entry for _, entry in lines]})
+        try:
+            if not form.is_valid():
+                raise ApplicationError("", {"fields": form.errors})
+            made = users_invite(users=form.validated_data["users"], role=form.validated_data["role"],
+                                by=request.user)
+        except ApplicationError as exc:
+            return _users_page(request, typed={"batch": request.POST.get("users", ""),
+                                                     "batch_role": request.POST.get("role", "")},
+                                     batch_errors=_batch_problems(form, exc, [n for n, _ in lines]), status=400)
+        csv = "".join(csv_lines(ONE_TIME_PASSWORDS_HEADER, [
+            (user.username, user.email, user.role, password) for user, password in made]))
+        response = render(request, "console/user_password.html", {
+            "made_many": [{"user": user, "password": password} for user, password in made], "csv": csv,
+            "section": "users",
+        })
+        add_never_cache_headers(response)
+        return response
+
+
+def _batch_problems(form: cs.UsersBatchSerializer, exc: ApplicationError, line_numbers: list[int]) -> list[str]:
+    """A refused batch's problems as the page's lines, each entry named by its line in the box."""
+    def line(entry: int) -> str:  # 0-based entry
+        return f"Line {line_numbers[entry]}" if entry < len(line_numbers) else f"Entry {entry + 1}"
+
+    if exc.extra.get("problems"):
+        return [f"{line(p['entry'] - 1)}: {p['reason']}." for p in exc.extra["problems"]]
+    errors = exc.extra.get("fields", {})
+    lines: list[str] = []
+    users = errors.get("users")
+    if isinstance(users, dict):  # {entry: {field: [messages]}}
+        for entry, fields in sorted(users.items()):
+            for field, messages_ in fields.items():
+                lines += [f"{line(entry)}: {field.capitalize()}: {m}" for m in messages_]
+    elif users:
+        lines += [f"Users: {m}" for m in users]
+    lines += [f"Role: {m}" for m in errors.get("role", [])]
+    return lines or [exc.message]
 
 
 #: What each action on a user does, by the last part of its address.

@@ -202,7 +202,9 @@ def test_cases_api_answers_every_hostile_field_with_a_4xx_that_changes_nothing(w
     admin, other = api(world["admin"]), world["examiner"].pk
     for method, url, valid in (("post", "/api/v1/users/", {"username": "grace", "email": "g@x.org", "role": "examiner"}),
                                ("patch", f"/api/v1/users/{other}/", {"role": "admin", "is_active": False}),
-                               ("post", f"/api/v1/users/{other}/cases/", {"to": "root"})):
+                               ("post", f"/api/v1/users/{other}/cases/", {"to": "root"}),
+                               ("post", "/api/v1/users/batch/", {"role": "participant",
+                                                                 "users": [{"username": "pia", "email": ""}]})):
         problems += sweep(admin, method, url, valid, HOSTILE_JSON, format="json")
         problems += raw(admin, method, url)
     for value in ("abc", "-1", "%00", "%ff", "9" * 5000):
@@ -351,7 +353,8 @@ def test_pages_answer_every_hostile_form_field_with_a_page_that_says_what_is_wro
                        (f"/console/users/{other}/deactivate", {"back": "/console/users/"}),
                        ("/console/users/", {"username": "grace", "role": "examiner"}),
                        (f"/cases/{case}/", {"action": "reassign", "examiner": "someone"}),
-                       (f"/console/users/{other}/cases", {"to": "root"})):
+                       (f"/console/users/{other}/cases", {"to": "root"}),
+                       ("/console/users/batch", {"users": "pia, pia@x.org\npaul", "role": "participant"})):
         problems += sweep(admin, "post", url, valid, HOSTILE_FORM)
     for value in ("abc", "-1", "99999999", "%00", "%ff", "9" * 5000):
         for param in ("page", "q", "role", "state"):

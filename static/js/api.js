@@ -105,15 +105,32 @@
     const question = event.target.dataset && event.target.dataset.confirm;
     if (question && !window.confirm(question)) event.preventDefault();
   });
+  // A table's rows, each a list of its cells' texts (the header first).
+  const tableRows = (table) => Array.from(table.rows).map((row) => Array.from(row.cells).map((c) => c.textContent.trim()));
   document.querySelectorAll("button[data-copy]").forEach((button) => button.addEventListener("click", async () => {
     const source = document.getElementById(button.dataset.copy);
+    const text = source.tagName === "TABLE"  // a table: tab-separated lines, as a spreadsheet pastes them
+      ? tableRows(source).map((cells) => cells.join("\t")).join("\n") : source.textContent.trim();
     try {
-      await navigator.clipboard.writeText(source.textContent.trim());
+      await navigator.clipboard.writeText(text);
       button.textContent = "Copied";
     } catch (e) {  // no clipboard here (a page not served over https): select it for Ctrl+C
       window.getSelection().selectAllChildren(source);
       button.textContent = "Selected: press Ctrl+C";
     }
+  }));
+  // A button with data-download saves a file made by the server into this page (a json_script
+  // of that id holding its text; data-filename its name): what it holds (one-time passwords) is
+  // never sent again by the server.
+  document.querySelectorAll("button[data-download]").forEach((button) => button.addEventListener("click", () => {
+    const text = JSON.parse(document.getElementById(button.dataset.download).textContent);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+    link.download = button.dataset.filename || "download.csv";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   }));
 
   // A page that reloads itself to show what a finished job made (the console's job and evaluation

@@ -64,3 +64,28 @@ def test_a_new_user_from_the_console_chooses_a_password_at_the_first_sign_in(liv
     page.wait_for_url("**/cases/")
     expect(page.locator(".notice")).to_have_text("Your password is changed. Your other sessions are signed out.")
     assert not User.objects.get(username="grace").password_change_required
+
+
+def test_several_participants_at_once_and_their_passwords_downloaded_as_csv(live_server, browser_page):  # noqa: F811
+    from playwright.sync_api import expect
+
+    User.objects.create_user("boss", password="pw-for-tests-only", role=User.Role.ADMIN)
+    page = browser_page
+    _login(page, live_server.url, "boss", "pw-for-tests-only", "/console/users/")
+    page.wait_for_url("**/console/users/")
+    page.fill("#id_users", "pia, pia@lab.example\n=cmd\npaul")
+    page.click("#add-users-button")
+    expect(page.locator("[role=alert]")).to_be_focused()
+    expect(page.locator("[role=alert]")).to_contain_text("Line 2: Username: Enter a valid username.")
+    expect(page.locator("#id_users")).to_have_value("pia, pia@lab.example\n=cmd\npaul")
+    page.fill("#id_users", "pia, pia@lab.example\n\npaul")
+    page.click("#add-users-button")
+    expect(page.locator("h2")).to_have_text("2 users added")
+    with page.expect_download() as download:
+        page.click("button[data-download]")
+    assert download.value.suggested_filename == "one-time-passwords.csv"
+    lines = open(download.value.path(), encoding="utf-8").read().splitlines()  # noqa: SIM115, PTH123
+    shown = page.locator("#one-time-passwords code").all_inner_texts()
+    assert lines == ["username,email,role,one_time_password", f"pia,pia@lab.example,participant,{shown[0]}",
+                     f"paul,,participant,{shown[1]}"]
+    assert all(User.objects.get(username=n).check_password(p) for n, p in zip(("pia", "paul"), shown, strict=True))

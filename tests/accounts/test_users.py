@@ -276,3 +276,43 @@ def test_two_admins_adding_the_same_name_at_once_make_one_user(transactional_db,
         "A user named 'twin' exists already.", "done"]
     assert User.objects.filter(username="twin").count() == 1
     assert LogEntry.objects.filter(object_repr="twin").count() == 1
+
+
+def test_several_users_are_added_at_once_or_none_with_each_problem_named_by_its_line(admin_user, examiner):
+    import json
+
+    admin = signed_in(admin_user)
+    text = "pia, pia@lab.example\n\npaul\nADA\nPia\nbad name\nzoe; not-an-address\n"
+    refused = admin.post("/console/users/batch", {"users": text, "role": "participant"})
+    assert refused.status_code == 400
+    assert alert_lines(refused) == [
+        "Line 6: Username: Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ "
+        "characters.",
+        "Line 7: Email: Enter a valid email address.",
+        "No user was added.",
+    ]
+    assert "pia, pia@lab.example\n\npaul" in refused.content.decode()  # what was typed stays
+    text = "pia, pia@lab.example\n\npaul\nADA\nPia\n"
+    refused = admin.post("/console/users/batch", {"users": text, "role": "participant"})
+    assert alert_lines(refused) == ["Line 4: a user named 'ADA' exists already.", "Line 5: 'Pia' is also entry 1.",
+                                    "No user was added."]
+    assert User.objects.count() == 2
+
+    made = admin.post("/console/users/batch", {"users": "pia, pia@lab.example\n\npaul\n", "role": "participant"})
+    assert made.status_code == 200 and "no-store" in made["Cache-Control"]
+    page = made.content.decode()
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]*)</td><td>([^<]+)</td><td><code class=\"secret\">([^<]+)</code>",
+                      page)
+    assert [(name, email, role) for name, email, role, _ in rows] == [
+        ("pia", "pia@lab.example", "Study participant"), ("paul", "", "Study participant")]
+    for name, _, _, password in rows:
+        user = User.objects.get(username=name)
+        assert user.check_password(password) and user.password_change_required and user.role == "participant"
+    csv = json.loads(re.search(r'<script id="one-time-passwords-csv" type="application/json">(.*?)</script>',
+                               page, re.S).group(1))
+    assert csv.splitlines() == ["username,email,role,one_time_password",
+                                *[f"{n},{e},participant,{p}" for n, e, _, p in rows]]
+    assert admin.post("/console/users/batch", {"users": "", "role": "participant"}).status_code == 400
+    over = "\n".join(f"u{i}" for i in range(201))
+    assert alert_lines(admin.post("/console/users/batch", {"users": over}))[0] == (
+        "Users: Ensure this field has no more than 200 elements.")

@@ -94,3 +94,19 @@ def test_a_leaver_s_open_cases_go_to_another_examiner_through_the_api(admin_user
         "There is no user named 'nobody'.")
     assert api.post(f"/api/v1/users/{examiner.pk}/cases/", {"to": "bob"}, format="json").json() == {"moved": [case.pk]}
     assert Case.objects.get(pk=case.pk).examiner == bob
+
+
+def test_several_users_through_the_api_all_or_none(admin_user, examiner):
+    api = api_client(admin_user)
+    refused = api.post("/api/v1/users/batch/", {"role": "participant", "users": [
+        {"username": "pia"}, {"username": "ada"}, {"username": "PIA"}]}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["extra"]["problems"] == [
+        {"entry": 2, "reason": "a user named 'ada' exists already"}, {"entry": 3, "reason": "'PIA' is also entry 1"}]
+    assert not User.objects.filter(username="pia").exists()
+    made = api.post("/api/v1/users/batch/", {"role": "participant", "users": [
+        {"username": "pia", "email": "pia@lab.example"}, {"username": "paul"}]}, format="json")
+    assert made.status_code == 201 and made["Cache-Control"] == "no-store"
+    users = made.json()["users"]
+    assert [(u["username"], u["role"]) for u in users] == [("pia", "participant"), ("paul", "participant")]
+    assert all(User.objects.get(username=u["username"]).check_password(u["one_time_password"]) for u in users)
