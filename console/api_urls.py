@@ -21,6 +21,7 @@ urlpatterns = [
     path("evaluations.csv", apis.EvaluationCsvApi.as_view(), name="api-evaluations-csv"),
     path("users/", apis.UserListApi.as_view(), name="api-users"),
     path("users/batch/", apis.UsersBatchApi.as_view(), name="api-users-batch"),
+    path("users.csv", apis.UsersCsvApi.as_view(), name="api-users-csv"),
     path("users/<int:id>/", apis.UserDetailApi.as_view(), name="api-user"),
     path("users/<int:id>/password/", apis.UserPasswordApi.as_view(), name="api-user-password"),
     path("users/<int:id>/unlock/", apis.UserUnlockApi.as_view(), name="api-user-unlock"),

@@ -26,6 +26,7 @@ from accounts.services import (
     users_invite,
 )
 from cases.apis import CsvRenderer
+from cases.selectors.cases import open_case_counts
 from cases.services.cases import cases_reassign_open
 from console import serializers as s
 from console.models import Job
@@ -376,3 +377,31 @@ class UsersBatchApi(UsersApi):
         made = users_invite(users=form.validated_data["users"], role=form.validated_data["role"], by=request.user)
         users = [{**s.UserSerializer(_user(user.pk)).data, "one_time_password": password} for user, password in made]
         return Response({"users": users}, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+
+#: The columns of users.csv (an audit of who may sign in, with which role).
+USERS_CSV_HEADER = ["username", "email", "role", "is_active", "is_operator", "one_time_password_pending",
+                    "api_token", "open_cases", "last_login", "date_joined"]
+
+
+class UsersCsvApi(UsersApi):
+    """Every user as CSV, filtered as the list (?q=, ?role=, ?state=): for an audit of who may
+    sign in, with which role, and when they last did."""
+
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(parameters=[s.UserFilterSerializer], responses={(200, "text/csv"): str})
+    def get(self, request: Request) -> HttpResponse:
+        filters = s.UserFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        users = list(user_list(**filters.validated_data))
+        cases = open_case_counts([u.pk for u in users])
+        return csv_response("users.csv", USERS_CSV_HEADER, (
+            [u.username, u.email, u.role, _yes(u.is_active), _yes(u.is_superuser), _yes(u.password_change_required),
+             _yes(u.has_token), cases.get(u.pk, 0), u.last_login.isoformat() if u.last_login else "",
+             u.date_joined.isoformat()]
+            for u in users))
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views import View
 
@@ -229,6 +230,7 @@ def _users_page(request: HttpRequest, *, typed: object = None, errors: list[str]
         "rows": [{"u": u, "locked": locked.get(u.username), "open_cases": cases.get(u.pk, 0)} for u in page],
         "typed": typed or {}, "errors": errors or [], "batch_errors": batch_errors or [],
         "batch_max": BATCH_MAX, "filters": filters, "filtered": any(filters.values()),
+        "csv_query": urlencode({name: value for name, value in filters.items() if value}),
         "filter_errors": error_messages(chosen) if chosen.errors else [], "states": cs.USER_STATES,
         "roles": User.Role.choices, "history": user_history(limit=20), "section": "users",
         "case_examiners": case_examiners() if any(cases.values()) else [],

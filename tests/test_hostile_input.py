@@ -210,6 +210,7 @@ def test_cases_api_answers_every_hostile_field_with_a_4xx_that_changes_nothing(w
     for value in ("abc", "-1", "%00", "%ff", "9" * 5000):
         for param in ("q", "role", "state", "limit", "offset"):
             problems += send(admin, "get", f"/api/v1/users/?{param}={value}")
+            problems += send(admin, "get", f"/api/v1/users.csv?{param}={value}")
     assert problems == []
 
 

@@ -110,3 +110,31 @@ def test_several_users_through_the_api_all_or_none(admin_user, examiner):
     users = made.json()["users"]
     assert [(u["username"], u["role"]) for u in users] == [("pia", "participant"), ("paul", "participant")]
     assert all(User.objects.get(username=u["username"]).check_password(u["one_time_password"]) for u in users)
+
+
+def test_the_users_csv_lists_who_may_sign_in_as_filtered(admin_user, examiner):
+    import csv
+    import io
+
+    UserFactory(username="=cmd", role=User.Role.PARTICIPANT, is_active=False)
+    Token.objects.create(user=examiner)
+    page = signed_in_page(admin_user, "/console/users/?role=examiner")
+    assert 'href="/api/v1/users.csv?role=examiner"' in page
+    rows = list(csv.reader(io.StringIO(b"".join(api_client(admin_user).get("/api/v1/users.csv").streaming_content)
+                                       .decode())))
+    assert rows[0] == ["username", "email", "role", "is_active", "is_operator", "one_time_password_pending",
+                       "api_token", "open_cases", "last_login", "date_joined"]
+    assert [r[:8] for r in rows[1:]] == [
+        ["'=cmd", "", "participant", "no", "no", "no", "no", "0"],  # a name a spreadsheet would run: inert
+        ["ada", "", "examiner", "yes", "no", "no", "yes", "0"],
+        ["root", "", "admin", "yes", "no", "no", "no", "0"]]
+    only = api_client(admin_user).get("/api/v1/users.csv?role=examiner")
+    assert b"".join(only.streaming_content).decode().count("\r\n") == 2
+    assert api_client(admin_user).get("/api/v1/users.csv?state=nope").status_code == 400
+    assert api_client(examiner).get("/api/v1/users.csv").status_code == 403
+
+
+def signed_in_page(user: User, url: str) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.get(url).content.decode()
