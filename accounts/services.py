@@ -141,8 +141,14 @@ def user_active_set(*, user: User, active: bool, by: User) -> User:
 
 
 @transaction.atomic
-def user_update(*, user: User, by: User, role: str | None = None, is_active: bool | None = None) -> User:
-    """The role and/or whether the user may sign in, together or not at all."""
+def user_update(*, user: User, by: User, role: str | None = None, is_active: bool | None = None,
+                email: str | None = None) -> User:
+    """The role, whether the user may sign in, and the email address: together or not at all."""
+    if email is not None and email != user.email:
+        _operator_guard(user, by)
+        before = user.email
+        user_email_set(user=user, email=email)
+        _log(by, user, CHANGE, f"Email changed from {before or 'none'} to {email or 'none'}.")
     if role is not None:
         user_role_set(user=user, role=role, by=by)
     if is_active is not None:
@@ -188,6 +194,14 @@ def user_password_set(*, user: User, password: str) -> User:
     return user
 
 
+def user_email_set(*, user: User, email: str) -> User:
+    """The user's email address (checked as an address; empty: none)."""
+    user.email = email.strip()
+    user.full_clean(validate_unique=False, exclude=["password"])
+    user.save(update_fields=["email"])
+    return user
+
+
 @transaction.atomic
 def token_replace(*, user: User) -> str:
     """A new API token for the user; an earlier one stops working. Returned to be shown once."""
@@ -204,6 +218,10 @@ def token_delete(*, user: User) -> bool:
 def _not_self(user: User, by: User, message: str) -> None:
     if user.pk == by.pk:
         raise ApplicationError(message)
+    _operator_guard(user, by)
+
+
+def _operator_guard(user: User, by: User) -> None:
     if user.is_superuser and not by.is_superuser:
         raise ApplicationError(f"{user.username} is an operator account (superuser): only an operator changes it, "
                                "in the admin site.")

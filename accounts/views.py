@@ -1,4 +1,4 @@
-"""A user's own account: their password and their API token."""
+"""A user's own account: their email address, their password and their API token."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.password_validation import password_validators_help_texts
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
@@ -28,22 +29,32 @@ class AccountView(LoginRequiredMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action", "")
-        if not request.user.has_perm(SEARCH):
+        if action in ("token", "token_delete") and not request.user.has_perm(SEARCH):
             return self._page(request, error="Only examiners and admins use the API.", status=403)
         if action == "token":
             response = self._page(request, new_token=services.token_replace(user=request.user))
             add_never_cache_headers(response)
             return response
+        if action == "email":
+            try:
+                services.user_email_set(user=request.user, email=request.POST.get("email", ""))
+            except ValidationError as exc:
+                return self._page(request, error="; ".join(exc.messages), typed_email=request.POST.get("email", ""),
+                                  status=400)
+            messages.success(request, "Your email address is saved.")
+            return redirect("accounts:account")
         if action == "token_delete":
             if services.token_delete(user=request.user):
                 messages.success(request, "Your API token is deleted; clients that used it are refused from now on.")
             return redirect("accounts:account")
         return self._page(request, error="Choose an action of this page.", status=400)
 
-    def _page(self, request: HttpRequest, *, new_token: str = "", error: str = "", status: int = 200) -> HttpResponse:
+    def _page(self, request: HttpRequest, *, new_token: str = "", error: str = "", typed_email: str | None = None,
+              status: int = 200) -> HttpResponse:
         user = request.user
         return render(request, "accounts/account.html", {
             "token": selectors.token_of(user), "new_token": new_token, "error": error,
+            "email": user.email if typed_email is None else typed_email,
             "uses_api": user.has_perm(SEARCH), "history": selectors.user_history(user=user, limit=10),
         }, status=status)
 

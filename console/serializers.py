@@ -208,14 +208,15 @@ class UserRoleSerializer(serializers.Serializer):
 
 
 class UserPatchSerializer(serializers.Serializer):
-    """A user's role, and whether they may sign in; either or both."""
+    """A user's role, whether they may sign in, and their email address; any of them."""
 
     role = serializers.ChoiceField(choices=User.Role.choices, required=False, label="Role")
     is_active = serializers.BooleanField(required=False, label="Active")
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254, label="Email")
 
     def validate(self, data: dict) -> dict:
         if not data:
-            raise serializers.ValidationError("Send role, is_active or both.")
+            raise serializers.ValidationError("Send role, is_active, email or several.")
         return data
 
 

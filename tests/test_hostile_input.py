@@ -201,7 +201,8 @@ def test_cases_api_answers_every_hostile_field_with_a_4xx_that_changes_nothing(w
         problems += raw(examiner, method, url)
     admin, other = api(world["admin"]), world["examiner"].pk
     for method, url, valid in (("post", "/api/v1/users/", {"username": "grace", "email": "g@x.org", "role": "examiner"}),
-                               ("patch", f"/api/v1/users/{other}/", {"role": "admin", "is_active": False}),
+                               ("patch", f"/api/v1/users/{other}/", {"role": "admin", "is_active": False,
+                                                                     "email": "a@example.org"}),
                                ("post", f"/api/v1/users/{other}/cases/", {"to": "root"}),
                                ("post", "/api/v1/users/batch/", {"role": "participant",
                                                                  "users": [{"username": "pia", "email": ""}]})):
@@ -366,6 +367,7 @@ def test_pages_answer_every_hostile_form_field_with_a_page_that_says_what_is_wro
         problems += send(admin, "post", f"/console/users/{other}/{action}")
     problems += send(admin, "post", f"/console/users/{HUGE}/role", {"role": "admin"})
     problems += sweep(examiner, "post", "/accounts/", {"action": "token"}, HOSTILE_FORM)
+    problems += sweep(examiner, "post", "/accounts/", {"action": "email", "email": "ada@example.org"}, HOSTILE_FORM)
     new = "a fresh passphrase of mine 42"
     problems += sweep(browser(world["examiner"]), "post", "/accounts/password/",
                       {"old_password": PASSWORD, "new_password1": new, "new_password2": new, "next": "/cases/"},

@@ -316,3 +316,19 @@ def test_several_users_are_added_at_once_or_none_with_each_problem_named_by_its_
     over = "\n".join(f"u{i}" for i in range(201))
     assert alert_lines(admin.post("/console/users/batch", {"users": over}))[0] == (
         "Users: Ensure this field has no more than 200 elements.")
+
+
+def test_a_user_sets_their_own_email_address(examiner):
+    browser = signed_in(examiner)
+    saved = browser.post("/accounts/", {"action": "email", "email": " ada@example.org "}, follow=True)
+    assert notices(saved) == ["Your email address is saved."]
+    examiner.refresh_from_db()
+    assert examiner.email == "ada@example.org"
+    refused = browser.post("/accounts/", {"action": "email", "email": "not an address"})
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert 'role="alert"' in page and "Enter a valid email address." in page and 'value="not an address"' in page
+    examiner.refresh_from_db()
+    assert examiner.email == "ada@example.org"
+    participant = signed_in(UserFactory(username="pat", role=User.Role.PARTICIPANT))
+    assert participant.post("/accounts/", {"action": "email", "email": ""}).status_code == 302

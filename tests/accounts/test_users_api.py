@@ -34,15 +34,18 @@ def test_an_admin_adds_lists_changes_and_resets_users_through_the_api(admin_user
     assert [u["username"] for u in api.get("/api/v1/users/?state=pending").json()["results"]] == ["pia"]
     assert api.get(f"/api/v1/users/{examiner.pk}/").json()["has_token"] is False
 
-    changed = api.patch(f"/api/v1/users/{examiner.pk}/", {"role": "admin", "is_active": False}, format="json")
+    changed = api.patch(f"/api/v1/users/{examiner.pk}/", {"role": "admin", "is_active": False,
+                                                          "email": "ada@example.org"}, format="json")
     assert changed.status_code == 200
-    assert (changed.json()["role"], changed.json()["is_active"]) == ("admin", False)
+    assert (changed.json()["role"], changed.json()["is_active"], changed.json()["email"]) == (
+        "admin", False, "ada@example.org")
     reset = api.post(f"/api/v1/users/{pia.pk}/password/")
     assert reset.status_code == 200 and reset["Cache-Control"] == "no-store"
     pia.refresh_from_db()
     assert pia.check_password(reset.json()["one_time_password"])
     assert api.post(f"/api/v1/users/{pia.pk}/unlock/").json() == {"removed": 0}
-    assert LogEntry.objects.filter(user=admin_user).count() == 4  # made, role, deactivated, reset
+    assert LogEntry.objects.filter(user=admin_user).count() == 5  # made, email, role, deactivated, reset
+    assert LogEntry.objects.filter(change_message="Email changed from none to ada@example.org.").exists()
 
 
 def test_refusals_have_the_api_s_error_shape_and_change_nothing(admin_user, examiner):
@@ -53,7 +56,7 @@ def test_refusals_have_the_api_s_error_shape_and_change_nothing(admin_user, exam
         ("post", "/api/v1/users/", {"username": "ada", "role": "examiner"}, 400, "A user named 'ada' exists already."),
         ("post", "/api/v1/users/", {"username": "a b"}, 400,
          "username: Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."),
-        ("patch", f"/api/v1/users/{examiner.pk}/", {}, 400, "Send role, is_active or both."),
+        ("patch", f"/api/v1/users/{examiner.pk}/", {}, 400, "Send role, is_active, email or several."),
         ("patch", f"/api/v1/users/{examiner.pk}/", {"role": "boss"}, 400, 'role: "boss" is not a valid choice.'),
         ("patch", f"/api/v1/users/{admin_user.pk}/", {"is_active": False}, 400,
          "You cannot deactivate yourself: another admin can."),
