@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.views import View
 
 from accounts.models import User
-from accounts.roles import MANAGE_USERS
+from accounts.roles import MANAGE_USERS, SEARCH
 from accounts.selectors import lockouts, user_get, user_history, user_list, user_named
 from accounts.services import (
     BATCH_MAX,
@@ -227,7 +227,9 @@ def _users_page(request: HttpRequest, *, typed: object = None, errors: list[str]
     cases = open_case_counts([u.pk for u in page])
     return render(request, "console/users.html", {
         "page": page,
-        "rows": [{"u": u, "locked": locked.get(u.username), "open_cases": cases.get(u.pk, 0)} for u in page],
+        "rows": [{"u": u, "locked": locked.get(u.username), "open_cases": cases.get(u.pk, 0),
+                  # open cases of someone who can no longer work them: to be given to another examiner
+                  "stranded": bool(cases.get(u.pk)) and not (u.is_active and u.has_perm(SEARCH))} for u in page],
         "typed": typed or {}, "errors": errors or [], "batch_errors": batch_errors or [],
         "batch_max": BATCH_MAX, "filters": filters, "filtered": any(filters.values()),
         "csv_query": urlencode({name: value for name, value in filters.items() if value}),

@@ -108,3 +108,11 @@ def test_a_leaver_s_open_cases_go_to_another_examiner_all_at_once_or_none(examin
                         ("nobody", "Choose the examiner to give the cases to.")):
         again = admin.post(f"/console/users/{examiner.pk}/cases", {"to": to}, follow=True)
         assert alert_lines(again) == [problem]
+
+
+def test_open_cases_of_someone_whose_role_no_longer_searches_are_marked_to_give(case, examiner, admin_user):
+    admin = signed_in(admin_user)
+    assert ">to give<" not in admin.get("/console/users/").content.decode()
+    admin.post(f"/console/users/{examiner.pk}/role", {"role": "participant"})
+    page = admin.get("/console/users/").content.decode()
+    assert ">to give<" in page and "Give the 1 open case of ada" in page
