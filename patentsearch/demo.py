@@ -44,7 +44,8 @@ def main() -> int:
     try:
         time.sleep(2)
         _ingest_demo_corpus()
-        print(f"\nPatentSearch is running on http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n")
+        print(f"\nPatentSearch is running on http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
+        print(f"Add more people as admin on http://127.0.0.1:{port}/console/users/\n")
         while all(child.poll() is None for child in children):
             time.sleep(1)
         print("A process stopped unexpectedly; shutting down.", file=sys.stderr)
