@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 
 class User(AbstractUser):
@@ -15,6 +16,14 @@ class User(AbstractUser):
     #: Set when an admin made the password (a new user, a reset): the user chooses their own at
     #: the next sign-in before anything else (accounts.middleware).
     password_change_required = models.BooleanField(default=False)
+    #: When the one-time password stops working (PATENTSEARCH_ONE_TIME_PASSWORD_DAYS after it was
+    #: made); empty for a password the user chose.
+    one_time_password_expires_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def one_time_password_expired(self) -> bool:
+        return bool(self.password_change_required and self.one_time_password_expires_at is not None
+                    and self.one_time_password_expires_at <= timezone.now())
 
     class Meta(AbstractUser.Meta):
         permissions = [("search_prior_art", "Can search prior art"), ("manage_users", "Can manage users")]

@@ -14,14 +14,17 @@ history in the admin site and the console's users page show who changed what, an
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
@@ -66,8 +69,8 @@ def user_invite(*, username: str, role: str, email: str = "", by: User | None) -
             user = user_create(username=username, password=password, role=role, email=email)
     except IntegrityError as exc:
         raise exists from exc
-    user.password_change_required = True
-    user.save(update_fields=["password_change_required"])
+    user.password_change_required, user.one_time_password_expires_at = True, _one_time_expiry()
+    user.save(update_fields=["password_change_required", "one_time_password_expires_at"])
     if by is not None:
         _log(by, user, ADDITION, f"Created with the role {user.get_role_display()} and a one-time password.")
     return user, password
@@ -166,8 +169,8 @@ def user_password_reset(*, user: User, by: User) -> str:
         raise ApplicationError(f"{user.username} is deactivated; reactivate them first.")
     password = password_generate()
     user.set_password(password)
-    user.password_change_required = True
-    user.save(update_fields=["password", "password_change_required"])
+    user.password_change_required, user.one_time_password_expires_at = True, _one_time_expiry()
+    user.save(update_fields=["password", "password_change_required", "one_time_password_expires_at"])
     axes_reset(username=user.username)
     _log(by, user, CHANGE, "Password reset to a one-time password; login lockout lifted.")
     return password
@@ -189,8 +192,8 @@ def user_password_set(*, user: User, password: str) -> User:
     password's term."""
     validate_password(password, user)
     user.set_password(password)
-    user.password_change_required = False
-    user.save(update_fields=["password", "password_change_required"])
+    user.password_change_required, user.one_time_password_expires_at = False, None
+    user.save(update_fields=["password", "password_change_required", "one_time_password_expires_at"])
     return user
 
 
@@ -213,6 +216,10 @@ def token_delete(*, user: User) -> bool:
     """Delete the user's API token: whether there was one."""
     deleted, _ = Token.objects.filter(user=user).delete()
     return bool(deleted)
+
+
+def _one_time_expiry() -> dt.datetime:
+    return timezone.now() + dt.timedelta(days=settings.PATENTSEARCH_ONE_TIME_PASSWORD_DAYS)
 
 
 def _not_self(user: User, by: User, message: str) -> None:

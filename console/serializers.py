@@ -233,6 +233,8 @@ class UserSerializer(serializers.Serializer):
     is_operator = serializers.BooleanField(source="is_superuser", help_text="A superuser: only an operator changes it.")
     password_change_required = serializers.BooleanField(
         help_text="Holds a one-time password not yet replaced by their own.")
+    one_time_password_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="When that one-time password stops working.")
     has_token = serializers.BooleanField(default=False)
     last_login = serializers.DateTimeField(allow_null=True)
     date_joined = serializers.DateTimeField()

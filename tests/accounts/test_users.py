@@ -332,3 +332,27 @@ def test_a_user_sets_their_own_email_address(examiner):
     assert examiner.email == "ada@example.org"
     participant = signed_in(UserFactory(username="pat", role=User.Role.PARTICIPANT))
     assert participant.post("/accounts/", {"action": "email", "email": ""}).status_code == 302
+
+
+def test_a_one_time_password_past_its_term_no_longer_signs_in(admin_user, examiner, settings):
+    from django.utils import timezone
+
+    settings.PATENTSEARCH_ONE_TIME_PASSWORD_DAYS = 2
+    reset = signed_in(admin_user).post(f"/console/users/{examiner.pk}/password")
+    password = one_time_password(reset)
+    examiner.refresh_from_db()
+    expires = examiner.one_time_password_expires_at
+    assert abs((expires - timezone.now()).total_seconds() - 2 * 86400) < 60
+    assert f"works until {timezone.localtime(expires):%Y-%m-%d %H:%M}" in reset.content.decode()
+    User.objects.filter(pk=examiner.pk).update(one_time_password_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    _, refused = sign_in("ada", password)
+    assert refused.status_code == 200
+    assert re.search(r"Your one-time password expired on [0-9: -]+: ask an admin for a new one\.",
+                     refused.content.decode())
+    assert "one-time password expired</span>" in signed_in(admin_user).get("/console/users/").content.decode()
+    again = one_time_password(signed_in(admin_user).post(f"/console/users/{examiner.pk}/password"))
+    client, login = sign_in("ada", again)
+    assert login.status_code == 302
+    client.post("/accounts/password/", {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    examiner.refresh_from_db()
+    assert examiner.one_time_password_expires_at is None and not examiner.password_change_required

@@ -69,6 +69,8 @@ PATENTSEARCH_SEARCH_RATE = env("PATENTSEARCH_SEARCH_RATE", default="60/min")
 # Login: django-axes locks a username from a client address out after repeated failures.
 AXES_FAILURE_LIMIT = env.int("PATENTSEARCH_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("PATENTSEARCH_LOGIN_COOLOFF_HOURS", default=0.25)
+# A one-time password an admin made (a new user, a reset) stops working after this many days.
+PATENTSEARCH_ONE_TIME_PASSWORD_DAYS = env.float("PATENTSEARCH_ONE_TIME_PASSWORD_DAYS", default=7)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
