@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.timezone import localtime
 
 from accounts.models import User
 from accounts.services import user_create, user_invite
@@ -41,8 +42,10 @@ class Command(BaseCommand):
                 user, password = user_invite(username=username, role=options["role"], email=options["email"], by=None)
             except (ValidationError, ApplicationError) as exc:
                 raise CommandError(getattr(exc, "message", None) or "; ".join(exc.messages)) from exc
+            until = localtime(user.one_time_password_expires_at)
             self.stdout.write(f"Created {user.username} ({user.get_role_display()}) with the one-time password "
-                              f"{password} (shown only now; they choose their own at the first sign-in).")
+                              f"{password} (shown only now; it works until {until:%Y-%m-%d %H:%M}, and they "
+                              "choose their own at the first sign-in).")
             return
         password = _password()
         try:
