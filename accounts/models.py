@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class User(AbstractUser):
@@ -19,6 +20,19 @@ class User(AbstractUser):
     #: When the one-time password stops working (PATENTSEARCH_ONE_TIME_PASSWORD_DAYS after it was
     #: made); empty for a password the user chose.
     one_time_password_expires_at = models.DateTimeField(null=True, blank=True)
+
+    #: Raised to sign the user out of every session at once (their own "sign out everywhere
+    #: else", an admin's "end sessions"): a session holds a hash of the password and this number.
+    session_generation = models.PositiveIntegerField(default=0)
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's session hash (an HMAC of the password hash), with the session generation in it
+        once it was raised: generation 0 keeps Django's own value, so no session ends on upgrade."""
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(key_salt, f"{self.password}:{self.session_generation}", secret=secret,
+                           algorithm="sha256").hexdigest()
 
     @property
     def one_time_password_expired(self) -> bool:

@@ -23,6 +23,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -194,6 +195,19 @@ def user_password_set(*, user: User, password: str) -> User:
     user.set_password(password)
     user.password_change_required, user.one_time_password_expires_at = False, None
     user.save(update_fields=["password", "password_change_required", "one_time_password_expires_at"])
+    return user
+
+
+def user_sessions_end(*, user: User, by: User | None = None) -> User:
+    """End every session of the user (``by``: an admin, whose change is logged; None: the user,
+    whose own request keeps its session through update_session_auth_hash). API tokens are not
+    sessions and keep working."""
+    if by is not None:
+        _operator_guard(user, by)
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
+    if by is not None:
+        _log(by, user, CHANGE, "Every session ended.")
     return user
 
 

@@ -43,6 +43,11 @@ class AccountView(LoginRequiredMixin, View):
                                   status=400)
             messages.success(request, "Your email address is saved.")
             return redirect("accounts:account")
+        if action == "sessions":
+            user = services.user_sessions_end(user=request.user)
+            update_session_auth_hash(request, user)  # this session goes on
+            messages.success(request, "Your other sessions are signed out (other browsers and devices).")
+            return redirect("accounts:account")
         if action == "token_delete":
             if services.token_delete(user=request.user):
                 messages.success(request, "Your API token is deleted; clients that used it are refused from now on.")

@@ -25,5 +25,6 @@ urlpatterns = [
     path("users/<int:id>/", apis.UserDetailApi.as_view(), name="api-user"),
     path("users/<int:id>/password/", apis.UserPasswordApi.as_view(), name="api-user-password"),
     path("users/<int:id>/unlock/", apis.UserUnlockApi.as_view(), name="api-user-unlock"),
+    path("users/<int:id>/sessions/end/", apis.UserSessionsApi.as_view(), name="api-user-sessions-end"),
     path("users/<int:id>/cases/", apis.UserCasesApi.as_view(), name="api-user-cases"),
 ]

@@ -21,6 +21,7 @@ from accounts.selectors import user_get, user_list, user_named
 from accounts.services import (
     user_invite,
     user_password_reset,
+    user_sessions_end,
     user_unlock,
     user_update,
     users_invite,
@@ -340,6 +341,15 @@ class UserPasswordApi(UsersApi):
     def post(self, request: Request, id: int) -> Response:
         password = user_password_reset(user=_user(id), by=request.user)
         return Response({"one_time_password": password}, headers={"Cache-Control": "no-store"})
+
+
+class UserSessionsApi(UsersApi):
+    """End every session of the user (a lost device); their password and API token keep working."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, id: int) -> Response:
+        user_sessions_end(user=_user(id), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserUnlockApi(UsersApi):

@@ -24,6 +24,7 @@ from accounts.services import (
     user_invite,
     user_password_reset,
     user_role_set,
+    user_sessions_end,
     user_unlock,
     users_invite,
 )
@@ -292,7 +293,7 @@ def _batch_problems(form: cs.UsersBatchSerializer, exc: ApplicationError, line_n
 
 
 #: What each action on a user does, by the last part of its address.
-USER_ACTIONS = ("role", "deactivate", "activate", "password", "unlock", "cases")
+USER_ACTIONS = ("role", "deactivate", "activate", "password", "unlock", "cases", "sessions")
 
 
 class UserActionView(UsersConsoleView):
@@ -319,6 +320,10 @@ class UserActionView(UsersConsoleView):
                 moved = cases_reassign_open(examiner=user, to=to, by=request.user)
                 messages.success(request, f"{len(moved)} open case{'s' if len(moved) != 1 else ''} of {user.username} "
                                           f"{'are' if len(moved) != 1 else 'is'} now {to.username}'s.")
+            elif action == "sessions":
+                user_sessions_end(user=user, by=request.user)
+                messages.success(request, f"{user.username} is signed out everywhere; their password and API "
+                                          "token still work.")
             elif action == "unlock":
                 removed = user_unlock(user=user, by=request.user)
                 messages.success(request, f"{user.username} may sign in again from every address." if removed

@@ -356,3 +356,33 @@ def test_a_one_time_password_past_its_term_no_longer_signs_in(admin_user, examin
     client.post("/accounts/password/", {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     examiner.refresh_from_db()
     assert examiner.one_time_password_expires_at is None and not examiner.password_change_required
+
+
+def test_signing_out_everywhere_else_keeps_this_session_the_password_and_the_token(examiner, admin_user):
+    elsewhere = signed_in(examiner)
+    here, _ = sign_in("ada", PASSWORD)
+    token = Token.objects.create(user=examiner)
+    done = here.post("/accounts/", {"action": "sessions"}, follow=True)
+    assert notices(done) == ["Your other sessions are signed out (other browsers and devices)."]
+    assert here.get("/cases/").status_code == 200
+    assert elsewhere.get("/cases/")["Location"].startswith("/accounts/login/")
+    assert Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+    assert sign_in("ada", PASSWORD)[1].status_code == 302
+
+    # an admin ends all of them (a lost device): the user signs in again with the same password
+    ended = signed_in(admin_user).post(f"/console/users/{examiner.pk}/sessions", follow=True)
+    assert notices(ended) == ["ada is signed out everywhere; their password and API token still work."]
+    assert here.get("/cases/")["Location"].startswith("/accounts/login/")
+    assert sign_in("ada", PASSWORD)[1].status_code == 302
+    assert LogEntry.objects.get(object_id=str(examiner.pk)).change_message == "Every session ended."
+    operator = UserFactory(username="ops", is_superuser=True, role=User.Role.ADMIN)
+    refused = signed_in(admin_user).post(f"/console/users/{operator.pk}/sessions", follow=True)
+    assert alert_lines(refused)[0].startswith("ops is an operator account")
+
+
+def test_a_session_made_before_any_sign_out_everywhere_still_holds_after_an_upgrade(examiner):
+    """Generation 0 keeps Django's own session hash, so installing this version signs no one out."""
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    assert examiner.session_generation == 0
+    assert examiner.get_session_auth_hash() == AbstractBaseUser._get_session_auth_hash(examiner)

@@ -44,7 +44,8 @@ def test_an_admin_adds_lists_changes_and_resets_users_through_the_api(admin_user
     pia.refresh_from_db()
     assert pia.check_password(reset.json()["one_time_password"])
     assert api.post(f"/api/v1/users/{pia.pk}/unlock/").json() == {"removed": 0}
-    assert LogEntry.objects.filter(user=admin_user).count() == 5  # made, email, role, deactivated, reset
+    assert api.post(f"/api/v1/users/{pia.pk}/sessions/end/").status_code == 204
+    assert LogEntry.objects.filter(user=admin_user).count() == 6  # made, email, role, deactivated, reset, sessions
     assert LogEntry.objects.filter(change_message="Email changed from none to ada@example.org.").exists()
 
 
