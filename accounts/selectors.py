@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from patentsearch.audit import audit_entries
 
 #: The states a list of users is filtered by: which users each holds, and its words.
 STATES = {
@@ -63,10 +63,7 @@ def lockouts(usernames: list[str]) -> dict[str, Lockout]:
 
 def user_history(*, limit: int = 20, user: User | None = None) -> QuerySet[LogEntry]:
     """The newest changes made to users (of one user, where given): who, what, when."""
-    entries = LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User))
-    if user is not None:
-        entries = entries.filter(object_id=str(user.pk))
-    return entries.select_related("user").order_by("-action_time")[:limit]
+    return audit_entries(User, pk=user.pk if user is not None else None)[:limit]
 
 
 def token_of(user: User) -> Token | None:

@@ -8,7 +8,7 @@ to undo it; and only an operator (superuser) changes an operator's account, whic
 otherwise take over by resetting its password. A refusal is an ApplicationError whose message
 says why, and changes nothing.
 
-Every change an admin makes to a user is written to Django's admin log (``LogEntry``): the user's
+Every change an admin makes to a user is written to Django's admin log (patentsearch.audit): the user's
 history in the admin site and the console's users page show who changed what, and when.
 """
 
@@ -19,7 +19,6 @@ import secrets
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
@@ -30,6 +29,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import User
 from accounts.roles import ROLE_IS_STAFF, role_group_name, roles_sync
+from patentsearch.audit import audit_record
 from patentsearch.exceptions import ApplicationError
 
 #: Letters and digits that cannot be mistaken for one another when read out or copied by hand
@@ -73,7 +73,8 @@ def user_invite(*, username: str, role: str, email: str = "", by: User | None) -
     user.password_change_required, user.one_time_password_expires_at = True, _one_time_expiry()
     user.save(update_fields=["password_change_required", "one_time_password_expires_at"])
     if by is not None:
-        _log(by, user, ADDITION, f"Created with the role {user.get_role_display()} and a one-time password.")
+        audit_record(by=by, obj=user, added=True,
+                     message=f"Created with the role {user.get_role_display()} and a one-time password.")
     return user, password
 
 
@@ -126,7 +127,7 @@ def user_role_set(*, user: User, role: str, by: User) -> User:
     user.role = role
     user.is_staff = user.is_superuser or ROLE_IS_STAFF.get(role, False)
     user.save(update_fields=["role", "is_staff"])
-    _log(by, user, CHANGE, f"Role changed from {before} to {user.get_role_display()}.")
+    audit_record(by=by, obj=user, message=f"Role changed from {before} to {user.get_role_display()}.")
     return user
 
 
@@ -140,7 +141,7 @@ def user_active_set(*, user: User, active: bool, by: User) -> User:
     user.is_active = active
     user.save(update_fields=["is_active"])
     deleted = 0 if active else Token.objects.filter(user=user).delete()[0]
-    _log(by, user, CHANGE, "Reactivated." if active else "Deactivated; API token deleted." if deleted else "Deactivated.")
+    audit_record(by=by, obj=user, message="Reactivated." if active else "Deactivated; API token deleted." if deleted else "Deactivated.")
     return user
 
 
@@ -152,7 +153,7 @@ def user_update(*, user: User, by: User, role: str | None = None, is_active: boo
         _operator_guard(user, by)
         before = user.email
         user_email_set(user=user, email=email)
-        _log(by, user, CHANGE, f"Email changed from {before or 'none'} to {email or 'none'}.")
+        audit_record(by=by, obj=user, message=f"Email changed from {before or 'none'} to {email or 'none'}.")
     if role is not None:
         user_role_set(user=user, role=role, by=by)
     if is_active is not None:
@@ -173,7 +174,7 @@ def user_password_reset(*, user: User, by: User) -> str:
     user.password_change_required, user.one_time_password_expires_at = True, _one_time_expiry()
     user.save(update_fields=["password", "password_change_required", "one_time_password_expires_at"])
     axes_reset(username=user.username)
-    _log(by, user, CHANGE, "Password reset to a one-time password; login lockout lifted.")
+    audit_record(by=by, obj=user, message="Password reset to a one-time password; login lockout lifted.")
     return password
 
 
@@ -183,7 +184,7 @@ def user_unlock(*, user: User, by: User) -> int:
     removed."""
     removed = axes_reset(username=user.username)
     if removed:
-        _log(by, user, CHANGE, "Login lockout lifted.")
+        audit_record(by=by, obj=user, message="Login lockout lifted.")
     return removed
 
 
@@ -207,7 +208,7 @@ def user_sessions_end(*, user: User, by: User | None = None) -> User:
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     user.refresh_from_db(fields=["session_generation"])
     if by is not None:
-        _log(by, user, CHANGE, "Every session ended.")
+        audit_record(by=by, obj=user, message="Every session ended.")
     return user
 
 
@@ -247,7 +248,3 @@ def _operator_guard(user: User, by: User) -> None:
         raise ApplicationError(f"{user.username} is an operator account (superuser): only an operator changes it, "
                                "in the admin site.")
 
-
-def _log(by: User, user: User, flag: int, message: str) -> None:
-    LogEntry.objects.log_actions(user_id=by.pk, queryset=[user], action_flag=flag, change_message=message,
-                                 single_object=True)

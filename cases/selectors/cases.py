@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.admin.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case as SqlCase
 from django.db.models import (
     Count,
@@ -30,6 +29,7 @@ from django.http import Http404
 from accounts.models import User
 from cases.grades import Category
 from cases.models import Case, CaseSearch, Judgment, JudgmentChange, LoggedHit, QueryImage
+from patentsearch.audit import audit_entries
 from retrieval.models import Figure
 
 CATEGORY_ORDER = {Category.X: 0, Category.Y: 1, Category.A: 2}
@@ -309,5 +309,4 @@ def case_examiner_choices(case: Case) -> list[User]:
 
 def case_last_move(case: Case) -> LogEntry | None:
     """The case's latest move to another examiner (case_reassign's log entry), if it was moved."""
-    return (LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Case), object_id=str(case.pk))
-            .select_related("user").order_by("-action_time").first())
+    return audit_entries(Case, pk=case.pk).first()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import SEARCH
 from cases.models import Case
+from patentsearch.audit import audit_record
 from patentsearch.exceptions import ApplicationError
 
 EDITABLE = ("application_number", "title", "description", "locarno_class", "us_class", "cutoff_date", "notes")
@@ -74,8 +74,7 @@ def case_reassign(*, case: Case, examiner: User, by: User) -> Case:
     previous = case.examiner.username
     case.examiner = examiner
     case.save(update_fields=["examiner"])
-    LogEntry.objects.log_actions(user_id=by.pk, queryset=[case], action_flag=CHANGE, single_object=True,
-                                 change_message=f"Moved from {previous} to {examiner.username}.")
+    audit_record(by=by, obj=case, message=f"Moved from {previous} to {examiner.username}.")
     return case
 
 
