@@ -31,6 +31,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     "participant": [],  # studies give participants what they need inside a study
 }
 ROLE_IS_STAFF = {"examiner": False, "admin": True, "participant": False}
+#: The roles that search, and so may hold cases.
+SEARCH_ROLES = [role for role, names in ROLE_PERMISSIONS.items() if SEARCH in names]
 
 
 def role_group_name(role: str) -> str:

@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import User
+from accounts.roles import SEARCH_ROLES
 from cases.grades import Category
 from cases.models import Case, CaseSearch, Judgment, JudgmentChange, LoggedHit, QueryImage
 from patentsearch.audit import audit_entries
@@ -299,7 +300,7 @@ def open_case_counts(user_ids: list[int]) -> dict[int, int]:
 
 def case_examiners() -> QuerySet[User]:
     """Who cases can be given to: active users whose role searches, by name."""
-    return User.objects.filter(is_active=True, role__in=[User.Role.EXAMINER, User.Role.ADMIN]).order_by("username")
+    return User.objects.filter(is_active=True, role__in=SEARCH_ROLES).order_by("username")
 
 
 def case_examiner_choices(case: Case) -> list[User]:
