@@ -21,7 +21,6 @@ class LoginForm(AuthenticationForm):
         field = self.fields["username"]
         field.validators.append(MaxLengthValidator(field.max_length))
 
-
     def confirm_login_allowed(self, user: object) -> None:
         """A one-time password past its term no longer signs in: the user asks for a new one."""
         super().confirm_login_allowed(user)  # type: ignore[arg-type]

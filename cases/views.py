@@ -176,8 +176,9 @@ class CaseDetailView(CaseWorkerMixin, View):
                     raise ApplicationError("; ".join(error_messages(form)))
                 case_update(case=case, **form.validated_data)
         except ApplicationError as exc:  # the edit form shows what was sent, not the stored values
-            edit = request.POST if action not in ("close", "reopen", "reassign") else None
-            errors = error_messages(form) if action not in ("close", "reopen", "reassign") and form.errors else [exc.message]
+            editing = action not in ("close", "reopen", "reassign")  # the edit form was sent
+            edit = request.POST if editing else None
+            errors = error_messages(form) if editing and form.errors else [exc.message]
             context = _case_context(request, case_get(request.user, pk), errors=errors, edit=edit)
             return render(request, self.template_name, context, status=400)
         return HttpResponseRedirect(reverse("cases:detail", args=[pk]))

@@ -260,16 +260,12 @@ class UsersBatchView(UsersConsoleView):
                                 by=request.user)
         except ApplicationError as exc:
             return _users_page(request, typed={"batch": request.POST.get("users", ""),
-                                                     "batch_role": request.POST.get("role", "")},
-                                     batch_errors=_batch_problems(form, exc, [n for n, _ in lines]), status=400)
+                                               "batch_role": request.POST.get("role", "")},
+                               batch_errors=_batch_problems(form, exc, [n for n, _ in lines]), status=400)
         csv = "".join(csv_lines(ONE_TIME_PASSWORDS_HEADER, [
             (user.username, user.email, user.role, password) for user, password in made]))
-        response = render(request, "console/user_password.html", {
-            "made_many": [{"user": user, "password": password} for user, password in made], "csv": csv,
-            "section": "users",
-        })
-        add_never_cache_headers(response)
-        return response
+        return _shown_once(request, {"made_many": [{"user": user, "password": password} for user, password in made],
+                                     "csv": csv})
 
 
 def _batch_problems(form: cs.UsersBatchSerializer, exc: ApplicationError, line_numbers: list[int]) -> list[str]:
@@ -336,11 +332,13 @@ class UserActionView(UsersConsoleView):
 
 
 def _one_time_password(request: HttpRequest, user: User, password: str, *, made: bool) -> HttpResponse:
-    """The one time a one-time password is shown: in the answer to the request that made it,
+    return _shown_once(request, {"target": user, "password": password, "made": made})
+
+
+def _shown_once(request: HttpRequest, context: dict) -> HttpResponse:
+    """The one time one-time passwords are shown: in the answer to the request that made them,
     never stored in a message or the session, and not cached."""
-    response = render(request, "console/user_password.html", {
-        "target": user, "password": password, "made": made, "section": "users",
-    })
+    response = render(request, "console/user_password.html", {**context, "section": "users"})
     add_never_cache_headers(response)
     return response
 
