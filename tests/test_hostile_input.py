@@ -34,7 +34,7 @@ from retrieval.models import Corpus, Figure, RetrievalModel
 from studies.models import Participant, Study
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.drawings import drawing, png_bytes
-from tests.pages import alert_lines
+from tests.pages import alert_lines, signed_in
 from tests.studies.conftest import (  # noqa: F401
     MODEL_A,
     MODEL_B,
@@ -139,13 +139,6 @@ def api(user: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
-
-
-def browser(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
 
 def upload(data: bytes, name: str = "drawing.png") -> io.BytesIO:
     file = io.BytesIO(data)
@@ -313,7 +306,7 @@ def test_query_parameters_ids_and_methods_never_make_a_500(world):
 
 
 def test_pages_answer_every_hostile_form_field_with_a_page_that_says_what_is_wrong(world):
-    examiner = browser(world["examiner"])
+    examiner = signed_in(world["examiner"])
     case, search, figure = world["case"].pk, world["search"].pk, world["figure"]
     forms = [
         ("/cases/", {"application_number": "29/1", "title": "Lamp", "cutoff_date": "2020-01-01"}),
@@ -333,14 +326,14 @@ def test_pages_answer_every_hostile_form_field_with_a_page_that_says_what_is_wro
                            (f"/cases/{case}/", "notes_page"), ("/console/", "page"), ("/studies/", "page"),
                            ("/cases/", "q"), ("/cases/", "status"), ("/api/v1/cases/", "q"),
                            ("/api/v1/cases/", "status")):
-            client = examiner if url.startswith("/cases/") else browser(world["admin"])
+            client = examiner if url.startswith("/cases/") else signed_in(world["admin"])
             if url.startswith("/api/"):
                 client = api(world["examiner"])
             problems += send(client, "get", f"{url}?{param}={value}")
     for url in (f"/cases/{HUGE}/", f"/cases/{case}/patents/%00/", f"/cases/{case}/patents/{'x' * 3000}/",
                 f"/cases/{case}/searches/{HUGE}/", f"/cases/{case}/citations/", "/studies/run/"):
         problems += send(examiner, "get", url)
-    admin = browser(world["admin"])
+    admin = signed_in(world["admin"])
     for url in (f"/console/jobs/{HUGE}/", f"/console/figures/{HUGE}/", "/console/models/", "/console/evaluation/",
                 "/console/upload/", f"/studies/{HUGE}/", "/studies/new/"):
         problems += send(admin, "get", url) + send(admin, "post", url, {"x": NUL})
@@ -369,7 +362,7 @@ def test_pages_answer_every_hostile_form_field_with_a_page_that_says_what_is_wro
     problems += sweep(examiner, "post", "/accounts/", {"action": "token"}, HOSTILE_FORM)
     problems += sweep(examiner, "post", "/accounts/", {"action": "email", "email": "ada@example.org"}, HOSTILE_FORM)
     new = "a fresh passphrase of mine 42"
-    problems += sweep(browser(world["examiner"]), "post", "/accounts/password/",
+    problems += sweep(signed_in(world["examiner"]), "post", "/accounts/password/",
                       {"old_password": PASSWORD, "new_password1": new, "new_password2": new, "next": "/cases/"},
                       HOSTILE_FORM)
     assert problems == []
@@ -377,7 +370,7 @@ def test_pages_answer_every_hostile_form_field_with_a_page_that_says_what_is_wro
 
 def test_study_pages_answer_hostile_forms_with_the_problem(study_corpus, participants):  # noqa: F811
     study = Study.objects.get(pk=make_study("pages", study_corpus, tasks=1).study_id)
-    admin = browser(UserFactory(username="root", role=User.Role.ADMIN))
+    admin = signed_in(UserFactory(username="root", role=User.Role.ADMIN))
     valid = {"name": "n", "arms": [MODEL_A, MODEL_B], "corpus": study_corpus, "n_tasks": "1", "views": "1",
              "participants": ["paul"], "design": "within", "k": "5", "seed": "0", "time_limit_s": "60"}
     problems = sweep(admin, "post", "/studies/new/", valid, HOSTILE_FORM)
@@ -407,7 +400,7 @@ def test_a_limit_beyond_any_page_is_lowered_to_the_ceiling_not_sent_to_the_datab
 
 @pytest.mark.parametrize("cutoff", ["0001-01-01", "1789-12-31"])
 def test_a_cutoff_before_1790_is_refused_wherever_a_cutoff_is_given(world, cutoff):
-    examiner, page, case = api(world["examiner"]), browser(world["examiner"]), world["case"]
+    examiner, page, case = api(world["examiner"]), signed_in(world["examiner"]), world["case"]
     message = "A cutoff date is 1790-01-01 or later."
     before = snapshot()
     created = examiner.post("/api/v1/cases/", {"application_number": "29/1", "title": "t", "cutoff_date": cutoff},
@@ -436,7 +429,7 @@ def test_a_study_number_beyond_its_column_is_a_listed_problem(study_corpus, part
     assert {"where": field, "reason": f"must be at most {2**31 - 1}"} in response.json()["extra"]["problems"]
     form = {"name": "big", "arms": [MODEL_A, MODEL_B], "corpus": study_corpus, "n_tasks": "1", "views": "1",
             "participants": ["pia"], "design": "within", "k": "5", "seed": "0", field: str(HUGE)}
-    page = browser(admin_user).post("/studies/new/", form)
+    page = signed_in(admin_user).post("/studies/new/", form)
     label = {"seed": "Seed", "time_limit_s": "Time limit per task (seconds)"}[field]
     assert page.status_code == 400 and f"{label}: must be at most {2**31 - 1}" in alert_lines(page)
     assert not Study.objects.exists()
@@ -446,7 +439,7 @@ def test_the_add_participants_form_takes_only_the_users_it_offers(study_corpus, 
     study = Study.objects.get(pk=make_study("adding", study_corpus, tasks=1).study_id)
     admin_user = UserFactory(username="root", role=User.Role.ADMIN)
     UserFactory(username="ines", role=User.Role.PARTICIPANT)
-    page = browser(admin_user)
+    page = signed_in(admin_user)
     for names in ([NUL], ["ghost"], ["root"], []):
         response = page.post(f"/studies/{study.pk}/participants/", {"participants": names}, follow=True)
         assert response.status_code == 200 and b'role="alert"' in response.content, names
@@ -511,7 +504,7 @@ def test_digits_of_other_scripts_in_an_id_are_refused_not_a_crash(world):
     """str.isdigit() accepts "²", which int() refuses: ids are read by the serializers' integer fields."""
     response = api(world["examiner"]).get("/api/v1/judgments.csv", {"case": "²"})
     assert response.status_code == 400 and response.json()["message"] == "case: A valid integer is required."
-    page = browser(world["examiner"])
+    page = signed_in(world["examiner"])
     before = snapshot()
     like = page.post(f"/cases/{world['case'].pk}/searches/{world['search'].pk}/like", {"figure": "²"})
     assert like.status_code == 400 and alert_lines(like) == ["More like this: Choose a figure."]
@@ -535,7 +528,7 @@ def test_a_form_with_too_many_fields_is_refused_before_it_is_read(world):
     form = "application/x-www-form-urlencoded"
     response = api(world["examiner"]).post("/api/v1/cases/", fields, content_type=form)
     assert response.status_code == 400 and "The request was refused" in response.json()["message"]
-    assert browser(world["examiner"]).post("/cases/", fields, content_type=form).status_code == 400
+    assert signed_in(world["examiner"]).post("/cases/", fields, content_type=form).status_code == 400
 
 
 def test_acting_on_a_finished_task_says_it_is_finished(study_corpus, participants):  # noqa: F811
@@ -554,7 +547,7 @@ def test_acting_on_a_finished_task_says_it_is_finished(study_corpus, participant
 
 
 def test_a_refused_form_keeps_what_the_user_typed(world):
-    page, case = browser(world["examiner"]), world["case"]
+    page, case = signed_in(world["examiner"]), world["case"]
     search = page.post("/", {"text": "coffee mug with a square handle", "k": "abc", "us_class_main": "D7"})
     assert search.status_code == 400
     html = search.content.decode()

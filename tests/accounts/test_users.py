@@ -17,19 +17,12 @@ from accounts.models import User
 from cases.models import Case
 from cases.services.cases import case_create
 from tests.accounts.factories import PASSWORD, UserFactory
-from tests.pages import alert_lines
+from tests.pages import alert_lines, signed_in
 from tests.races import at_once, slowed
 
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "a fresh passphrase of mine 42"
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
 
 def sign_in(username: str, password: str) -> tuple[Client, object]:
     """A browser that sent the login form: the client and the login's answer."""

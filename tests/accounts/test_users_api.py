@@ -11,6 +11,7 @@ from rest_framework.authtoken.models import Token
 from accounts.models import User
 from tests.accounts.factories import UserFactory
 from tests.conftest import api_client
+from tests.pages import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +123,7 @@ def test_the_users_csv_lists_who_may_sign_in_as_filtered(admin_user, examiner):
 
     UserFactory(username="=cmd", role=User.Role.PARTICIPANT, is_active=False)
     Token.objects.create(user=examiner)
-    page = signed_in_page(admin_user, "/console/users/?role=examiner")
+    page = signed_in(admin_user).get("/console/users/?role=examiner").content.decode()
     assert 'href="/api/v1/users.csv?role=examiner"' in page
     rows = list(csv.reader(io.StringIO(b"".join(api_client(admin_user).get("/api/v1/users.csv").streaming_content)
                                        .decode())))
@@ -136,9 +137,3 @@ def test_the_users_csv_lists_who_may_sign_in_as_filtered(admin_user, examiner):
     assert b"".join(only.streaming_content).decode().count("\r\n") == 2
     assert api_client(admin_user).get("/api/v1/users.csv?state=nope").status_code == 400
     assert api_client(examiner).get("/api/v1/users.csv").status_code == 403
-
-
-def signed_in_page(user: User, url: str) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.get(url).content.decode()

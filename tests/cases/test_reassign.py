@@ -8,22 +8,14 @@ import datetime as dt
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.test import Client
 
 from accounts.models import User
 from cases.models import Case, CaseSearch
 from cases.services.cases import case_create
 from tests.accounts.factories import UserFactory
-from tests.pages import alert_lines
+from tests.pages import alert_lines, signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
 
 def test_an_admin_gives_a_case_to_another_examiner_and_the_record_keeps_who_did_what(
     encoded_corpus, case, examiner, other_examiner, admin_user, examiner_api

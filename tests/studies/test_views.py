@@ -1,29 +1,21 @@
 """The study pages: the participant's page is blind; the admin's pages define and summarise."""
 
 import pytest
-from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from studies.models import Study
 from studies.services import participation
-from tests.pages import alert_lines
+from tests.pages import alert_lines, signed_in
 from tests.studies.conftest import MODEL_A, MODEL_B, make_study
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
 
 def test_participant_pages_never_name_an_arm(study_corpus, participants):
     study = Study.objects.get(pk=make_study("pages", study_corpus, tasks=2).study_id)
     pia = participants[0]
     participation.assignment_next(user=pia)
-    client = _client(pia)
+    client = signed_in(pia)
     home = client.get("/studies/")
     assert home.status_code == 302 and home["Location"] == "/studies/run/"
     search = client.get("/")  # the search page names the active model: participants go to their tasks
@@ -42,7 +34,7 @@ def test_participant_pages_never_name_an_arm(study_corpus, participants):
 
 def test_admin_sees_the_summary_with_a_plot_per_metric_and_the_exports(study_corpus, participants):
     study = Study.objects.get(pk=make_study("admin-page", study_corpus, tasks=1).study_id)
-    admin = _client(User.objects.create_user("root", password="x", role=User.Role.ADMIN))
+    admin = signed_in(User.objects.create_user("root", password="x", role=User.Role.ADMIN))
     listing = admin.get("/studies/").content.decode()
     assert "admin-page" in listing
     html = admin.get(f"/studies/{study.pk}/").content.decode()
@@ -54,7 +46,7 @@ def test_admin_sees_the_summary_with_a_plot_per_metric_and_the_exports(study_cor
 
 
 def test_admin_creates_a_study_on_the_page(study_corpus, participants):
-    admin = _client(User.objects.create_user("root", password="x", role=User.Role.ADMIN))
+    admin = signed_in(User.objects.create_user("root", password="x", role=User.Role.ADMIN))
     form = admin.get("/studies/new/").content.decode()
     assert f"{MODEL_B}+text" in form and "pia" in form
     data = {"name": "from-page", "arms": [MODEL_A, MODEL_B], "corpus": study_corpus, "n_tasks": 2, "views": 1,
@@ -84,7 +76,7 @@ def test_admin_creates_a_study_on_the_page(study_corpus, participants):
 def test_admin_adds_a_participant_on_the_study_page(study_corpus, participants):
     study = Study.objects.get(pk=make_study("grow-page", study_corpus, tasks=1).study_id)
     User.objects.create_user("otto", password="x", role=User.Role.PARTICIPANT)
-    admin = _client(User.objects.create_user("root", password="x", role=User.Role.ADMIN))
+    admin = signed_in(User.objects.create_user("root", password="x", role=User.Role.ADMIN))
     page = admin.get(f"/studies/{study.pk}/").content.decode()
     assert 'value="otto"' in page and 'value="pia"' not in page
     response = admin.post(f"/studies/{study.pk}/participants/", {"participants": ["otto"]})
