@@ -237,6 +237,17 @@ def _one_time_expiry() -> dt.datetime:
     return timezone.now() + dt.timedelta(days=settings.PATENTSEARCH_ONE_TIME_PASSWORD_DAYS)
 
 
+def may_change(user: User, by: User) -> bool:
+    """Whether ``by`` may change ``user`` through another's tools (role, activity, password,
+    sessions): not themselves, and an operator only as an operator. Pages offer the actions where
+    it holds; the services refuse them where it does not."""
+    return user.pk != by.pk and not _operator_only(user, by)
+
+
+def _operator_only(user: User, by: User) -> bool:
+    return user.is_superuser and not by.is_superuser
+
+
 def _not_self(user: User, by: User, message: str) -> None:
     if user.pk == by.pk:
         raise ApplicationError(message)
@@ -244,7 +255,7 @@ def _not_self(user: User, by: User, message: str) -> None:
 
 
 def _operator_guard(user: User, by: User) -> None:
-    if user.is_superuser and not by.is_superuser:
+    if _operator_only(user, by):
         raise ApplicationError(f"{user.username} is an operator account (superuser): only an operator changes it, "
                                "in the admin site.")
 

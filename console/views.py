@@ -20,6 +20,7 @@ from accounts.roles import MANAGE_USERS, SEARCH
 from accounts.selectors import lockouts, user_get, user_history, user_list, user_named
 from accounts.services import (
     BATCH_MAX,
+    may_change,
     user_active_set,
     user_invite,
     user_password_reset,
@@ -229,6 +230,7 @@ def _users_page(request: HttpRequest, *, typed: object = None, errors: list[str]
     return render(request, "console/users.html", {
         "page": page,
         "rows": [{"u": u, "locked": locked.get(u.username), "open_cases": cases.get(u.pk, 0),
+                  "changeable": may_change(u, request.user),
                   # open cases of someone who can no longer work them: to be given to another examiner
                   "stranded": bool(cases.get(u.pk)) and not (u.is_active and u.has_perm(SEARCH))} for u in page],
         "typed": typed or {}, "errors": errors or [], "batch_errors": batch_errors or [],
